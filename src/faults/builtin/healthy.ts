@@ -1,0 +1,11 @@
+import { defineFault } from '../fault.js';
+
+export default defineFault({
+  id: "healthy",
+  layer: "exchange",
+  summary: "A normal 200 response with a small body.",
+  explain: "The control: a well-formed response. Every gateway should relay it untouched.",
+  steps: [
+    { respond: { status: 200, headers: { "Content-Type": "text/plain" }, body: "ok\n" } },
+  ],
+});

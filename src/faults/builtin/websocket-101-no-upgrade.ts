@@ -1,0 +1,13 @@
+import { defineFault } from '../fault.js';
+
+export default defineFault({
+  id: "websocket-101-no-upgrade",
+  layer: "exchange",
+  summary: "Answers 101 Switching Protocols without Upgrade or Connection headers.",
+  explain: "A broken handshake: the gateway gets 101 but no protocol to switch to. Gateways differ on relaying it or answering 502.",
+  steps: [
+    { write: "HTTP/1.1 101 Switching Protocols\r\n\r\n" },
+    { delay: 200 },
+    "close",
+  ],
+});

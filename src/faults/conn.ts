@@ -1,0 +1,233 @@
+/**
+ * One accepted connection as the executor sees it: buffered reads of request
+ * heads, bodies and raw bytes, and writes that can be flushed before a reset.
+ * Every socket gets its error listener here, the moment it is wrapped: a reset
+ * from the peer is data, never a crash.
+ */
+import type { Socket } from 'node:net';
+import { ChunkedBodyScanner } from '../wire/chunked.js';
+import { parseRequestHead, requestBodyFraming, type RequestHead } from '../wire/request-head.js';
+
+const EMPTY = Buffer.alloc(0);
+/** Stop reading from the kernel when this much is buffered and nobody is reading. */
+const HIGH_WATER = 1024 * 1024;
+
+export class PeerClosedError extends Error {
+  readonly code = 'BG_PEER_CLOSED';
+}
+export class BadRequestError extends Error {
+  readonly code = 'BG_BAD_REQUEST';
+}
+
+let nextId = 1;
+
+export class Conn {
+  readonly id = nextId++;
+  readonly socket: Socket;
+  /** Aborted when the socket closes (or the upstream stops): every wait listens to it. */
+  readonly signal: AbortSignal;
+  /** The request being served, once its head is read. */
+  current: RequestHead | undefined;
+  /** How many request heads have been read on this connection. */
+  requests = 0;
+  peerEnded = false;
+  closed = false;
+  lastError: Error | undefined;
+
+  private buf: Buffer = EMPTY;
+  private waiter: (() => void) | undefined;
+  private bodyLeft = 0;
+  private chunked: ChunkedBodyScanner | undefined;
+  private readonly controller: AbortController;
+
+  constructor(socket: Socket, parentSignal?: AbortSignal) {
+    this.socket = socket;
+    this.controller = new AbortController();
+    this.signal = this.controller.signal;
+    socket.on('error', (err) => {
+      this.lastError = err;
+      this.notify();
+    });
+    socket.on('data', (chunk: Buffer) => {
+      this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+      if (this.buf.length > HIGH_WATER && this.waiter === undefined) socket.pause();
+      this.notify();
+    });
+    socket.on('end', () => {
+      this.peerEnded = true;
+      this.notify();
+    });
+    socket.on('close', () => {
+      this.closed = true;
+      this.controller.abort(new PeerClosedError('connection closed'));
+      this.notify();
+    });
+    if (parentSignal) {
+      const onAbort = () => this.destroy();
+      if (parentSignal.aborted) queueMicrotask(onAbort);
+      else parentSignal.addEventListener('abort', onAbort, { once: true });
+      socket.once('close', () => parentSignal.removeEventListener('abort', onAbort));
+    }
+  }
+
+  get buffered(): number {
+    return this.buf.length;
+  }
+
+  private notify(): void {
+    const w = this.waiter;
+    if (w) {
+      this.waiter = undefined;
+      w();
+    }
+  }
+
+  /** Wait until more bytes arrive, the peer ends, or the socket closes. */
+  private waitMore(): Promise<void> {
+    if (this.closed || this.peerEnded) return Promise.reject(new PeerClosedError(this.peerEnded ? 'peer ended the connection' : 'connection closed'));
+    if (this.socket.isPaused()) this.socket.resume();
+    return new Promise((resolve) => {
+      this.waiter = resolve;
+    });
+  }
+
+  private take(n: number): Buffer {
+    const out = this.buf.subarray(0, n);
+    this.buf = n >= this.buf.length ? EMPTY : this.buf.subarray(n);
+    if (this.socket.isPaused() && this.buf.length < HIGH_WATER) this.socket.resume();
+    return out;
+  }
+
+  /**
+   * Read the next request head, skipping whatever is left of the previous body.
+   * Resolves undefined when the peer closes cleanly between requests.
+   */
+  async readHead(): Promise<RequestHead | undefined> {
+    await this.readBody();
+    for (;;) {
+      if (this.buf.length > 0) {
+        const r = parseRequestHead(this.buf);
+        if (r.kind === 'ok') {
+          this.take(r.size);
+          this.current = r.head;
+          this.requests++;
+          const framing = requestBodyFraming(r.head);
+          this.bodyLeft = framing.kind === 'length' ? framing.length : 0;
+          this.chunked = framing.kind === 'chunked' ? new ChunkedBodyScanner() : undefined;
+          return r.head;
+        }
+        if (r.kind === 'invalid') throw new BadRequestError(r.reason);
+      }
+      try {
+        await this.waitMore();
+      } catch (err) {
+        if (this.buf.length === 0) return undefined;
+        throw err;
+      }
+    }
+  }
+
+  /** Read (and drop) the rest of the current request body; resolves the number of bytes read. */
+  async readBody(): Promise<number> {
+    let total = 0;
+    while (this.bodyLeft > 0 || this.chunked) {
+      if (this.buf.length === 0) {
+        await this.waitMore();
+        continue;
+      }
+      if (this.chunked) {
+        const used = this.chunked.push(this.buf);
+        if (this.chunked.error) throw new BadRequestError(this.chunked.error);
+        this.take(used);
+        total += used;
+        if (this.chunked.done) this.chunked = undefined;
+      } else {
+        const n = Math.min(this.bodyLeft, this.buf.length);
+        this.take(n);
+        this.bodyLeft -= n;
+        total += n;
+      }
+    }
+    return total;
+  }
+
+  /** Read exactly `count` raw bytes (they count against the current body, if any). */
+  async readBytes(count: number): Promise<Buffer> {
+    while (this.buf.length < count) await this.waitMore();
+    const out = Buffer.from(this.take(count));
+    if (this.bodyLeft > 0) this.bodyLeft = Math.max(0, this.bodyLeft - count);
+    else if (this.chunked) this.chunked.push(out);
+    if (this.chunked?.done) this.chunked = undefined;
+    return out;
+  }
+
+  /** Resolves when bytes are buffered (true) or after `ms` with none (false); rejects if the peer goes away. */
+  async waitForBytes(ms: number): Promise<boolean> {
+    if (this.buf.length > 0) return true;
+    if (this.closed || this.peerEnded) throw new PeerClosedError('peer ended the connection');
+    return new Promise<boolean>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiter = undefined;
+        resolve(false);
+      }, ms);
+      this.waiter = () => {
+        clearTimeout(timer);
+        if (this.buf.length > 0) resolve(true);
+        else reject(new PeerClosedError('peer ended the connection'));
+      };
+    });
+  }
+
+  /** Resolves when the peer ends or closes the connection, or the upstream stops. */
+  untilGone(): Promise<void> {
+    if (this.closed || this.peerEnded) return Promise.resolve();
+    return new Promise((resolve) => {
+      const check = () => {
+        if (this.closed || this.peerEnded) resolve();
+        else this.waiter = check;
+      };
+      this.waiter = check;
+      // Keep draining so a peer that keeps sending cannot stall on our window.
+      if (this.socket.isPaused()) this.socket.resume();
+    });
+  }
+
+  write(bytes: Buffer): boolean {
+    if (this.closed || this.socket.writableEnded) return false;
+    return this.socket.write(bytes);
+  }
+
+  /** Resolves once everything written so far has been handed to the kernel. */
+  flush(): Promise<void> {
+    if (this.closed || this.socket.writableLength === 0 || this.socket.writableEnded) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        this.socket.off('close', done);
+        resolve();
+      };
+      this.socket.once('close', done);
+      this.socket.write(EMPTY, done);
+    });
+  }
+
+  /** FIN after pending writes; the socket is released once the FIN is out, as a process calling close() would. */
+  close(): void {
+    if (this.closed) return;
+    this.socket.end(() => this.socket.destroy());
+  }
+
+  /** Shut down our write side only; keep reading. */
+  halfClose(): void {
+    if (!this.closed) this.socket.end();
+  }
+
+  /** A real RST (SO_LINGER 0), after pending writes reach the kernel. */
+  async reset(): Promise<void> {
+    await this.flush();
+    if (!this.closed) this.socket.resetAndDestroy();
+  }
+
+  destroy(): void {
+    if (!this.closed) this.socket.destroy();
+  }
+}

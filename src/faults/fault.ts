@@ -1,0 +1,99 @@
+/**
+ * What a fault is: serializable definitions (id, layer, summary, explanation and
+ * the data that drives it) and their compiled form. Pure.
+ */
+import { compileSteps, StepError, type Step, type StepDef } from './steps.js';
+
+export type FaultLayer = 'dns' | 'listener' | 'exchange';
+
+export interface FaultInfo {
+  /** The fault's name everywhere: file name, YAML name, CLI, reports. */
+  readonly id: string;
+  readonly layer: FaultLayer;
+  /** One line for listings. */
+  readonly summary: string;
+  /** What a gateway in front of this backend will see, and why it matters. */
+  readonly explain: string;
+}
+
+export interface ExchangeFaultDef extends FaultInfo {
+  readonly layer: 'exchange';
+  /** Defaults for `${name}` placeholders inside the steps. */
+  readonly params?: Readonly<Record<string, string | number>>;
+  readonly steps: ReadonlyArray<StepDef>;
+}
+
+export type ListenerBehavior = 'refuse' | 'accept-queue-full' | 'reset-on-accept' | 'close-on-accept';
+
+export interface ListenerFaultDef extends FaultInfo {
+  readonly layer: 'listener';
+  readonly listener: ListenerBehavior;
+}
+
+export type DnsAnswer =
+  | { readonly kind: 'nxdomain' }
+  | { readonly kind: 'servfail' }
+  | { readonly kind: 'refused' }
+  | { readonly kind: 'nodata' }
+  | { readonly kind: 'silent' }
+  | { readonly kind: 'answer'; readonly a?: readonly string[]; readonly aaaa?: readonly string[]; readonly ttl?: number };
+
+/** A name's behaviour: one answer, or answers that change over time (cycling). */
+export type DnsBehavior = DnsAnswer | { readonly kind: 'flap'; readonly phases: ReadonlyArray<{ readonly forMs: number; readonly answer: DnsAnswer }> };
+
+export interface DnsFaultDef extends FaultInfo {
+  readonly layer: 'dns';
+  /** The label under the responder's zone that shows this behaviour, e.g. `nxdomain` → nxdomain.badgateway.test. */
+  readonly name: string;
+  readonly dns: DnsBehavior;
+}
+
+export type FaultDef = ExchangeFaultDef | ListenerFaultDef | DnsFaultDef;
+
+export function defineFault<T extends FaultDef>(def: T): T {
+  return def;
+}
+
+/** An exchange fault ready to run: its steps compiled with its params resolved. */
+export interface CompiledFault {
+  readonly def: ExchangeFaultDef;
+  readonly params: Readonly<Record<string, string | number>>;
+  readonly steps: readonly Step[];
+}
+
+const WHOLE = /^\$\{([A-Za-z_][\w-]*)\}$/;
+const PART = /\$\{([A-Za-z_][\w-]*)\}/g;
+
+/** Replace `${name}` placeholders; a value that is only a placeholder keeps the param's type. */
+export function substituteParams(value: unknown, params: Readonly<Record<string, string | number>>, path: Array<string | number>): unknown {
+  if (typeof value === 'string') {
+    const whole = WHOLE.exec(value);
+    if (whole) {
+      const v = params[whole[1]!];
+      if (v === undefined) throw new StepError(path, `unknown parameter \${${whole[1]}}; known: ${Object.keys(params).join(', ') || '(none)'}`);
+      return v;
+    }
+    return value.replace(PART, (_m, name: string) => {
+      const v = params[name];
+      if (v === undefined) throw new StepError(path, `unknown parameter \${${name}}; known: ${Object.keys(params).join(', ') || '(none)'}`);
+      return String(v);
+    });
+  }
+  if (Array.isArray(value)) return value.map((v, i) => substituteParams(v, params, [...path, i]));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substituteParams(v, params, [...path, k])]));
+  }
+  return value;
+}
+
+export function compileFault(def: ExchangeFaultDef, overrides: Readonly<Record<string, string | number>> = {}): CompiledFault {
+  const declared = def.params ?? {};
+  for (const k of Object.keys(overrides)) {
+    if (!(k in declared)) {
+      throw new StepError(['params', k], `fault ${def.id} has no parameter "${k}"; its parameters: ${Object.keys(declared).join(', ') || '(none)'}`);
+    }
+  }
+  const params = { ...declared, ...overrides };
+  const resolved = substituteParams(def.steps, params, ['steps']);
+  return { def, params, steps: compileSteps(resolved, ['steps']) };
+}

@@ -1,0 +1,30 @@
+/** The upstream's event stream (consumed by the control API's WebSocket and by the harness). */
+
+export type UpstreamEvent =
+  | { readonly type: 'connection'; readonly conn: number; readonly listener: string; readonly remote: string }
+  | { readonly type: 'request'; readonly conn: number; readonly method: string; readonly target: string; readonly fault: string; readonly via: string }
+  | { readonly type: 'step'; readonly conn: number; readonly fault: string; readonly index: number; readonly op: string }
+  | { readonly type: 'close'; readonly conn: number; readonly requests: number }
+  | { readonly type: 'listener-fault'; readonly listener: string; readonly fault: string; readonly remote: string }
+  | { readonly type: 'dns-query'; readonly name: string; readonly qtype: string; readonly transport: string; readonly outcome: string };
+
+export type Stamped = UpstreamEvent & { readonly at: string };
+
+export class EventBus {
+  private readonly subscribers = new Set<(e: Stamped) => void>();
+
+  get active(): boolean {
+    return this.subscribers.size > 0;
+  }
+
+  subscribe(fn: (e: Stamped) => void): () => void {
+    this.subscribers.add(fn);
+    return () => this.subscribers.delete(fn);
+  }
+
+  emit(e: UpstreamEvent): void {
+    if (this.subscribers.size === 0) return;
+    const stamped = { ...e, at: new Date().toISOString() } as Stamped;
+    for (const fn of this.subscribers) fn(stamped);
+  }
+}

@@ -1,0 +1,136 @@
+/**
+ * Faults that act before any byte is exchanged: a refused port, a listener
+ * whose accept queue is full, and listeners that reset or close on accept.
+ */
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { Worker } from 'node:worker_threads';
+import type { ListenerBehavior } from '../faults/fault.js';
+import { closeServer, listen } from './listen.js';
+
+export interface ListenerFaultHandle {
+  readonly behavior: ListenerBehavior;
+  readonly host: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * A port with nothing behind it. Node cannot bind without listening, so we take
+ * a free port from the kernel and release it; another process could take it in
+ * between, which is unlikely on loopback within a test run.
+ */
+async function refuse(host: string, port: number): Promise<ListenerFaultHandle> {
+  const server = createServer();
+  await listen(server, { host, port }, 'the connect-refused fault');
+  const actual = (server.address() as { port: number }).port;
+  await closeServer(server);
+  return { behavior: 'refuse', host, port: actual, close: async () => {} };
+}
+
+// Runs in a worker: listen with a tiny backlog (1: Node reads 0 as "default",
+// 511), report the port, then block the worker's event loop so libuv never
+// calls accept(). The kernel completes handshakes until the accept queue is
+// full, then drops SYNs.
+const QUEUE_WORKER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const net = require('node:net');
+const server = net.createServer();
+server.on('error', (err) => parentPort.postMessage({ error: err.code || err.message }));
+server.listen({ host: workerData.host, port: workerData.port, backlog: 1 }, () => {
+  parentPort.postMessage({ port: server.address().port });
+  Atomics.wait(workerData.gate, 0, 0);
+  server.close();
+  process.exit(0);
+});
+`;
+
+async function acceptQueueFull(host: string, port: number): Promise<ListenerFaultHandle> {
+  const gate = new Int32Array(new SharedArrayBuffer(4));
+  const worker = new Worker(QUEUE_WORKER, { eval: true, workerData: { host, port, gate } });
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  const actual = await new Promise<number>((resolve, reject) => {
+    worker.once('message', (m: { port?: number; error?: string }) => {
+      if (m.port !== undefined) resolve(m.port);
+      else reject(new Error(m.error));
+    });
+    worker.once('error', reject);
+  }).catch(async (err: Error) => {
+    Atomics.store(gate, 0, 1);
+    Atomics.notify(gate, 0);
+    await worker.terminate();
+    // Reuse listen()'s wording for the usual errors.
+    const probe = createServer();
+    await listen(probe, { host, port }, 'the accept-queue-full fault');
+    await closeServer(probe);
+    throw err;
+  });
+  // Fill the accept queue with our own connections: once a connect does not
+  // complete promptly, the queue is full and every later SYN is dropped.
+  const fillers: Socket[] = [];
+  for (let i = 0; i < 64; i++) {
+    const s = connect({ host, port: actual });
+    s.on('error', () => {});
+    const ok = await new Promise<boolean>((resolve) => {
+      const t = setTimeout(() => resolve(false), 150);
+      s.once('connect', () => {
+        clearTimeout(t);
+        resolve(true);
+      });
+    });
+    if (!ok) {
+      s.destroy();
+      break;
+    }
+    fillers.push(s);
+  }
+  let closed = false;
+  return {
+    behavior: 'accept-queue-full',
+    host,
+    port: actual,
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      for (const s of fillers) s.destroy();
+      Atomics.store(gate, 0, 1);
+      Atomics.notify(gate, 0);
+      const timer = setTimeout(() => void worker.terminate(), 1000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+async function onAccept(behavior: 'reset-on-accept' | 'close-on-accept', host: string, port: number, onConn?: (remote: string) => void): Promise<ListenerFaultHandle> {
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((socket) => {
+    socket.on('error', () => {});
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    onConn?.(`${socket.remoteAddress}:${socket.remotePort}`);
+    if (behavior === 'reset-on-accept') socket.resetAndDestroy();
+    else socket.end(() => socket.destroy());
+  });
+  await listen(server, { host, port }, `the ${behavior} fault`);
+  return {
+    behavior,
+    host,
+    port: (server.address() as { port: number }).port,
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await closeServer(server);
+    },
+  };
+}
+
+export function startListenerFault(behavior: ListenerBehavior, host: string, port = 0, onConn?: (remote: string) => void): Promise<ListenerFaultHandle> {
+  switch (behavior) {
+    case 'refuse':
+      return refuse(host, port);
+    case 'accept-queue-full':
+      return acceptQueueFull(host, port);
+    case 'reset-on-accept':
+    case 'close-on-accept':
+      return onAccept(behavior, host, port, onConn);
+  }
+}

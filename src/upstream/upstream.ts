@@ -1,0 +1,279 @@
+/**
+ * The chaos upstream: HTTP/1 listeners (TCP and unix sockets) whose every
+ * request is routed to a fault script, plus the listener-level faults. It
+ * survives everything it injects: each socket has its error listener from the
+ * start, each script runs under the connection's abort signal, and close()
+ * destroys every tracked socket.
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import { Conn } from '../faults/conn.js';
+import { runScript } from '../faults/executor.js';
+import type { CompiledFault, ListenerBehavior } from '../faults/fault.js';
+import { Catalogue } from '../faults/registry.js';
+import { InputError } from '../errors.js';
+import type { RequestHead } from '../wire/request-head.js';
+import { EventBus } from './events.js';
+import { closeServer, listen } from './listen.js';
+import { startListenerFault, type ListenerFaultHandle } from './listener-faults.js';
+import { Router, type MixEntry, type Route } from './router.js';
+
+export interface RouteSpec {
+  readonly pathPrefix?: string;
+  readonly header?: { readonly name: string; readonly value?: string };
+  readonly fault: string;
+  readonly params?: Readonly<Record<string, string | number>>;
+}
+
+export interface MixSpec {
+  readonly fault: string;
+  readonly weight: number;
+  readonly params?: Readonly<Record<string, string | number>>;
+}
+
+export interface UpstreamOptions {
+  readonly host?: string;
+  /** Port of the main HTTP listener; 0 (default) picks a free one. */
+  readonly port?: number;
+  /** Also listen on this unix socket path, with the same routing. */
+  readonly unixPath?: string;
+  readonly catalogue?: Catalogue;
+  readonly routes?: readonly RouteSpec[];
+  /** The fault for requests no route matches. Default: healthy. */
+  readonly defaultFault?: string;
+  readonly defaultParams?: Readonly<Record<string, string | number>>;
+  readonly mix?: readonly MixSpec[];
+  readonly seed?: number;
+  /** Route /<fault-id> to each exchange fault of the catalogue (after explicit routes). Default true. */
+  readonly faultPaths?: boolean;
+  /** A request header that names the fault to run; false turns the override off. Default x-badgateway-fault. */
+  readonly faultHeader?: string | false;
+  /** Listener-level faults to start, each on its own port. Default: all of them. */
+  readonly listenerFaults?: readonly ListenerBehavior[];
+  readonly events?: EventBus;
+}
+
+export interface ListenerInfo {
+  /** `http`, `unix`, or the id of the listener fault it plays. */
+  readonly name: string;
+  readonly kind: 'tcp' | 'unix';
+  readonly host?: string;
+  readonly port?: number;
+  readonly path?: string;
+  readonly fault?: string;
+  readonly url?: string;
+}
+
+export interface RouterSpec {
+  readonly routes: readonly RouteSpec[];
+  readonly defaultFault: string;
+  readonly defaultParams?: Readonly<Record<string, string | number>>;
+  readonly mix?: readonly MixSpec[];
+  readonly seed?: number;
+}
+
+export interface StartedUpstream extends AsyncDisposable {
+  readonly listeners: readonly ListenerInfo[];
+  readonly http: { readonly host: string; readonly port: number; readonly url: string };
+  readonly events: EventBus;
+  readonly catalogue: Catalogue;
+  /** The routing table as given (ids, not compiled scripts). */
+  readonly routing: RouterSpec;
+  /** Replace the routing table; throws InputError (and changes nothing) when a fault id or param is wrong. */
+  setRouting(spec: RouterSpec): void;
+  /** Open connections right now. */
+  readonly openConnections: number;
+  close(): Promise<void>;
+}
+
+const LISTENER_FAULT_IDS: Record<ListenerBehavior, string> = {
+  refuse: 'connect-refused',
+  'accept-queue-full': 'accept-queue-full',
+  'reset-on-accept': 'reset-on-accept',
+  'close-on-accept': 'close-on-accept',
+};
+
+const BAD_REQUEST = Buffer.from('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n', 'latin1');
+
+export async function startUpstream(opts: UpstreamOptions = {}): Promise<StartedUpstream> {
+  const host = opts.host ?? '127.0.0.1';
+  const catalogue = opts.catalogue ?? new Catalogue();
+  const events = opts.events ?? new EventBus();
+  const lifetime = new AbortController();
+  const sockets = new Set<Socket>();
+  const servers: Server[] = [];
+  const listenerFaults: ListenerFaultHandle[] = [];
+  const listeners: ListenerInfo[] = [];
+  const faultPaths = opts.faultPaths ?? true;
+
+  // Compiled scripts are cached by id and params: the override header and query params compile on demand.
+  const compiled = new Map<string, CompiledFault>();
+  const compile = (id: string, params: Readonly<Record<string, string | number>> = {}): CompiledFault => {
+    const key = Object.keys(params).length === 0 ? id : `${id}?${JSON.stringify(params)}`;
+    let c = compiled.get(key);
+    if (!c) {
+      c = catalogue.compile(id, params);
+      compiled.set(key, c);
+    }
+    return c;
+  };
+  /** A fault named at request time (header or /<id> path), with declared params taken from the query string. */
+  const byName = (id: string, head: RequestHead): CompiledFault | undefined => {
+    if (!catalogue.has(id)) return undefined;
+    const def = catalogue.get(id);
+    if (def.layer !== 'exchange') return undefined;
+    try {
+      return compile(id, queryParams(head, def.params));
+    } catch {
+      return compile(id);
+    }
+  };
+
+  let routing: RouterSpec = {
+    routes: opts.routes ?? [],
+    defaultFault: opts.defaultFault ?? 'healthy',
+    defaultParams: opts.defaultParams,
+    mix: opts.mix,
+    seed: opts.seed,
+  };
+  const buildRouter = (spec: RouterSpec) => {
+    const routes: Route[] = spec.routes.map((r) => ({ pathPrefix: r.pathPrefix, header: r.header, fault: compile(r.fault, r.params) }));
+    const mix: MixEntry[] | undefined = spec.mix?.map((m) => {
+      if (!(m.weight >= 0)) throw new InputError('BG_INVALID_MIX', `mix weight for ${m.fault} must be a number >= 0, got ${m.weight}`);
+      return { fault: compile(m.fault, m.params), weight: m.weight };
+    });
+    return { routes, defaultFault: compile(spec.defaultFault, spec.defaultParams), mix, seed: spec.seed };
+  };
+  const router = new Router(buildRouter(routing), byName, opts.faultHeader === false ? undefined : (opts.faultHeader ?? 'x-badgateway-fault'));
+
+  const serve = async (conn: Conn) => {
+    try {
+      for (;;) {
+        let head: RequestHead | undefined;
+        try {
+          head = await conn.readHead();
+        } catch (err) {
+          if ((err as { code?: string }).code === 'BG_BAD_REQUEST') {
+            conn.write(BAD_REQUEST);
+            conn.close();
+          } else conn.destroy();
+          return;
+        }
+        if (head === undefined) {
+          conn.destroy();
+          return;
+        }
+        let sel = router.select(head);
+        if (sel.via === 'default' && faultPaths) {
+          const id = firstSegment(head.path);
+          const named = id === undefined ? undefined : byName(id, head);
+          if (named) sel = { fault: named, via: 'route' };
+        }
+        const faultId = sel.fault.def.id;
+        if (events.active) events.emit({ type: 'request', conn: conn.id, method: head.method, target: head.target, fault: faultId, via: sel.via });
+        const onStep = events.active ? (s: { index: number; op: string }) => events.emit({ type: 'step', conn: conn.id, fault: faultId, ...s }) : undefined;
+        const end = await runScript(conn, sel.fault.steps, onStep);
+        if (end === 'closed') return;
+        if (conn.socket.writableEnded) {
+          // The script half-closed: wait for the peer to finish, then let go.
+          await conn.untilGone();
+          conn.destroy();
+          return;
+        }
+      }
+    } catch {
+      conn.destroy();
+    }
+  };
+
+  const onConnection = (listenerName: string) => (socket: Socket) => {
+    sockets.add(socket);
+    const conn = new Conn(socket, lifetime.signal);
+    socket.once('close', () => {
+      sockets.delete(socket);
+      if (events.active) events.emit({ type: 'close', conn: conn.id, requests: conn.requests });
+    });
+    socket.setNoDelay(true);
+    if (events.active) events.emit({ type: 'connection', conn: conn.id, listener: listenerName, remote: `${socket.remoteAddress ?? 'unix'}:${socket.remotePort ?? ''}` });
+    void serve(conn);
+  };
+
+  const close = async () => {
+    if (lifetime.signal.aborted) return;
+    lifetime.abort();
+    await Promise.all([
+      ...servers.map((s) => closeServer(s)),
+      ...listenerFaults.map((l) => l.close()),
+      (async () => {
+        for (const s of sockets) s.destroy();
+      })(),
+    ]);
+  };
+
+  try {
+    const main = createServer({ allowHalfOpen: true, noDelay: true }, onConnection('http'));
+    servers.push(main);
+    await listen(main, { host, port: opts.port ?? 0 }, 'the chaos upstream');
+    const port = (main.address() as { port: number }).port;
+    listeners.push({ name: 'http', kind: 'tcp', host, port, url: `http://${fmtHost(host)}:${port}` });
+    if (opts.unixPath !== undefined) {
+      const unix = createServer({ allowHalfOpen: true }, onConnection('unix'));
+      servers.push(unix);
+      await listen(unix, { path: opts.unixPath }, 'the chaos upstream (unix socket)');
+      listeners.push({ name: 'unix', kind: 'unix', path: opts.unixPath });
+    }
+    const behaviors = opts.listenerFaults ?? (['refuse', 'accept-queue-full', 'reset-on-accept', 'close-on-accept'] as const);
+    for (const b of behaviors) {
+      const fault = LISTENER_FAULT_IDS[b];
+      const h = await startListenerFault(b, host, 0, (remote) => {
+        if (events.active) events.emit({ type: 'listener-fault', listener: fault, fault, remote });
+      });
+      listenerFaults.push(h);
+      listeners.push({ name: fault, kind: 'tcp', host, port: h.port, fault, url: `http://${fmtHost(host)}:${h.port}` });
+    }
+  } catch (err) {
+    await close();
+    throw err;
+  }
+
+  const httpInfo = listeners[0]!;
+  return {
+    listeners,
+    http: { host, port: httpInfo.port!, url: httpInfo.url! },
+    events,
+    catalogue,
+    get routing() {
+      return routing;
+    },
+    setRouting(spec: RouterSpec) {
+      router.update(buildRouter(spec));
+      routing = spec;
+    },
+    get openConnections() {
+      return sockets.size;
+    },
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
+
+function firstSegment(path: string): string | undefined {
+  const m = /^\/([a-z0-9][a-z0-9-]*)(?:\/|$)/.exec(path);
+  return m?.[1];
+}
+
+function queryParams(head: RequestHead, declared: Readonly<Record<string, string | number>> | undefined): Record<string, string | number> {
+  const out: Record<string, string | number> = {};
+  if (!declared) return out;
+  const q = head.target.indexOf('?');
+  if (q === -1) return out;
+  for (const [k, v] of new URLSearchParams(head.target.slice(q + 1))) {
+    if (!(k in declared)) continue;
+    const n = Number(v);
+    out[k] = typeof declared[k] === 'number' && Number.isFinite(n) ? n : v;
+  }
+  return out;
+}
+
+function fmtHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
