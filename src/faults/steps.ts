@@ -9,6 +9,7 @@
 import { z } from 'zod';
 import { buildHead, hasHeader, headerPairs, type HeadSpec, type HeadersInput } from '../wire/response.js';
 import { encodeChunk, LAST_CHUNK } from '../wire/chunked.js';
+import { escapeBytes } from '../wire/escape.js';
 
 /** A number, or a `${param}` placeholder resolved before the steps compile. */
 export type Num = number | `\${${string}}`;
@@ -187,7 +188,8 @@ export function compileStep(def: unknown, path: Array<string | number>): Step {
       if (arg === null || arg === true || (typeof arg === 'object' && Object.keys(arg as object).length === 0)) return { op: name };
       throw new StepError(at, `${name} takes no argument; write it as a bare name: - ${name}`);
     default:
-      throw new StepError([...path, name], unknownStepMessage(name));
+      // At the step itself, whose position is where its (misspelt) name starts.
+      throw new StepError(path, unknownStepMessage(name));
   }
 }
 
@@ -219,17 +221,7 @@ export function explainStep(step: Step): string {
   }
 }
 
-/** A printable preview of bytes: escapes for control bytes, cut after 60 characters. */
+/** A printable preview of bytes, quoted. */
 export function preview(bytes: Buffer, max = 60): string {
-  let s = '';
-  for (const b of bytes.subarray(0, max)) {
-    if (b === 13) s += '\\r';
-    else if (b === 10) s += '\\n';
-    else if (b === 9) s += '\\t';
-    else if (b === 92) s += '\\\\';
-    else if (b === 34) s += '\\"';
-    else if (b < 32 || b >= 127) s += '\\x' + b.toString(16).padStart(2, '0');
-    else s += String.fromCharCode(b);
-  }
-  return `"${s}"${bytes.length > max ? `… (+${bytes.length - max} bytes)` : ''}`;
+  return `"${escapeBytes(bytes, max).replace(/"/g, '\\"')}"`;
 }

@@ -5,13 +5,14 @@
  * start, each script runs under the connection's abort signal, and close()
  * destroys every tracked socket.
  */
+import { setMaxListeners } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import { Conn } from '../faults/conn.js';
 import { runScript } from '../faults/executor.js';
 import type { CompiledFault, ListenerBehavior } from '../faults/fault.js';
 import { Catalogue } from '../faults/registry.js';
 import { InputError } from '../errors.js';
-import type { RequestHead } from '../wire/request-head.js';
+import { wantsKeepAlive, type RequestHead } from '../wire/request-head.js';
 import { EventBus } from './events.js';
 import { closeServer, listen } from './listen.js';
 import { startListenerFault, type ListenerFaultHandle } from './listener-faults.js';
@@ -99,6 +100,8 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<Started
   const catalogue = opts.catalogue ?? new Catalogue();
   const events = opts.events ?? new EventBus();
   const lifetime = new AbortController();
+  // Every open connection listens to it; more than 10 at once is normal, not a leak.
+  setMaxListeners(0, lifetime.signal);
   const sockets = new Set<Socket>();
   const servers: Server[] = [];
   const listenerFaults: ListenerFaultHandle[] = [];
@@ -177,6 +180,11 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<Started
           // The script half-closed: wait for the peer to finish, then let go.
           await conn.untilGone();
           conn.destroy();
+          return;
+        }
+        if (!wantsKeepAlive(conn.current ?? head)) {
+          // The client asked for close (or spoke HTTP/1.0): RFC 9112 section 9.6 has the server close after answering.
+          conn.close();
           return;
         }
       }

@@ -50,17 +50,23 @@ export class ChunkedBodyScanner {
       this.line = '';
       i = nl + 1;
       if (this.state === 'size') {
-        const size = parseInt(line.split(';')[0]!.trim(), 16);
-        if (!Number.isFinite(size) || size < 0 || !/^[0-9a-f]+/i.test(line.trim())) {
+        const digits = line.split(';')[0]!.trim();
+        // The whole size must be hex digits: parseInt alone would read "5z" or "0x5" as a size.
+        if (!/^[0-9a-f]+$/i.test(digits)) {
           this.error = `invalid chunk size line ${JSON.stringify(line)}`;
           break;
         }
+        const size = parseInt(digits, 16);
         if (size === 0) this.state = 'trailer';
         else {
           this.remaining = size;
           this.state = 'data';
         }
       } else if (this.state === 'data-crlf') {
+        if (line !== '') {
+          this.error = `chunk data longer than its size (expected CRLF, got ${JSON.stringify(line.slice(0, 40))})`;
+          break;
+        }
         this.state = 'size';
       } else if (this.state === 'trailer') {
         if (line === '') this.state = 'done';

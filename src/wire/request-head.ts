@@ -25,10 +25,11 @@ const INCOMPLETE: HeadParse = Object.freeze({ kind: 'incomplete' });
 
 export function parseRequestHead(buf: Buffer, maxHeadBytes = 64 * 1024): HeadParse {
   const end = buf.indexOf(CRLFCRLF);
-  if (end === -1) {
-    if (buf.length > maxHeadBytes) return { kind: 'invalid', reason: `request head larger than ${maxHeadBytes} bytes` };
-    return INCOMPLETE;
+  // The limit holds whether or not the blank line has arrived yet, so the answer does not depend on how the bytes were split.
+  if (end === -1 ? buf.length > maxHeadBytes : end + 4 > maxHeadBytes) {
+    return { kind: 'invalid', reason: `request head larger than ${maxHeadBytes} bytes` };
   }
+  if (end === -1) return INCOMPLETE;
   const text = buf.toString('latin1', 0, end);
   const lines = text.split('\r\n');
   const requestLine = lines[0] ?? '';

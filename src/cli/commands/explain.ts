@@ -1,0 +1,64 @@
+import type { Argv } from 'yargs';
+import { InputError } from '../../errors.js';
+import type { GatewayAdapter, ReasonInfo } from '../../gateways/gateway.js';
+import { GATEWAYS } from '../../gateways/index.js';
+import { paint, useColor } from '../output.js';
+
+export interface Explanation {
+  readonly gateway: string;
+  readonly level: string;
+  readonly info: ReasonInfo;
+}
+
+/** Which gateway wrote this line and what it means; undefined when no adapter knows it. */
+export function explainLine(line: string, gateways: readonly GatewayAdapter[] = GATEWAYS): Explanation | undefined {
+  for (const g of gateways) {
+    const e = g.parseLogLine(line.trim()) ?? g.parseLogLine(`2000/01/01 00:00:00 [error] 1#1: ${line.trim()}`);
+    if (e?.reason) {
+      const info = g.reasons.find((r) => r.reason === e.reason);
+      if (info) return { gateway: g.id, level: e.level, info };
+    }
+  }
+  return undefined;
+}
+
+export function explainCommand(y: Argv) {
+  return y.command(
+    'explain <line>',
+    'Explain a gateway error-log line: the normalized reason, likely causes, the scenario that reproduces it, the directives that govern it',
+    (a) =>
+      a
+        .positional('line', { type: 'string', demandOption: true, describe: 'an error-log line, quoted' })
+        .option('json', { type: 'boolean', default: false })
+        .example('$0 explain "upstream prematurely closed connection while reading response header from upstream"', ''),
+    (argv) => {
+      const ex = explainLine(argv.line);
+      if (!ex) {
+        throw new InputError(
+          'BG_UNKNOWN_LOG_LINE',
+          `no gateway adapter recognises this line. Paste the whole error-log line (e.g. "... [error] ... upstream timed out (110: Connection timed out) while reading response header from upstream ..."); known reasons: ${GATEWAYS.flatMap((g) => g.reasons.map((r) => r.reason)).join(', ')}.`,
+        );
+      }
+      if (argv.json) {
+        process.stdout.write(JSON.stringify({ gateway: ex.gateway, ...ex.info }, null, 2) + '\n');
+        return;
+      }
+      const p = paint(useColor());
+      const i = ex.info;
+      const out = [
+        `${p('bold', i.reason)}  (${ex.gateway})`,
+        `  ${i.meaning}`,
+        '',
+        p('cyan', 'Likely causes'),
+        ...i.causes.map((c) => `  - ${c}`),
+        '',
+        p('cyan', 'Reproduce it'),
+        ...(i.scenarios.length ? i.scenarios.map((s) => `  badgateway run --gateway ${ex.gateway} --only ${s}`) : ['  (no built-in scenario yet)']),
+        '',
+        p('cyan', 'Directives that govern it'),
+        ...(i.directives.length ? i.directives.map((d) => `  - ${d}`) : ['  (none: the upstream must be fixed)']),
+      ];
+      process.stdout.write(out.join('\n') + '\n');
+    },
+  );
+}

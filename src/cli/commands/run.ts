@@ -1,0 +1,114 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import type { Argv } from 'yargs';
+import { InputError } from '../../errors.js';
+import { gatewayById, GATEWAYS } from '../../gateways/index.js';
+import { runSuite, type ProgressListener, type SuiteResult } from '../../harness/run.js';
+import type { RuntimeChoice } from '../../harness/runtime-choice.js';
+import { consoleProgress, consoleSummary } from '../../report/console.js';
+import { toJson } from '../../report/json.js';
+import { toJunit } from '../../report/junit.js';
+import { toMarkdown } from '../../report/markdown.js';
+import { builtinScenarioDir, loadSuite, selectScenarios } from '../../scenarios/load.js';
+import { useColor } from '../output.js';
+import { loadCatalogue } from './faults.js';
+
+const REPORTERS = ['console', 'json', 'junit', 'markdown'] as const;
+type ReporterName = (typeof REPORTERS)[number];
+
+export function parseReporters(specs: readonly string[]): Array<{ name: ReporterName; path?: string }> {
+  return specs.flatMap((s) => s.split(',')).map((spec) => {
+    const i = spec.indexOf(':');
+    const name = (i === -1 ? spec : spec.slice(0, i)).trim() as ReporterName;
+    if (!REPORTERS.includes(name)) throw new InputError('BG_BAD_FLAG', `--reporter "${spec}": unknown reporter; use ${REPORTERS.join(', ')}, optionally with :path (e.g. junit:report.xml)`);
+    return { name, path: i === -1 ? undefined : spec.slice(i + 1) };
+  });
+}
+
+/** Ctrl-C and SIGTERM abort the run; the harness unwinds everything it started. */
+function abortOnSignals(): { signal: AbortSignal; dispose(): void } {
+  const ctl = new AbortController();
+  const onSignal = (sig: NodeJS.Signals) => {
+    process.stderr.write(`\nbadgateway: ${sig}, stopping and cleaning up…\n`);
+    ctl.abort(new Error(sig));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    signal: ctl.signal,
+    dispose() {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}
+
+export function runCommand(y: Argv) {
+  return y.command(
+    'run',
+    'Run a scenario suite through real gateways and check what the client saw and what the gateway logged',
+    (a) =>
+      a
+        .option('gateway', { type: 'string', default: 'nginx', describe: `gateway(s), comma-separated: ${GATEWAYS.map((g) => g.id).join(', ')}` })
+        .option('suite', { type: 'string', describe: 'a folder of scenario files, one file, or a list file (default: the built-in catalogue)' })
+        .option('only', { type: 'string', array: true, describe: 'run only scenarios whose id matches (`*` wildcards, repeatable)' })
+        .option('runtime', { choices: ['auto', 'process', 'container'] as const, default: 'auto' as const, describe: 'auto: container when a Docker engine answers and the image is present, else the local binary' })
+        .option('image', { type: 'string', describe: 'container image for the gateway (default badgateway/nginx:bookworm, built by scripts/build-gateway-image.sh)' })
+        .option('config', { type: 'string', describe: 'your own gateway config with placeholders ({{listen}}, {{upstream}}, {{healthy}}): reports what it turns each fault into' })
+        .option('reporter', { type: 'string', array: true, default: ['console'], describe: 'console, json, junit, markdown; add :path to write a file (e.g. junit:report.xml)' })
+        .option('concurrency', { type: 'number', default: 64, describe: 'scenarios in flight at once per gateway' })
+        .option('faults-file', { type: 'string', array: true, describe: 'load custom faults for the suite (repeatable)' })
+        .example('$0 run', 'the built-in suite through nginx')
+        .example('$0 run --only "body-cut-*" --runtime process', 'some scenarios, local nginx binary')
+        .example('$0 run --config ./my-nginx.conf', 'what your nginx config turns each fault into')
+        .example('$0 run --reporter console --reporter junit:report.xml --reporter markdown:summary.md', 'CI reports'),
+    async (argv) => {
+      const catalogue = await loadCatalogue(argv['faults-file']);
+      const gateways = argv.gateway.split(',').map((g) => gatewayById(g.trim()));
+      const reporters = parseReporters(argv.reporter);
+      const scenarios = selectScenarios(await loadSuite(argv.suite ?? builtinScenarioDir(), catalogue, GATEWAYS.map((g) => g.id)), argv.only);
+      const userConfig = argv.config === undefined ? undefined : await readUserConfig(argv.config);
+      if (userConfig && gateways.length > 1) throw new InputError('BG_BAD_FLAG', '--config is a config for one gateway; name that one with --gateway.');
+      const color = useColor(process.stdout);
+      const live = reporters.some((r) => r.name === 'console' && r.path === undefined);
+      const progress: ProgressListener | undefined = live ? consoleProgress(process.stdout, color) : undefined;
+      const signals = abortOnSignals();
+      let result: SuiteResult;
+      try {
+        result = await runSuite({
+          scenarios,
+          gateways,
+          catalogue,
+          runtime: argv.runtime as RuntimeChoice,
+          image: argv.image,
+          userConfig,
+          concurrency: argv.concurrency,
+          signal: signals.signal,
+          progress,
+        });
+      } catch (err) {
+        if (signals.signal.aborted) {
+          process.stderr.write('badgateway: run interrupted; everything it started was stopped.\n');
+          process.exitCode = 130;
+          return;
+        }
+        throw err;
+      } finally {
+        signals.dispose();
+      }
+      for (const r of reporters) {
+        const text = r.name === 'console' ? consoleSummary(result, r.path === undefined && color) : r.name === 'json' ? toJson(result) : r.name === 'junit' ? toJunit(result) : toMarkdown(result);
+        if (r.path === undefined) process.stdout.write(text);
+        else await writeFile(r.path, text);
+      }
+      process.exitCode = result.failed > 0 ? 1 : 0;
+    },
+  );
+}
+
+async function readUserConfig(file: string): Promise<{ file: string; text: string }> {
+  try {
+    return { file, text: await readFile(file, 'utf8') };
+  } catch (err) {
+    throw new InputError('BG_FILE_UNREADABLE', `cannot read --config ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+  }
+}

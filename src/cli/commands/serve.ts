@@ -1,0 +1,155 @@
+import type { Argv } from 'yargs';
+import { InputError } from '../../errors.js';
+import type { ListenerBehavior } from '../../faults/fault.js';
+import { startChaos, type StartedChaos } from '../../harness/chaos.js';
+import type { MixSpec, RouteSpec } from '../../upstream/upstream.js';
+import { paint, table, useColor } from '../output.js';
+import { loadCatalogue } from './faults.js';
+
+/** "fault?k=v&k2=v2" → id and params (numbers stay numbers). */
+export function parseFaultRef(ref: string, flag: string): { fault: string; params?: Record<string, string | number> } {
+  const q = ref.indexOf('?');
+  const fault = (q === -1 ? ref : ref.slice(0, q)).trim();
+  if (fault === '') throw new InputError('BG_BAD_FLAG', `${flag}: missing fault id in "${ref}"`);
+  if (q === -1) return { fault };
+  const params: Record<string, string | number> = {};
+  for (const [k, v] of new URLSearchParams(ref.slice(q + 1))) params[k] = v !== '' && Number.isFinite(Number(v)) ? Number(v) : v;
+  return { fault, params };
+}
+
+export function parseRoute(spec: string): RouteSpec {
+  const eq = spec.indexOf('=');
+  if (eq <= 0) throw new InputError('BG_BAD_FLAG', `--route "${spec}": expected PATH_PREFIX=FAULT, e.g. --route /api=empty-reply`);
+  const prefix = spec.slice(0, eq);
+  if (!prefix.startsWith('/')) throw new InputError('BG_BAD_FLAG', `--route "${spec}": the path prefix must start with /`);
+  return { pathPrefix: prefix, ...parseFaultRef(spec.slice(eq + 1), '--route') };
+}
+
+export function parseHeaderRoute(spec: string): RouteSpec {
+  const eq = spec.lastIndexOf('=');
+  if (eq <= 0) throw new InputError('BG_BAD_FLAG', `--header-route "${spec}": expected NAME[:VALUE]=FAULT, e.g. --header-route x-chaos:on=reset-after-request`);
+  const left = spec.slice(0, eq);
+  const colon = left.indexOf(':');
+  const header = colon === -1 ? { name: left.trim() } : { name: left.slice(0, colon).trim(), value: left.slice(colon + 1).trim() };
+  return { header, ...parseFaultRef(spec.slice(eq + 1), '--header-route') };
+}
+
+export function parseMix(spec: string): MixSpec[] {
+  return spec.split(',').map((part) => {
+    const m = /^\s*([^:]+?)\s*:\s*([0-9.]+)\s*$/.exec(part);
+    if (!m) throw new InputError('BG_BAD_FLAG', `--mix "${spec}": expected FAULT:WEIGHT,FAULT:WEIGHT, e.g. --mix healthy:90,empty-reply:10`);
+    return { ...parseFaultRef(m[1]!, '--mix'), weight: Number(m[2]) };
+  });
+}
+
+const LISTENER_BEHAVIORS: Record<string, ListenerBehavior> = {
+  'connect-refused': 'refuse',
+  'accept-queue-full': 'accept-queue-full',
+  'reset-on-accept': 'reset-on-accept',
+  'close-on-accept': 'close-on-accept',
+};
+
+export function serveCommand(y: Argv) {
+  return y.command(
+    'serve',
+    'Start the chaos upstream: HTTP listener (every fault at /<fault-id>), listener faults, DNS responder and control API',
+    (a) =>
+      a
+        .option('host', { type: 'string', default: '127.0.0.1', describe: 'address for every listener' })
+        .option('port', { type: 'number', default: 0, describe: 'HTTP port of the upstream (0 = any free port)' })
+        .option('unix', { type: 'string', describe: 'also listen on this unix socket path' })
+        .option('fault', { type: 'string', default: 'healthy', describe: 'default fault for requests no route matches' })
+        .option('route', { type: 'string', array: true, describe: 'PATH_PREFIX=FAULT[?param=value] (repeatable, first match wins)' })
+        .option('header-route', { type: 'string', array: true, describe: 'HEADER[:VALUE]=FAULT[?param=value] (repeatable)' })
+        .option('mix', { type: 'string', describe: 'weighted random faults for unrouted requests: FAULT:WEIGHT,...' })
+        .option('seed', { type: 'number', describe: 'seed for --mix; the same seed replays the same sequence of faults' })
+        .option('faults-file', { type: 'string', array: true, describe: 'load custom faults (YAML steps) from this file (repeatable)' })
+        .option('fault-paths', { type: 'boolean', default: true, describe: 'route /<fault-id> to each fault (--no-fault-paths to turn off)' })
+        .option('fault-header', { type: 'string', default: 'x-badgateway-fault', describe: 'request header that picks the fault by id' })
+        .option('listener-faults', { type: 'string', describe: 'comma list of listener faults to start, or "none" (default: all)' })
+        .option('dns', { type: 'boolean', default: true, describe: 'start the DNS responder (--no-dns to turn off)' })
+        .option('dns-port', { type: 'number', default: 0, describe: 'UDP and TCP port of the DNS responder' })
+        .option('dns-zone', { type: 'string', default: 'badgateway.test', describe: 'the zone the DNS responder answers for' })
+        .option('control', { type: 'boolean', default: true, describe: 'start the control API (--no-control to turn off)' })
+        .option('control-host', { type: 'string', default: '127.0.0.1', describe: 'address of the control API; any non-loopback address needs --control-token' })
+        .option('control-port', { type: 'number', default: 0, describe: 'port of the control API' })
+        .option('control-token', { type: 'string', describe: 'bearer token for the control API (or env BADGATEWAY_CONTROL_TOKEN)' })
+        .option('events', { type: 'boolean', default: false, describe: 'log every upstream event to stderr as JSON lines' })
+        .option('json', { type: 'boolean', default: false, describe: 'print the listeners as one JSON object' })
+        .example('$0 serve --port 9000', 'every fault at http://127.0.0.1:9000/<fault-id>')
+        .example('$0 serve --fault empty-reply', 'every request gets an empty reply')
+        .example('$0 serve --route /api=slow-response?delayMs=5000', 'a route with a parameter')
+        .example('$0 serve --mix healthy:90,reset-after-request:10 --seed 42', 'a replayable 10% reset rate'),
+    async (argv) => {
+      const catalogue = await loadCatalogue(argv['faults-file']);
+      const routes = [...(argv.route ?? []).map(parseRoute), ...(argv['header-route'] ?? []).map(parseHeaderRoute)];
+      const def = parseFaultRef(argv.fault, '--fault');
+      let listenerFaults: ListenerBehavior[] | undefined;
+      if (argv['listener-faults'] !== undefined) {
+        listenerFaults = argv['listener-faults'] === 'none' ? [] : argv['listener-faults'].split(',').map((id) => {
+          const b = LISTENER_BEHAVIORS[id.trim()];
+          if (!b) catalogue.get(id.trim()); // unknown id: throws with the closest ids
+          if (!b) throw new InputError('BG_BAD_FLAG', `--listener-faults: "${id}" is not a listener fault; they are: ${Object.keys(LISTENER_BEHAVIORS).join(', ')}`);
+          return b;
+        });
+      }
+      const token = argv['control-token'] ?? process.env.BADGATEWAY_CONTROL_TOKEN;
+      const chaos = await startChaos({
+        host: argv.host,
+        port: argv.port,
+        unixPath: argv.unix,
+        catalogue,
+        routes,
+        defaultFault: def.fault,
+        defaultParams: def.params,
+        mix: argv.mix === undefined ? undefined : parseMix(argv.mix),
+        seed: argv.seed,
+        faultPaths: argv['fault-paths'],
+        faultHeader: argv['fault-header'] === '' ? false : argv['fault-header'],
+        listenerFaults,
+        dnsPort: argv.dns ? argv['dns-port'] : false,
+        dnsZone: argv['dns-zone'],
+        control: argv.control ? { host: argv['control-host'], port: argv['control-port'], token } : false,
+      });
+      if (argv.events) chaos.upstream.events.subscribe((e) => process.stderr.write(JSON.stringify(e) + '\n'));
+      printListeners(chaos, argv.json);
+      await untilSignal();
+      await chaos.close();
+    },
+  );
+}
+
+function printListeners(chaos: StartedChaos, json: boolean): void {
+  const up = chaos.upstream;
+  const dns = chaos.dns;
+  const info = {
+    upstream: up.listeners.filter((l) => l.fault === undefined),
+    listenerFaults: up.listeners.filter((l) => l.fault !== undefined),
+    dns: dns ? { host: dns.host, port: dns.port, zone: dns.zone, names: Object.fromEntries(chaos.catalogue.list().flatMap((f) => (f.layer === 'dns' ? [[f.id, dns.nameFor(f.name)]] : []))) } : undefined,
+    control: chaos.control ? { url: chaos.control.url } : undefined,
+    routing: up.routing,
+  };
+  if (json) {
+    process.stdout.write(JSON.stringify(info) + '\n');
+    return;
+  }
+  const p = paint(useColor());
+  const rows: string[][] = [];
+  for (const l of info.upstream) rows.push([l.name, l.url ?? `unix:${l.path}`, `every exchange fault at /<fault-id>, default ${up.routing.defaultFault}`]);
+  for (const l of info.listenerFaults) rows.push([l.name, `${l.host}:${l.port}`, 'listener fault']);
+  if (info.dns) rows.push(['dns', `${info.dns.host}:${info.dns.port} udp+tcp`, `zone ${info.dns.zone}: ${Object.values(info.dns.names).join(', ')}`]);
+  if (info.control) rows.push(['control', info.control.url, 'GET /api/faults, PUT /api/routing, WebSocket /api/events']);
+  process.stdout.write(`${p('bold', 'badgateway is serving')}\n${table(rows)}\n${p('dim', 'Ctrl-C stops everything.')}\n`);
+}
+
+function untilSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      process.off('SIGINT', done);
+      process.off('SIGTERM', done);
+      resolve();
+    };
+    process.once('SIGINT', done);
+    process.once('SIGTERM', done);
+  });
+}

@@ -1,0 +1,62 @@
+#!/usr/bin/env node
+/**
+ * The CLI entry: the only place that reads argv or calls process.exit, and the
+ * single catch that maps errors to exit codes (0 all good, 1 an expectation
+ * failed, 2 bad input or something would not start, 70 a bug).
+ */
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { isBadgatewayError, StartError } from '../errors.js';
+import { explainCommand } from './commands/explain.js';
+import { faultsCommand } from './commands/faults.js';
+import { runCommand } from './commands/run.js';
+import { serveCommand } from './commands/serve.js';
+
+export const EXIT = { ok: 0, failed: 1, input: 2, internal: 70 } as const;
+
+export async function main(args: string[]): Promise<number> {
+  let usageError: string | undefined;
+  const cli = yargs(args)
+    .scriptName('badgateway')
+    .usage('$0 <command> [options]\n\nMakes reverse proxies fail on purpose and tells you exactly how they failed.')
+    .strict()
+    .recommendCommands()
+    .demandCommand(1, 'Name a command: run, serve, faults, explain (see --help).')
+    .help()
+    .alias('h', 'help')
+    .version()
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .fail((msg, err) => {
+      if (err) throw err;
+      usageError = msg;
+    });
+  runCommand(cli);
+  serveCommand(cli);
+  faultsCommand(cli);
+  explainCommand(cli);
+  try {
+    await cli.parseAsync();
+  } catch (err) {
+    return report(err);
+  }
+  if (usageError !== undefined) {
+    process.stderr.write(`badgateway: ${usageError}\nRun \`badgateway --help\` for the commands and their options.\n`);
+    return EXIT.input;
+  }
+  return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
+}
+
+function report(err: unknown): number {
+  if (isBadgatewayError(err) && err.userError) {
+    process.stderr.write(`badgateway: ${err.message}\n`);
+    if (err instanceof StartError && err.logTail) process.stderr.write(`\n--- log tail ---\n${err.logTail.trimEnd()}\n`);
+    return EXIT.input;
+  }
+  process.stderr.write(`badgateway: internal error, this is a bug. Please report it with the command you ran.\n${(err as Error)?.stack ?? String(err)}\n`);
+  return EXIT.internal;
+}
+
+main(hideBin(process.argv)).then(
+  (code) => process.exit(code),
+  (err) => process.exit(report(err)),
+);

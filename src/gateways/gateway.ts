@@ -1,0 +1,92 @@
+/**
+ * What a gateway adapter is. Everything here is pure: config text from a route
+ * table, reasons from log lines. Running the gateway is a runtime's job.
+ */
+
+/** How the gateway reaches the upstream for one route. */
+export type RouteTarget =
+  | { readonly kind: 'tcp'; readonly host: string; readonly port: number }
+  | { readonly kind: 'unix'; readonly path: string }
+  /** By name, resolved at request time through the configured resolver. */
+  | { readonly kind: 'dns'; readonly name: string; readonly port: number };
+
+export interface GatewayRoute {
+  /** Scenario id: the route serves /s/<id>/. */
+  readonly id: string;
+  readonly target: RouteTarget;
+  /** Keep a pool of idle upstream connections and reuse them (nginx: upstream keepalive + HTTP/1.1). */
+  readonly keepalive?: boolean;
+  /** Pass WebSocket upgrades through. */
+  readonly websocket?: boolean;
+}
+
+export interface RenderInput {
+  readonly listen: { readonly host: string; readonly port: number };
+  /** Directory that holds everything the gateway writes: pid, logs, temp files. */
+  readonly prefix: string;
+  readonly routes: readonly GatewayRoute[];
+  readonly resolver?: { readonly host: string; readonly port: number };
+  readonly timeouts: { readonly connectMs: number; readonly readMs: number; readonly sendMs: number; readonly resolverMs: number };
+}
+
+export interface RenderedConfig {
+  /** Files to write, by path relative to the prefix. */
+  readonly files: Readonly<Record<string, string>>;
+  /** The main config file, relative to the prefix. */
+  readonly main: string;
+}
+
+/** One gateway log line, normalized. */
+export interface LogEntry {
+  readonly raw: string;
+  readonly level: string;
+  /** The normalized reason, when the line is one we know. */
+  readonly reason?: string;
+  /** The request target the line is about (for attribution), e.g. /s/empty-reply/?bgp=3. */
+  readonly target?: string;
+  /** The gateway's connection id, to attribute lines that do not name the request. */
+  readonly connection?: string;
+}
+
+export interface ReasonInfo {
+  readonly reason: string;
+  /** What the log line means, in plain words. */
+  readonly meaning: string;
+  readonly causes: readonly string[];
+  /** Directives that govern this outcome. */
+  readonly directives: readonly string[];
+  /** Built-in scenarios that reproduce it. */
+  readonly scenarios: readonly string[];
+}
+
+export interface GatewayAdapter {
+  readonly id: string;
+  /** The binary the process runtime runs. */
+  readonly binary: string;
+  /** Default image for the container runtime. */
+  readonly defaultImage: string;
+  /** Arguments that make the binary print its version. */
+  readonly versionArgs: readonly string[];
+  parseVersion(output: string): string | undefined;
+  render(input: RenderInput): RenderedConfig;
+  /** Arguments to run the gateway in the foreground with a config under a prefix. */
+  args(prefix: string, configPath: string): string[];
+  /** Arguments that only test the configuration. */
+  testArgs(prefix: string, configPath: string): string[];
+  /** Log files the gateway writes under its prefix, relative paths. */
+  readonly logFiles: readonly string[];
+  parseLogLine(line: string): LogEntry | undefined;
+  readonly reasons: readonly ReasonInfo[];
+  /** A user's own config: replace the documented placeholders. Throws InputError naming what is missing. */
+  fromUserConfig(text: string, file: string, values: UserConfigValues): RenderedConfig;
+}
+
+export interface UserConfigValues {
+  readonly listen: { readonly host: string; readonly port: number };
+  readonly prefix: string;
+  /** The chaos upstream: it routes /s/<scenario>/ to that scenario's fault. */
+  readonly upstream: { readonly host: string; readonly port: number };
+  /** A second upstream that always answers healthy (for retry and failover configs). */
+  readonly healthy: { readonly host: string; readonly port: number };
+  readonly resolver?: { readonly host: string; readonly port: number };
+}

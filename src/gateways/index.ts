@@ -1,0 +1,12 @@
+/** The registry of gateway adapters: one file per gateway, one line per file here. */
+import { closest, InputError } from '../errors.js';
+import type { GatewayAdapter } from './gateway.js';
+import nginx from './nginx.js';
+
+export const GATEWAYS: readonly GatewayAdapter[] = [nginx];
+
+export function gatewayById(id: string): GatewayAdapter {
+  const g = GATEWAYS.find((x) => x.id === id);
+  if (g) return g;
+  throw new InputError('BG_UNKNOWN_GATEWAY', `unknown gateway "${id}". Known: ${GATEWAYS.map((x) => x.id).join(', ')}${closest(id, GATEWAYS.map((x) => x.id), 1).length ? ` (closest: ${closest(id, GATEWAYS.map((x) => x.id), 1)[0]})` : ''}.`);
+}

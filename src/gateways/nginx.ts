@@ -1,0 +1,349 @@
+/**
+ * nginx: config rendering for a route table, error-log parsing into reasons.
+ * Pure. Every path nginx writes (pid, logs, temp files) lives under the prefix.
+ */
+import { InputError } from '../errors.js';
+import type { GatewayAdapter, GatewayRoute, LogEntry, ReasonInfo, RenderInput, RenderedConfig, UserConfigValues } from './gateway.js';
+
+const LOG_FORMAT =
+  `log_format badgateway escape=json '{"time":"$time_iso8601","request":"$request","status":$status,` +
+  `"upstream_status":"$upstream_status","upstream_addr":"$upstream_addr","request_time":$request_time,` +
+  `"upstream_response_time":"$upstream_response_time","body_bytes_sent":$body_bytes_sent,"connection":"$connection"}';`;
+
+function sec(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}
+
+function hostPort(host: string, port: number): string {
+  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+function upstreamName(i: number): string {
+  return `badgateway_pool_${i}`;
+}
+
+function locationFor(route: GatewayRoute, i: number): string {
+  const lines: string[] = [];
+  const t = route.target;
+  if (route.keepalive) {
+    lines.push(`proxy_pass http://${upstreamName(i)};`, 'proxy_http_version 1.1;', 'proxy_set_header Connection "";');
+  } else if (t.kind === 'tcp') {
+    lines.push(`proxy_pass http://${hostPort(t.host, t.port)};`);
+  } else if (t.kind === 'unix') {
+    lines.push(`proxy_pass http://unix:${t.path}:;`);
+  } else {
+    // A variable in proxy_pass makes nginx resolve the name per request through `resolver`.
+    lines.push(`set $badgateway_target "${t.name}:${t.port}";`, 'proxy_pass http://$badgateway_target;');
+  }
+  if (route.websocket) {
+    lines.push('proxy_http_version 1.1;', 'proxy_set_header Upgrade $http_upgrade;', 'proxy_set_header Connection $badgateway_connection_upgrade;');
+  }
+  return `    location /s/${route.id}/ {\n${lines.map((l) => `      ${l}`).join('\n')}\n    }`;
+}
+
+function pools(routes: readonly GatewayRoute[]): string {
+  return routes
+    .map((r, i) => {
+      if (!r.keepalive) return '';
+      const t = r.target;
+      const server = t.kind === 'tcp' ? hostPort(t.host, t.port) : t.kind === 'unix' ? `unix:${t.path}` : `${t.name}:${t.port} resolve`;
+      return `  upstream ${upstreamName(i)} {\n    server ${server};\n    keepalive 8;\n  }\n`;
+    })
+    .join('');
+}
+
+function render(input: RenderInput): RenderedConfig {
+  const p = input.prefix;
+  const to = input.timeouts;
+  const resolver = input.resolver ? `  resolver ${hostPort(input.resolver.host, input.resolver.port)} valid=1s ipv6=off;\n  resolver_timeout ${sec(to.resolverMs)};\n` : '';
+  const conf = `# Rendered by badgateway for one suite run. Every path is under ${p}.
+worker_processes 1;
+pid ${p}/nginx.pid;
+error_log ${p}/logs/error.log info;
+
+events {
+  worker_connections 4096;
+}
+
+http {
+  ${LOG_FORMAT}
+  access_log ${p}/logs/access.log badgateway;
+  client_body_temp_path ${p}/tmp/client_body;
+  proxy_temp_path ${p}/tmp/proxy;
+  fastcgi_temp_path ${p}/tmp/fastcgi;
+  uwsgi_temp_path ${p}/tmp/uwsgi;
+  scgi_temp_path ${p}/tmp/scgi;
+
+  # Short timeouts keep a suite fast; scenarios that test them say so.
+  proxy_connect_timeout ${sec(to.connectMs)};
+  proxy_read_timeout ${sec(to.readMs)};
+  proxy_send_timeout ${sec(to.sendMs)};
+${resolver}
+  map $http_upgrade $badgateway_connection_upgrade {
+    default upgrade;
+    '' close;
+  }
+
+${pools(input.routes)}
+  server {
+    listen ${hostPort(input.listen.host, input.listen.port)};
+    server_name badgateway;
+
+    location = /__badgateway/ready {
+      access_log off;
+      return 200 "ready\\n";
+    }
+
+${input.routes.map(locationFor).join('\n\n')}
+  }
+}
+`;
+  return { files: { 'nginx.conf': conf }, main: 'nginx.conf' };
+}
+
+/** `{{name}}` placeholders a user's config may use. */
+export const NGINX_PLACEHOLDERS: Readonly<Record<string, string>> = {
+  listen: 'the address nginx must listen on (required): listen {{listen}};',
+  upstream: 'the chaos upstream, host:port (required): proxy_pass http://{{upstream}}; or server {{upstream}};',
+  healthy: 'a second upstream that always answers 200, host:port: server {{healthy}} backup;',
+  prefix: 'a directory of the run, for any path nginx writes',
+  resolver: 'the DNS responder, host:port: resolver {{resolver}};',
+};
+
+function fromUserConfig(text: string, file: string, v: UserConfigValues): RenderedConfig {
+  const values: Record<string, string> = {
+    listen: hostPort(v.listen.host, v.listen.port),
+    upstream: hostPort(v.upstream.host, v.upstream.port),
+    healthy: hostPort(v.healthy.host, v.healthy.port),
+    prefix: v.prefix,
+  };
+  if (v.resolver) values.resolver = hostPort(v.resolver.host, v.resolver.port);
+  for (const required of ['listen', 'upstream']) {
+    if (!text.includes(`{{${required}}}`)) {
+      throw new InputError(
+        'BG_CONFIG_PLACEHOLDER',
+        `${file} has no {{${required}}} placeholder. badgateway needs it to ${required === 'listen' ? 'know where nginx listens: write `listen {{listen}};` in the server block' : 'put the chaos upstream behind your config: write `proxy_pass http://{{upstream}};` or `server {{upstream}};` in an upstream block'}.`,
+      );
+    }
+  }
+  for (const bad of ['pid', 'daemon']) {
+    const m = new RegExp(`^\\s*${bad}\\s`, 'm').exec(text);
+    if (m) {
+      const line = text.slice(0, m.index).split('\n').length + (text[m.index] === '\n' ? 1 : 0);
+      throw new InputError('BG_CONFIG_DIRECTIVE', `${file}:${line}: remove the "${bad}" directive: badgateway sets it to keep nginx in the foreground with its pid under the run's prefix.`);
+    }
+  }
+  const body = text.replace(/\{\{\s*([a-z]+)\s*\}\}/g, (m, name: string) => {
+    const val = values[name];
+    if (val === undefined) {
+      throw new InputError('BG_CONFIG_PLACEHOLDER', `${file}: unknown placeholder ${m}. Known: ${Object.keys(NGINX_PLACEHOLDERS).map((k) => `{{${k}}}`).join(', ')}.`);
+    }
+    return val;
+  });
+  // Our error log (info level) comes first so attribution works whatever the user's config logs.
+  const head = `# badgateway: ${file} with its placeholders filled in.\npid ${v.prefix}/nginx.pid;\nerror_log ${v.prefix}/logs/error.log info;\n`;
+  return { files: { 'nginx.conf': head + body }, main: 'nginx.conf' };
+}
+
+interface Pattern {
+  readonly re: RegExp;
+  readonly reason: string;
+}
+
+// Ordered: the first match wins. Messages as nginx writes them (src/http/ngx_http_upstream.c, ngx_http_proxy_module.c).
+const PATTERNS: readonly Pattern[] = [
+  { re: /\(111: Connection refused\) while connecting to upstream/, reason: 'connect-refused' },
+  { re: /connect\(\) to unix:.* failed \((2|111): /, reason: 'connect-refused' },
+  { re: /upstream timed out \(110: [^)]*\) while connecting to upstream/, reason: 'connect-timeout' },
+  { re: /upstream timed out \(110: [^)]*\) while (reading response header|reading upstream)/, reason: 'read-timeout' },
+  { re: /upstream timed out \(110: [^)]*\) while sending request/, reason: 'send-timeout' },
+  { re: /\(104: Connection reset by peer\)/, reason: 'upstream-reset' },
+  { re: /\(32: Broken pipe\)/, reason: 'upstream-reset' },
+  { re: /upstream prematurely closed connection while reading response header/, reason: 'upstream-closed-early' },
+  { re: /upstream prematurely closed connection while reading upstream/, reason: 'upstream-truncated' },
+  { re: /upstream sent too big header/, reason: 'header-too-big' },
+  { re: /upstream sent invalid header/, reason: 'invalid-header' },
+  { re: /upstream sent duplicate header line/, reason: 'duplicate-header' },
+  { re: /upstream sent "Content-Length" and "Transfer-Encoding"/, reason: 'invalid-header' },
+  { re: /upstream sent no valid HTTP\/1\.0 header/, reason: 'no-valid-http' },
+  { re: /upstream sent invalid chunked response/, reason: 'invalid-chunked' },
+  { re: /upstream sent invalid status/, reason: 'invalid-status' },
+  { re: /upstream sent more data than specified/, reason: 'upstream-extra-data' },
+  { re: /could not be resolved \(3: Host not found\)/, reason: 'dns-nxdomain' },
+  { re: /could not be resolved \(2: Server failure\)/, reason: 'dns-servfail' },
+  { re: /could not be resolved \(5: Operation refused\)/, reason: 'dns-refused' },
+  { re: /could not be resolved \(110: Operation timed out\)/, reason: 'dns-timeout' },
+  { re: /could not be resolved/, reason: 'dns-failed' },
+  { re: /no live upstreams/, reason: 'no-live-upstreams' },
+];
+
+const LINE = /^(\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d) \[(\w+)\] \d+#\d+: (?:\*(\d+) )?(.*)$/;
+
+function parseLogLine(line: string): LogEntry | undefined {
+  const m = LINE.exec(line);
+  if (!m) return undefined;
+  const [, , level, connection, message] = m;
+  const req = /, request: "(?:[A-Z]+) (\S+) HTTP\/[\d.]+"/.exec(message!);
+  const reason = PATTERNS.find((p) => p.re.test(message!))?.reason;
+  return { raw: line, level: level!, reason, target: req?.[1], connection };
+}
+
+const REASONS: readonly ReasonInfo[] = [
+  {
+    reason: 'connect-refused',
+    meaning: 'nothing listens at the upstream address: connect() was refused (or the unix socket file is missing).',
+    causes: ['the backend process is down or restarting', 'wrong port or socket path in the upstream', 'the backend listens on another interface (0.0.0.0 vs 127.0.0.1, IPv4 vs IPv6)'],
+    directives: ['proxy_next_upstream error', 'max_fails / fail_timeout (server)', 'backup (server)'],
+    scenarios: ['connect-refused'],
+  },
+  {
+    reason: 'connect-timeout',
+    meaning: 'the TCP handshake did not complete within proxy_connect_timeout; the client gets 504.',
+    causes: ['the backend accept queue is full (overload) so SYNs are dropped', 'a firewall drops packets', 'the host is down on a routed network'],
+    directives: ['proxy_connect_timeout', 'proxy_next_upstream timeout'],
+    scenarios: ['accept-queue-full'],
+  },
+  {
+    reason: 'read-timeout',
+    meaning: 'the upstream sent nothing for proxy_read_timeout: before the header the client gets 504; mid-body the response is cut.',
+    causes: ['a stuck or slow backend', 'a long computation without streaming', 'a body that never completes'],
+    directives: ['proxy_read_timeout', 'proxy_next_upstream timeout'],
+    scenarios: ['never-respond', 'slow-response', 'body-short-hold-open'],
+  },
+  {
+    reason: 'send-timeout',
+    meaning: 'the upstream did not take the request body within proxy_send_timeout.',
+    causes: ['the backend stopped reading (full receive window)'],
+    directives: ['proxy_send_timeout', 'proxy_request_buffering'],
+    scenarios: [],
+  },
+  {
+    reason: 'upstream-reset',
+    meaning: 'the upstream reset the connection (RST): ECONNRESET while nginx read the response or sent the request.',
+    causes: ['the backend process crashed or was killed', 'the backend closed a keep-alive connection nginx was reusing', 'a load balancer or conntrack dropped the flow'],
+    directives: ['proxy_next_upstream error', 'keepalive_timeout (upstream block) shorter than the backend idle timeout'],
+    scenarios: ['reset-after-request', 'reset-on-accept', 'body-cut-reset-length', 'body-cut-reset-chunked'],
+  },
+  {
+    reason: 'upstream-closed-early',
+    meaning: 'the upstream closed the connection (FIN) before sending a complete response header.',
+    causes: ['the backend crashed while handling the request', 'the backend closed an idle keep-alive connection as nginx reused it', 'a non-HTTP service on the port'],
+    directives: ['proxy_next_upstream error', 'keepalive_timeout (upstream block)', 'proxy_http_version'],
+    scenarios: ['empty-reply', 'partial-head-then-close', 'close-on-accept', 'keepalive-stale'],
+  },
+  {
+    reason: 'upstream-truncated',
+    meaning: 'the upstream closed the connection mid-body: the client already has the status line and gets a truncated body.',
+    causes: ['the backend crashed while streaming', 'a Content-Length larger than the body actually sent'],
+    directives: ['proxy_buffering', 'proxy_max_temp_file_size'],
+    scenarios: ['body-cut-fin-length', 'body-cut-fin-chunked'],
+  },
+  {
+    reason: 'header-too-big',
+    meaning: 'the response header did not fit proxy_buffer_size.',
+    causes: ['large cookies or tokens in Set-Cookie', 'many headers added by the application', 'a debug header dumping state'],
+    directives: ['proxy_buffer_size', 'proxy_buffers'],
+    scenarios: ['header-too-big', 'too-many-headers'],
+  },
+  {
+    reason: 'invalid-header',
+    meaning: 'a response header line nginx cannot parse (no colon, bad characters, or conflicting framing headers).',
+    causes: ['a hand-written HTTP server', 'a header value with a raw control character or NUL', 'Content-Length with Transfer-Encoding'],
+    directives: ['ignore_invalid_headers (applies to request headers only)'],
+    scenarios: ['header-no-colon', 'header-space-before-colon', 'header-nul-byte', 'header-control-char', 'content-length-and-chunked'],
+  },
+  {
+    reason: 'duplicate-header',
+    meaning: 'the response repeats a header that must be unique (e.g. two Content-Length values); nginx 1.23.0 and later reject it.',
+    causes: ['a framework and a middleware both setting Content-Length'],
+    directives: [],
+    scenarios: ['duplicate-content-length'],
+  },
+  {
+    reason: 'no-valid-http',
+    meaning: 'the reply does not start with an HTTP/1.x status line; nginx relays it to the client as an HTTP/0.9 response (no status line) instead of answering 502.',
+    causes: ['a non-HTTP service on the upstream port', 'TLS or HTTP/2 on a port nginx treats as plain HTTP/1.x'],
+    directives: ['proxy_pass https:// (for a TLS backend)', 'grpc_pass (for an HTTP/2 backend)'],
+    scenarios: ['http09-reply', 'tls-to-plain', 'http2-to-plain', 'garbage-status-line'],
+  },
+  {
+    reason: 'invalid-chunked',
+    meaning: 'the chunked body is malformed; the client already has the status line and gets a truncated body.',
+    causes: ['a broken chunked encoder', 'a proxy in between mangling the body'],
+    directives: [],
+    scenarios: ['invalid-chunk-size'],
+  },
+  {
+    reason: 'invalid-status',
+    meaning: 'the status line is malformed.',
+    causes: ['a hand-written HTTP server'],
+    directives: [],
+    scenarios: ['garbage-status-line'],
+  },
+  {
+    reason: 'upstream-extra-data',
+    meaning: 'the upstream sent more body bytes than its Content-Length said; nginx drops the rest and the connection.',
+    causes: ['a wrong Content-Length', 'two different Content-Length headers'],
+    directives: [],
+    scenarios: ['duplicate-content-length'],
+  },
+  {
+    reason: 'dns-nxdomain',
+    meaning: 'the upstream name does not exist (NXDOMAIN, or no A record).',
+    causes: ['a deleted or mistyped DNS record', 'a service name not yet registered'],
+    directives: ['resolver', 'resolver_timeout', 'valid= (resolver)'],
+    scenarios: ['dns-nxdomain', 'dns-nodata'],
+  },
+  {
+    reason: 'dns-servfail',
+    meaning: 'the resolver answered SERVFAIL.',
+    causes: ['a broken authoritative server', 'DNSSEC validation failure'],
+    directives: ['resolver'],
+    scenarios: ['dns-servfail'],
+  },
+  {
+    reason: 'dns-refused',
+    meaning: 'the resolver refused the query.',
+    causes: ['a resolver that does not serve this zone or this client'],
+    directives: ['resolver'],
+    scenarios: ['dns-refused'],
+  },
+  {
+    reason: 'dns-timeout',
+    meaning: 'the resolver did not answer within resolver_timeout.',
+    causes: ['the resolver is down or unreachable', 'UDP to port 53 dropped'],
+    directives: ['resolver_timeout', 'resolver'],
+    scenarios: ['dns-silent'],
+  },
+  {
+    reason: 'dns-failed',
+    meaning: 'the upstream name could not be resolved for another reason.',
+    causes: ['see the error text in parentheses'],
+    directives: ['resolver'],
+    scenarios: [],
+  },
+  {
+    reason: 'no-live-upstreams',
+    meaning: 'every server of the upstream group is marked failed; nginx did not even try.',
+    causes: ['earlier failures reached max_fails within fail_timeout'],
+    directives: ['max_fails', 'fail_timeout', 'backup'],
+    scenarios: [],
+  },
+];
+
+export const nginx: GatewayAdapter = {
+  id: 'nginx',
+  binary: 'nginx',
+  defaultImage: 'badgateway/nginx:bookworm',
+  versionArgs: ['-v'],
+  parseVersion: (output) => /nginx\/(\d+\.\d+\.\d+)/.exec(output)?.[1],
+  render,
+  args: (prefix, configPath) => ['-p', prefix + '/', '-c', configPath, '-g', 'daemon off;'],
+  testArgs: (prefix, configPath) => ['-t', '-q', '-p', prefix + '/', '-c', configPath],
+  logFiles: ['logs/error.log'],
+  parseLogLine,
+  reasons: REASONS,
+  fromUserConfig,
+};
+
+export default nginx;

@@ -1,0 +1,72 @@
+/**
+ * The whole chaos side in one call: the upstream (HTTP + listener faults), the
+ * DNS responder for the test zone, and the control API. What `badgateway serve`
+ * runs and what the harness starts before any gateway.
+ */
+import type { DnsBehavior, DnsFaultDef } from '../faults/fault.js';
+import { Catalogue } from '../faults/registry.js';
+import { startControl, type StartedControl } from '../control/control-server.js';
+import { startDnsResponder, type StartedDnsResponder } from '../dns/responder.js';
+import { EventBus } from '../upstream/events.js';
+import { startUpstream, type StartedUpstream, type UpstreamOptions } from '../upstream/upstream.js';
+import { DisposalStack } from './disposal.js';
+
+export interface ChaosOptions extends UpstreamOptions {
+  /** DNS responder port; false turns it off. Default 0 (a free port). */
+  readonly dnsPort?: number | false;
+  readonly dnsZone?: string;
+  /** Control API; false turns it off. Default: on, 127.0.0.1, a free port. */
+  readonly control?: false | { readonly host?: string; readonly port?: number; readonly token?: string };
+}
+
+export interface StartedChaos extends AsyncDisposable {
+  readonly upstream: StartedUpstream;
+  readonly dns: StartedDnsResponder | undefined;
+  readonly control: StartedControl | undefined;
+  readonly catalogue: Catalogue;
+  close(): Promise<void>;
+}
+
+export function dnsRecords(catalogue: Catalogue): Map<string, DnsBehavior> {
+  return new Map(catalogue.list().filter((f): f is DnsFaultDef => f.layer === 'dns').map((f) => [f.name, f.dns]));
+}
+
+export async function startChaos(opts: ChaosOptions = {}): Promise<StartedChaos> {
+  const catalogue = opts.catalogue ?? new Catalogue();
+  const events = opts.events ?? new EventBus();
+  const stack = new DisposalStack();
+  try {
+    const upstream = stack.use(await startUpstream({ ...opts, catalogue, events }));
+    let dns: StartedDnsResponder | undefined;
+    if (opts.dnsPort !== false) {
+      const host = opts.host ?? '127.0.0.1';
+      dns = stack.use(
+        await startDnsResponder({
+          host,
+          port: opts.dnsPort ?? 0,
+          zone: opts.dnsZone,
+          records: dnsRecords(catalogue),
+          defaultAddresses: host.includes(':') ? { a: [], aaaa: [host] } : { a: [host], aaaa: ['::1'] },
+          onQuery: (q) => events.emit({ type: 'dns-query', name: q.name, qtype: q.type, transport: q.transport, outcome: q.outcome }),
+        }),
+      );
+    }
+    let control: StartedControl | undefined;
+    if (opts.control !== false) {
+      control = stack.use(
+        await startControl({
+          host: opts.control?.host,
+          port: opts.control?.port,
+          token: opts.control?.token,
+          upstream,
+          dns: dns ? { host: dns.host, port: dns.port, zone: dns.zone } : undefined,
+        }),
+      );
+    }
+    const close = () => stack.dispose();
+    return { upstream, dns, control, catalogue, close, [Symbol.asyncDispose]: close };
+  } catch (err) {
+    await stack.dispose().catch(() => {});
+    throw err;
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * Outcomes held against expectations. Pure: a failed expectation is data (a
+ * verdict with mismatches), never an exception.
+ */
+import type { LogEntry } from '../gateways/gateway.js';
+import type { Outcome } from '../probe/http-probe.js';
+import type { Expectation, StatusExpectation } from '../scenarios/scenario.js';
+
+export type StatusLabel = number | 'no-response' | 'no-status-line';
+
+export interface Observed {
+  /** For one request: its status label; for a sequence: the most common one. */
+  readonly status: StatusLabel;
+  readonly body: 'complete' | 'truncated' | 'none';
+  /** Normalized reasons from the log lines attributed to the request(s), without repeats. */
+  readonly reasons: readonly string[];
+  /** The slowest request. */
+  readonly durationMs: number;
+  readonly websocket?: { readonly upgraded: boolean; readonly closeCode?: number };
+  /** For sequences: how many requests got each status label. */
+  readonly counts?: Readonly<Record<string, number>>;
+}
+
+export interface Mismatch {
+  readonly field: string;
+  readonly expected: string;
+  readonly observed: string;
+}
+
+export interface Verdict {
+  readonly pass: boolean;
+  readonly mismatches: readonly Mismatch[];
+}
+
+export function statusLabel(o: Outcome): StatusLabel {
+  if (o.kind === 'response') return o.status!;
+  if (o.kind === 'no-status-line') return 'no-status-line';
+  return 'no-response';
+}
+
+export function observe(outcomes: readonly Outcome[], logs: readonly LogEntry[]): Observed {
+  const counts: Record<string, number> = {};
+  for (const o of outcomes) {
+    const k = String(statusLabel(o));
+    counts[k] = (counts[k] ?? 0) + 1;
+  }
+  const first = outcomes[0]!;
+  const status = outcomes.length === 1 ? statusLabel(first) : mostCommon(counts);
+  const reasons = [...new Set(logs.map((l) => l.reason).filter((r): r is string => r !== undefined))];
+  const bodies = outcomes.map((o) => o.body);
+  const body = bodies.includes('truncated') ? 'truncated' : bodies.includes('complete') ? 'complete' : 'none';
+  return {
+    status,
+    body,
+    reasons,
+    durationMs: Math.max(...outcomes.map((o) => o.durationMs)),
+    websocket: first.websocket ? { upgraded: first.websocket.upgraded, closeCode: first.websocket.closeCode } : undefined,
+    counts: outcomes.length > 1 ? counts : undefined,
+  };
+}
+
+function mostCommon(counts: Record<string, number>): StatusLabel {
+  const [k] = Object.entries(counts).sort((a, b) => b[1] - a[1])[0]!;
+  return /^\d+$/.test(k) ? Number(k) : (k as StatusLabel);
+}
+
+const fmt = (v: unknown): string => (Array.isArray(v) ? v.map(String).join(' or ') : v === undefined ? '-' : String(v));
+
+export function compareCount(actual: number, spec: string): boolean {
+  const m = /^(>=|<=|>|<|=)?(\d+)$/.exec(spec)!;
+  const n = Number(m[2]);
+  switch (m[1] ?? '=') {
+    case '>=': return actual >= n;
+    case '<=': return actual <= n;
+    case '>': return actual > n;
+    case '<': return actual < n;
+    default: return actual === n;
+  }
+}
+
+export function evaluate(obs: Observed, exp: Expectation): Verdict {
+  const mismatches: Mismatch[] = [];
+  const add = (field: string, expected: unknown, observed: unknown) => mismatches.push({ field, expected: fmt(expected), observed: fmt(observed) });
+  if (exp.status !== undefined && exp.counts === undefined) {
+    const allowed: readonly StatusExpectation[] = Array.isArray(exp.status) ? exp.status : [exp.status as StatusExpectation];
+    if (!allowed.includes(obs.status)) add('status', allowed, obs.status);
+  }
+  if (exp.body !== undefined && exp.body !== obs.body) add('body', exp.body, obs.body);
+  if (exp.reason !== undefined) {
+    const wanted: readonly string[] = Array.isArray(exp.reason) ? exp.reason : [exp.reason as string];
+    const ok = wanted.includes('none') ? obs.reasons.length === 0 : wanted.some((r) => obs.reasons.includes(r));
+    if (!ok) add('reason', wanted, obs.reasons.length ? obs.reasons : 'none');
+  }
+  if (exp.maxMs !== undefined && obs.durationMs > exp.maxMs) add('time', `<= ${exp.maxMs} ms`, `${obs.durationMs} ms`);
+  if (exp.minMs !== undefined && obs.durationMs < exp.minMs) add('time', `>= ${exp.minMs} ms`, `${obs.durationMs} ms`);
+  if (exp.websocket) {
+    if (exp.websocket.upgraded !== undefined && exp.websocket.upgraded !== obs.websocket?.upgraded) add('websocket.upgraded', exp.websocket.upgraded, obs.websocket?.upgraded);
+    if (exp.websocket.closeCode !== undefined && exp.websocket.closeCode !== obs.websocket?.closeCode) add('websocket.closeCode', exp.websocket.closeCode, obs.websocket?.closeCode);
+  }
+  if (exp.counts) {
+    for (const [k, spec] of Object.entries(exp.counts)) {
+      const n = obs.counts?.[k] ?? 0;
+      if (!compareCount(n, spec)) add(`count of ${k}`, spec, n);
+    }
+  }
+  return { pass: mismatches.length === 0, mismatches };
+}

@@ -1,0 +1,162 @@
+/**
+ * The client side of one check: send a request on a raw socket and record what
+ * came back, exactly. A probe never throws on a network failure; the failure is
+ * the data.
+ */
+import { randomBytes } from 'node:crypto';
+import { connect } from 'node:net';
+import { escapeBytes } from '../wire/escape.js';
+import { parseResponse } from '../wire/response-parse.js';
+
+export interface ProbeRequest {
+  readonly host: string;
+  readonly port: number;
+  readonly method: string;
+  /** Request target, e.g. /s/empty-reply/?bgp=1 */
+  readonly target: string;
+  readonly headers?: ReadonlyArray<readonly [string, string]>;
+  readonly body?: Buffer;
+  /** Send a WebSocket upgrade and, after a 101, read frames until the stream ends. */
+  readonly websocket?: boolean;
+  readonly timeoutMs: number;
+}
+
+/** What the client saw, in one word. */
+export type OutcomeKind =
+  | 'response'
+  /** Bytes that are not HTTP/1.x (the gateway relayed an HTTP/0.9-style reply). */
+  | 'no-status-line'
+  /** The connection closed (FIN) without a response. */
+  | 'closed'
+  /** The connection was reset without a response. */
+  | 'reset'
+  /** No response within the probe timeout. */
+  | 'timeout'
+  /** Part of a status line or header block, then the end. */
+  | 'partial-head'
+  | 'connect-error';
+
+export interface Outcome {
+  readonly kind: OutcomeKind;
+  readonly status?: number;
+  readonly headers?: ReadonlyArray<readonly [string, string]>;
+  readonly interim?: readonly number[];
+  /** complete / truncated (framing says more was due) / none (no body expected or no response). */
+  readonly body: 'complete' | 'truncated' | 'none';
+  readonly bodyBytes: number;
+  readonly expectedBodyBytes?: number;
+  /** How the exchange ended: the peer's FIN or RST, our timeout, an error, or a complete response (we closed). */
+  readonly end: 'complete' | 'fin' | 'reset' | 'timeout' | 'error';
+  readonly errorCode?: string;
+  readonly durationMs: number;
+  readonly firstByteMs?: number;
+  readonly bytes: number;
+  /** The first bytes received, escaped, for reports. */
+  readonly preview: string;
+  readonly websocket?: { readonly upgraded: boolean; readonly frames: number; readonly closeCode?: number };
+}
+
+export function probe(req: ProbeRequest): Promise<Outcome> {
+  return new Promise((resolve) => {
+    const started = performance.now();
+    let firstByteMs: number | undefined;
+    const parts: Buffer[] = [];
+    let settled = false;
+    const socket = connect({ host: req.host, port: req.port });
+    socket.setNoDelay(true);
+    const finish = (end: Outcome['end'], errorCode?: string) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(toOutcome(Buffer.concat(parts), req, end, errorCode, performance.now() - started, firstByteMs));
+    };
+    const timer = setTimeout(() => finish('timeout'), req.timeoutMs);
+    socket.on('connect', () => socket.write(buildRequest(req)));
+    let received = 0;
+    socket.on('data', (d: Buffer) => {
+      firstByteMs ??= performance.now() - started;
+      parts.push(d);
+      received += d.length;
+      // A gateway may keep the client connection open after a complete answer (keep-alive,
+      // a refused upgrade): stop there instead of waiting for a FIN that never comes.
+      if (received < 1024 * 1024 && isCompleteFinal(Buffer.concat(parts), req)) finish('complete');
+    });
+    socket.on('end', () => finish('fin'));
+    socket.on('error', (err: NodeJS.ErrnoException) => finish(err.code === 'ECONNRESET' ? 'reset' : 'error', err.code));
+  });
+}
+
+function isCompleteFinal(bytes: Buffer, req: ProbeRequest): boolean {
+  const r = parseResponse(bytes, { method: req.method, cleanEnd: false });
+  return r.kind === 'response' && r.complete && r.framing !== 'close' && r.framing !== 'upgrade';
+}
+
+function buildRequest(req: ProbeRequest): Buffer {
+  const headers: Array<readonly [string, string]> = [['Host', 'badgateway'], ...(req.headers ?? [])];
+  const has = (n: string) => headers.some(([k]) => k.toLowerCase() === n);
+  if (req.websocket) {
+    if (!has('upgrade')) headers.push(['Upgrade', 'websocket']);
+    if (!has('connection')) headers.push(['Connection', 'Upgrade']);
+    if (!has('sec-websocket-key')) headers.push(['Sec-WebSocket-Key', randomBytes(16).toString('base64')]);
+    if (!has('sec-websocket-version')) headers.push(['Sec-WebSocket-Version', '13']);
+  } else if (!has('connection')) headers.push(['Connection', 'close']);
+  if (req.body && !has('content-length') && !has('transfer-encoding')) headers.push(['Content-Length', String(req.body.length)]);
+  const head = `${req.method} ${req.target} HTTP/1.1\r\n${headers.map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`;
+  return req.body ? Buffer.concat([Buffer.from(head, 'latin1'), req.body]) : Buffer.from(head, 'latin1');
+}
+
+function toOutcome(bytes: Buffer, req: ProbeRequest, end: Outcome['end'], errorCode: string | undefined, durationMs: number, firstByteMs: number | undefined): Outcome {
+  const common = { end, errorCode, durationMs: Math.round(durationMs), firstByteMs: firstByteMs === undefined ? undefined : Math.round(firstByteMs), bytes: bytes.length, preview: escapeBytes(bytes, 120) };
+  if (end === 'error' && bytes.length === 0) return { kind: 'connect-error', body: 'none', bodyBytes: 0, ...common };
+  const r = parseResponse(bytes, { method: req.method, cleanEnd: end === 'fin' || end === 'complete' });
+  switch (r.kind) {
+    case 'empty':
+      return { kind: end === 'reset' ? 'reset' : end === 'timeout' ? 'timeout' : 'closed', body: 'none', bodyBytes: 0, ...common };
+    case 'no-status-line':
+      return { kind: 'no-status-line', body: r.complete ? 'complete' : 'truncated', bodyBytes: r.bodyBytes, interim: r.interim, ...common };
+    case 'partial-head':
+      return { kind: 'partial-head', status: r.status, body: 'none', bodyBytes: 0, interim: r.interim, ...common };
+    case 'response': {
+      const noBody = r.framing === 'none' || r.framing === 'upgrade' || (r.framing === 'length' && r.expectedBodyBytes === 0);
+      const ws = req.websocket ? (r.status === 101 ? { upgraded: true, ...readFrames(r.rest, end) } : { upgraded: false, frames: 0 }) : undefined;
+      return {
+        kind: 'response',
+        status: r.status,
+        headers: r.headers,
+        interim: r.interim,
+        body: noBody ? 'none' : r.complete ? 'complete' : 'truncated',
+        bodyBytes: r.bodyBytes,
+        expectedBodyBytes: r.expectedBodyBytes,
+        websocket: ws,
+        ...common,
+      };
+    }
+  }
+}
+
+/** Server frames after a 101: count them and find a close frame; no close frame means abnormal closure (1006). */
+function readFrames(buf: Buffer, end: Outcome['end']): { frames: number; closeCode?: number } {
+  let off = 0;
+  let frames = 0;
+  while (off + 2 <= buf.length) {
+    const opcode = buf[off]! & 0x0f;
+    let len = buf[off + 1]! & 0x7f;
+    let hdr = 2;
+    if (len === 126) {
+      if (off + 4 > buf.length) break;
+      len = buf.readUInt16BE(off + 2);
+      hdr = 4;
+    } else if (len === 127) {
+      if (off + 10 > buf.length) break;
+      len = Number(buf.readBigUInt64BE(off + 2));
+      hdr = 10;
+    }
+    if (buf[off + 1]! & 0x80) hdr += 4;
+    if (off + hdr + len > buf.length) break;
+    frames++;
+    if (opcode === 8) return { frames, closeCode: len >= 2 ? buf.readUInt16BE(off + hdr) : 1005 };
+    off += hdr + len;
+  }
+  return { frames, closeCode: end === 'timeout' ? undefined : 1006 };
+}

@@ -1,0 +1,50 @@
+/** Live progress and a final table on the terminal; colour only on a TTY without NO_COLOR. */
+import { paint, table } from '../cli/output.js';
+import type { CaseResult, ProgressListener, SuiteResult } from '../harness/run.js';
+import { caseState, evidenceLines, gatewayLabel, observedLine, totals } from './model.js';
+
+export function consoleProgress(out: NodeJS.WritableStream, color: boolean): ProgressListener {
+  const p = paint(color);
+  return {
+    onGatewayReady(info) {
+      out.write(`${p('bold', gatewayLabel(info))}: ${info.scenarios} scenarios\n`);
+    },
+    onCase(c) {
+      const state = caseState(c);
+      const mark = state === 'pass' ? p('green', '✓') : state === 'fail' ? p('red', '✗') : p('yellow', '·');
+      out.write(`  ${mark} ${c.gateway} ${c.scenario.id}  ${p('dim', observedLine(c))}\n`);
+      if (state === 'fail') out.write(failureDetail(c, color).replace(/^/gm, '      ') + '\n');
+    },
+  };
+}
+
+export function failureDetail(c: CaseResult, color: boolean): string {
+  const p = paint(color);
+  const rows = c.verdict!.mismatches.map((m) => [m.field, `expected ${p('green', m.expected)}`, `observed ${p('red', m.observed)}`]);
+  const logs = evidenceLines(c);
+  const first = c.outcomes[0]!;
+  const lines = [table(rows), `received ${first.bytes} bytes, ended by ${first.end}${first.preview ? `: ${first.preview.slice(0, 100)}` : ''}`];
+  if (logs.length) lines.push('gateway log:', ...logs.map((l) => `  ${l}`));
+  else lines.push('gateway log: no line attributed to this request');
+  lines.push(`scenario: ${c.scenario.file}`);
+  return lines.join('\n');
+}
+
+export function consoleSummary(result: SuiteResult, color: boolean): string {
+  const p = paint(color);
+  const lines: string[] = [''];
+  for (const run of result.runs) {
+    lines.push(p('bold', gatewayLabel(run)) + (run.userConfig ? ` with ${run.userConfig}` : ''));
+    const rows = run.cases.map((c) => {
+      const state = caseState(c);
+      const mark = state === 'pass' ? p('green', 'pass') : state === 'fail' ? p('red', 'FAIL') : p('yellow', 'seen');
+      return [mark, c.scenario.id, observedLine(c)];
+    });
+    lines.push(table(rows).replace(/^/gm, '  '));
+    for (const s of run.skipped) lines.push(`  ${p('dim', 'skip')} ${s.scenario.id}  ${p('dim', s.why)}`);
+    lines.push('');
+  }
+  const color_ = result.failed ? 'red' : 'green';
+  lines.push(p(color_, `${totals(result)} in ${(result.durationMs / 1000).toFixed(1)} s`));
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,31 @@
+/** The whole result as JSON: every outcome, every attributed log line, every verdict. */
+import type { SuiteResult } from '../harness/run.js';
+import { caseState } from './model.js';
+
+export function toJson(result: SuiteResult): string {
+  return JSON.stringify(
+    {
+      summary: { passed: result.passed, failed: result.failed, observed: result.unchecked, skipped: result.skipped, durationMs: result.durationMs },
+      runs: result.runs.map((r) => ({
+        gateway: r.gateway,
+        version: r.version,
+        runtime: r.runtime,
+        userConfig: r.userConfig,
+        durationMs: r.durationMs,
+        skipped: r.skipped.map((s) => ({ scenario: s.scenario.id, why: s.why })),
+        cases: r.cases.map((c) => ({
+          scenario: c.scenario.id,
+          fault: c.scenario.fault,
+          state: caseState(c),
+          observed: c.observed,
+          expected: c.expectation,
+          mismatches: c.verdict?.mismatches ?? [],
+          outcomes: c.outcomes,
+          log: c.logs.map((l) => ({ level: l.level, reason: l.reason, line: l.raw })),
+        })),
+      })),
+    },
+    null,
+    2,
+  );
+}

@@ -1,0 +1,35 @@
+/** JUnit XML: one testcase per scenario × gateway; a failure carries the diff and the gateway's log lines. */
+import type { SuiteResult } from '../harness/run.js';
+import { caseState, evidenceLines, gatewayLabel, observedLine } from './model.js';
+
+export function xmlEscape(s: string): string {
+  // XML 1.0 cannot carry most control characters even escaped; gateways log raw bytes sometimes.
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/[\x00-\x08\x0b\x0c\x0e-\x1f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
+    .replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+export function toJunit(result: SuiteResult): string {
+  const suites = result.runs.map((run) => {
+    const failures = run.cases.filter((c) => caseState(c) === 'fail').length;
+    const cases = run.cases.map((c) => {
+      const name = xmlEscape(c.scenario.id);
+      const time = (c.observed.durationMs / 1000).toFixed(3);
+      const out = `<system-out>${xmlEscape(`observed: ${observedLine(c)}\n${c.logs.map((l) => l.raw).join('\n')}`)}</system-out>`;
+      const state = caseState(c);
+      let inner = '';
+      if (state === 'fail') {
+        const diff = c.verdict!.mismatches.map((m) => `${m.field}: expected ${m.expected}, observed ${m.observed}`);
+        const body = [...diff, '', 'gateway log:', ...evidenceLines(c, 20), '', `scenario: ${c.scenario.file}`].join('\n');
+        inner = `<failure message="${xmlEscape(diff.join('; '))}" type="expectation">${xmlEscape(body)}</failure>`;
+      } else if (state === 'observed') {
+        inner = `<skipped message="${xmlEscape(`no expectation for ${c.gateway}: observed ${observedLine(c)}`)}"/>`;
+      }
+      return `    <testcase classname="badgateway.${xmlEscape(run.gateway)}" name="${name}" time="${time}">${inner}${out}</testcase>`;
+    });
+    const skipped = run.skipped.map((s) => `    <testcase classname="badgateway.${xmlEscape(run.gateway)}" name="${xmlEscape(s.scenario.id)}" time="0"><skipped message="${xmlEscape(s.why)}"/></testcase>`);
+    const nSkipped = run.skipped.length + run.cases.filter((c) => caseState(c) === 'observed').length;
+    return `  <testsuite name="${xmlEscape(gatewayLabel(run))}" tests="${run.cases.length + run.skipped.length}" failures="${failures}" errors="0" skipped="${nSkipped}" time="${(run.durationMs / 1000).toFixed(3)}">\n${[...cases, ...skipped].join('\n')}\n  </testsuite>`;
+  });
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="badgateway" tests="${result.passed + result.failed + result.unchecked + result.skipped}" failures="${result.failed}" time="${(result.durationMs / 1000).toFixed(3)}">\n${suites.join('\n')}\n</testsuites>\n`;
+}

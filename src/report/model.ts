@@ -1,0 +1,38 @@
+/** Plain data views of a suite result that every reporter shares. Pure. */
+import type { CaseResult, GatewayRun, SuiteResult } from '../harness/run.js';
+
+export type CaseState = 'pass' | 'fail' | 'observed';
+
+export function caseState(c: CaseResult): CaseState {
+  return c.verdict === undefined ? 'observed' : c.verdict.pass ? 'pass' : 'fail';
+}
+
+export function gatewayLabel(r: Pick<GatewayRun, 'gateway' | 'version' | 'runtime'>): string {
+  return `${r.gateway}${r.version ? ` ${r.version}` : ''} (${r.runtime})`;
+}
+
+/** One-line summary of what was observed: "502 · complete · upstream-closed-early · 12 ms". */
+export function observedLine(c: CaseResult): string {
+  const o = c.observed;
+  const parts = [String(o.status)];
+  if (o.counts) parts.push(Object.entries(o.counts).map(([k, n]) => `${n}×${k}`).join(' '));
+  if (o.body !== 'none') parts.push(o.body);
+  parts.push(o.reasons.length ? o.reasons.join(',') : 'no log reason');
+  if (o.websocket) parts.push(`ws ${o.websocket.upgraded ? 'upgraded' : 'not upgraded'}${o.websocket.closeCode ? ` close ${o.websocket.closeCode}` : ''}`);
+  parts.push(`${o.durationMs} ms`);
+  return parts.join(' · ');
+}
+
+/** Log lines worth showing for a case: the ones with a reason first, then warnings and errors. */
+export function evidenceLines(c: CaseResult, max = 5): string[] {
+  const withReason = c.logs.filter((l) => l.reason);
+  const others = c.logs.filter((l) => !l.reason && ['warn', 'error', 'crit', 'alert', 'emerg'].includes(l.level));
+  return [...withReason, ...others].slice(0, max).map((l) => l.raw);
+}
+
+export function totals(result: SuiteResult): string {
+  const parts = [`${result.passed} passed`, `${result.failed} failed`];
+  if (result.unchecked) parts.push(`${result.unchecked} observed`);
+  if (result.skipped) parts.push(`${result.skipped} skipped`);
+  return parts.join(', ');
+}

@@ -1,0 +1,134 @@
+/**
+ * The container runtime: the gateway in a container (testcontainers), with
+ * host networking so it reaches the chaos upstream on 127.0.0.1 and the probes
+ * reach it there too. Its prefix is bind-mounted at the same path, so config,
+ * logs and unix sockets are where the harness expects them. Ryuk, the
+ * testcontainers reaper, is off unless you turn it on: this runtime removes
+ * what it starts itself, and labels it so leftovers of a killed run can be found.
+ */
+import { existsSync } from 'node:fs';
+import { StartError } from '../errors.js';
+import type { GatewayAdapter } from '../gateways/gateway.js';
+import { readLogFiles, removePrefix, tail, writeConfig } from './files.js';
+import type { Availability, Runtime, RunningGateway, StartInput } from './runtime.js';
+import { waitReady } from './wait.js';
+
+process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
+
+export const RUN_LABEL = 'org.badgateway.run';
+
+async function tc() {
+  return import('testcontainers');
+}
+
+function dockerHint(): string {
+  return 'Install and start a Docker engine (Debian: apt-get install docker.io, then start dockerd), or use --runtime process.';
+}
+
+async function dockerAnswers(): Promise<string | undefined> {
+  if (!process.env.DOCKER_HOST && !existsSync('/var/run/docker.sock')) return `no Docker engine: /var/run/docker.sock does not exist and DOCKER_HOST is not set. ${dockerHint()}`;
+  try {
+    const { getContainerRuntimeClient } = await tc();
+    const client = await withTimeout(getContainerRuntimeClient(), 5000);
+    await withTimeout(client.info, 1);
+    return undefined;
+  } catch (err) {
+    return `the Docker engine does not answer (${(err as Error).message.split('\n')[0]}). ${dockerHint()}`;
+  }
+}
+
+async function imagePresent(image: string): Promise<boolean> {
+  const { getContainerRuntimeClient, ImageName } = await tc();
+  const client = await getContainerRuntimeClient();
+  return client.image.exists(ImageName.fromString(image));
+}
+
+function withTimeout<T>(p: Promise<T> | T, ms: number): Promise<T> {
+  return Promise.race([
+    Promise.resolve(p),
+    new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms).unref()),
+  ]);
+}
+
+export const containerRuntime: Runtime = {
+  kind: 'container',
+
+  async available(adapter: GatewayAdapter, image?: string): Promise<Availability> {
+    const why = await dockerAnswers();
+    if (why) return { ok: false, why };
+    const img = image ?? adapter.defaultImage;
+    if (!(await imagePresent(img))) {
+      return {
+        ok: false,
+        why: `image ${img} is not present locally. Build it with \`scripts/build-gateway-image.sh ${adapter.id}\` (no registry needed), pull it, or pass --image.`,
+      };
+    }
+    return { ok: true };
+  },
+
+  async start(input: StartInput): Promise<RunningGateway> {
+    const { adapter, prefix } = input;
+    const image = input.image ?? adapter.defaultImage;
+    const { GenericContainer, Wait } = await tc();
+    const configPath = await writeConfig(prefix, input.config);
+    const mounts = [prefix, ...(input.extraMounts ?? [])].map((d) => ({ source: d, target: d, mode: 'rw' as const }));
+    let container: Awaited<ReturnType<InstanceType<typeof GenericContainer>['start']>>;
+    try {
+      container = await new GenericContainer(image)
+        .withNetworkMode('host')
+        .withBindMounts(mounts)
+        .withEntrypoint([adapter.binary])
+        .withCommand(adapter.args(prefix, configPath))
+        .withLabels({ [RUN_LABEL]: String(process.pid) })
+        // Host networking exposes no ports to wait on; readiness is checked below, on the gateway's own address.
+        .withWaitStrategy(Wait.forListeningPorts())
+        .withStartupTimeout(input.startTimeoutMs ?? 30_000)
+        .start();
+    } catch (err) {
+      await removePrefix(prefix);
+      throw new StartError('BG_CONTAINER_START', `could not start ${adapter.id} from image ${image}: ${(err as Error).message.split('\n')[0]}`, { cause: err });
+    }
+    let closed = false;
+    let output = '';
+    const logStream = await container.logs().catch(() => undefined);
+    logStream?.on('data', (d: Buffer | string) => {
+      output = (output + d.toString()).slice(-64 * 1024);
+    });
+    logStream?.on('error', () => {});
+    const close = async () => {
+      if (closed) return;
+      closed = true;
+      try {
+        await container.stop({ timeout: 2, remove: true });
+      } catch {
+        /* already gone */
+      }
+      await removePrefix(prefix);
+    };
+    const onAbort = () => void close();
+    input.signal?.addEventListener('abort', onAbort, { once: true });
+    const logTail = async (lines = 30) => tail(`${await readLogFiles(prefix, adapter.logFiles)}${output}`, lines);
+    const ready = await waitReady(input.listen.host, input.listen.port, input.readyPath, input.startTimeoutMs ?? 15_000, () => closed);
+    if (!ready) {
+      const logs = await logTail();
+      await close();
+      throw new StartError('BG_GATEWAY_START', `${adapter.id} in container ${image} did not answer on ${input.listen.host}:${input.listen.port}. Its log tail is below.`, { logTail: logs });
+    }
+    const v = await container.exec([adapter.binary, ...adapter.versionArgs]).catch(() => undefined);
+    return {
+      adapter,
+      runtime: 'container',
+      version: v ? adapter.parseVersion(`${v.output}`) : undefined,
+      host: input.listen.host,
+      port: input.listen.port,
+      prefix,
+      readLogs: () => readLogFiles(prefix, adapter.logFiles),
+      logTail,
+      close: async () => {
+        input.signal?.removeEventListener('abort', onAbort);
+        await close();
+      },
+      [Symbol.asyncDispose]: close,
+    };
+  },
+};

@@ -1,0 +1,39 @@
+/** The run's prefix directory: created with the config in it, removed on close. */
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import type { RenderedConfig } from '../gateways/gateway.js';
+
+export async function makePrefix(gateway: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), `badgateway-${gateway}-`));
+  // Gateway workers may drop privileges (nginx runs them as nobody when started by root).
+  await chmod(dir, 0o755);
+  for (const sub of ['logs', 'tmp']) {
+    await mkdir(join(dir, sub), { recursive: true });
+    await chmod(join(dir, sub), 0o777);
+  }
+  return dir;
+}
+
+export async function writeConfig(prefix: string, config: RenderedConfig): Promise<string> {
+  for (const [rel, text] of Object.entries(config.files)) {
+    const file = join(prefix, rel);
+    await mkdir(dirname(file), { recursive: true });
+    await writeFile(file, text);
+  }
+  return join(prefix, config.main);
+}
+
+export async function readLogFiles(prefix: string, files: readonly string[]): Promise<string> {
+  const parts = await Promise.all(files.map((f) => readFile(join(prefix, f), 'utf8').catch(() => '')));
+  return parts.join('');
+}
+
+export async function removePrefix(prefix: string): Promise<void> {
+  await rm(prefix, { recursive: true, force: true });
+}
+
+export function tail(text: string, lines: number): string {
+  const all = text.trimEnd().split('\n');
+  return all.slice(-lines).join('\n');
+}

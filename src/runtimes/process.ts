@@ -1,0 +1,133 @@
+/**
+ * The process runtime: the gateway's own binary from PATH, in the foreground,
+ * in its own process group so that stopping it also stops its workers. It
+ * touches nothing outside its prefix.
+ */
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { access, constants } from 'node:fs/promises';
+import { delimiter, join } from 'node:path';
+import { StartError } from '../errors.js';
+import type { GatewayAdapter } from '../gateways/gateway.js';
+import { readLogFiles, removePrefix, tail, writeConfig } from './files.js';
+import type { Availability, Runtime, RunningGateway, StartInput } from './runtime.js';
+import { waitReady } from './wait.js';
+
+const INSTALL_HINT: Record<string, string> = {
+  nginx: 'apt-get install nginx-light (Debian/Ubuntu), dnf install nginx (Fedora), brew install nginx (macOS)',
+};
+
+/** Debian puts nginx and haproxy in /usr/sbin, which is not on every user's PATH. */
+const EXTRA_DIRS = ['/usr/sbin', '/usr/local/sbin', '/sbin'];
+
+export async function findBinary(name: string): Promise<string | undefined> {
+  const dirs = [...(process.env.PATH ?? '').split(delimiter).filter(Boolean), ...EXTRA_DIRS];
+  for (const d of dirs) {
+    const p = join(d, name);
+    try {
+      await access(p, constants.X_OK);
+      return p;
+    } catch {
+      /* next */
+    }
+  }
+  return undefined;
+}
+
+function run(bin: string, args: readonly string[]): Promise<{ code: number; out: string }> {
+  return new Promise((resolve) => {
+    execFile(bin, args, { timeout: 10_000 }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0;
+      resolve({ code, out: `${stdout}${stderr}` });
+    });
+  });
+}
+
+export const processRuntime: Runtime = {
+  kind: 'process',
+
+  async available(adapter: GatewayAdapter): Promise<Availability> {
+    const bin = await findBinary(adapter.binary);
+    if (!bin) return { ok: false, why: `${adapter.binary} is not on PATH. Install it (${INSTALL_HINT[adapter.id] ?? `your package manager's ${adapter.binary}`}) or use --runtime container.` };
+    const v = await run(bin, adapter.versionArgs);
+    return { ok: true, version: adapter.parseVersion(v.out) };
+  },
+
+  async start(input: StartInput): Promise<RunningGateway> {
+    const { adapter, prefix } = input;
+    const bin = await findBinary(adapter.binary);
+    if (!bin) {
+      await removePrefix(prefix);
+      throw new StartError('BG_GATEWAY_MISSING', `${adapter.binary} is not on PATH. Install it (${INSTALL_HINT[adapter.id] ?? adapter.binary}) or run with --runtime container.`);
+    }
+    const version = adapter.parseVersion((await run(bin, adapter.versionArgs)).out);
+    const configPath = await writeConfig(prefix, input.config);
+    const test = await run(bin, adapter.testArgs(prefix, configPath));
+    if (test.code !== 0) {
+      await removePrefix(prefix);
+      throw new StartError('BG_GATEWAY_CONFIG', `${adapter.id} rejected its configuration (${adapter.binary} ${adapter.testArgs(prefix, configPath).join(' ')}):\n${test.out.trim()}`);
+    }
+    let output = '';
+    const child: ChildProcess = spawn(bin, adapter.args(prefix, configPath), { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    let dead = false;
+    child.once('exit', () => (dead = true));
+    child.on('error', (err) => {
+      dead = true;
+      output += `${err.message}\n`;
+    });
+    const keep = (d: Buffer) => {
+      output = (output + d.toString('utf8')).slice(-64 * 1024);
+    };
+    child.stdout!.on('data', keep);
+    child.stderr!.on('data', keep);
+
+    let closed = false;
+    const close = async () => {
+      if (closed) return;
+      closed = true;
+      if (!dead && child.pid !== undefined) {
+        signalGroup(child.pid, 'SIGTERM');
+        const timer = setTimeout(() => signalGroup(child.pid!, 'SIGKILL'), 3000);
+        await exited;
+        clearTimeout(timer);
+        // Workers share the group; make sure none outlives the master.
+        signalGroup(child.pid, 'SIGKILL');
+      }
+      await removePrefix(prefix);
+    };
+    const logTail = async (lines = 30) => tail(`${await readLogFiles(prefix, adapter.logFiles)}${output}`, lines);
+
+    const onAbort = () => void close();
+    input.signal?.addEventListener('abort', onAbort, { once: true });
+    const ready = await waitReady(input.listen.host, input.listen.port, input.readyPath, input.startTimeoutMs ?? 10_000, () => dead || closed);
+    if (!ready) {
+      const why = dead ? 'exited during startup' : `did not answer on ${input.listen.host}:${input.listen.port} within ${input.startTimeoutMs ?? 10_000} ms`;
+      const logs = await logTail();
+      await close();
+      throw new StartError('BG_GATEWAY_START', `${adapter.id} ${why}. Its log tail is below; a port in use or a config error is the usual cause.`, { logTail: logs });
+    }
+    return {
+      adapter,
+      runtime: 'process',
+      version,
+      host: input.listen.host,
+      port: input.listen.port,
+      prefix,
+      readLogs: () => readLogFiles(prefix, adapter.logFiles),
+      logTail,
+      close: async () => {
+        input.signal?.removeEventListener('abort', onAbort);
+        await close();
+      },
+      [Symbol.asyncDispose]: close,
+    };
+  },
+};
+
+function signalGroup(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, sig);
+  } catch {
+    /* already gone */
+  }
+}

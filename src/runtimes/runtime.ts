@@ -1,0 +1,47 @@
+/** Where a gateway runs. Starting returns a RunningGateway; closing it leaves nothing behind. */
+import type { GatewayAdapter, RenderedConfig } from '../gateways/gateway.js';
+
+export type RuntimeKind = 'process' | 'container';
+
+export interface StartInput {
+  readonly adapter: GatewayAdapter;
+  readonly config: RenderedConfig;
+  /** The directory for everything the gateway writes; the runtime owns and removes it. */
+  readonly prefix: string;
+  readonly listen: { readonly host: string; readonly port: number };
+  /** A path that answers 200 once the gateway routes requests; undefined: wait for the port to accept. */
+  readonly readyPath?: string;
+  readonly startTimeoutMs?: number;
+  readonly signal?: AbortSignal;
+  /** Container runtime: the image (default: the adapter's). */
+  readonly image?: string;
+  /** Container runtime: host directories to mount at the same path (e.g. a unix socket's folder). */
+  readonly extraMounts?: readonly string[];
+}
+
+export interface RunningGateway extends AsyncDisposable {
+  readonly adapter: GatewayAdapter;
+  readonly runtime: RuntimeKind;
+  readonly version: string | undefined;
+  readonly host: string;
+  readonly port: number;
+  readonly prefix: string;
+  /** Everything the gateway has logged so far (its log files under the prefix). */
+  readLogs(): Promise<string>;
+  /** The last lines of its logs and output, for error messages. */
+  logTail(lines?: number): Promise<string>;
+  close(): Promise<void>;
+}
+
+export interface Availability {
+  readonly ok: boolean;
+  /** Why not, and what to install or start. */
+  readonly why?: string;
+  readonly version?: string;
+}
+
+export interface Runtime {
+  readonly kind: RuntimeKind;
+  available(adapter: GatewayAdapter, image?: string): Promise<Availability>;
+  start(input: StartInput): Promise<RunningGateway>;
+}

@@ -1,0 +1,167 @@
+/**
+ * Scenario files: YAML in, validated Scenario out, with file:line:column for
+ * every problem. A suite is a folder of scenario files, a single file, or a
+ * list file (one path per line).
+ */
+import { readdir, stat, readFile } from 'node:fs/promises';
+import { basename, dirname, extname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { closest, InputError } from '../errors.js';
+import type { Catalogue } from '../faults/registry.js';
+import { readYaml, type YamlSource } from '../yaml-source.js';
+import { RANGE, type Scenario } from './scenario.js';
+
+const ID = /^[a-z0-9][a-z0-9-]*$/;
+const statusValue = z.union([z.number().int().min(100).max(999), z.literal('no-response'), z.literal('no-status-line')]);
+const count = z.string().regex(/^(>=|<=|>|<|=)?\d+$/, 'a count is a number with an optional comparison, e.g. ">0", "0", ">=3"');
+
+const expectationSchema = z.strictObject({
+  status: z.union([statusValue, z.array(statusValue).min(1)]).optional(),
+  body: z.enum(['complete', 'truncated', 'none']).optional(),
+  reason: z.union([z.string().regex(/^[a-z0-9-]+$/), z.array(z.string().regex(/^[a-z0-9-]+$/)).min(1)]).optional(),
+  maxMs: z.number().positive().optional(),
+  minMs: z.number().min(0).optional(),
+  websocket: z.strictObject({ upgraded: z.boolean().optional(), closeCode: z.number().int().optional() }).optional(),
+  counts: z.record(z.string().regex(/^(\d{3}|no-response|no-status-line)$/, 'count keys are statuses (502) or no-response / no-status-line'), count).optional(),
+});
+
+const headers = z.union([
+  z.record(z.string(), z.union([z.string(), z.number()])),
+  z.array(z.tuple([z.string(), z.union([z.string(), z.number()])])),
+]);
+
+const scenarioSchema = z.strictObject({
+  id: z.string().regex(ID, 'ids are kebab-case: lower-case letters, digits and dashes').optional(),
+  description: z.string().min(1, 'say what production symptom this reproduces'),
+  fault: z.union([z.string(), z.strictObject({ id: z.string(), params: z.record(z.string(), z.union([z.string(), z.number()])).optional() })]),
+  upstream: z.enum(['tcp', 'unix', 'dns']).optional(),
+  keepalive: z.boolean().optional(),
+  request: z
+    .strictObject({
+      method: z.string().regex(/^[A-Z]+$/, 'an upper-case method, e.g. GET').optional(),
+      path: z.string().startsWith('/').optional(),
+      headers: headers.optional(),
+      body: z.string().optional(),
+      websocket: z.boolean().optional(),
+      timeoutMs: z.number().positive().optional(),
+    })
+    .optional(),
+  sequence: z
+    .strictObject({
+      count: z.number().int().min(1).max(10_000),
+      spacingMs: z.number().min(0).optional(),
+      concurrency: z.number().int().min(1).max(256).optional(),
+    })
+    .optional(),
+  expect: z.record(z.string(), expectationSchema),
+  tags: z.array(z.string()).optional(),
+});
+
+export function scenarioFromYaml(src: YamlSource, catalogue: Catalogue, knownGateways: readonly string[]): Scenario {
+  const fail = (path: ReadonlyArray<string | number>, msg: string): never => {
+    throw new InputError('BG_INVALID_SCENARIO', `${src.where(path)}: ${msg}`);
+  };
+  const r = scenarioSchema.safeParse(src.data);
+  if (!r.success) {
+    const issue = r.error.issues[0]!;
+    const path = issue.path as Array<string | number>;
+    const msg = issue.code === 'unrecognized_keys' ? `unknown key "${issue.keys.join('", "')}"` : issue.message;
+    fail(issue.code === 'unrecognized_keys' ? [...path, issue.keys[0]!] : path, `${path.length ? path.join('.') + ': ' : ''}${msg}`);
+  }
+  const d = r.data!;
+  const fromFile = basename(src.file, extname(src.file));
+  const id = d.id ?? fromFile;
+  if (!ID.test(id)) fail([], `scenario id "${id}" (from the file name) must be kebab-case; rename the file or set id:`);
+  const faultId = typeof d.fault === 'string' ? d.fault : d.fault.id;
+  if (!catalogue.has(faultId)) {
+    fail(['fault'], `unknown fault "${faultId}". Closest: ${closest(faultId, catalogue.ids()).join(', ')}. \`badgateway faults\` lists them.`);
+  }
+  const params = typeof d.fault === 'string' ? {} : (d.fault.params ?? {});
+  const def = catalogue.get(faultId);
+  if (def.layer === 'exchange') {
+    try {
+      catalogue.compile(faultId, params);
+    } catch (err) {
+      fail(['fault', 'params'], (err as Error).message);
+    }
+  } else if (Object.keys(params).length > 0) fail(['fault', 'params'], `fault ${faultId} takes no parameters`);
+  if (def.layer !== 'exchange' && d.upstream !== undefined) fail(['upstream'], `upstream: applies to exchange faults; ${faultId} is a ${def.layer} fault with its own ${def.layer === 'dns' ? 'DNS name' : 'port'}`);
+  for (const key of Object.keys(d.expect)) {
+    const at = key.indexOf('@');
+    const gw = at === -1 ? key : key.slice(0, at);
+    if (!knownGateways.includes(gw)) fail(['expect', key], `unknown gateway "${gw}"; known: ${knownGateways.join(', ')}`);
+    if (at !== -1 && !RANGE.test(key.slice(at + 1))) fail(['expect', key], `"${key.slice(at + 1)}" is not a version range; write e.g. nginx@>=1.23 or nginx@<1.23`);
+    const e = d.expect[key]!;
+    if (e.counts && !d.sequence) fail(['expect', key, 'counts'], 'counts: needs a sequence: of requests');
+  }
+  const hdrs = d.request?.headers === undefined ? [] : Array.isArray(d.request.headers) ? d.request.headers : Object.entries(d.request.headers);
+  return {
+    id,
+    file: src.file,
+    description: d.description.trim(),
+    fault: faultId,
+    params,
+    upstream: d.upstream ?? 'tcp',
+    keepalive: d.keepalive ?? false,
+    request: {
+      method: d.request?.method ?? 'GET',
+      path: d.request?.path ?? '/',
+      headers: hdrs.map(([k, v]) => [k, String(v)] as const),
+      body: d.request?.body,
+      websocket: d.request?.websocket ?? false,
+      timeoutMs: d.request?.timeoutMs ?? 5000,
+    },
+    sequence: d.sequence ? { count: d.sequence.count, spacingMs: d.sequence.spacingMs ?? 0, concurrency: d.sequence.concurrency ?? 1 } : undefined,
+    expect: d.expect,
+    tags: d.tags ?? [],
+  };
+}
+
+/** The built-in catalogue folder, next to dist/ or src/ in the package. */
+export function builtinScenarioDir(): string {
+  return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'scenarios');
+}
+
+async function filesOf(path: string): Promise<string[]> {
+  let st;
+  try {
+    st = await stat(path);
+  } catch {
+    throw new InputError('BG_SUITE_MISSING', `suite ${path} does not exist. Give a folder of scenario .yaml files, one scenario file, or a list file.`);
+  }
+  if (st.isDirectory()) {
+    const names = (await readdir(path)).filter((n) => n.endsWith('.yaml') || n.endsWith('.yml')).sort();
+    return names.map((n) => join(path, n));
+  }
+  if (path.endsWith('.yaml') || path.endsWith('.yml')) return [path];
+  // A list file: one scenario path per line, relative to the list; # comments.
+  const lines = (await readFile(path, 'utf8')).split('\n').map((l) => l.replace(/#.*/, '').trim()).filter(Boolean);
+  return lines.map((l) => resolve(dirname(path), l));
+}
+
+export async function loadSuite(path: string, catalogue: Catalogue, knownGateways: readonly string[]): Promise<Scenario[]> {
+  const files = await filesOf(path);
+  if (files.length === 0) throw new InputError('BG_SUITE_EMPTY', `suite ${path} has no scenario files (*.yaml).`);
+  const out: Scenario[] = [];
+  const seen = new Map<string, string>();
+  for (const f of files) {
+    const s = scenarioFromYaml(await readYaml(f), catalogue, knownGateways);
+    const other = seen.get(s.id);
+    if (other) throw new InputError('BG_DUPLICATE_SCENARIO', `scenario id "${s.id}" is defined twice: ${other} and ${f}`);
+    seen.set(s.id, f);
+    out.push(s);
+  }
+  return out;
+}
+
+/** Keep scenarios whose id matches any of the patterns (`*` wildcards); none given keeps all. */
+export function selectScenarios(all: readonly Scenario[], only: readonly string[] | undefined): Scenario[] {
+  if (!only || only.length === 0) return [...all];
+  const res = only.map((p) => new RegExp(`^${p.split('*').map((x) => x.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`));
+  const picked = all.filter((s) => res.some((r) => r.test(s.id)));
+  if (picked.length === 0) {
+    throw new InputError('BG_NO_SCENARIOS', `no scenario matches ${only.join(', ')}. Closest: ${closest(only[0]!, all.map((s) => s.id)).join(', ')}.`);
+  }
+  return picked;
+}

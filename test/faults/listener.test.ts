@@ -1,0 +1,121 @@
+/** Listener-level faults (before any byte is exchanged) and the unix-socket listener. */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { Catalogue } from '../../src/faults/registry.js';
+import { startUpstream, type StartedUpstream } from '../../src/upstream/upstream.js';
+import { GET, openSession, rawRequest, tryConnect, waitUntil } from '../helpers/raw-client.js';
+
+let up: StartedUpstream;
+beforeAll(async () => {
+  up = await startUpstream();
+});
+afterAll(async () => {
+  await up?.close();
+});
+
+const port = (id: string): number => {
+  const l = up.listeners.find((x) => x.fault === id);
+  if (!l?.port) throw new Error(`no listener for ${id}: ${JSON.stringify(up.listeners)}`);
+  return l.port;
+};
+
+/** One check per listener fault; a listener fault added to the catalogue without one fails below. */
+const CHECKS: Record<string, () => Promise<void>> = {
+  'connect-refused': async () => {
+    expect(await tryConnect(port('connect-refused'), 500)).toBe('ECONNREFUSED');
+    const r = await rawRequest(GET('/'), { port: port('connect-refused'), timeoutMs: 500 });
+    expect([r.end, r.errorCode, r.bytes.length]).toEqual(['error', 'ECONNREFUSED', 0]);
+  },
+  'accept-queue-full': async () => {
+    // The SYN is dropped: no refusal, no connection, just our own timeout.
+    const started = performance.now();
+    expect(await tryConnect(port('accept-queue-full'), 500)).toBe('timeout');
+    expect(performance.now() - started).toBeGreaterThanOrEqual(495);
+  },
+  'reset-on-accept': async () => {
+    // Without writing: the RST is the first and only thing that arrives (often before
+    // Node reports the connect, so the session's connect may fail with it too).
+    const s = openSession({ port: port('reset-on-accept') });
+    try {
+      const end = await s.waitEnd(1000);
+      expect(end === 'timeout' ? end : [end.end, end.errorCode]).toEqual(['reset', 'ECONNRESET']);
+      expect(s.bytes().length).toBe(0);
+    } finally {
+      s.destroy();
+    }
+  },
+  'close-on-accept': async () => {
+    const r = await rawRequest(GET('/'), { port: port('close-on-accept'), timeoutMs: 1000 });
+    expect([r.end, r.bytes.length]).toEqual(['fin', 0]);
+    // And without writing anything first.
+    const s = openSession({ port: port('close-on-accept') });
+    try {
+      await s.connected;
+      const end = await s.waitEnd(1000);
+      expect(end === 'timeout' ? end : end.end).toBe('fin');
+      expect(s.bytes().length).toBe(0);
+    } finally {
+      s.destroy();
+    }
+  },
+};
+
+describe('listener faults', () => {
+  const listenerIds = new Catalogue()
+    .list()
+    .filter((d) => d.layer === 'listener')
+    .map((d) => d.id);
+
+  test('the check table names only listener faults of the catalogue', () => {
+    expect(Object.keys(CHECKS).filter((id) => !listenerIds.includes(id))).toEqual([]);
+  });
+
+  test.concurrent.each(listenerIds)('%s', async (id) => {
+    const check = CHECKS[id];
+    if (!check) throw new Error(`listener fault ${id} has no wire check: add one to CHECKS in test/faults/listener.test.ts`);
+    await check();
+  });
+
+  test('each listener fault has its own port and the main listener still serves', async () => {
+    const ports = up.listeners.map((l) => l.port);
+    expect(new Set(ports).size).toBe(ports.length);
+    const r = await rawRequest(GET('/healthy', 'Connection: close\r\n'), { port: up.http.port });
+    expect([r.end, r.bytes.toString('latin1').split('\r\n')[0]]).toEqual(['fin', 'HTTP/1.1 200 OK']);
+  });
+});
+
+describe('unix socket listener', () => {
+  test('serves healthy and a fault, and removes its socket file on close', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bg-unix-'));
+    const path = join(dir, 'upstream.sock');
+    try {
+      const unixUp = await startUpstream({ unixPath: path, listenerFaults: [] });
+      try {
+        expect(existsSync(path)).toBe(true);
+        expect(unixUp.listeners.find((l) => l.kind === 'unix')).toMatchObject({ name: 'unix', path });
+        const [healthy, cut, empty, reset] = await Promise.all([
+          rawRequest(GET('/healthy', 'Connection: close\r\n'), { port: 0, path }),
+          rawRequest(GET('/body-cut-fin-length'), { port: 0, path }),
+          rawRequest(GET('/empty-reply'), { port: 0, path }),
+          rawRequest(GET('/reset-after-request'), { port: 0, path }),
+        ]);
+        expect([healthy.end, healthy.bytes.toString('latin1')]).toEqual([
+          'fin',
+          'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 3\r\nConnection: close\r\n\r\nok\n',
+        ]);
+        expect([cut.end, cut.bytes.toString('latin1')]).toEqual(['fin', 'HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n' + 'x'.repeat(100)]);
+        expect([empty.end, empty.bytes.length]).toEqual(['fin', 0]);
+        // AF_UNIX has no RST: a reset step on a unix socket ends in a plain close.
+        expect([reset.end, reset.bytes.length]).toEqual(['fin', 0]);
+        await waitUntil(() => unixUp.openConnections === 0, 1000, 'no open connections');
+      } finally {
+        await unixUp.close();
+      }
+      expect(existsSync(path)).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
