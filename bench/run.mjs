@@ -55,11 +55,9 @@ for (const file of files) {
 
 console.log('\n=== summary');
 for (const o of outcomes) {
-  const status = o.code === 0 ? 'ok' : o.signal ? `killed (${o.signal})` : `could not run (exit ${o.code})`;
+  const status =
+    o.code === 0 ? 'ok' : o.signal ? `killed (${o.signal})` : o.code === 130 || o.code === 143 ? 'interrupted' : `could not run (exit ${o.code})`;
   console.log(`  ${o.file.padEnd(36)} ${status.padEnd(24)} ${o.seconds.toFixed(1)}s`);
 }
-if (interrupted) {
-  console.log('  interrupted');
-  process.exit(130);
-}
+if (interrupted) process.exit(130);
 process.exit(outcomes.every((o) => o.code === 0) ? 0 : 1);

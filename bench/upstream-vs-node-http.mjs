@@ -6,10 +6,13 @@
  * Each server runs in its own node process, wrk in another; runs alternate
  * (upstream, node:http, upstream, node:http, ...) so drift hits both alike.
  * Reports the median req/s of each, their ratio against the target, latency
- * p50/p99, and writes bench/results/upstream-vs-node-http.json.
+ * p50/p99, the server's CPU time per request (a cross-check that other load on
+ * the machine disturbs less), how much CPU other processes took during each
+ * run, and writes bench/results/upstream-vs-node-http.json.
  *
- *   node bench/upstream-vs-node-http.mjs [--duration 5s] [--rounds 3]
- *        [--connections 50] [--threads 1] [--warmup 3s] [--pin] [--profile]
+ *   node bench/upstream-vs-node-http.mjs [--duration 3s] [--rounds 5]
+ *        [--connections 50] [--threads 1] [--warmup 3s] [--connection-close]
+ *        [--pin] [--profile]
  *
  * Exits 0 whatever the numbers say; exits 1 only when it could not measure
  * (wrk missing, a server not starting or answering wrongly, dist/ not built).
@@ -22,12 +25,15 @@ import { parseArgs } from 'node:util';
 import { summarizeProfile } from './lib/cpuprofile.mjs';
 import {
   checkWrk,
+  cpuSnapshot,
   cpuTimeMs,
   fmt,
   hasTaskset,
   installCleanup,
+  interrupted,
   machineLoad,
   median,
+  otherLoad,
   parseDurationS,
   positiveInt,
   probe,
@@ -40,41 +46,46 @@ import {
 const NAME = 'upstream-vs-node-http';
 /** The upstream should serve at least this many times node:http's requests/sec. */
 const TARGET_RATIO = 1.2;
+/** A run during which other processes took more than this share of the machine is flagged as noisy. */
+const NOISY_OTHER_PCT = 10;
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
 const resultsDir = join(here, 'results');
 
 const USAGE = `usage: node bench/${NAME}.mjs [options]
-  --duration <5s>      length of each wrk run (whole seconds)
-  --rounds <3>         measured runs per server, alternating upstream / node:http
-  --connections <50>   wrk connections (-c)
-  --threads <1>        wrk threads (-t)
-  --warmup <3s>        an unrecorded wrk run per server first, so both are JIT-warm (0 to skip)
-  --pin                pin wrk to CPU 0 and the servers to CPU 1 (taskset)
-  --profile            run the servers under --cpu-prof and print where their CPU goes
-  --wrk <path>         the wrk binary (default: wrk on PATH)
-  --json <file>        where to write results (default bench/results/${NAME}.json)`;
+  --duration <3s>       length of each measured wrk run (whole seconds)
+  --rounds <5>          measured runs per server, alternating upstream / node:http (at least 3 recommended)
+  --connections <50>    wrk connections (-c)
+  --threads <1>         wrk threads (-t)
+  --warmup <3s>         an unrecorded wrk run per server first, so both are JIT-warm (0 to skip)
+  --connection-close    send "Connection: close": one TCP connection per request (connection churn,
+                        as from a proxy that does not keep upstream connections alive)
+  --pin                 pin wrk to CPU 0 and the servers to CPU 1 (taskset)
+  --profile             run the servers under --cpu-prof and print where their CPU goes
+  --wrk <path>          the wrk binary (default: wrk on PATH)
+  --json <file>         where to write results (default bench/results/${NAME}[-connection-close].json)`;
 
 const SERVERS = [
   { key: 'upstream', label: 'badgateway upstream', script: join(here, 'servers', 'upstream.mjs') },
   { key: 'node-http', label: 'node:http', script: join(here, 'servers', 'node-http.mjs') },
 ];
 
-async function main() {
+function options() {
   let values;
   try {
     ({ values } = parseArgs({
       options: {
-        duration: { type: 'string', default: '5s' },
-        rounds: { type: 'string', default: '3' },
+        duration: { type: 'string', default: '3s' },
+        rounds: { type: 'string', default: '5' },
         connections: { type: 'string', default: '50' },
         threads: { type: 'string', default: '1' },
         warmup: { type: 'string', default: '3s' },
+        'connection-close': { type: 'boolean', default: false },
         pin: { type: 'boolean', default: false },
         profile: { type: 'boolean', default: false },
         wrk: { type: 'string', default: 'wrk' },
-        json: { type: 'string', default: join(resultsDir, `${NAME}.json`) },
+        json: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -82,22 +93,34 @@ async function main() {
   } catch (err) {
     throw new SetupError(`${err.message}\n${USAGE}`);
   }
-  if (values.help) {
+  const close = values['connection-close'];
+  return {
+    help: values.help,
+    durationS: parseDurationS(values.duration),
+    rounds: positiveInt('rounds', values.rounds),
+    connections: positiveInt('connections', values.connections),
+    threads: positiveInt('threads', values.threads),
+    warmupS: /^0+(\.0*)?(s|ms|m)?$/.test(values.warmup.trim()) ? 0 : parseDurationS(values.warmup),
+    connectionClose: close,
+    pin: values.pin,
+    profile: values.profile,
+    wrk: values.wrk,
+    json: values.json ?? join(resultsDir, `${NAME}${close ? '-connection-close' : ''}.json`),
+  };
+}
+
+async function main() {
+  const opts = options();
+  if (opts.help) {
     console.log(USAGE);
     return;
   }
-  const durationS = parseDurationS(values.duration);
-  const rounds = positiveInt('rounds', values.rounds);
-  const connections = positiveInt('connections', values.connections);
-  const threads = positiveInt('threads', values.threads);
-  const warmupS = /^0+(\.0*)?(s|ms|m)?$/.test(values.warmup.trim()) ? 0 : parseDurationS(values.warmup);
-
   if (!existsSync(join(root, 'dist', 'upstream', 'upstream.js'))) {
     throw new SetupError('dist/upstream/upstream.js is missing: build first (`npm run build`, or `npm run bench` which builds).');
   }
-  const wrkVersion = checkWrk(values.wrk);
+  const wrkVersion = checkWrk(opts.wrk);
   const nCpus = cpus().length;
-  let pin = values.pin;
+  let pin = opts.pin;
   if (pin && !hasTaskset()) {
     console.warn('--pin: taskset not found (util-linux), running unpinned');
     pin = false;
@@ -106,20 +129,18 @@ async function main() {
     console.warn('--pin: needs at least 2 CPUs, running unpinned');
     pin = false;
   }
-  const wrkCpu = pin ? 0 : undefined;
-  const serverCpu = pin ? 1 : undefined;
 
   installCleanup();
   const loadBefore = machineLoad();
 
   const profileDir = join(resultsDir, 'profiles');
-  if (values.profile) mkdirSync(profileDir, { recursive: true });
+  if (opts.profile) mkdirSync(profileDir, { recursive: true });
 
-  // Start both servers (each in its own process) and check they answer alike.
+  // Start both servers, each in its own process, and check they answer alike.
   const servers = [];
   for (const s of SERVERS) {
-    const nodeArgs = values.profile ? ['--cpu-prof', '--cpu-prof-dir', profileDir, '--cpu-prof-name', `${s.key}.cpuprofile`] : [];
-    const started = await startServer(s.label, s.script, { nodeArgs, cpu: serverCpu, cwd: root });
+    const nodeArgs = opts.profile ? ['--cpu-prof', '--cpu-prof-dir', profileDir, '--cpu-prof-name', `${s.key}.cpuprofile`] : [];
+    const started = await startServer(s.label, s.script, { nodeArgs, cpu: pin ? 1 : undefined, cwd: root });
     let answer;
     try {
       answer = await probe(started.url);
@@ -132,39 +153,58 @@ async function main() {
     servers.push({ ...s, server: started });
   }
 
-  const wrkOpts = { wrk: values.wrk, threads, connections, cpu: wrkCpu };
-  const plan = `wrk -t${threads} -c${connections} -d${durationS}s --latency, ${rounds} round(s) alternating${warmupS ? `, ${warmupS}s warm-up each` : ''}${pin ? ', wrk on CPU 0 / servers on CPU 1' : ''}`;
+  const headers = opts.connectionClose ? ['Connection: close'] : [];
+  const wrkOpts = { wrk: opts.wrk, threads: opts.threads, connections: opts.connections, headers, cpu: pin ? 0 : undefined };
+  const plan =
+    `wrk -t${opts.threads} -c${opts.connections} -d${opts.durationS}s --latency${opts.connectionClose ? ' -H "Connection: close"' : ''}, ` +
+    `${opts.rounds} round(s) alternating${opts.warmupS ? `, ${opts.warmupS}s warm-up each` : ''}${pin ? ', wrk on CPU 0 / servers on CPU 1' : ''}`;
   console.log(`${NAME}: ${plan}`);
-  console.log(`node ${process.version}, ${wrkVersion.split(' Copyright')[0]}, ${nCpus} CPU(s) (${cpus()[0]?.model ?? '?'})`);
+  console.log(`node ${process.version}, ${wrkVersion.split(' Copyright')[0]}, ${nCpus} CPU(s) (${cpus()[0]?.model ?? '?'}), load ${loadBefore.loadavg1} before start`);
   for (const s of servers) console.log(`  ${s.label.padEnd(20)} pid ${s.server.pid}  ${s.server.url}`);
 
-  if (warmupS > 0) {
-    for (const s of servers) await runWrk(s.server.url, { ...wrkOpts, durationS: warmupS });
+  if (opts.warmupS > 0) {
+    for (const s of servers) await runWrk(s.server.url, { ...wrkOpts, durationS: opts.warmupS });
   }
 
   const runs = [];
-  for (let round = 1; round <= rounds; round++) {
+  for (let round = 1; round <= opts.rounds; round++) {
     for (const s of servers) {
       if (!s.server.alive) throw new SetupError(`${s.label} died during the benchmark\n${s.server.stderr}`);
       const cpuBefore = cpuTimeMs(s.server.pid);
-      const r = await runWrk(s.server.url, { ...wrkOpts, durationS });
+      const machineBefore = cpuSnapshot();
+      const r = await runWrk(s.server.url, { ...wrkOpts, durationS: opts.durationS });
+      const machineAfter = cpuSnapshot();
       const cpuAfter = cpuTimeMs(s.server.pid);
-      // Server CPU time per request (µs): insensitive to other load on the machine.
-      const cpuUsPerReq = cpuBefore === undefined || cpuAfter === undefined ? NaN : ((cpuAfter - cpuBefore) * 1000) / r.requests;
-      const cpuPct = cpuBefore === undefined || cpuAfter === undefined ? NaN : (100 * (cpuAfter - cpuBefore)) / r.elapsedMs;
-      runs.push({ round, server: s.key, rps: r.rps, p50Ms: r.p50, p90Ms: r.p90, p99Ms: r.p99, requests: r.requests, cpuUsPerReq, serverCpuPct: cpuPct, errors: r.errors, socketErrors: r.socketErrors, non2xx: r.non2xx });
-      process.stdout.write(
-        `  round ${round}/${rounds}  ${s.label.padEnd(20)} ${fmt.int(r.rps).padStart(8)} req/s  p50 ${fmt.ms(r.p50)}  p99 ${fmt.ms(r.p99)}` +
-          `  server ${fmt.us(cpuUsPerReq)} CPU/req (${fmt.int(cpuPct)}% of a core)${r.errors ? `  ${r.errors} errors` : ''}\n`,
+      const serverCpuMs = cpuBefore === undefined || cpuAfter === undefined ? NaN : cpuAfter - cpuBefore;
+      const { otherPct, stealPct } = otherLoad(machineBefore, machineAfter, serverCpuMs, nCpus);
+      const run = {
+        round,
+        server: s.key,
+        rps: r.rps,
+        p50Ms: r.p50,
+        p90Ms: r.p90,
+        p99Ms: r.p99,
+        requests: r.requests,
+        // Server CPU time (user + sys) per request, and as a share of one core.
+        cpuUsPerReq: (serverCpuMs * 1000) / r.requests,
+        serverCpuPct: (100 * serverCpuMs) / r.elapsedMs,
+        // What other processes took from the machine meanwhile (100% = all CPUs).
+        otherLoadPct: otherPct,
+        stealPct,
+        errors: r.errors,
+        socketErrors: r.socketErrors,
+        non2xx: r.non2xx,
+      };
+      runs.push(run);
+      const noisy = otherPct > NOISY_OTHER_PCT ? `  [noisy: other processes took ${Math.round(otherPct)}% of the machine]` : '';
+      console.log(
+        `  round ${round}/${opts.rounds}  ${s.label.padEnd(20)} ${fmt.int(r.rps).padStart(8)} req/s  p50 ${fmt.ms(r.p50)}  p99 ${fmt.ms(r.p99)}` +
+          `  server ${fmt.us(run.cpuUsPerReq)} CPU/req at ${fmt.int(run.serverCpuPct)}% of a core${r.errors ? `  ${r.errors} errors` : ''}${noisy}`,
       );
     }
   }
 
   for (const s of servers) await s.server.stop();
-  for (const s of servers) {
-    const err = s.server.stderr.trim();
-    if (err) console.log(`\n${s.label} wrote to stderr:\n${err.split('\n').map((l) => `  | ${l}`).join('\n')}`);
-  }
 
   const summary = {};
   for (const s of servers) {
@@ -180,14 +220,18 @@ async function main() {
       errors: mine.reduce((a, r) => a + r.errors, 0),
     };
   }
-  const ratio = summary.upstream.medianRps / summary['node-http'].medianRps;
+  const up = summary.upstream;
+  const base = summary['node-http'];
+  const ratio = up.medianRps / base.medianRps;
   const pairedRatios = [];
-  for (let round = 1; round <= rounds; round++) {
+  for (let round = 1; round <= opts.rounds; round++) {
     const a = runs.find((r) => r.round === round && r.server === 'upstream');
     const b = runs.find((r) => r.round === round && r.server === 'node-http');
     pairedRatios.push(a.rps / b.rps);
   }
+  const cpuRatio = base.medianCpuUsPerReq / up.medianCpuUsPerReq;
   const met = ratio >= TARGET_RATIO;
+  const medianOther = median(runs.map((r) => r.otherLoadPct));
 
   console.log('');
   console.log(
@@ -200,22 +244,26 @@ async function main() {
     ),
   );
   console.log('');
-  console.log(
-    `ratio upstream / node:http: ${fmt.ratio(ratio)}   target >= ${fmt.ratio(TARGET_RATIO)}   ${met ? 'MET' : 'NOT MET'}` +
-      `   (per-round: ${pairedRatios.map(fmt.ratio).join(' ')})`,
-  );
-  const cpuRatio = summary['node-http'].medianCpuUsPerReq / summary.upstream.medianCpuUsPerReq;
-  if (Number.isFinite(cpuRatio)) console.log(`CPU efficiency (node:http CPU/req / upstream CPU/req): ${fmt.ratio(cpuRatio)}, a cross-check that other load on the machine moves less`);
-  console.log('(p50/p99: medians over rounds of wrk\'s per-run latency percentiles; CPU/req: server process user+sys time per request)');
-  const loadAfter = machineLoad();
-  if (loadBefore.loadavg1 > nCpus * 0.25 || (loadBefore.cpuPressureSome10 ?? 0) > 20) {
-    console.log(`warning: the machine was busy before the run (load ${loadBefore.loadavg1}, CPU pressure ${loadBefore.cpuPressureSome10 ?? '?'}%): req/s are depressed and noisy; trust the ratio and CPU/req more than the absolute numbers`);
-  }
-  const errorTotal = Object.values(summary).reduce((a, m) => a + m.errors, 0);
+  console.log(`ratio upstream / node:http (median req/s): ${fmt.ratio(ratio)}   target >= ${fmt.ratio(TARGET_RATIO)}   ${met ? 'MET' : 'NOT MET'}`);
+  console.log(`  per round: ${pairedRatios.map(fmt.ratio).join(' ')}`);
+  if (Number.isFinite(cpuRatio)) console.log(`  CPU per request, node:http / upstream: ${fmt.ratio(cpuRatio)} (less disturbed by other load than req/s)`);
+  console.log('  p50/p99: medians of wrk\'s per-run percentiles. CPU/req: server process user+sys time per request.');
+  const errorTotal = up.errors + base.errors;
   if (errorTotal > 0) console.log(`warning: ${errorTotal} socket errors or non-2xx responses; see the JSON for details`);
+  if (medianOther > NOISY_OTHER_PCT) {
+    console.log(
+      `warning: other processes took a median ${Math.round(medianOther)}% of the machine during the runs: req/s are depressed and noisy; ` +
+        'trust the ratio (and CPU/req) more than absolute numbers, or rerun on a quiet machine with more --rounds',
+    );
+  }
+
+  for (const s of servers) {
+    const err = s.server.stderr.trim();
+    if (err) console.log(`\n${s.label} wrote to stderr:\n${err.split('\n').map((l) => `  | ${l}`).join('\n')}`);
+  }
 
   const profiles = {};
-  if (values.profile) {
+  if (opts.profile) {
     for (const s of servers) {
       const file = join(profileDir, `${s.key}.cpuprofile`);
       if (!existsSync(file)) {
@@ -224,7 +272,7 @@ async function main() {
       }
       const p = summarizeProfile(file, { top: 20, root });
       profiles[s.key] = { file: relative(root, file), ...p };
-      console.log(`\n${s.label}: self time, top ${p.rows.length} of ${fmt.int(p.totalMs)} ms sampled (${relative(root, file)})`);
+      console.log(`\n${s.label}: self time, top ${p.rows.length} functions, % of ${fmt.int(p.busyMs)} ms busy (${relative(root, file)}; open it in Chrome DevTools > Performance)`);
       console.log(table(['self %', 'self ms', 'function', 'where'], p.rows.map((r) => [r.selfPct.toFixed(1), fmt.int(r.selfMs), r.function, r.where])));
     }
   }
@@ -236,26 +284,39 @@ async function main() {
     wrk: wrkVersion,
     cpus: nCpus,
     cpuModel: cpus()[0]?.model,
-    settings: { durationS, rounds, connections, threads, warmupS, pinned: pin, profile: values.profile, url: '/', order: servers.map((s) => s.key) },
+    settings: {
+      durationS: opts.durationS,
+      rounds: opts.rounds,
+      connections: opts.connections,
+      threads: opts.threads,
+      warmupS: opts.warmupS,
+      connectionClose: opts.connectionClose,
+      pinned: pin,
+      profile: opts.profile,
+      url: '/',
+      order: servers.map((s) => s.key),
+    },
     target: { metric: 'median req/s, upstream / node:http', atLeast: TARGET_RATIO },
     ratio,
-    pairedRatios,
-    cpuEfficiencyRatio: cpuRatio,
-    machine: { before: loadBefore, after: loadAfter },
     met,
+    pairedRatios,
+    cpuPerRequestRatio: cpuRatio,
+    machine: { loadBefore, medianOtherLoadPct: medianOther },
     summary,
     runs,
-    ...(values.profile ? { profiles } : {}),
+    ...(opts.profile ? { profiles } : {}),
   };
-  mkdirSync(dirname(values.json), { recursive: true });
-  writeFileSync(values.json, JSON.stringify(result, null, 2) + '\n');
-  console.log(`\nresults: ${relative(process.cwd(), values.json) || values.json}`);
+  mkdirSync(dirname(opts.json), { recursive: true });
+  writeFileSync(opts.json, JSON.stringify(result, null, 2) + '\n');
+  console.log(`\nresults: ${relative(process.cwd(), opts.json) || opts.json}`);
 }
 
 try {
   await main();
   process.exit(0);
 } catch (err) {
+  // Ctrl-C kills wrk and the servers under us: that is not a failure to report.
+  if (interrupted()) process.exit(interrupted() === 'SIGINT' ? 130 : 143);
   if (err instanceof SetupError) console.error(`${NAME}: cannot run the benchmark: ${err.message}`);
   else console.error(`${NAME}: failed: ${err?.stack ?? err}`);
   process.exit(1);

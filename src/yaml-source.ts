@@ -9,8 +9,8 @@ import { InputError } from './errors.js';
 export interface YamlSource {
   readonly file: string;
   readonly data: unknown;
-  /** "file:line:column" of the node at `path` (or of its nearest parent that exists). */
-  where(path: ReadonlyArray<string | number>): string;
+  /** "file:line:column" of the node at `path` (or of its nearest parent that exists); `atKey` points at the last key itself. */
+  where(path: ReadonlyArray<string | number>, atKey?: boolean): string;
 }
 
 export function parseYaml(text: string, file: string): YamlSource {
@@ -22,15 +22,15 @@ export function parseYaml(text: string, file: string): YamlSource {
     const first = err.message.split('\n')[0];
     throw new InputError('BG_YAML_SYNTAX', `${file}:${pos.line}:${pos.col}: invalid YAML: ${first}`);
   }
-  const where = (path: ReadonlyArray<string | number>): string => {
+  const where = (path: ReadonlyArray<string | number>, atKey = false): string => {
     let node: unknown = doc.contents;
     let found = node as Node | null;
-    for (const key of path) {
+    for (const [i, key] of path.entries()) {
       if (isMap(node)) {
         const pair = node.items.find((p) => String((p.key as { value?: unknown } | null)?.value ?? p.key) === String(key));
         if (!pair) break;
         node = pair.value ?? pair.key;
-        found = (pair.value as Node | null) ?? (pair.key as Node);
+        found = atKey && i === path.length - 1 ? (pair.key as Node) : ((pair.value as Node | null) ?? (pair.key as Node));
       } else if (isSeq(node) && typeof key === 'number') {
         node = node.items[key];
         if (!node) break;

@@ -1,6 +1,8 @@
 /**
  * Summarise a V8 .cpuprofile (from `node --cpu-prof`): self time per function,
- * heaviest first, so a benchmark can say where a server spends its CPU.
+ * heaviest first, as a share of busy (non-idle) time, so a benchmark can say
+ * where a server spends its CPU. Native calls such as writeBuffer include the
+ * system call they make (for a socket write: the whole loopback TCP send).
  */
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
@@ -17,10 +19,13 @@ export function summarizeProfile(file, { top = 15, root = process.cwd() } = {}) 
     const dt = deltas[i + 1] ?? deltas[i] ?? 0;
     selfUs.set(id, (selfUs.get(id) ?? 0) + Math.max(0, dt));
   }
-  const totalUs = [...selfUs.values()].reduce((a, b) => a + b, 0);
   const agg = new Map();
+  let busyUs = 0;
   for (const [id, us] of selfUs) {
     const cf = byId.get(id).callFrame;
+    // (idle) is the event loop waiting: not work. Everything else (incl. (program), GC) is.
+    if (cf.functionName === '(idle)') continue;
+    busyUs += us;
     const key = `${cf.functionName || '(anonymous)'}\t${cf.url}\t${cf.lineNumber}`;
     agg.set(key, (agg.get(key) ?? 0) + us);
   }
@@ -29,9 +34,9 @@ export function summarizeProfile(file, { top = 15, root = process.cwd() } = {}) 
     .slice(0, top)
     .map(([key, us]) => {
       const [fn, url, line] = key.split('\t');
-      return { function: fn, where: shortUrl(url, root) + (url ? `:${Number(line) + 1}` : ''), selfPct: (100 * us) / totalUs, selfMs: us / 1000 };
+      return { function: fn, where: shortUrl(url, root) + (url ? `:${Number(line) + 1}` : ''), selfPct: (100 * us) / busyUs, selfMs: us / 1000 };
     });
-  return { totalMs: totalUs / 1000, rows };
+  return { busyMs: busyUs / 1000, rows };
 }
 
 function shortUrl(url, root) {

@@ -13,6 +13,12 @@ export class SetupError extends Error {}
 
 const children = new Set();
 let cleanupInstalled = false;
+let interruptedBy;
+
+/** The signal (SIGINT/SIGTERM) that interrupted this benchmark, if any: failures after it are not real. */
+export function interrupted() {
+  return interruptedBy;
+}
 
 /** Kill every child we started: at exit (synchronously), and on SIGINT/SIGTERM (then exit 130/143). */
 export function installCleanup() {
@@ -23,6 +29,7 @@ export function installCleanup() {
   });
   for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]]) {
     process.once(sig, () => {
+      interruptedBy = sig;
       process.stderr.write(`\n${sig}: stopping ${children.size} child process(es)\n`);
       for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
       // process.on('exit') SIGKILLs whatever ignored the SIGTERM.
@@ -177,9 +184,9 @@ export function parseWrk(out) {
 }
 
 /** Run wrk against a 127.0.0.1 URL with a hard deadline; resolves the parsed result plus the raw output. */
-export async function runWrk(url, { wrk = 'wrk', threads = 1, connections = 50, durationS = 5, timeoutS = 2, cpu } = {}) {
+export async function runWrk(url, { wrk = 'wrk', threads = 1, connections = 50, durationS = 5, timeoutS = 2, headers = [], cpu } = {}) {
   if (!/^http:\/\/127\.0\.0\.1:\d+\//.test(url)) throw new Error(`refusing to load anything but 127.0.0.1: ${url}`);
-  const args = [`-t${threads}`, `-c${connections}`, `-d${durationS}s`, `--timeout`, `${timeoutS}s`, '--latency', url];
+  const args = [`-t${threads}`, `-c${connections}`, `-d${durationS}s`, `--timeout`, `${timeoutS}s`, '--latency', ...headers.flatMap((h) => ['-H', h]), url];
   const argv = [...pinPrefix(cpu), wrk, ...args];
   const child = track(spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] }));
   let out = '';
@@ -195,10 +202,14 @@ export async function runWrk(url, { wrk = 'wrk', threads = 1, connections = 50, 
   } finally {
     clearTimeout(deadline);
   }
-  if (code !== 0) throw new SetupError(`wrk ${args.join(' ')} failed (${signal ?? `exit ${code}`}):\n${err || out}`);
+  if (code !== 0) throw new SetupError(`wrk ${args.map(shellWord).join(' ')} failed (${signal ?? `exit ${code}`}):\n${err || out}`);
   const parsed = parseWrk(out);
   if (!Number.isFinite(parsed.rps)) throw new SetupError(`could not find Requests/sec in wrk output:\n${out}`);
-  return { ...parsed, command: `wrk ${args.join(' ')}`, raw: out };
+  return { ...parsed, command: `wrk ${args.map(shellWord).join(' ')}`, raw: out };
+}
+
+function shellWord(w) {
+  return /^[\w@%+=:,./-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`;
 }
 
 export function median(xs) {
@@ -267,13 +278,14 @@ export function cpuTimeMs(pid) {
 export function cpuSnapshot() {
   try {
     const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-    const [user, nice, system, idle, iowait, irq, softirq, steal] = cpu;
+    const [user, nice, system, , , , , steal] = cpu;
     const self = readFileSync('/proc/self/stat', 'utf8');
     const f = self.slice(self.lastIndexOf(')') + 2).split(' ');
     const toMs = (ticks) => (ticks * 1000) / USER_HZ;
     return {
       at: performance.now(),
-      busyMs: toMs(user + nice + system + irq + softirq),
+      // irq/softirq time is left out: on loopback most of it is our own traffic.
+      busyMs: toMs(user + nice + system),
       stealMs: toMs(steal ?? 0),
       selfMs: toMs(Number(f[11]) + Number(f[12])),
       childrenMs: toMs(Number(f[13]) + Number(f[14])),

@@ -180,9 +180,12 @@ export class Conn {
 
   /** Resolves when the peer ends or closes the connection, or the upstream stops. */
   untilGone(): Promise<void> {
+    // Nothing reads after this: drop what arrives, so a peer that keeps sending costs neither memory nor copies.
+    this.buf = EMPTY;
     if (this.closed || this.peerEnded) return Promise.resolve();
     return new Promise((resolve) => {
       const check = () => {
+        this.buf = EMPTY;
         if (this.closed || this.peerEnded) resolve();
         else this.waiter = check;
       };

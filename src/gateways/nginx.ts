@@ -133,13 +133,21 @@ function fromUserConfig(text: string, file: string, v: UserConfigValues): Render
       throw new InputError('BG_CONFIG_DIRECTIVE', `${file}:${line}: remove the "${bad}" directive: badgateway sets it to keep nginx in the foreground with its pid under the run's prefix.`);
     }
   }
-  const body = text.replace(/\{\{\s*([a-z]+)\s*\}\}/g, (m, name: string) => {
-    const val = values[name];
-    if (val === undefined) {
-      throw new InputError('BG_CONFIG_PLACEHOLDER', `${file}: unknown placeholder ${m}. Known: ${Object.keys(NGINX_PLACEHOLDERS).map((k) => `{{${k}}}`).join(', ')}.`);
-    }
-    return val;
-  });
+  const body = text
+    .split('\n')
+    .map((line, i) =>
+      // Comment lines are left alone: they may mention placeholders.
+      /^\s*#/.test(line)
+        ? line
+        : line.replace(/\{\{\s*([a-z]+)\s*\}\}/g, (m, name: string) => {
+            const val = values[name];
+            if (val === undefined) {
+              throw new InputError('BG_CONFIG_PLACEHOLDER', `${file}:${i + 1}: unknown placeholder ${m}. Known: ${Object.keys(NGINX_PLACEHOLDERS).map((k) => `{{${k}}}`).join(', ')}.`);
+            }
+            return val;
+          }),
+    )
+    .join('\n');
   // Our error log (info level) comes first so attribution works whatever the user's config logs.
   const head = `# badgateway: ${file} with its placeholders filled in.\npid ${v.prefix}/nginx.pid;\nerror_log ${v.prefix}/logs/error.log info;\n`;
   return { files: { 'nginx.conf': head + body }, main: 'nginx.conf' };

@@ -60,6 +60,8 @@ export interface CaseResult {
   readonly expectation?: Expectation;
   /** Undefined when the scenario has no expectation for this gateway: the outcome is reported, not judged. */
   readonly verdict?: Verdict;
+  /** With a user's config: what the gateway does with its default config, to show what the user's config changes. */
+  readonly baseline?: Expectation;
 }
 
 export interface GatewayRun {
@@ -224,13 +226,16 @@ async function runGateway(adapter: GatewayAdapter, opts: RunOptions): Promise<Ga
       },
       opts.signal,
     );
+    // An abort tears the gateway down under the probes: their outcomes mean nothing then.
+    opts.signal?.throwIfAborted();
     // Lines written as the gateway closes a connection can trail the client's view by a moment.
-    await sleep(100);
+    await sleep(100, undefined, { signal: opts.signal });
     const byProbe = attribute(adapter, await gw.readLogs());
     const cases: CaseResult[] = probeRuns.map(({ scenario, numbers, outcomes }) => {
       const logs = numbers.flatMap((n) => byProbe.get(n) ?? []);
       const observed = observe(outcomes, logs);
-      const expectation = opts.userConfig ? undefined : expectationFor(scenario, adapter.id, gw.version);
+      const builtin = expectationFor(scenario, adapter.id, gw.version);
+      const expectation = opts.userConfig ? undefined : builtin;
       const result: CaseResult = {
         scenario,
         gateway: adapter.id,
@@ -241,6 +246,7 @@ async function runGateway(adapter: GatewayAdapter, opts: RunOptions): Promise<Ga
         observed,
         expectation,
         verdict: expectation ? evaluate(observed, expectation) : undefined,
+        baseline: opts.userConfig ? builtin : undefined,
       };
       opts.progress?.onCase?.(result);
       return result;

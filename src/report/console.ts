@@ -1,7 +1,7 @@
 /** Live progress and a final table on the terminal; colour only on a TTY without NO_COLOR. */
 import { paint, table } from '../cli/output.js';
 import type { CaseResult, ProgressListener, SuiteResult } from '../harness/run.js';
-import { caseState, evidenceLines, gatewayLabel, observedLine, totals } from './model.js';
+import { caseState, changeFromBaseline, evidenceLines, gatewayLabel, observedLine, totals } from './model.js';
 
 export function consoleProgress(out: NodeJS.WritableStream, color: boolean): ProgressListener {
   const p = paint(color);
@@ -38,8 +38,18 @@ export function consoleSummary(result: SuiteResult, color: boolean): string {
     const rows = run.cases.map((c) => {
       const state = caseState(c);
       const mark = state === 'pass' ? p('green', 'pass') : state === 'fail' ? p('red', 'FAIL') : p('yellow', 'seen');
-      return [mark, c.scenario.id, observedLine(c)];
+      const row = [mark, c.scenario.id, observedLine(c)];
+      const ch = changeFromBaseline(c);
+      if (ch) {
+        const label = ch.change === 'hidden' ? p('green', `hidden (default: ${ch.baseline})`) : ch.change === 'exposed' ? p('red', `exposed (default: ${ch.baseline})`) : ch.change === 'changed' ? p('yellow', `changed (default: ${ch.baseline})`) : p('dim', 'as default');
+        row.splice(2, 0, label);
+      }
+      return row;
     });
+    if (run.userConfig) {
+      const hidden = run.cases.filter((c) => changeFromBaseline(c)?.change === 'hidden').map((c) => c.scenario.id);
+      lines.push(`  Your config hides ${hidden.length} fault${hidden.length === 1 ? '' : 's'} that the default ${run.gateway} config shows the client${hidden.length ? `: ${hidden.join(', ')}` : ''}.`);
+    }
     lines.push(table(rows).replace(/^/gm, '  '));
     for (const s of run.skipped) lines.push(`  ${p('dim', 'skip')} ${s.scenario.id}  ${p('dim', s.why)}`);
     lines.push('');

@@ -1,6 +1,6 @@
 /** The whole result as JSON: every outcome, every attributed log line, every verdict. */
 import type { SuiteResult } from '../harness/run.js';
-import { caseState } from './model.js';
+import { caseState, changeFromBaseline } from './model.js';
 
 export function toJson(result: SuiteResult): string {
   return JSON.stringify(
@@ -19,6 +19,7 @@ export function toJson(result: SuiteResult): string {
           state: caseState(c),
           observed: c.observed,
           expected: c.expectation,
+          ...(c.baseline ? { defaultConfig: { expected: c.baseline, ...changeFromBaseline(c) } } : {}),
           mismatches: c.verdict?.mismatches ?? [],
           outcomes: c.outcomes,
           log: c.logs.map((l) => ({ level: l.level, reason: l.reason, line: l.raw })),

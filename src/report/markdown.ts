@@ -1,6 +1,6 @@
 /** Markdown for a CI job summary: a table per gateway, then the failures with their evidence. */
 import type { SuiteResult } from '../harness/run.js';
-import { caseState, evidenceLines, gatewayLabel, totals } from './model.js';
+import { caseState, changeFromBaseline, evidenceLines, gatewayLabel, totals } from './model.js';
 
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
@@ -8,13 +8,16 @@ export function toMarkdown(result: SuiteResult): string {
   const out: string[] = [`## badgateway: ${totals(result)}`, ''];
   for (const run of result.runs) {
     out.push(`### ${gatewayLabel(run)}${run.userConfig ? ` with \`${run.userConfig}\`` : ''}`, '');
-    out.push('| | scenario | status | body | reason | time |', '|---|---|---|---|---|---|');
+    const compare = run.userConfig !== undefined;
+    out.push(`| | scenario | status | body | reason | time |${compare ? ' vs default config |' : ''}`, `|---|---|---|---|---|---|${compare ? '---|' : ''}`);
     for (const c of run.cases) {
       const s = caseState(c);
       const mark = s === 'pass' ? '✅' : s === 'fail' ? '❌' : '👁';
       const o = c.observed;
       const status = o.counts ? Object.entries(o.counts).map(([k, n]) => `${n}×${k}`).join(' ') : String(o.status);
-      out.push(`| ${mark} | ${cell(c.scenario.id)} | ${status} | ${o.body} | ${cell(o.reasons.join(', ') || '-')} | ${o.durationMs} ms |`);
+      const ch = compare ? changeFromBaseline(c) : undefined;
+      const vs = compare ? ` ${ch ? `${ch.change}${ch.change === 'same' ? '' : ` (default: ${cell(ch.baseline)})`}` : '-'} |` : '';
+      out.push(`| ${mark} | ${cell(c.scenario.id)} | ${status} | ${o.body} | ${cell(o.reasons.join(', ') || '-')} | ${o.durationMs} ms |${vs}`);
     }
     for (const s of run.skipped) out.push(`| ⏭ | ${cell(s.scenario.id)} | | | ${cell(s.why)} | |`);
     out.push('');

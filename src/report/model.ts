@@ -36,3 +36,31 @@ export function totals(result: SuiteResult): string {
   if (result.skipped) parts.push(`${result.skipped} skipped`);
   return parts.join(', ');
 }
+
+export type Change = 'hidden' | 'exposed' | 'changed' | 'same';
+
+function isFailure(status: unknown, body: string | undefined): boolean {
+  return typeof status !== 'number' || status >= 500 || body === 'truncated';
+}
+
+/**
+ * With a user's config: what it changes against the gateway's default config.
+ * `hidden`: the default fails the client and this config answers cleanly (a retry or fallback hid the fault).
+ */
+export function changeFromBaseline(c: CaseResult): { change: Change; baseline: string } | undefined {
+  const b = c.baseline;
+  if (!b || (b.status === undefined && b.counts === undefined)) return undefined;
+  if (b.counts) {
+    const base = Object.entries(b.counts).map(([k, v]) => `${k}:${v}`).join(' ');
+    const badBase = Object.keys(b.counts).some((k) => !/^2/.test(k));
+    const badNow = Object.keys(c.observed.counts ?? {}).some((k) => !/^2/.test(k));
+    return { change: badBase && !badNow ? 'hidden' : !badBase && badNow ? 'exposed' : 'same', baseline: base };
+  }
+  const baseStatus = Array.isArray(b.status) ? b.status[0] : b.status;
+  const baseBad = isFailure(baseStatus, b.body);
+  const nowBad = isFailure(c.observed.status, c.observed.body);
+  const baseline = `${String(baseStatus)}${b.body === 'truncated' ? ' truncated' : ''}`;
+  if (baseBad && !nowBad) return { change: 'hidden', baseline };
+  if (!baseBad && nowBad) return { change: 'exposed', baseline };
+  return { change: baseStatus === c.observed.status && (b.body === undefined || b.body === c.observed.body) ? 'same' : 'changed', baseline };
+}

@@ -59,15 +59,16 @@ const scenarioSchema = z.strictObject({
 });
 
 export function scenarioFromYaml(src: YamlSource, catalogue: Catalogue, knownGateways: readonly string[]): Scenario {
-  const fail = (path: ReadonlyArray<string | number>, msg: string): never => {
-    throw new InputError('BG_INVALID_SCENARIO', `${src.where(path)}: ${msg}`);
+  const fail = (path: ReadonlyArray<string | number>, msg: string, atKey = false): never => {
+    throw new InputError('BG_INVALID_SCENARIO', `${src.where(path, atKey)}: ${msg}`);
   };
   const r = scenarioSchema.safeParse(src.data);
   if (!r.success) {
     const issue = r.error.issues[0]!;
     const path = issue.path as Array<string | number>;
     const msg = issue.code === 'unrecognized_keys' ? `unknown key "${issue.keys.join('", "')}"` : issue.message;
-    fail(issue.code === 'unrecognized_keys' ? [...path, issue.keys[0]!] : path, `${path.length ? path.join('.') + ': ' : ''}${msg}`);
+    const unknownKey = issue.code === 'unrecognized_keys';
+    fail(unknownKey ? [...path, issue.keys[0]!] : path, `${path.length ? path.join('.') + ': ' : ''}${msg}`, unknownKey);
   }
   const d = r.data!;
   const fromFile = basename(src.file, extname(src.file));
@@ -90,8 +91,8 @@ export function scenarioFromYaml(src: YamlSource, catalogue: Catalogue, knownGat
   for (const key of Object.keys(d.expect)) {
     const at = key.indexOf('@');
     const gw = at === -1 ? key : key.slice(0, at);
-    if (!knownGateways.includes(gw)) fail(['expect', key], `unknown gateway "${gw}"; known: ${knownGateways.join(', ')}`);
-    if (at !== -1 && !RANGE.test(key.slice(at + 1))) fail(['expect', key], `"${key.slice(at + 1)}" is not a version range; write e.g. nginx@>=1.23 or nginx@<1.23`);
+    if (!knownGateways.includes(gw)) fail(['expect', key], `unknown gateway "${gw}"; known: ${knownGateways.join(', ')}`, true);
+    if (at !== -1 && !RANGE.test(key.slice(at + 1))) fail(['expect', key], `"${key.slice(at + 1)}" is not a version range; write e.g. nginx@>=1.23 or nginx@<1.23`, true);
     const e = d.expect[key]!;
     if (e.counts && !d.sequence) fail(['expect', key, 'counts'], 'counts: needs a sequence: of requests');
   }

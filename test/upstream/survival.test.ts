@@ -64,6 +64,38 @@ async function rstMidResponse(up: StartedUpstream, target: string, afterBytes: n
   s.socket.resetAndDestroy();
 }
 
+/** A peer that keeps sending after its request, into a fault that hangs: nothing reads it, nothing should pile up. */
+async function flood(up: StartedUpstream, target: string, total: number): Promise<void> {
+  const s = openSession({ port: up.http.port });
+  try {
+    await s.connected;
+    s.write(GET(target));
+    const chunk = Buffer.alloc(64 * 1024, 'j');
+    const started = performance.now();
+    for (let sent = 0; sent < total; sent += chunk.length) {
+      if (!s.socket.write(chunk)) {
+        await new Promise<void>((resolve, reject) => {
+          const onDrain = () => {
+            s.socket.off('close', onClose);
+            resolve();
+          };
+          const onClose = () => {
+            s.socket.off('drain', onDrain);
+            reject(new Error(`closed after ${sent} bytes`));
+          };
+          s.socket.once('drain', onDrain);
+          s.socket.once('close', onClose);
+        });
+      }
+    }
+    // Linear in what was sent (a copy per chunk of everything buffered so far took ~18 s for 32 MiB).
+    expect(performance.now() - started).toBeLessThan(3000);
+    expect(await s.quietFor(20)).toBe('quiet');
+  } finally {
+    s.destroy();
+  }
+}
+
 /** Reads nothing for a while (the upstream's writes back up), then everything. */
 async function slowReader(up: StartedUpstream, target: string, expectedLength: number): Promise<void> {
   const s = openSession({ port: up.http.port });
@@ -161,6 +193,9 @@ test('the upstream survives it all, then answers, lets go, and leaves nothing be
       // Slow readers of big responses.
       slowReader(up, '/header-too-big', headerTooBigLength),
       slowReader(up, '/huge-response', 'HTTP/1.1 200 OK\r\nContent-Length: 16777216\r\n\r\n'.length + HUGE),
+      // Peers that keep sending into a hang.
+      flood(up, '/never-respond', 32 * 1024 * 1024),
+      flood(up, '/body-short-hold-open', 8 * 1024 * 1024),
       // Pipelined requests, answered in order; the last asks for close.
       (async () => {
         const reqs = Array.from({ length: 10 }, (_, i) => GET('/healthy', i === 9 ? CLOSE : '')).join('');
@@ -202,6 +237,22 @@ test('the upstream survives it all, then answers, lets go, and leaves nothing be
     // Many connections at once are normal for an upstream: no listener-leak warnings.
     await loopTurn();
     expect(warnings).toEqual([]);
+
+    // close() with connections in the middle of a hang and of a dribble ends them at once.
+    const held = [openSession({ port: up.http.port }), openSession({ port: up.http.port })];
+    try {
+      await Promise.all(held.map((h) => h.connected));
+      held[0]!.write(GET('/never-respond'));
+      held[1]!.write(GET('/slow-body'));
+      await waitUntil(() => up.openConnections === 2, 1000, 'two held connections');
+      const started = performance.now();
+      await up.close();
+      expect(performance.now() - started).toBeLessThan(500);
+      for (const h of held) expect(await h.waitEnd(500)).not.toBe('timeout');
+      await waitUntil(() => up.openConnections === 0, 500, 'no open connections after close()');
+    } finally {
+      for (const h of held) h.destroy();
+    }
   } finally {
     process.off('warning', onWarning);
     await up.close();

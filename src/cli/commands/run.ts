@@ -72,7 +72,7 @@ export function runCommand(y: Argv) {
       const live = reporters.some((r) => r.name === 'console' && r.path === undefined);
       const progress: ProgressListener | undefined = live ? consoleProgress(process.stdout, color) : undefined;
       const signals = abortOnSignals();
-      let result: SuiteResult;
+      let result: SuiteResult | undefined;
       try {
         result = await runSuite({
           scenarios,
@@ -86,14 +86,14 @@ export function runCommand(y: Argv) {
           progress,
         });
       } catch (err) {
-        if (signals.signal.aborted) {
-          process.stderr.write('badgateway: run interrupted; everything it started was stopped.\n');
-          process.exitCode = 130;
-          return;
-        }
-        throw err;
+        if (!signals.signal.aborted) throw err;
       } finally {
         signals.dispose();
+      }
+      if (signals.signal.aborted || result === undefined) {
+        process.stderr.write('badgateway: run interrupted; everything it started was stopped.\n');
+        process.exitCode = 130;
+        return;
       }
       for (const r of reporters) {
         const text = r.name === 'console' ? consoleSummary(result, r.path === undefined && color) : r.name === 'json' ? toJson(result) : r.name === 'junit' ? toJunit(result) : toMarkdown(result);
