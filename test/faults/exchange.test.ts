@@ -253,7 +253,7 @@ describe('dribble timing', () => {
   });
 });
 
-describe('keep-alive faults on one connection', () => {
+describe.concurrent('keep-alive faults on one connection', () => {
   const OK = 'HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nok\n';
 
   test('keepalive-idle-close: FIN after idleMs of quiet', async () => {

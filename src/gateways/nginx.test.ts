@@ -1,0 +1,109 @@
+import { describe, expect, test } from 'vitest';
+import { GATEWAYS } from './index.js';
+import { nginx } from './nginx.js';
+import { readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const input = {
+  listen: { host: '127.0.0.1', port: 8080 },
+  prefix: '/tmp/p',
+  resolver: { host: '127.0.0.1', port: 5353 },
+  timeouts: { connectMs: 1000, readMs: 1500, sendMs: 1000, resolverMs: 1000 },
+  routes: [
+    { id: 'a', target: { kind: 'tcp' as const, host: '127.0.0.1', port: 9000 } },
+    { id: 'b', target: { kind: 'unix' as const, path: '/tmp/run/up.sock' } },
+    { id: 'c', target: { kind: 'dns' as const, name: 'nxdomain.badgateway.test', port: 9000 } },
+    { id: 'd', target: { kind: 'tcp' as const, host: '127.0.0.1', port: 9000 }, keepalive: true },
+    { id: 'e', target: { kind: 'tcp' as const, host: '127.0.0.1', port: 9000 }, websocket: true },
+  ],
+};
+
+describe('nginx config rendering', () => {
+  const conf = nginx.render(input).files['nginx.conf']!;
+
+  test('every path nginx writes is under the prefix', () => {
+    for (const d of ['pid', 'error_log', 'access_log', 'client_body_temp_path', 'proxy_temp_path', 'fastcgi_temp_path', 'uwsgi_temp_path', 'scgi_temp_path']) {
+      expect(conf).toMatch(new RegExp(`\\b${d} /tmp/p/`));
+    }
+  });
+
+  test('one location per route, by address, unix socket and DNS name', () => {
+    expect(conf).toContain('location /s/a/ {\n      proxy_pass http://127.0.0.1:9000;');
+    expect(conf).toContain('proxy_pass http://unix:/tmp/run/up.sock:;');
+    expect(conf).toContain('set $badgateway_target "nxdomain.badgateway.test:9000";');
+    expect(conf).toContain('resolver 127.0.0.1:5353 valid=1s ipv6=off;');
+  });
+
+  test('keepalive routes get a pooled upstream with HTTP/1.1; websocket routes pass the upgrade', () => {
+    expect(conf).toMatch(/upstream badgateway_pool_3 \{\n\s+server 127\.0\.0\.1:9000;\n\s+keepalive 8;/);
+    expect(conf).toMatch(/location \/s\/d\/ \{\n\s+proxy_pass http:\/\/badgateway_pool_3;\n\s+proxy_http_version 1\.1;\n\s+proxy_set_header Connection "";/);
+    expect(conf).toMatch(/location \/s\/e\/ \{[^}]*proxy_set_header Upgrade \$http_upgrade;/);
+  });
+
+  test('timeouts in seconds or milliseconds', () => {
+    expect(conf).toContain('proxy_connect_timeout 1s;');
+    expect(conf).toContain('proxy_read_timeout 1500ms;');
+  });
+});
+
+describe('nginx error-log parsing', () => {
+  const line = (msg: string, req = 'GET /s/x/?bgp=7 HTTP/1.1') => `2026/11/24 15:50:00 [error] 1234#1234: *5 ${msg}, client: 127.0.0.1, server: badgateway, request: "${req}", upstream: "http://127.0.0.1:1/s/x/?bgp=7", host: "badgateway"`;
+  const cases: Array<[string, string]> = [
+    ['upstream prematurely closed connection while reading response header from upstream', 'upstream-closed-early'],
+    ['upstream prematurely closed connection while reading upstream', 'upstream-truncated'],
+    ['recv() failed (104: Connection reset by peer) while reading response header from upstream', 'upstream-reset'],
+    ['connect() failed (111: Connection refused) while connecting to upstream', 'connect-refused'],
+    ['upstream timed out (110: Connection timed out) while connecting to upstream', 'connect-timeout'],
+    ['upstream timed out (110: Connection timed out) while reading response header from upstream', 'read-timeout'],
+    ['upstream sent too big header while reading response header from upstream', 'header-too-big'],
+    ['upstream sent invalid header: "X-Spaced : value..." while reading response header from upstream', 'invalid-header'],
+    ['upstream sent no valid HTTP/1.0 header while reading response header from upstream', 'no-valid-http'],
+    ['upstream sent invalid chunked response while reading upstream', 'invalid-chunked'],
+    ['nxdomain.badgateway.test could not be resolved (3: Host not found)', 'dns-nxdomain'],
+    ['servfail.badgateway.test could not be resolved (2: Server failure)', 'dns-servfail'],
+    ['refused.badgateway.test could not be resolved (5: Operation refused)', 'dns-refused'],
+    ['silent.badgateway.test could not be resolved (110: Operation timed out)', 'dns-timeout'],
+  ];
+  test.each(cases)('%s → %s', (msg, reason) => {
+    const e = nginx.parseLogLine(line(msg))!;
+    expect(e.reason).toBe(reason);
+    expect(e.level).toBe('error');
+    expect(e.target).toBe('/s/x/?bgp=7');
+    expect(e.connection).toBe('5');
+  });
+
+  test('lines that are not error-log lines are ignored; unknown messages carry no reason', () => {
+    expect(nginx.parseLogLine('not a log line')).toBeUndefined();
+    expect(nginx.parseLogLine('2026/11/24 15:50:00 [notice] 1#1: start worker processes')!.reason).toBeUndefined();
+  });
+
+  test('every reason the parser can produce is documented for `explain`', () => {
+    const documented = new Set(nginx.reasons.map((r) => r.reason));
+    for (const [, reason] of cases) expect(documented).toContain(reason);
+  });
+});
+
+describe('nginx user config', () => {
+  const values = { listen: { host: '127.0.0.1', port: 8081 }, prefix: '/tmp/q', upstream: { host: '127.0.0.1', port: 9001 }, healthy: { host: '127.0.0.1', port: 9002 } };
+  test('placeholders are filled, comments left alone, pid and error log set by badgateway', () => {
+    const out = nginx.fromUserConfig('# uses {{whatever}}\nevents {}\nhttp { upstream u { server {{upstream}}; server {{healthy}} backup; } server { listen {{listen}}; location / { proxy_pass http://u; } } }\n', 'my.conf', values);
+    const conf = out.files['nginx.conf']!;
+    expect(conf).toContain('server 127.0.0.1:9001;');
+    expect(conf).toContain('server 127.0.0.1:9002 backup;');
+    expect(conf).toContain('listen 127.0.0.1:8081;');
+    expect(conf).toContain('# uses {{whatever}}');
+    expect(conf).toMatch(/^pid \/tmp\/q\/nginx\.pid;$/m);
+    expect(conf).toMatch(/^error_log \/tmp\/q\/logs\/error\.log info;$/m);
+  });
+  test('missing placeholders, unknown placeholders and a pid directive are errors that say what to do', () => {
+    expect(() => nginx.fromUserConfig('events {}\nhttp { server { listen {{listen}}; } }', 'a.conf', values)).toThrow(/a\.conf has no \{\{upstream\}\} placeholder/);
+    expect(() => nginx.fromUserConfig('listen {{listen}}; {{upstream}} {{upstrem}}', 'b.conf', values)).toThrow(/b\.conf:1: unknown placeholder \{\{upstrem\}\}/);
+    expect(() => nginx.fromUserConfig('pid /run/x.pid;\nlisten {{listen}}; {{upstream}}', 'c.conf', values)).toThrow(/c\.conf:1: remove the "pid" directive/);
+  });
+});
+
+test('every gateway file is registered, and its id is its file name', () => {
+  const dir = fileURLToPath(new URL('.', import.meta.url));
+  const files = readdirSync(dir).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts') && !['index.ts', 'gateway.ts'].includes(f));
+  expect(files.map((f) => f.replace(/\.ts$/, '')).sort()).toEqual(GATEWAYS.map((g) => g.id).sort());
+});
