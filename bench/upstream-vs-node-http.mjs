@@ -48,6 +48,8 @@ const NAME = 'upstream-vs-node-http';
 const TARGET_RATIO = 1.2;
 /** A run during which other processes took more than this share of the machine is flagged as noisy. */
 const NOISY_OTHER_PCT = 10;
+/** wrk busier than this (% of one core per thread) means it, not the server, is the bottleneck. */
+const WRK_BOUND_PCT = 90;
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -176,7 +178,7 @@ async function main() {
       const machineAfter = cpuSnapshot();
       const cpuAfter = cpuTimeMs(s.server.pid);
       const serverCpuMs = cpuBefore === undefined || cpuAfter === undefined ? NaN : cpuAfter - cpuBefore;
-      const { otherPct, stealPct } = otherLoad(machineBefore, machineAfter, serverCpuMs, nCpus);
+      const { otherPct, stealPct, wrkCpuPct } = otherLoad(machineBefore, machineAfter, serverCpuMs, nCpus);
       const run = {
         round,
         server: s.key,
@@ -188,6 +190,7 @@ async function main() {
         // Server CPU time (user + sys) per request, and as a share of one core.
         cpuUsPerReq: (serverCpuMs * 1000) / r.requests,
         serverCpuPct: (100 * serverCpuMs) / r.elapsedMs,
+        wrkCpuPct,
         // What other processes took from the machine meanwhile (100% = all CPUs).
         otherLoadPct: otherPct,
         stealPct,
@@ -199,7 +202,7 @@ async function main() {
       const noisy = otherPct > NOISY_OTHER_PCT ? `  [noisy: other processes took ${Math.round(otherPct)}% of the machine]` : '';
       console.log(
         `  round ${round}/${opts.rounds}  ${s.label.padEnd(20)} ${fmt.int(r.rps).padStart(8)} req/s  p50 ${fmt.ms(r.p50)}  p99 ${fmt.ms(r.p99)}` +
-          `  server ${fmt.us(run.cpuUsPerReq)} CPU/req at ${fmt.int(run.serverCpuPct)}% of a core${r.errors ? `  ${r.errors} errors` : ''}${noisy}`,
+          `  server ${fmt.us(run.cpuUsPerReq)} CPU/req, ${fmt.int(run.serverCpuPct)}% of a core  wrk ${fmt.int(wrkCpuPct)}%${r.errors ? `  ${r.errors} errors` : ''}${noisy}`,
       );
     }
   }
@@ -250,6 +253,13 @@ async function main() {
   console.log('  p50/p99: medians of wrk\'s per-run percentiles. CPU/req: server process user+sys time per request.');
   const errorTotal = up.errors + base.errors;
   if (errorTotal > 0) console.log(`warning: ${errorTotal} socket errors or non-2xx responses; see the JSON for details`);
+  const wrkBound = runs.filter((r) => r.wrkCpuPct >= WRK_BOUND_PCT * opts.threads).length;
+  if (wrkBound > runs.length / 2) {
+    console.log(
+      `warning: wrk used >= ${WRK_BOUND_PCT}% of its core(s) in ${wrkBound} of ${runs.length} runs: the load generator, not the server, set the pace; ` +
+        'the ratio understates the difference (try --threads 2 on a machine with spare cores)',
+    );
+  }
   if (medianOther > NOISY_OTHER_PCT) {
     console.log(
       `warning: other processes took a median ${Math.round(medianOther)}% of the machine during the runs: req/s are depressed and noisy; ` +
@@ -301,7 +311,7 @@ async function main() {
     met,
     pairedRatios,
     cpuPerRequestRatio: cpuRatio,
-    machine: { loadBefore, medianOtherLoadPct: medianOther },
+    machine: { loadBefore, medianOtherLoadPct: medianOther, wrkBoundRuns: wrkBound },
     summary,
     runs,
     ...(opts.profile ? { profiles } : {}),

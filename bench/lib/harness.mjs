@@ -298,14 +298,22 @@ export function cpuSnapshot() {
 /**
  * What other processes did between two snapshots, as a share of the whole
  * machine (100% = every CPU busy): busy time minus the server's, wrk's (a
- * reaped child by then) and ours; and the hypervisor's steal time.
+ * reaped child by then) and ours; the hypervisor's steal time; and wrk's own
+ * CPU as a share of one core.
  */
 export function otherLoad(before, after, serverCpuMs, nCpus) {
-  if (!before || !after || !Number.isFinite(serverCpuMs)) return { otherPct: NaN, stealPct: NaN };
-  const capacity = (after.at - before.at) * nCpus;
-  const ours = serverCpuMs + (after.childrenMs - before.childrenMs) + (after.selfMs - before.selfMs);
+  if (!before || !after || !Number.isFinite(serverCpuMs)) return { otherPct: NaN, stealPct: NaN, wrkCpuPct: NaN };
+  const wallMs = after.at - before.at;
+  const capacity = wallMs * nCpus;
+  const wrkMs = after.childrenMs - before.childrenMs;
+  const ours = serverCpuMs + wrkMs + (after.selfMs - before.selfMs);
   const other = after.busyMs - before.busyMs - ours;
-  return { otherPct: Math.max(0, (100 * other) / capacity), stealPct: (100 * (after.stealMs - before.stealMs)) / capacity };
+  return {
+    otherPct: Math.max(0, (100 * other) / capacity),
+    stealPct: (100 * (after.stealMs - before.stealMs)) / capacity,
+    // wrk's CPU as a share of one core: near 100% means the load generator, not the server, set the pace.
+    wrkCpuPct: (100 * wrkMs) / wallMs,
+  };
 }
 
 /** How busy the machine is before we start: 1-minute load average and CPU pressure (PSI), when available. */

@@ -6,7 +6,7 @@
  */
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { isBadgatewayError, StartError } from '../errors.js';
+import { InputError, isBadgatewayError, StartError } from '../errors.js';
 import { explainCommand } from './commands/explain.js';
 import { faultsCommand } from './commands/faults.js';
 import { runCommand } from './commands/run.js';
@@ -15,7 +15,6 @@ import { serveCommand } from './commands/serve.js';
 export const EXIT = { ok: 0, failed: 1, input: 2, internal: 70 } as const;
 
 export async function main(args: string[]): Promise<number> {
-  let usageError: string | undefined;
   const cli = yargs(args)
     .scriptName('badgateway')
     .usage('$0 <command> [options]\n\nMakes reverse proxies fail on purpose and tells you exactly how they failed.')
@@ -27,8 +26,9 @@ export async function main(args: string[]): Promise<number> {
     .version()
     .wrap(Math.min(110, process.stdout.columns || 100))
     .fail((msg, err) => {
+      // Throwing stops yargs before any command handler runs.
       if (err) throw err;
-      usageError = msg;
+      throw new InputError('BG_USAGE', `${msg}\nRun \`badgateway --help\` for the commands and their options.`);
     });
   runCommand(cli);
   serveCommand(cli);
@@ -38,10 +38,6 @@ export async function main(args: string[]): Promise<number> {
     await cli.parseAsync();
   } catch (err) {
     return report(err);
-  }
-  if (usageError !== undefined) {
-    process.stderr.write(`badgateway: ${usageError}\nRun \`badgateway --help\` for the commands and their options.\n`);
-    return EXIT.input;
   }
   return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
 }

@@ -61,8 +61,8 @@ const ID = /^[a-z0-9][a-z0-9-]*$/;
  */
 export function faultsFromYaml(src: YamlSource): ExchangeFaultDef[] {
   const data = src.data as Record<string, unknown> | null;
-  const fail = (path: Array<string | number>, msg: string): never => {
-    throw new InputError('BG_INVALID_FAULT', `${src.where(path)}: ${msg}`);
+  const fail = (path: Array<string | number>, msg: string, atKey = false): never => {
+    throw new InputError('BG_INVALID_FAULT', `${src.where(path, atKey)}: ${msg}`);
   };
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     return fail([], 'a fault file is a map: either one fault (id, summary, steps) or `faults:` with a list of them');
@@ -76,7 +76,7 @@ export function faultsFromYaml(src: YamlSource): ExchangeFaultDef[] {
     const f = raw as Record<string, unknown>;
     for (const key of Object.keys(f)) {
       if (!['id', 'summary', 'explain', 'params', 'steps', 'layer'].includes(key)) {
-        fail([...base, key], `unknown key "${key}"; a fault has id, summary, explain, params, steps`);
+        fail([...base, key], `unknown key "${key}"; a fault has id, summary, explain, params, steps`, true);
       }
     }
     if (typeof f.id !== 'string' || !ID.test(f.id)) fail([...base, 'id'], 'id must be kebab-case (lower-case letters, digits and dashes), e.g. my-fault');

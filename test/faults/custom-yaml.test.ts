@@ -223,6 +223,14 @@ describe('errors a user can act on', () => {
     expect(loadError('id: empty\nsteps: []\n', 'empty.yaml').message).toBe('empty.yaml:2:8: steps must be a non-empty list');
   });
 
+  test('an unknown key in a fault points at the key', () => {
+    expect(loadError('id: typo-key\nstpes:\n  - close\n', 'key.yaml')).toMatchObject({
+      code: 'BG_INVALID_FAULT',
+      message: 'key.yaml:2:1: unknown key "stpes"; a fault has id, summary, explain, params, steps',
+    });
+    expect(loadError('faults:\n  - id: a\n    steps: [close]\n    colour: red\n', 'keys.yaml').message).toMatch(/^keys\.yaml:4:5: unknown key "colour"/);
+  });
+
   test('an unknown parameter points at the placeholder and lists the known ones', () => {
     const text = 'id: p\nparams: { delayMs: 10 }\nsteps:\n  - delay: ${delyMs}\n';
     expect(loadError(text, 'param.yaml').message).toBe('param.yaml:4:12: unknown parameter ${delyMs}; known: delayMs');
