@@ -25,6 +25,13 @@ export class EventBus {
   emit(e: UpstreamEvent): void {
     if (this.subscribers.size === 0) return;
     const stamped = { ...e, at: new Date().toISOString() } as Stamped;
-    for (const fn of this.subscribers) fn(stamped);
+    for (const fn of this.subscribers) {
+      // A broken subscriber must not stop the others, nor the connection that emitted.
+      try {
+        fn(stamped);
+      } catch {
+        /* dropped */
+      }
+    }
   }
 }

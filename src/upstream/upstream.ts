@@ -115,6 +115,8 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<Started
     let c = compiled.get(key);
     if (!c) {
       c = catalogue.compile(id, params);
+      // Params can come from any request's query string: keep the cache bounded.
+      if (compiled.size >= 512) compiled.delete(compiled.keys().next().value!);
       compiled.set(key, c);
     }
     return c;

@@ -3,7 +3,7 @@ import { defineFault } from '../fault.js';
 export default defineFault({
   id: "too-many-headers",
   layer: "exchange",
-  summary: "2000 small response headers (about 40 KiB of header block).",
+  summary: "2000 small response headers (about 51 KiB of header block).",
   explain: "Many small headers overflow the header buffer just like one big one, and also hit header-count limits in gateways that have them.",
   steps: [
     { read: "body" },
