@@ -19,7 +19,7 @@ test('serve prints every listener as JSON, serves faults, and stops cleanly on S
   const empty = await rawRequest(GET('/empty-reply'), { port: http.port });
   expect(empty).toMatchObject({ end: 'fin' });
   expect(empty.bytes.length).toBe(0);
-  const faults = await fetch(`${info.control.url}/api/faults`).then((r) => r.json());
+  const faults = (await fetch(`${info.control.url}/api/faults`).then((r) => r.json())) as unknown[];
   expect(faults.length).toBeGreaterThan(40);
 
   cli.child.kill('SIGTERM');
