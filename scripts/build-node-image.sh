@@ -10,9 +10,9 @@
 #   docker compose build --build-arg BASE=badgateway/node:bookworm   (or BADGATEWAY_NODE_IMAGE=...)
 #
 # Idempotent: does nothing when the image exists. Needs root, debootstrap, a
-# Docker engine and Node.js >= 20.19 on PATH (linked against glibc, as the
-# official Linux binaries and Debian-built ones are; a bookworm root filesystem
-# must be able to run it).
+# Docker engine, and Node.js >= 20.19 with npm on PATH as one self-contained
+# binary (the nodejs.org Linux builds and NodeSource packages are; Debian's own
+# nodejs package links libnode and is rejected by the check below).
 set -euo pipefail
 
 tag="badgateway/node:bookworm"
@@ -20,7 +20,7 @@ force=
 for arg in "$@"; do
   case "$arg" in
     --force) force=1 ;;
-    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "build-node-image: unknown argument '$arg' (known: --force)" >&2; exit 2 ;;
   esac
 done
@@ -30,7 +30,7 @@ die() { echo "build-node-image: $*" >&2; exit 2; }
 command -v docker >/dev/null || die "docker is missing: apt-get install -y docker.io"
 docker info >/dev/null 2>&1 || die "the Docker engine does not answer (is dockerd running? try: dockerd >/tmp/dockerd.log 2>&1 &)"
 if [ -z "$force" ] && docker image inspect "$tag" >/dev/null 2>&1; then
-  echo "build-node-image: $tag already present ($(docker run --rm "$tag" node --version 2>/dev/null || echo 'node does not run in it: rebuild with --force'))"
+  echo "build-node-image: $tag already present ($(docker run --rm --network none "$tag" node --version 2>/dev/null || echo 'node does not run in it: rebuild with --force'))"
   exit 0
 fi
 [ "$(id -u)" = 0 ] || die "debootstrap needs root"
