@@ -34,4 +34,7 @@ ENTRYPOINT ["node", "dist/cli/main.js"]
 # The control API stays on the container's loopback: it has no token here, and
 # PUT /api/routing changes what every client gets. To reach it from outside, bind
 # it elsewhere with --control-token (or BADGATEWAY_CONTROL_TOKEN).
-CMD ["serve", "--host", "0.0.0.0", "--port", "9000", "--dns-port", "5353", "--control-host", "127.0.0.1", "--control-port", "9090"]
+CMD ["serve", "--host", "0.0.0.0", "--port", "9000", \
+     "--listener-fault-port", "connect-refused=9001", "--listener-fault-port", "accept-queue-full=9002", \
+     "--listener-fault-port", "reset-on-accept=9003", "--listener-fault-port", "close-on-accept=9004", \
+     "--dns-port", "5353", "--control-host", "127.0.0.1", "--control-port", "9090"]

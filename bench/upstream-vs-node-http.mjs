@@ -75,8 +75,9 @@ const SERVERS = [
 
 function options() {
   let values;
+  let tokens;
   try {
-    ({ values } = parseArgs({
+    ({ values, tokens } = parseArgs({
       options: {
         duration: { type: 'string', default: '3s' },
         rounds: { type: 'string', default: '5' },
@@ -90,10 +91,22 @@ function options() {
         json: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
-      strict: true,
+      // bench/run.mjs hands the same arguments to every benchmark: ignore the ones meant for others.
+      strict: false,
+      allowPositionals: true,
+      tokens: true,
     }));
   } catch (err) {
     throw new SetupError(`${err.message}\n${USAGE}`);
+  }
+  const known = new Set(['duration', 'rounds', 'connections', 'threads', 'warmup', 'connection-close', 'pin', 'profile', 'wrk', 'json', 'help']);
+  const unknown = tokens.filter((t) => t.kind === 'option' && !known.has(t.name)).map((t) => t.rawName);
+  if (unknown.length > 0) console.warn(`${NAME}: ignoring option(s) it does not know: ${unknown.join(' ')}`);
+  for (const name of ['duration', 'rounds', 'connections', 'threads', 'warmup', 'wrk', 'json']) {
+    if (typeof values[name] === 'boolean') throw new SetupError(`--${name} needs a value\n${USAGE}`);
+  }
+  for (const name of ['connection-close', 'pin', 'profile', 'help']) {
+    if (typeof values[name] === 'string') throw new SetupError(`--${name} takes no value\n${USAGE}`);
   }
   const close = values['connection-close'];
   return {

@@ -70,6 +70,9 @@ echo "build-node-image: adding $node_bin ($node_version) and npm from $npm_dir"
 install -D -m 0755 "$node_bin" "$work/root/usr/local/bin/node"
 mkdir -p "$work/root/usr/local/lib/node_modules"
 cp -a "$npm_dir" "$work/root/usr/local/lib/node_modules/npm"
+# A distribution's npm may carry its own global npmrc (paths of the host's layout,
+# such as nodedir=/usr); the image's npm uses npm's defaults, like the official image.
+rm -f "$work/root/usr/local/lib/node_modules/npm/npmrc"
 ln -s ../lib/node_modules/npm/bin/npm-cli.js "$work/root/usr/local/bin/npm"
 ln -s ../lib/node_modules/npm/bin/npx-cli.js "$work/root/usr/local/bin/npx"
 

@@ -15,6 +15,8 @@ export interface ChaosOptions extends UpstreamOptions {
   /** DNS responder port; false turns it off. Default 0 (a free port). */
   readonly dnsPort?: number | false;
   readonly dnsZone?: string;
+  /** Addresses the DNS responder answers for healthy names (default: the upstream's host, or 127.0.0.1/::1 when it binds a wildcard). */
+  readonly dnsAddresses?: { a?: string[]; aaaa?: string[] };
   /** Control API; false turns it off. Default: on, 127.0.0.1, a free port. */
   readonly control?: false | { readonly host?: string; readonly port?: number; readonly token?: string };
 }
@@ -29,6 +31,12 @@ export interface StartedChaos extends AsyncDisposable {
 
 export function dnsRecords(catalogue: Catalogue): Map<string, DnsBehavior> {
   return new Map(catalogue.list().filter((f): f is DnsFaultDef => f.layer === 'dns').map((f) => [f.name, f.dns]));
+}
+
+/** A wildcard bind is no address to connect to: answer loopback for it. */
+function answerAddresses(host: string): { a: string[]; aaaa: string[] } {
+  if (host === '0.0.0.0' || host === '::') return { a: ['127.0.0.1'], aaaa: ['::1'] };
+  return host.includes(':') ? { a: [], aaaa: [host] } : { a: [host], aaaa: ['::1'] };
 }
 
 export async function startChaos(opts: ChaosOptions = {}): Promise<StartedChaos> {
@@ -46,7 +54,7 @@ export async function startChaos(opts: ChaosOptions = {}): Promise<StartedChaos>
           port: opts.dnsPort ?? 0,
           zone: opts.dnsZone,
           records: dnsRecords(catalogue),
-          defaultAddresses: host.includes(':') ? { a: [], aaaa: [host] } : { a: [host], aaaa: ['::1'] },
+          defaultAddresses: opts.dnsAddresses ?? answerAddresses(host),
           onQuery: (q) => events.emit({ type: 'dns-query', name: q.name, qtype: q.type, transport: q.transport, outcome: q.outcome }),
         }),
       );

@@ -50,6 +50,8 @@ export interface UpstreamOptions {
   readonly faultHeader?: string | false;
   /** Listener-level faults to start, each on its own port. Default: all of them. */
   readonly listenerFaults?: readonly ListenerBehavior[];
+  /** Fixed ports for listener faults (default: a free port each). */
+  readonly listenerFaultPorts?: Readonly<Partial<Record<ListenerBehavior, number>>>;
   readonly events?: EventBus;
 }
 
@@ -234,7 +236,7 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<Started
     const behaviors = opts.listenerFaults ?? (['refuse', 'accept-queue-full', 'reset-on-accept', 'close-on-accept'] as const);
     for (const b of behaviors) {
       const fault = LISTENER_FAULT_IDS[b];
-      const h = await startListenerFault(b, host, 0, (remote) => {
+      const h = await startListenerFault(b, host, opts.listenerFaultPorts?.[b] ?? 0, (remote) => {
         if (events.active) events.emit({ type: 'listener-fault', listener: fault, fault, remote });
       });
       listenerFaults.push(h);

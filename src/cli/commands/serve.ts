@@ -67,6 +67,8 @@ export function serveCommand(y: Argv) {
         .option('fault-paths', { type: 'boolean', default: true, describe: 'route /<fault-id> to each fault (--no-fault-paths to turn off)' })
         .option('fault-header', { type: 'string', default: 'x-badgateway-fault', describe: 'request header that picks the fault by id' })
         .option('listener-faults', { type: 'string', describe: 'comma list of listener faults to start, or "none" (default: all)' })
+        .option('listener-fault-port', { type: 'string', array: true, describe: 'pin a listener fault to a port: ID=PORT (repeatable), e.g. connect-refused=9001' })
+        .option('dns-address', { type: 'string', array: true, describe: 'address(es) healthy DNS names resolve to (default: --host, or loopback for 0.0.0.0); IPv6 ones go in AAAA' })
         .option('dns', { type: 'boolean', default: true, describe: 'start the DNS responder (--no-dns to turn off)' })
         .option('dns-port', { type: 'number', default: 0, describe: 'UDP and TCP port of the DNS responder' })
         .option('dns-zone', { type: 'string', default: 'badgateway.test', describe: 'the zone the DNS responder answers for' })
@@ -93,6 +95,18 @@ export function serveCommand(y: Argv) {
           return b;
         });
       }
+      const listenerFaultPorts: Partial<Record<ListenerBehavior, number>> = {};
+      for (const spec of argv['listener-fault-port'] ?? []) {
+        const m = /^([a-z-]+)=(\d+)$/.exec(spec.trim());
+        const b = m ? LISTENER_BEHAVIORS[m[1]!] : undefined;
+        if (!m || !b || Number(m[2]) > 65535) {
+          throw new InputError('BG_BAD_FLAG', `--listener-fault-port "${spec}": expected ID=PORT with ID one of ${Object.keys(LISTENER_BEHAVIORS).join(', ')}, e.g. connect-refused=9001`);
+        }
+        listenerFaultPorts[b] = Number(m[2]);
+      }
+      const dnsAddresses = argv['dns-address']
+        ? { a: argv['dns-address'].filter((a) => !a.includes(':')), aaaa: argv['dns-address'].filter((a) => a.includes(':')) }
+        : undefined;
       const token = argv['control-token'] ?? process.env.BADGATEWAY_CONTROL_TOKEN;
       const chaos = await startChaos({
         host: argv.host,
@@ -107,6 +121,8 @@ export function serveCommand(y: Argv) {
         faultPaths: argv['fault-paths'],
         faultHeader: argv['fault-header'] === '' ? false : argv['fault-header'],
         listenerFaults,
+        listenerFaultPorts,
+        dnsAddresses,
         dnsPort: argv.dns ? argv['dns-port'] : false,
         dnsZone: argv['dns-zone'],
         control: argv.control ? { host: argv['control-host'], port: argv['control-port'], token } : false,
