@@ -24,8 +24,7 @@ let nextId = 1;
 export class Conn {
   readonly id = nextId++;
   readonly socket: Socket;
-  /** Aborted when the socket closes (or the upstream stops): every wait listens to it. */
-  readonly signal: AbortSignal;
+
   /** The request being served, once its head is read. */
   current: RequestHead | undefined;
   /** How many request heads have been read on this connection. */
@@ -38,12 +37,16 @@ export class Conn {
   private waiter: (() => void) | undefined;
   private bodyLeft = 0;
   private chunked: ChunkedBodyScanner | undefined;
-  private readonly controller: AbortController;
+  // Made on first use: most connections never wait on a timer, and an AbortController
+  // plus its abort on close cost more than the rest of a short connection's bookkeeping.
+  private controller: AbortController | undefined;
 
-  constructor(socket: Socket, parentSignal?: AbortSignal) {
+  /**
+   * The upstream stops a connection by destroying its socket (it tracks every one),
+   * so 'close' is the single event every wait needs.
+   */
+  constructor(socket: Socket) {
     this.socket = socket;
-    this.controller = new AbortController();
-    this.signal = this.controller.signal;
     socket.on('error', (err) => {
       this.lastError = err;
       this.notify();
@@ -59,15 +62,18 @@ export class Conn {
     });
     socket.on('close', () => {
       this.closed = true;
-      this.controller.abort(new PeerClosedError('connection closed'));
+      this.controller?.abort(new PeerClosedError('connection closed'));
       this.notify();
     });
-    if (parentSignal) {
-      const onAbort = () => this.destroy();
-      if (parentSignal.aborted) queueMicrotask(onAbort);
-      else parentSignal.addEventListener('abort', onAbort, { once: true });
-      socket.once('close', () => parentSignal.removeEventListener('abort', onAbort));
+  }
+
+  /** Aborted when the socket closes: every timed wait listens to it. */
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.closed) this.controller.abort(new PeerClosedError('connection closed'));
     }
+    return this.controller.signal;
   }
 
   get buffered(): number {
@@ -103,21 +109,10 @@ export class Conn {
    * Resolves undefined when the peer closes cleanly between requests.
    */
   async readHead(): Promise<RequestHead | undefined> {
-    await this.readBody();
+    if (this.bodyLeft > 0 || this.chunked) await this.readBody();
     for (;;) {
-      if (this.buf.length > 0) {
-        const r = parseRequestHead(this.buf);
-        if (r.kind === 'ok') {
-          this.take(r.size);
-          this.current = r.head;
-          this.requests++;
-          const framing = requestBodyFraming(r.head);
-          this.bodyLeft = framing.kind === 'length' ? framing.length : 0;
-          this.chunked = framing.kind === 'chunked' ? new ChunkedBodyScanner() : undefined;
-          return r.head;
-        }
-        if (r.kind === 'invalid') throw new BadRequestError(r.reason);
-      }
+      const head = this.tryHead();
+      if (head) return head;
       try {
         await this.waitMore();
       } catch (err) {
@@ -125,6 +120,24 @@ export class Conn {
         throw err;
       }
     }
+  }
+
+  /**
+   * The next request head if it is already buffered and no body is left to skip,
+   * without a promise: the keep-alive fast path. Throws BadRequestError on an invalid head.
+   */
+  tryHead(): RequestHead | undefined {
+    if (this.buf.length === 0 || this.bodyLeft > 0 || this.chunked) return undefined;
+    const r = parseRequestHead(this.buf);
+    if (r.kind === 'invalid') throw new BadRequestError(r.reason);
+    if (r.kind !== 'ok') return undefined;
+    this.take(r.size);
+    this.current = r.head;
+    this.requests++;
+    const framing = requestBodyFraming(r.head);
+    this.bodyLeft = framing.kind === 'length' ? framing.length : 0;
+    this.chunked = framing.kind === 'chunked' ? new ChunkedBodyScanner() : undefined;
+    return r.head;
   }
 
   /** Read (and drop) the rest of the current request body; resolves the number of bytes read. */

@@ -22,16 +22,37 @@ export interface StepEvent {
 
 const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
-export async function runScript(conn: Conn, steps: readonly Step[], onStep?: (e: StepEvent) => void): Promise<ScriptEnd> {
+/**
+ * Runs the steps; returns synchronously while every step is synchronous (a
+ * healthy response costs no promise), and a promise from the first step that waits.
+ */
+export function runScript(conn: Conn, steps: readonly Step[], onStep?: (e: StepEvent) => void): ScriptEnd | Promise<ScriptEnd> {
   try {
     for (let i = 0; i < steps.length; i++) {
       const step = steps[i]!;
       if (conn.closed) return 'closed';
       onStep?.({ index: i, op: step.op });
-      const end = await runStep(conn, step);
+      const end = runStep(conn, step);
+      if (end instanceof Promise) return continueAsync(conn, steps, i, end, onStep);
       if (end === 'closed') return 'closed';
     }
-  } catch (err) {
+  } catch {
+    conn.destroy();
+    return 'closed';
+  }
+  return conn.closed ? 'closed' : 'open';
+}
+
+async function continueAsync(conn: Conn, steps: readonly Step[], at: number, pending: Promise<StepResult>, onStep?: (e: StepEvent) => void): Promise<ScriptEnd> {
+  try {
+    if ((await pending) === 'closed') return 'closed';
+    for (let i = at + 1; i < steps.length; i++) {
+      const step = steps[i]!;
+      if (conn.closed) return 'closed';
+      onStep?.({ index: i, op: step.op });
+      if ((await runStep(conn, step)) === 'closed') return 'closed';
+    }
+  } catch {
     // A peer that left, or the upstream stopping, ends the script; the error is the data.
     conn.destroy();
     return 'closed';
@@ -39,44 +60,39 @@ export async function runScript(conn: Conn, steps: readonly Step[], onStep?: (e:
   return conn.closed ? 'closed' : 'open';
 }
 
-async function runStep(conn: Conn, step: Step): Promise<ScriptEnd | void> {
+type StepResult = ScriptEnd | void;
+
+function runStep(conn: Conn, step: Step): StepResult | Promise<StepResult> {
   switch (step.op) {
-    case 'read-head': {
-      const head = await conn.readHead();
-      if (head === undefined) {
+    case 'read-head':
+      return conn.readHead().then((head) => {
+        if (head !== undefined) return;
         conn.destroy();
-        return 'closed';
-      }
-      return;
-    }
+        return 'closed' as const;
+      });
     case 'read-body':
-      await conn.readBody();
-      return;
+      return conn.readBody().then(() => undefined);
     case 'read-bytes':
-      await conn.readBytes(step.count);
-      return;
+      return conn.readBytes(step.count).then(() => undefined);
     case 'write':
-      if (!conn.write(step.bytes)) await drain(conn);
-      return;
+      return conn.write(step.bytes) ? undefined : drain(conn);
     case 'delay':
-      await sleep(step.ms, undefined, { signal: conn.signal });
-      return;
+      return sleep(step.ms, undefined, { signal: conn.signal });
     case 'dribble':
-      await dribble(conn, step.bytes, step.chunkBytes, step.intervalMs);
-      return;
+      return dribble(conn, step.bytes, step.chunkBytes, step.intervalMs);
     case 'close':
       conn.close();
       return 'closed';
     case 'reset':
-      await conn.reset();
-      return 'closed';
+      return conn.reset().then(() => 'closed' as const);
     case 'half-close':
       conn.halfClose();
       return;
     case 'hang':
-      await conn.untilGone();
-      conn.destroy();
-      return 'closed';
+      return conn.untilGone().then(() => {
+        conn.destroy();
+        return 'closed' as const;
+      });
     case 'respond': {
       const req = conn.current;
       const keep = req === undefined || wantsKeepAlive(req);
@@ -88,15 +104,8 @@ async function runStep(conn: Conn, step: Step): Promise<ScriptEnd | void> {
       conn.write(req !== undefined && req.version === 'HTTP/1.0' ? step.http10KeepAlive : step.keepAlive);
       return;
     }
-    case 'keep-alive': {
-      await conn.flush();
-      const more = await conn.waitForBytes(step.idleMs);
-      if (!more) {
-        conn.close();
-        return 'closed';
-      }
-      return;
-    }
+    case 'keep-alive':
+      return keepAlive(conn, step.idleMs);
     case 'websocket-accept': {
       const key = conn.current ? headerValue(conn.current, 'sec-websocket-key') : undefined;
       const accept = createHash('sha1').update((key ?? '') + WS_GUID).digest('base64');
@@ -104,6 +113,13 @@ async function runStep(conn: Conn, step: Step): Promise<ScriptEnd | void> {
       return;
     }
   }
+}
+
+async function keepAlive(conn: Conn, idleMs: number): Promise<StepResult> {
+  await conn.flush();
+  if (await conn.waitForBytes(idleMs)) return;
+  conn.close();
+  return 'closed';
 }
 
 function drain(conn: Conn): Promise<void> {

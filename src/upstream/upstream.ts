@@ -5,7 +5,6 @@
  * start, each script runs under the connection's abort signal, and close()
  * destroys every tracked socket.
  */
-import { setMaxListeners } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import { Conn } from '../faults/conn.js';
 import { runScript } from '../faults/executor.js';
@@ -102,8 +101,6 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<Started
   const catalogue = opts.catalogue ?? new Catalogue();
   const events = opts.events ?? new EventBus();
   const lifetime = new AbortController();
-  // Every open connection listens to it; more than 10 at once is normal, not a leak.
-  setMaxListeners(0, lifetime.signal);
   const sockets = new Set<Socket>();
   const servers: Server[] = [];
   const listenerFaults: ListenerFaultHandle[] = [];
@@ -157,7 +154,8 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<Started
       for (;;) {
         let head: RequestHead | undefined;
         try {
-          head = await conn.readHead();
+          // Keep-alive fast path: a head already buffered is parsed without a promise.
+          head = conn.tryHead() ?? (await conn.readHead());
         } catch (err) {
           if ((err as { code?: string }).code === 'BG_BAD_REQUEST') {
             conn.write(BAD_REQUEST);
@@ -178,7 +176,8 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<Started
         const faultId = sel.fault.def.id;
         if (events.active) events.emit({ type: 'request', conn: conn.id, method: head.method, target: head.target, fault: faultId, via: sel.via });
         const onStep = events.active ? (s: { index: number; op: string }) => events.emit({ type: 'step', conn: conn.id, fault: faultId, ...s }) : undefined;
-        const end = await runScript(conn, sel.fault.steps, onStep);
+        const ran = runScript(conn, sel.fault.steps, onStep);
+        const end = typeof ran === 'string' ? ran : await ran;
         if (end === 'closed') return;
         if (conn.socket.writableEnded) {
           // The script half-closed: wait for the peer to finish, then let go.
@@ -198,8 +197,14 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<Started
   };
 
   const onConnection = (listenerName: string) => (socket: Socket) => {
+    if (lifetime.signal.aborted) {
+      // Accepted while stopping: close() has already walked the tracked sockets.
+      socket.on('error', () => {});
+      socket.destroy();
+      return;
+    }
     sockets.add(socket);
-    const conn = new Conn(socket, lifetime.signal);
+    const conn = new Conn(socket);
     socket.once('close', () => {
       sockets.delete(socket);
       if (events.active) events.emit({ type: 'close', conn: conn.id, requests: conn.requests });
