@@ -63,8 +63,10 @@ export interface GatewayAdapter {
   readonly id: string;
   /** The binary the process runtime runs. */
   readonly binary: string;
-  /** Default image for the container runtime. */
+  /** Default image for the container runtime: the gateway's official image, pulled when missing. */
   readonly defaultImage: string;
+  /** The image `scripts/build-gateway-image.sh <id>` builds without a registry; used when the default cannot be had. */
+  readonly localImage: string;
   /** Arguments that make the binary print its version. */
   readonly versionArgs: readonly string[];
   parseVersion(output: string): string | undefined;

@@ -342,7 +342,8 @@ const REASONS: readonly ReasonInfo[] = [
 export const nginx: GatewayAdapter = {
   id: 'nginx',
   binary: 'nginx',
-  defaultImage: 'badgateway/nginx:bookworm',
+  defaultImage: 'nginx:stable',
+  localImage: 'badgateway/nginx:bookworm',
   versionArgs: ['-v'],
   parseVersion: (output) => /nginx\/(\d+\.\d+\.\d+)/.exec(output)?.[1],
   render,

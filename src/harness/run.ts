@@ -128,7 +128,7 @@ async function runGateway(adapter: GatewayAdapter, opts: RunOptions): Promise<Ga
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     opts.signal?.throwIfAborted();
-    const runtime = await resolveRuntime(opts.runtime ?? 'auto', adapter, opts.image);
+    const { runtime, image } = await resolveRuntime(opts.runtime ?? 'auto', adapter, opts.image);
     const { catalogue } = opts;
     const skipped: Array<{ scenario: Scenario; why: string }> = [];
     let scenarios = [...opts.scenarios];
@@ -196,7 +196,7 @@ async function runGateway(adapter: GatewayAdapter, opts: RunOptions): Promise<Ga
       throw err;
     }
     const gw = stack.use(
-      await runtime.start({ adapter, config, prefix, listen, readyPath: opts.userConfig ? undefined : '/__badgateway/ready', signal: opts.signal, image: opts.image, extraMounts: [runDir] }),
+      await runtime.start({ adapter, config, prefix, listen, readyPath: opts.userConfig ? undefined : '/__badgateway/ready', signal: opts.signal, image, extraMounts: [runDir] }),
     );
     opts.progress?.onGatewayReady?.({ gateway: adapter.id, version: gw.version, runtime: gw.runtime, scenarios: scenarios.length });
 

@@ -6,7 +6,7 @@ import type { Runtime } from '../runtimes/runtime.js';
 
 export type RuntimeChoice = 'auto' | 'process' | 'container';
 
-export async function resolveRuntime(choice: RuntimeChoice, adapter: GatewayAdapter, image?: string): Promise<Runtime> {
+export async function resolveRuntime(choice: RuntimeChoice, adapter: GatewayAdapter, image?: string): Promise<{ runtime: Runtime; image?: string }> {
   const candidates: Runtime[] = [];
   if (choice === 'container' || choice === 'auto') {
     const { containerRuntime } = await import('../runtimes/container.js');
@@ -16,7 +16,7 @@ export async function resolveRuntime(choice: RuntimeChoice, adapter: GatewayAdap
   const reasons: string[] = [];
   for (const r of candidates) {
     const a = await r.available(adapter, image);
-    if (a.ok) return r;
+    if (a.ok) return { runtime: r, image: a.image };
     reasons.push(`${r.kind}: ${a.why}`);
   }
   throw new StartError(

@@ -9,7 +9,7 @@
 import { existsSync } from 'node:fs';
 import { StartError } from '../errors.js';
 import type { GatewayAdapter } from '../gateways/gateway.js';
-import { readLogFiles, removePrefix, tail, writeConfig } from './files.js';
+import { removePrefix, runningGateway, writeConfig } from './files.js';
 import type { Availability, Runtime, RunningGateway, StartInput } from './runtime.js';
 import { waitReady } from './wait.js';
 
@@ -43,6 +43,18 @@ async function imagePresent(image: string): Promise<boolean> {
   return client.image.exists(ImageName.fromString(image));
 }
 
+/** Pull an image; undefined when it worked, else why not (first line). */
+async function pull(image: string): Promise<string | undefined> {
+  try {
+    const { getContainerRuntimeClient, ImageName } = await tc();
+    const client = await getContainerRuntimeClient();
+    await withTimeout(client.image.pull(ImageName.fromString(image)), 300_000);
+    return undefined;
+  } catch (err) {
+    return `not present and could not be pulled (${(err as Error).message.split('\n')[0]})`;
+  }
+}
+
 function withTimeout<T>(p: Promise<T> | T, ms: number): Promise<T> {
   return Promise.race([
     Promise.resolve(p),
@@ -56,19 +68,25 @@ export const containerRuntime: Runtime = {
   async available(adapter: GatewayAdapter, image?: string): Promise<Availability> {
     const why = await dockerAnswers();
     if (why) return { ok: false, why };
-    const img = image ?? adapter.defaultImage;
-    if (!(await imagePresent(img))) {
-      return {
-        ok: false,
-        why: `image ${img} is not present locally. Build it with \`scripts/build-gateway-image.sh ${adapter.id}\` (no registry needed), pull it, or pass --image.`,
-      };
+    // An explicit --image must be there (or pullable); without one, the official image
+    // first, then the one scripts/build-gateway-image.sh builds without a registry.
+    const candidates = image ? [image] : [adapter.defaultImage, adapter.localImage];
+    const failures: string[] = [];
+    for (const img of candidates) {
+      if (await imagePresent(img)) return { ok: true, image: img };
+      const pulled = await pull(img);
+      if (pulled === undefined) return { ok: true, image: img };
+      failures.push(`${img}: ${pulled}`);
     }
-    return { ok: true };
+    return {
+      ok: false,
+      why: `no usable image (${failures.join('; ')}). Without a registry, build one with \`scripts/build-gateway-image.sh ${adapter.id}\` (it makes ${adapter.localImage}), or pass --image.`,
+    };
   },
 
   async start(input: StartInput): Promise<RunningGateway> {
     const { adapter, prefix } = input;
-    const image = input.image ?? adapter.defaultImage;
+    const image = input.image ?? adapter.localImage;
     const { GenericContainer, Wait } = await tc();
     const configPath = await writeConfig(prefix, input.config);
     const mounts = [prefix, ...(input.extraMounts ?? [])].map((d) => ({ source: d, target: d, mode: 'rw' as const }));
@@ -95,8 +113,8 @@ export const containerRuntime: Runtime = {
       output = (output + d.toString()).slice(-64 * 1024);
     });
     logStream?.on('error', () => {});
-    const close = async () => {
-      if (closed) return;
+    const v = await container.exec([adapter.binary, ...adapter.versionArgs]).catch(() => undefined);
+    const { gateway, logTail, stop } = runningGateway(input, 'container', v ? adapter.parseVersion(`${v.output}`) : undefined, () => output, async () => {
       closed = true;
       try {
         await container.stop({ timeout: 2, remove: true });
@@ -104,31 +122,13 @@ export const containerRuntime: Runtime = {
         /* already gone */
       }
       await removePrefix(prefix);
-    };
-    const onAbort = () => void close();
-    input.signal?.addEventListener('abort', onAbort, { once: true });
-    const logTail = async (lines = 30) => tail(`${await readLogFiles(prefix, adapter.logFiles)}${output}`, lines);
+    });
     const ready = await waitReady(input.listen.host, input.listen.port, input.readyPath, input.startTimeoutMs ?? 15_000, () => closed);
     if (!ready) {
       const logs = await logTail();
-      await close();
+      await stop();
       throw new StartError('BG_GATEWAY_START', `${adapter.id} in container ${image} did not answer on ${input.listen.host}:${input.listen.port}. Its log tail is below.`, { logTail: logs });
     }
-    const v = await container.exec([adapter.binary, ...adapter.versionArgs]).catch(() => undefined);
-    return {
-      adapter,
-      runtime: 'container',
-      version: v ? adapter.parseVersion(`${v.output}`) : undefined,
-      host: input.listen.host,
-      port: input.listen.port,
-      prefix,
-      readLogs: () => readLogFiles(prefix, adapter.logFiles),
-      logTail,
-      close: async () => {
-        input.signal?.removeEventListener('abort', onAbort);
-        await close();
-      },
-      [Symbol.asyncDispose]: close,
-    };
+    return gateway;
   },
 };

@@ -3,6 +3,7 @@ import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { RenderedConfig } from '../gateways/gateway.js';
+import type { RunningGateway, RuntimeKind, StartInput } from './runtime.js';
 
 export async function makePrefix(gateway: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), `badgateway-${gateway}-`));
@@ -36,4 +37,39 @@ export async function removePrefix(prefix: string): Promise<void> {
 export function tail(text: string, lines: number): string {
   const all = text.trimEnd().split('\n');
   return all.slice(-lines).join('\n');
+}
+
+/**
+ * The RunningGateway both runtimes return. `stop` runs at most once: on close(),
+ * on dispose, or when the run's signal aborts.
+ */
+export function runningGateway(
+  input: StartInput,
+  runtime: RuntimeKind,
+  version: string | undefined,
+  output: () => string,
+  stop: () => Promise<void>,
+): { gateway: RunningGateway; logTail: (lines?: number) => Promise<string>; stop: () => Promise<void> } {
+  let stopping: Promise<void> | undefined;
+  const onAbort = () => void once();
+  const once = () => {
+    input.signal?.removeEventListener('abort', onAbort);
+    return (stopping ??= stop());
+  };
+  input.signal?.addEventListener('abort', onAbort, { once: true });
+  const { adapter, prefix } = input;
+  const logTail = async (lines = 30) => tail(`${await readLogFiles(prefix, adapter.logFiles)}${output()}`, lines);
+  const gateway: RunningGateway = {
+    adapter,
+    runtime,
+    version,
+    host: input.listen.host,
+    port: input.listen.port,
+    prefix,
+    readLogs: () => readLogFiles(prefix, adapter.logFiles),
+    logTail,
+    close: once,
+    [Symbol.asyncDispose]: once,
+  };
+  return { gateway, logTail, stop: once };
 }

@@ -8,7 +8,7 @@ import { access, constants } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { StartError } from '../errors.js';
 import type { GatewayAdapter } from '../gateways/gateway.js';
-import { readLogFiles, removePrefix, tail, writeConfig } from './files.js';
+import { removePrefix, runningGateway, writeConfig } from './files.js';
 import type { Availability, Runtime, RunningGateway, StartInput } from './runtime.js';
 import { waitReady } from './wait.js';
 
@@ -82,8 +82,7 @@ export const processRuntime: Runtime = {
     child.stderr!.on('data', keep);
 
     let closed = false;
-    const close = async () => {
-      if (closed) return;
+    const { gateway, logTail, stop } = runningGateway(input, 'process', version, () => output, async () => {
       closed = true;
       if (!dead && child.pid !== undefined) {
         signalGroup(child.pid, 'SIGTERM');
@@ -94,33 +93,15 @@ export const processRuntime: Runtime = {
         signalGroup(child.pid, 'SIGKILL');
       }
       await removePrefix(prefix);
-    };
-    const logTail = async (lines = 30) => tail(`${await readLogFiles(prefix, adapter.logFiles)}${output}`, lines);
-
-    const onAbort = () => void close();
-    input.signal?.addEventListener('abort', onAbort, { once: true });
+    });
     const ready = await waitReady(input.listen.host, input.listen.port, input.readyPath, input.startTimeoutMs ?? 10_000, () => dead || closed);
     if (!ready) {
       const why = dead ? 'exited during startup' : `did not answer on ${input.listen.host}:${input.listen.port} within ${input.startTimeoutMs ?? 10_000} ms`;
       const logs = await logTail();
-      await close();
+      await stop();
       throw new StartError('BG_GATEWAY_START', `${adapter.id} ${why}. Its log tail is below; a port in use or a config error is the usual cause.`, { logTail: logs });
     }
-    return {
-      adapter,
-      runtime: 'process',
-      version,
-      host: input.listen.host,
-      port: input.listen.port,
-      prefix,
-      readLogs: () => readLogFiles(prefix, adapter.logFiles),
-      logTail,
-      close: async () => {
-        input.signal?.removeEventListener('abort', onAbort);
-        await close();
-      },
-      [Symbol.asyncDispose]: close,
-    };
+    return gateway;
   },
 };
 

@@ -38,6 +38,8 @@ export interface Availability {
   /** Why not, and what to install or start. */
   readonly why?: string;
   readonly version?: string;
+  /** Container runtime: the image it will run. */
+  readonly image?: string;
 }
 
 export interface Runtime {

@@ -52,7 +52,7 @@ export function runCommand(y: Argv) {
         .option('suite', { type: 'string', describe: 'a folder of scenario files, one file, or a list file (default: the built-in catalogue)' })
         .option('only', { type: 'string', array: true, describe: 'run only scenarios whose id matches (`*` wildcards, repeatable)' })
         .option('runtime', { choices: ['auto', 'process', 'container'] as const, default: 'auto' as const, describe: 'auto: container when a Docker engine answers and the image is present, else the local binary' })
-        .option('image', { type: 'string', describe: 'container image for the gateway (default badgateway/nginx:bookworm, built by scripts/build-gateway-image.sh)' })
+        .option('image', { type: 'string', describe: 'container image for the gateway (default: the official image, e.g. nginx:stable, pulled if missing; else the local one scripts/build-gateway-image.sh builds)' })
         .option('config', { type: 'string', describe: 'your own gateway config with placeholders ({{listen}}, {{upstream}}, {{healthy}}): reports what it turns each fault into' })
         .option('reporter', { type: 'string', array: true, default: ['console'], describe: 'console, json, junit, markdown; add :path to write a file (e.g. junit:report.xml)' })
         .option('concurrency', { type: 'number', default: 64, describe: 'scenarios in flight at once per gateway' })
