@@ -1,33 +1,43 @@
-/** Markdown for a CI job summary: a table per gateway, then the failures with their evidence. */
-import type { SuiteResult } from '../harness/run.js';
+/** Markdown for a CI job summary: the scenario × gateway matrix, then the failures with their evidence. */
+import type { CaseResult, SuiteResult } from '../harness/run.js';
 import { caseState, changeFromBaseline, evidenceLines, gatewayLabel, totals } from './model.js';
 
-const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+
+function cell(c: CaseResult | undefined): string {
+  if (!c) return 'not run';
+  const s = caseState(c);
+  const mark = s === 'pass' ? '✅' : s === 'fail' ? '❌' : '👁';
+  const o = c.observed;
+  const status = o.counts ? Object.entries(o.counts).map(([k, n]) => `${n}×${k}`).join(' ') : String(o.status);
+  const parts = [`${mark} ${status}`];
+  if (o.body === 'truncated') parts.push('truncated');
+  parts.push(o.reasons.join(', ') || '-');
+  parts.push(`${o.durationMs} ms`);
+  const ch = changeFromBaseline(c);
+  if (ch && ch.change !== 'same') parts.push(`${ch.change} (default: ${ch.baseline})`);
+  return esc(parts.join(' · '));
+}
 
 export function toMarkdown(result: SuiteResult): string {
   const out: string[] = [`## badgateway: ${totals(result)}`, ''];
+  const ids = [...new Set(result.runs.flatMap((r) => r.cases.map((c) => c.scenario.id)))].sort();
+  const index = result.runs.map((r) => new Map(r.cases.map((c) => [c.scenario.id, c])));
+  out.push(`| scenario | ${result.runs.map((r) => esc(gatewayLabel(r) + (r.userConfig ? ` with ${r.userConfig}` : ''))).join(' | ')} |`);
+  out.push(`|---|${result.runs.map(() => '---').join('|')}|`);
+  for (const id of ids) out.push(`| ${esc(id)} | ${index.map((m) => cell(m.get(id))).join(' | ')} |`);
+  out.push('', '✅ expectation holds · ❌ expectation failed · 👁 observed, no expectation for this gateway or version', '');
   for (const run of result.runs) {
-    out.push(`### ${gatewayLabel(run)}${run.userConfig ? ` with \`${run.userConfig}\`` : ''}`, '');
-    const compare = run.userConfig !== undefined;
-    out.push(`| | scenario | status | body | reason | time |${compare ? ' vs default config |' : ''}`, `|---|---|---|---|---|---|${compare ? '---|' : ''}`);
-    for (const c of run.cases) {
-      const s = caseState(c);
-      const mark = s === 'pass' ? '✅' : s === 'fail' ? '❌' : '👁';
-      const o = c.observed;
-      const status = o.counts ? Object.entries(o.counts).map(([k, n]) => `${n}×${k}`).join(' ') : String(o.status);
-      const ch = compare ? changeFromBaseline(c) : undefined;
-      const vs = compare ? ` ${ch ? `${ch.change}${ch.change === 'same' ? '' : ` (default: ${cell(ch.baseline)})`}` : '-'} |` : '';
-      out.push(`| ${mark} | ${cell(c.scenario.id)} | ${status} | ${o.body} | ${cell(o.reasons.join(', ') || '-')} | ${o.durationMs} ms |${vs}`);
+    if (run.skipped.length) {
+      out.push(`Skipped on ${esc(gatewayLabel(run))}: ${run.skipped.map((s) => `${s.scenario.id} (${s.why})`).join('; ')}`, '');
     }
-    for (const s of run.skipped) out.push(`| ⏭ | ${cell(s.scenario.id)} | | | ${cell(s.why)} | |`);
-    out.push('');
-    const failed = run.cases.filter((c) => caseState(c) === 'fail');
-    if (failed.length) {
-      out.push('#### Failures', '');
-      for (const c of failed) {
-        out.push(`<details><summary><b>${c.scenario.id}</b>: ${cell(c.verdict!.mismatches.map((m) => `${m.field} expected ${m.expected}, observed ${m.observed}`).join('; '))}</summary>`, '');
-        out.push('```', ...evidenceLines(c, 10), '```', '', '</details>', '');
-      }
+  }
+  const failed = result.runs.flatMap((r) => r.cases.filter((c) => caseState(c) === 'fail'));
+  if (failed.length) {
+    out.push('### Failures', '');
+    for (const c of failed) {
+      out.push(`<details><summary><b>${c.scenario.id}</b> on ${c.gateway}: ${esc(c.verdict!.mismatches.map((m) => `${m.field} expected ${m.expected}, observed ${m.observed}`).join('; '))}</summary>`, '');
+      out.push('```', ...evidenceLines(c, 10), '```', '', '</details>', '');
     }
   }
   return out.join('\n') + '\n';

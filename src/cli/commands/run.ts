@@ -5,6 +5,7 @@ import { gatewayById, GATEWAYS } from '../../gateways/index.js';
 import { runSuite, type ProgressListener, type SuiteResult } from '../../harness/run.js';
 import type { RuntimeChoice } from '../../harness/runtime-choice.js';
 import { consoleProgress, consoleSummary } from '../../report/console.js';
+import { toHtml } from '../../report/html.js';
 import { toJson } from '../../report/json.js';
 import { toJunit } from '../../report/junit.js';
 import { toMarkdown } from '../../report/markdown.js';
@@ -12,7 +13,7 @@ import { builtinScenarioDir, loadSuite, selectScenarios } from '../../scenarios/
 import { useColor } from '../output.js';
 import { loadCatalogue } from './faults.js';
 
-const REPORTERS = ['console', 'json', 'junit', 'markdown'] as const;
+const REPORTERS = ['console', 'json', 'junit', 'markdown', 'html'] as const;
 type ReporterName = (typeof REPORTERS)[number];
 
 export function parseReporters(specs: readonly string[]): Array<{ name: ReporterName; path?: string }> {
@@ -54,7 +55,7 @@ export function runCommand(y: Argv) {
         .option('runtime', { choices: ['auto', 'process', 'container'] as const, default: 'auto' as const, describe: 'auto: container when a Docker engine answers and the image is present, else the local binary' })
         .option('image', { type: 'string', describe: 'container image for the gateway (default: the official image, e.g. nginx:stable, pulled if missing; else the local one scripts/build-gateway-image.sh builds)' })
         .option('config', { type: 'string', describe: 'your own gateway config with placeholders ({{listen}}, {{upstream}}, {{healthy}}): reports what it turns each fault into' })
-        .option('reporter', { type: 'string', array: true, default: ['console'], describe: 'console, json, junit, markdown; add :path to write a file (e.g. junit:report.xml)' })
+        .option('reporter', { type: 'string', array: true, default: ['console'], describe: 'console, json, junit, markdown, html; add :path to write a file (e.g. junit:report.xml, html:matrix.html)' })
         .option('concurrency', { type: 'number', default: 64, describe: 'scenarios in flight at once per gateway' })
         .option('faults-file', { type: 'string', array: true, describe: 'load custom faults for the suite (repeatable)' })
         .example('$0 run', 'the built-in suite through nginx')
@@ -96,13 +97,28 @@ export function runCommand(y: Argv) {
         return;
       }
       for (const r of reporters) {
-        const text = r.name === 'console' ? consoleSummary(result, r.path === undefined && color) : r.name === 'json' ? toJson(result) : r.name === 'junit' ? toJunit(result) : toMarkdown(result);
+        const text = render(r.name, result, r.path === undefined && color);
         if (r.path === undefined) process.stdout.write(text);
         else await writeFile(r.path, text);
       }
       process.exitCode = result.failed > 0 ? 1 : 0;
     },
   );
+}
+
+function render(name: ReporterName, result: SuiteResult, color: boolean): string {
+  switch (name) {
+    case 'console':
+      return consoleSummary(result, color);
+    case 'json':
+      return toJson(result);
+    case 'junit':
+      return toJunit(result);
+    case 'markdown':
+      return toMarkdown(result);
+    case 'html':
+      return toHtml(result);
+  }
 }
 
 async function readUserConfig(file: string): Promise<{ file: string; text: string }> {

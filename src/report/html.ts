@@ -1,0 +1,92 @@
+/**
+ * A self-contained HTML matrix: one row per scenario, one column per gateway;
+ * each cell says what the client saw (status, body, the gateway's reason, time)
+ * and whether that held the expectation. No scripts, no external assets.
+ */
+import type { CaseResult, SuiteResult } from '../harness/run.js';
+import { caseState, evidenceLines, gatewayLabel, totals } from './model.js';
+
+export function htmlEscape(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+const STYLE = `
+:root { --pass: #1a7f37; --pass-bg: #dafbe1; --fail: #cf222e; --fail-bg: #ffebe9; --seen: #57606a; --seen-bg: #f6f8fa; --line: #d0d7de; }
+* { box-sizing: border-box; }
+body { font: 14px/1.4 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 24px; color: #1f2328; }
+h1 { font-size: 20px; margin: 0 0 4px; }
+.summary { margin: 0 0 16px; color: #57606a; }
+.summary b.fail { color: var(--fail); } .summary b.pass { color: var(--pass); }
+table { border-collapse: collapse; }
+th, td { border: 1px solid var(--line); padding: 6px 8px; vertical-align: top; text-align: left; }
+thead th { background: #f6f8fa; position: sticky; top: 0; }
+th.scenario { font-weight: 600; white-space: nowrap; }
+th.scenario small { display: block; font-weight: 400; color: #57606a; }
+td.cell { min-width: 190px; }
+td.pass { background: var(--pass-bg); } td.fail { background: var(--fail-bg); } td.observed { background: var(--seen-bg); } td.none { background: #fff; color: #8c959f; }
+.status { font-size: 18px; font-weight: 700; }
+td.pass .status { color: var(--pass); } td.fail .status { color: var(--fail); } td.observed .status { color: var(--seen); }
+.meta { color: #57606a; font-size: 12px; }
+.reason { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 12px; }
+.mismatch { color: var(--fail); font-size: 12px; margin-top: 4px; }
+details { margin-top: 4px; font-size: 12px; } details pre { white-space: pre-wrap; word-break: break-all; max-width: 420px; margin: 4px 0 0; }
+.legend span { display: inline-block; padding: 1px 8px; margin-right: 8px; border: 1px solid var(--line); }
+`;
+
+function cell(c: CaseResult | undefined): string {
+  if (!c) return '<td class="cell none">not run</td>';
+  const state = caseState(c);
+  const o = c.observed;
+  const status = o.counts ? Object.entries(o.counts).map(([k, n]) => `${n}×${k}`).join(' ') : String(o.status);
+  const parts = [
+    `<div class="status">${htmlEscape(status)}</div>`,
+    `<div class="meta">${htmlEscape([o.body !== 'none' ? `body ${o.body}` : '', `${o.durationMs} ms`].filter(Boolean).join(' · '))}</div>`,
+    `<div class="reason">${htmlEscape(o.reasons.join(', ') || 'no log reason')}</div>`,
+  ];
+  if (state === 'fail') {
+    for (const m of c.verdict!.mismatches) parts.push(`<div class="mismatch">${htmlEscape(`${m.field}: expected ${m.expected}, got ${m.observed}`)}</div>`);
+  }
+  const logs = evidenceLines(c, 5);
+  if (logs.length) parts.push(`<details><summary>log</summary><pre>${htmlEscape(logs.join('\n'))}</pre></details>`);
+  const title = state === 'pass' ? 'expectation holds' : state === 'fail' ? 'expectation failed' : 'observed (no expectation for this gateway/version)';
+  return `<td class="cell ${state}" title="${htmlEscape(title)}" data-state="${state}">${parts.join('')}</td>`;
+}
+
+export function toHtml(result: SuiteResult, title = 'badgateway: gateways under faults'): string {
+  const ids: string[] = [];
+  const descriptions = new Map<string, { description: string; fault: string }>();
+  for (const run of result.runs) {
+    for (const c of run.cases) {
+      if (!descriptions.has(c.scenario.id)) {
+        ids.push(c.scenario.id);
+        descriptions.set(c.scenario.id, { description: c.scenario.description, fault: c.scenario.fault });
+      }
+    }
+  }
+  ids.sort();
+  const index = result.runs.map((run) => new Map(run.cases.map((c) => [c.scenario.id, c])));
+  const head = result.runs.map((r) => `<th>${htmlEscape(gatewayLabel(r))}${r.userConfig ? `<br><small>${htmlEscape(r.userConfig)}</small>` : ''}</th>`).join('');
+  const rows = ids
+    .map((id) => {
+      const d = descriptions.get(id)!;
+      const fault = d.fault === id ? '' : `<small>fault ${htmlEscape(d.fault)}</small>`;
+      return `<tr><th class="scenario" title="${htmlEscape(d.description)}">${htmlEscape(id)}${fault}</th>${index.map((m) => cell(m.get(id))).join('')}</tr>`;
+    })
+    .join('\n');
+  const summaryClass = result.failed > 0 ? 'fail' : 'pass';
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${htmlEscape(title)}</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"><style>${STYLE}</style></head>
+<body>
+<h1>${htmlEscape(title)}</h1>
+<p class="summary"><b class="${summaryClass}">${htmlEscape(totals(result))}</b> · ${ids.length} scenarios × ${result.runs.length} gateway${result.runs.length === 1 ? '' : 's'} · ${(result.durationMs / 1000).toFixed(1)} s</p>
+<p class="legend"><span style="background:var(--pass-bg)">expectation holds</span><span style="background:var(--fail-bg)">expectation failed</span><span style="background:var(--seen-bg)">observed, not judged</span></p>
+<table>
+<thead><tr><th>scenario</th>${head}</tr></thead>
+<tbody>
+${rows}
+</tbody>
+</table>
+</body></html>
+`;
+}
