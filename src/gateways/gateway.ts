@@ -57,6 +57,8 @@ export interface ReasonInfo {
   readonly directives: readonly string[];
   /** Built-in scenarios that reproduce it. */
   readonly scenarios: readonly string[];
+  /** What the gateway's log line looks like (the message part), for the field guide. */
+  readonly example?: string;
 }
 
 export interface GatewayAdapter {

@@ -199,6 +199,7 @@ function parseLogLine(line: string): LogEntry | undefined {
 const REASONS: readonly ReasonInfo[] = [
   {
     reason: 'connect-refused',
+    example: 'connect() failed (111: Connection refused) while connecting to upstream',
     meaning: 'nothing listens at the upstream address: connect() was refused (or the unix socket file is missing).',
     causes: ['the backend process is down or restarting', 'wrong port or socket path in the upstream', 'the backend listens on another interface (0.0.0.0 vs 127.0.0.1, IPv4 vs IPv6)'],
     directives: ['proxy_next_upstream error', 'max_fails / fail_timeout (server)', 'backup (server)'],
@@ -206,6 +207,7 @@ const REASONS: readonly ReasonInfo[] = [
   },
   {
     reason: 'connect-timeout',
+    example: 'upstream timed out (110: Connection timed out) while connecting to upstream',
     meaning: 'the TCP handshake did not complete within proxy_connect_timeout; the client gets 504.',
     causes: ['the backend accept queue is full (overload) so SYNs are dropped', 'a firewall drops packets', 'the host is down on a routed network'],
     directives: ['proxy_connect_timeout', 'proxy_next_upstream timeout'],
@@ -213,6 +215,7 @@ const REASONS: readonly ReasonInfo[] = [
   },
   {
     reason: 'read-timeout',
+    example: 'upstream timed out (110: Connection timed out) while reading response header from upstream',
     meaning: 'the upstream sent nothing for proxy_read_timeout: before the header the client gets 504; mid-body the response is cut.',
     causes: ['a stuck or slow backend', 'a long computation without streaming', 'a body that never completes'],
     directives: ['proxy_read_timeout', 'proxy_next_upstream timeout'],
@@ -220,6 +223,7 @@ const REASONS: readonly ReasonInfo[] = [
   },
   {
     reason: 'send-timeout',
+    example: 'upstream timed out (110: Connection timed out) while sending request to upstream',
     meaning: 'the upstream did not take the request body within proxy_send_timeout.',
     causes: ['the backend stopped reading (full receive window)'],
     directives: ['proxy_send_timeout', 'proxy_request_buffering'],
@@ -227,6 +231,7 @@ const REASONS: readonly ReasonInfo[] = [
   },
   {
     reason: 'upstream-reset',
+    example: 'recv() failed (104: Connection reset by peer) while reading response header from upstream',
     meaning: 'the upstream reset the connection (RST): ECONNRESET while nginx read the response or sent the request.',
     causes: ['the backend process crashed or was killed', 'the backend closed a keep-alive connection nginx was reusing', 'a load balancer or conntrack dropped the flow'],
     directives: ['proxy_next_upstream error', 'keepalive_timeout (upstream block) shorter than the backend idle timeout'],
@@ -234,6 +239,7 @@ const REASONS: readonly ReasonInfo[] = [
   },
   {
     reason: 'upstream-closed-early',
+    example: 'upstream prematurely closed connection while reading response header from upstream',
     meaning: 'the upstream closed the connection (FIN) before sending a complete response header.',
     causes: ['the backend crashed while handling the request', 'the backend closed an idle keep-alive connection as nginx reused it', 'a non-HTTP service on the port'],
     directives: ['proxy_next_upstream error', 'keepalive_timeout (upstream block)', 'proxy_http_version'],
@@ -241,6 +247,7 @@ const REASONS: readonly ReasonInfo[] = [
   },
   {
     reason: 'upstream-truncated',
+    example: 'upstream prematurely closed connection while reading upstream',
     meaning: 'the upstream closed the connection mid-body: the client already has the status line and gets a truncated body.',
     causes: ['the backend crashed while streaming', 'a Content-Length larger than the body actually sent'],
     directives: ['proxy_buffering', 'proxy_max_temp_file_size'],
@@ -248,6 +255,7 @@ const REASONS: readonly ReasonInfo[] = [
   },
   {
     reason: 'header-too-big',
+    example: 'upstream sent too big header while reading response header from upstream',
     meaning: 'the response header did not fit proxy_buffer_size.',
     causes: ['large cookies or tokens in Set-Cookie', 'many headers added by the application', 'a debug header dumping state'],
     directives: ['proxy_buffer_size', 'proxy_buffers'],
@@ -255,6 +263,7 @@ const REASONS: readonly ReasonInfo[] = [
   },
   {
     reason: 'invalid-header',
+    example: 'upstream sent invalid header: "X-Spaced : value..." while reading response header from upstream',
     meaning: 'a response header line nginx cannot parse (no colon, bad characters, or conflicting framing headers).',
     causes: ['a hand-written HTTP server', 'a header value with a raw control character or NUL', 'Content-Length with Transfer-Encoding'],
     directives: ['ignore_invalid_headers (applies to request headers only)'],
@@ -262,6 +271,7 @@ const REASONS: readonly ReasonInfo[] = [
   },
   {
     reason: 'duplicate-header',
+    example: 'upstream sent duplicate header line: "Content-Length: 5", previous value: "Content-Length: 2" while reading response header from upstream',
     meaning: 'the response repeats a header that must be unique (e.g. two Content-Length values); nginx 1.23.0 and later reject it.',
     causes: ['a framework and a middleware both setting Content-Length'],
     directives: [],
@@ -269,6 +279,7 @@ const REASONS: readonly ReasonInfo[] = [
   },
   {
     reason: 'no-valid-http',
+    example: 'upstream sent no valid HTTP/1.0 header while reading response header from upstream',
     meaning: 'the reply does not start with an HTTP/1.x status line; nginx relays it to the client as an HTTP/0.9 response (no status line) instead of answering 502.',
     causes: ['a non-HTTP service on the upstream port', 'TLS or HTTP/2 on a port nginx treats as plain HTTP/1.x'],
     directives: ['proxy_pass https:// (for a TLS backend)', 'grpc_pass (for an HTTP/2 backend)'],
@@ -276,6 +287,7 @@ const REASONS: readonly ReasonInfo[] = [
   },
   {
     reason: 'invalid-chunked',
+    example: 'upstream sent invalid chunked response while reading upstream',
     meaning: 'the chunked body is malformed; the client already has the status line and gets a truncated body.',
     causes: ['a broken chunked encoder', 'a proxy in between mangling the body'],
     directives: [],
@@ -283,6 +295,7 @@ const REASONS: readonly ReasonInfo[] = [
   },
   {
     reason: 'invalid-status',
+    example: 'upstream sent invalid status "2OO OK" while reading response header from upstream',
     meaning: 'the status line is malformed.',
     causes: ['a hand-written HTTP server'],
     directives: [],
@@ -290,6 +303,7 @@ const REASONS: readonly ReasonInfo[] = [
   },
   {
     reason: 'upstream-extra-data',
+    example: 'upstream sent more data than specified in "Content-Length" header while reading upstream',
     meaning: 'the upstream sent more body bytes than its Content-Length said; nginx drops the rest and the connection.',
     causes: ['a wrong Content-Length', 'two different Content-Length headers'],
     directives: [],
@@ -297,6 +311,7 @@ const REASONS: readonly ReasonInfo[] = [
   },
   {
     reason: 'dns-nxdomain',
+    example: 'nxdomain.badgateway.test could not be resolved (3: Host not found)',
     meaning: 'the upstream name does not exist (NXDOMAIN, or no A record).',
     causes: ['a deleted or mistyped DNS record', 'a service name not yet registered'],
     directives: ['resolver', 'resolver_timeout', 'valid= (resolver)'],
@@ -304,6 +319,7 @@ const REASONS: readonly ReasonInfo[] = [
   },
   {
     reason: 'dns-servfail',
+    example: 'servfail.badgateway.test could not be resolved (2: Server failure)',
     meaning: 'the resolver answered SERVFAIL.',
     causes: ['a broken authoritative server', 'DNSSEC validation failure'],
     directives: ['resolver'],
@@ -311,6 +327,7 @@ const REASONS: readonly ReasonInfo[] = [
   },
   {
     reason: 'dns-refused',
+    example: 'refused.badgateway.test could not be resolved (5: Operation refused)',
     meaning: 'the resolver refused the query.',
     causes: ['a resolver that does not serve this zone or this client'],
     directives: ['resolver'],
@@ -318,6 +335,7 @@ const REASONS: readonly ReasonInfo[] = [
   },
   {
     reason: 'dns-timeout',
+    example: 'silent.badgateway.test could not be resolved (110: Operation timed out)',
     meaning: 'the resolver did not answer within resolver_timeout.',
     causes: ['the resolver is down or unreachable', 'UDP to port 53 dropped'],
     directives: ['resolver_timeout', 'resolver'],
@@ -325,6 +343,7 @@ const REASONS: readonly ReasonInfo[] = [
   },
   {
     reason: 'dns-failed',
+    example: 'example.test could not be resolved (1: Format error)',
     meaning: 'the upstream name could not be resolved for another reason.',
     causes: ['see the error text in parentheses'],
     directives: ['resolver'],
@@ -332,6 +351,7 @@ const REASONS: readonly ReasonInfo[] = [
   },
   {
     reason: 'no-live-upstreams',
+    example: 'no live upstreams while connecting to upstream',
     meaning: 'every server of the upstream group is marked failed; nginx did not even try.',
     causes: ['earlier failures reached max_fails within fail_timeout'],
     directives: ['max_fails', 'fail_timeout', 'backup'],
