@@ -138,6 +138,17 @@ describe('the user\'s own config', () => {
     expect(r.stdout).toMatch(/Your config hides \d+ faults that the default nginx config shows the client: .*empty-reply/);
   });
 
+  test('a config nginx rejects: exit 2 with nginx\'s own words, and nothing left behind', { timeout: 30_000 }, async () => {
+    const tmp = await mkdtemp(join(dir, 'tmp-broken-'));
+    const conf = join(dir, 'broken.conf');
+    await writeFile(conf, 'events {}\nhttp { server { listen {{listen}}; location / { proxy_pass http://{{upstream}}; proxy_bogus on; } } }\n');
+    const r = await runCli(['run', '--runtime', 'process', '--config', conf], { TMPDIR: tmp });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/nginx rejected its configuration/);
+    expect(r.stderr).toMatch(/unknown directive "proxy_bogus"/);
+    expect(await readdir(tmp)).toEqual([]);
+  });
+
   test('a config without {{upstream}} is refused with what to write', async () => {
     const conf = join(dir, 'no-upstream.conf');
     await writeFile(conf, 'events {}\nhttp { server { listen {{listen}}; } }\n');
