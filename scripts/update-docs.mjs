@@ -31,20 +31,35 @@ function expectText(e) {
   return [status, e.body && e.body !== 'complete' ? e.body : undefined, e.reason && e.reason !== 'none' ? e.reason : undefined].filter(Boolean).join(' · ');
 }
 
+// The versions the built-in expectations were measured on (Debian bookworm's packages).
+const MEASURED = { nginx: 'nginx 1.22.1', haproxy: 'HAProxy 2.6.12', apache: 'Apache httpd 2.4.71' };
+
+/** One gateway's cell: its plain entry, then each versioned entry with its range. */
+function gatewayCell(s, id) {
+  const parts = [];
+  for (const [k, e] of Object.entries(s.expect)) {
+    const at = k.indexOf('@');
+    const gw = at === -1 ? k : k.slice(0, at);
+    if (gw !== id) continue;
+    parts.push(at === -1 ? expectText(e) : `${k.slice(at + 1)}: ${expectText(e)}`);
+  }
+  return parts.length ? parts.join('; ') : '—';
+}
+
 async function scenariosTable() {
   const scenarios = await loadSuite(builtinScenarioDir(), new Catalogue(), GATEWAYS.map((g) => g.id));
+  const ids = GATEWAYS.map((g) => g.id);
+  const measured = ids.map((id) => MEASURED[id] ?? id).join(', ');
   const out = [
-    `${scenarios.length} scenarios in \`scenarios/\`. Expectations were measured on nginx 1.22.1 (Debian bookworm); an entry such as \`nginx@<1.23\` applies to those versions only, and other versions are reported without a verdict. Each file's description says why the answer is what it is.`,
+    `${scenarios.length} scenarios in \`scenarios/\`, one column per gateway. Expectations were measured on ${measured} (Debian bookworm); an entry such as \`nginx@<1.23\` applies to those versions only, and other versions are reported without a verdict; — means no expectation (the scenario is skipped or only observed). Each file's description says why the answer is what it is.`,
     '',
-    '| scenario | fault | nginx expects |',
-    '|---|---|---|',
+    `| scenario | fault | ${ids.join(' | ')} |`,
+    `|---|---|${ids.map(() => '---|').join('')}`,
   ];
   for (const s of scenarios) {
-    const keys = Object.keys(s.expect);
-    const text = keys.map((k) => (k === 'nginx' ? expectText(s.expect[k]) : `${k.slice(k.indexOf('@') + 1)}: ${expectText(s.expect[k])}`)).join('; ');
     const fault = Object.keys(s.params).length ? `${s.fault} (${Object.entries(s.params).map(([k, v]) => `${k}=${v}`).join(', ')})` : s.fault;
     const how = [s.upstream !== 'tcp' ? `via ${s.upstream}` : '', s.keepalive ? 'pooled' : '', s.sequence ? `${s.sequence.count} × ${s.request.method}` : ''].filter(Boolean).join(', ');
-    out.push(`| \`${s.id}\` | \`${fault}\`${how ? ` ${how}` : ''} | ${cell(text)} |`);
+    out.push(`| \`${s.id}\` | \`${fault}\`${how ? ` ${how}` : ''} | ${ids.map((id) => cell(gatewayCell(s, id))).join(' | ')} |`);
   }
   return out.join('\n');
 }

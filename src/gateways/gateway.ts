@@ -80,6 +80,13 @@ export interface GatewayAdapter {
   /** Log files the gateway writes under its prefix, relative paths. */
   readonly logFiles: readonly string[];
   parseLogLine(line: string): LogEntry | undefined;
+  /**
+   * False when the gateway cannot resolve upstream names through a resolver of our choosing
+   * (it uses the system resolver only): DNS-layer scenarios and routes by DNS name are skipped. Default true.
+   */
+  readonly supportsResolver?: boolean;
+  /** False when the container runtime cannot run this gateway yet (default true). */
+  readonly supportsContainer?: boolean;
   readonly reasons: readonly ReasonInfo[];
   /** A user's own config: replace the documented placeholders. Throws InputError naming what is missing. */
   fromUserConfig(text: string, file: string, values: UserConfigValues): RenderedConfig;

@@ -1,9 +1,11 @@
 /** The registry of gateway adapters: one file per gateway, one line per file here. */
 import { closest, InputError } from '../errors.js';
 import type { GatewayAdapter } from './gateway.js';
+import haproxy from './haproxy.js';
+import apache from './apache.js';
 import nginx from './nginx.js';
 
-export const GATEWAYS: readonly GatewayAdapter[] = [nginx];
+export const GATEWAYS: readonly GatewayAdapter[] = [nginx, haproxy, apache];
 
 export function gatewayById(id: string): GatewayAdapter {
   const g = GATEWAYS.find((x) => x.id === id);

@@ -142,6 +142,16 @@ async function runGateway(adapter: GatewayAdapter, opts: RunOptions): Promise<Ga
       });
     }
 
+    if (adapter.supportsResolver === false) {
+      // The gateway resolves names with the system resolver only: it cannot be pointed at our DNS responder.
+      scenarios = scenarios.filter((s) => {
+        const layer = catalogue.get(s.fault).layer;
+        if (layer !== 'dns' && !(layer === 'exchange' && s.upstream === 'dns')) return true;
+        skipped.push({ scenario: s, why: `${adapter.id} resolves upstream names with the system resolver only; it cannot use badgateway's DNS responder` });
+        return false;
+      });
+    }
+
     const runDir = await mkdtemp(join(tmpdir(), 'badgateway-run-'));
     await chmod(runDir, 0o755);
     stack.defer(() => removePrefix(runDir));

@@ -6,10 +6,11 @@
  * testcontainers reaper, is off unless you turn it on: this runtime removes
  * what it starts itself, and labels it so leftovers of a killed run can be found.
  */
-import { existsSync } from 'node:fs';
+import { appendFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { StartError } from '../errors.js';
 import type { GatewayAdapter } from '../gateways/gateway.js';
-import { removePrefix, runningGateway, writeConfig } from './files.js';
+import { OUTPUT_LOG, removePrefix, runningGateway, writeConfig } from './files.js';
 import type { Availability, Runtime, RunningGateway, StartInput } from './runtime.js';
 import { waitReady } from './wait.js';
 
@@ -66,6 +67,7 @@ export const containerRuntime: Runtime = {
   kind: 'container',
 
   async available(adapter: GatewayAdapter, image?: string): Promise<Availability> {
+    if (adapter.supportsContainer === false) return { ok: false, why: `the container runtime does not support ${adapter.id} yet; use --runtime process.` };
     const why = await dockerAnswers();
     if (why) return { ok: false, why };
     // An explicit --image must be there (or pullable); without one, the official image
@@ -107,14 +109,19 @@ export const containerRuntime: Runtime = {
       throw new StartError('BG_CONTAINER_START', `could not start ${adapter.id} from image ${image}: ${(err as Error).message.split('\n')[0]}`, { cause: err });
     }
     let closed = false;
-    let output = '';
+    // The container's stdout and stderr go to the same file as the process runtime's (HAProxy logs there).
+    const outFile = join(prefix, OUTPUT_LOG);
     const logStream = await container.logs().catch(() => undefined);
     logStream?.on('data', (d: Buffer | string) => {
-      output = (output + d.toString()).slice(-64 * 1024);
+      try {
+        appendFileSync(outFile, d.toString());
+      } catch {
+        /* the prefix is gone: the gateway is stopping */
+      }
     });
     logStream?.on('error', () => {});
     const v = await container.exec([adapter.binary, ...adapter.versionArgs]).catch(() => undefined);
-    const { gateway, logTail, stop } = runningGateway(input, 'container', v ? adapter.parseVersion(`${v.output}`) : undefined, () => output, async () => {
+    const { gateway, logTail, stop } = runningGateway(input, 'container', v ? adapter.parseVersion(`${v.output}`) : undefined, () => '', async () => {
       closed = true;
       try {
         await container.stop({ timeout: 2, remove: true });

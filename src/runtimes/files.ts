@@ -5,6 +5,9 @@ import { dirname, join } from 'node:path';
 import type { RenderedConfig } from '../gateways/gateway.js';
 import type { RunningGateway, RuntimeKind, StartInput } from './runtime.js';
 
+/** The gateway's stdout and stderr, kept by both runtimes, relative to the prefix. */
+export const OUTPUT_LOG = 'logs/output.log';
+
 export async function makePrefix(gateway: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), `badgateway-${gateway}-`));
   // Gateway workers may drop privileges (nginx runs them as nobody when started by root).
@@ -58,7 +61,9 @@ export function runningGateway(
   };
   input.signal?.addEventListener('abort', onAbort, { once: true });
   const { adapter, prefix } = input;
-  const logTail = async (lines = 30) => tail(`${await readLogFiles(prefix, adapter.logFiles)}${output()}`, lines);
+  // The gateway's own output (logs/output.log) is part of the tail even when its adapter does not parse it.
+  const tailFiles = [...new Set([...adapter.logFiles, OUTPUT_LOG])];
+  const logTail = async (lines = 30) => tail(`${await readLogFiles(prefix, tailFiles)}${output()}`, lines);
   const gateway: RunningGateway = {
     adapter,
     runtime,

@@ -4,16 +4,18 @@
  * touches nothing outside its prefix.
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 import { access, constants } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { StartError } from '../errors.js';
 import type { GatewayAdapter } from '../gateways/gateway.js';
-import { removePrefix, runningGateway, writeConfig } from './files.js';
+import { OUTPUT_LOG, removePrefix, runningGateway, writeConfig } from './files.js';
 import type { Availability, Runtime, RunningGateway, StartInput } from './runtime.js';
 import { waitReady } from './wait.js';
 
 const INSTALL_HINT: Record<string, string> = {
   nginx: 'apt-get install nginx-light (Debian/Ubuntu), dnf install nginx (Fedora), brew install nginx (macOS)',
+  haproxy: 'apt-get install haproxy (Debian/Ubuntu), dnf install haproxy (Fedora), brew install haproxy (macOS)',
 };
 
 /** Debian puts nginx and haproxy in /usr/sbin, which is not on every user's PATH. */
@@ -67,7 +69,15 @@ export const processRuntime: Runtime = {
       throw new StartError('BG_GATEWAY_CONFIG', `${adapter.id} rejected its configuration (${adapter.binary} ${adapter.testArgs(prefix, configPath).join(' ')}):\n${test.out.trim()}`);
     }
     let output = '';
-    const child: ChildProcess = spawn(bin, adapter.args(prefix, configPath), { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    // stdout and stderr go straight to a file under the prefix (HAProxy logs there), so
+    // nothing is lost or reordered on the way; the log tail reads it back.
+    const outFd = openSync(join(prefix, OUTPUT_LOG), 'a');
+    let child: ChildProcess;
+    try {
+      child = spawn(bin, adapter.args(prefix, configPath), { detached: true, stdio: ['ignore', outFd, outFd] });
+    } finally {
+      closeSync(outFd);
+    }
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     let dead = false;
     child.once('exit', () => (dead = true));
@@ -75,11 +85,6 @@ export const processRuntime: Runtime = {
       dead = true;
       output += `${err.message}\n`;
     });
-    const keep = (d: Buffer) => {
-      output = (output + d.toString('utf8')).slice(-64 * 1024);
-    };
-    child.stdout!.on('data', keep);
-    child.stderr!.on('data', keep);
 
     let closed = false;
     const { gateway, logTail, stop } = runningGateway(input, 'process', version, () => output, async () => {

@@ -1,0 +1,400 @@
+/**
+ * Apache httpd (mod_proxy + mod_proxy_http): config rendering for a route
+ * table, error-log parsing into reasons. Pure. The config is self-contained: it
+ * loads exactly the modules it needs, and every path httpd writes (pid, logs,
+ * runtime files, mutexes) lives under the prefix.
+ *
+ * Attribution: mod_unique_id gives every request a log ID. The access log
+ * writes it next to the request line (`%L "%r"`), the error log writes it on
+ * every line about that request (`[req %L]`), so error lines carry the log ID
+ * as their connection and the access line ties the ID to ?bgp=<n>.
+ */
+import { InputError } from '../errors.js';
+import type { GatewayAdapter, GatewayRoute, LogEntry, ReasonInfo, RenderInput, RenderedConfig, UserConfigValues } from './gateway.js';
+
+/** Where Debian's apache2 package puts its modules. */
+export const APACHE_MODULE_DIR = '/usr/lib/apache2/modules';
+
+const MODULES: ReadonlyArray<readonly [string, string]> = [
+  ['mpm_event_module', 'mod_mpm_event.so'],
+  ['authz_core_module', 'mod_authz_core.so'],
+  ['unixd_module', 'mod_unixd.so'],
+  ['log_config_module', 'mod_log_config.so'],
+  ['unique_id_module', 'mod_unique_id.so'],
+  ['proxy_module', 'mod_proxy.so'],
+  ['proxy_http_module', 'mod_proxy_http.so'],
+];
+
+const ERROR_LOG_FORMAT = '"[%{cu}t] [%-m:%l] [pid %P:tid %T] [req %-L] %-E: %M"';
+const ACCESS_LOG_FORMAT = '"[%{%Y-%m-%dT%H:%M:%S}t] [req %L] \\"%r\\" %>s %B %D"';
+
+/** Modules may be built in (Debian builds mod_unixd in): load each only when it is not there yet. */
+function loadModules(mods: ReadonlyArray<readonly [string, string]>): string {
+  return mods.map(([name, file]) => `<IfModule !${name}>\n  LoadModule ${name} ${APACHE_MODULE_DIR}/${file}\n</IfModule>`).join('\n');
+}
+
+function sec(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}` : `${ms}ms`;
+}
+
+function hostPort(host: string, port: number): string {
+  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+/** Why a route cannot be rendered for Apache, or undefined when it can. */
+export function apacheUnsupported(route: GatewayRoute): string | undefined {
+  if (route.target.kind === 'dns') {
+    return 'Apache resolves upstream names with the system resolver only (no per-proxy resolver directive), so it cannot be pointed at badgateway\'s DNS responder';
+  }
+  return undefined;
+}
+
+function proxyPassFor(route: GatewayRoute, to: RenderInput['timeouts']): string {
+  const t = route.target;
+  const path = `/s/${route.id}/`;
+  let url: string;
+  if (t.kind === 'tcp') url = `http://${hostPort(t.host, t.port)}${path}`;
+  else if (t.kind === 'unix') url = `unix:${t.path}|http://localhost${path}`;
+  else throw new InputError('BG_GATEWAY_UNSUPPORTED', `apache: route ${route.id}: ${apacheUnsupported(route)}.`);
+  const params = [
+    `connectiontimeout=${sec(to.connectMs)}`,
+    `timeout=${sec(to.readMs)}`,
+    // A failed connect would otherwise put the worker in error state for 60 s and answer 503 without trying.
+    'retry=0',
+  ];
+  // Apache pools backend connections by default; only keepalive routes should.
+  if (!route.keepalive) params.push('disablereuse=On');
+  if (route.websocket) params.push('upgrade=websocket');
+  return `ProxyPass "${path}" "${url}" ${params.join(' ')}`;
+}
+
+function render(input: RenderInput): RenderedConfig {
+  const p = input.prefix;
+  const to = input.timeouts;
+  for (const r of input.routes) {
+    const why = apacheUnsupported(r);
+    if (why) throw new InputError('BG_GATEWAY_UNSUPPORTED', `apache cannot serve route ${r.id}: ${why}.`);
+  }
+  const conf = `# Rendered by badgateway for one suite run. Every path httpd writes is under ${p}.
+ServerRoot "${p}"
+${loadModules(MODULES)}
+
+ServerName badgateway
+Listen ${hostPort(input.listen.host, input.listen.port)}
+PidFile "${p}/apache.pid"
+DefaultRuntimeDir "${p}/tmp"
+Mutex file:${p}/tmp default
+# Workers run as nobody when started by root (ignored otherwise).
+User #65534
+Group #65534
+
+# One child process, so a keepalive route has one connection pool.
+StartServers 1
+ServerLimit 1
+ThreadLimit 200
+ThreadsPerChild 200
+MaxRequestWorkers 200
+MinSpareThreads 1
+MaxSpareThreads 400
+MaxConnectionsPerChild 0
+
+ErrorLog "${p}/logs/error.log"
+LogLevel warn proxy:info proxy_http:info
+ErrorLogFormat ${ERROR_LOG_FORMAT}
+LogFormat ${ACCESS_LOG_FORMAT} badgateway
+CustomLog "${p}/logs/access.log" badgateway
+
+# Short timeouts keep a suite fast; scenarios that test them say so.
+ProxyTimeout ${Math.max(1, Math.ceil(to.readMs / 1000))}
+ProxyRequests Off
+ProxyPreserveHost Off
+
+DocumentRoot "${p}/htdocs"
+<Directory />
+  Require all denied
+</Directory>
+<Directory "${p}/htdocs">
+  Require all granted
+</Directory>
+<Location "/s/">
+  Require all granted
+</Location>
+
+${input.routes.map((r) => proxyPassFor(r, to)).join('\n')}
+`;
+  return { files: { 'apache.conf': conf, 'htdocs/__badgateway/ready': 'ready\n' }, main: 'apache.conf' };
+}
+
+/** `{{name}}` placeholders a user's config may use. */
+export const APACHE_PLACEHOLDERS: Readonly<Record<string, string>> = {
+  listen: 'the address httpd must listen on (required): Listen {{listen}}',
+  upstream: 'the chaos upstream, host:port (required): ProxyPass "/" "http://{{upstream}}/"',
+  healthy: 'a second upstream that always answers 200, host:port: BalancerMember http://{{healthy}} status=+H',
+  prefix: 'a directory of the run, for any path httpd writes',
+  modules: `the directory of httpd's modules (${APACHE_MODULE_DIR}): LoadModule proxy_module {{modules}}/mod_proxy.so`,
+};
+
+function fromUserConfig(text: string, file: string, v: UserConfigValues): RenderedConfig {
+  const values: Record<string, string> = {
+    listen: hostPort(v.listen.host, v.listen.port),
+    upstream: hostPort(v.upstream.host, v.upstream.port),
+    healthy: hostPort(v.healthy.host, v.healthy.port),
+    prefix: v.prefix,
+    modules: APACHE_MODULE_DIR,
+  };
+  for (const required of ['listen', 'upstream']) {
+    if (!text.includes(`{{${required}}}`)) {
+      throw new InputError(
+        'BG_CONFIG_PLACEHOLDER',
+        `${file} has no {{${required}}} placeholder. badgateway needs it to ${required === 'listen' ? 'know where httpd listens: write `Listen {{listen}}`' : 'put the chaos upstream behind your config: write `ProxyPass "/" "http://{{upstream}}/"` or `BalancerMember http://{{upstream}}`'}.`,
+      );
+    }
+  }
+  for (const bad of ['PidFile', 'ErrorLog', 'ErrorLogFormat']) {
+    const m = new RegExp(`^\\s*${bad}\\s`, 'mi').exec(text);
+    if (m) {
+      const line = text.slice(0, m.index).split('\n').length + (text[m.index] === '\n' ? 1 : 0);
+      throw new InputError('BG_CONFIG_DIRECTIVE', `${file}:${line}: remove the "${bad}" directive: badgateway sets it to keep httpd's pid and error log under the run's prefix, in a format it can attribute.`);
+    }
+  }
+  const body = text
+    .split('\n')
+    .map((line, i) =>
+      /^\s*#/.test(line)
+        ? line
+        : line.replace(/\{\{\s*([a-z]+)\s*\}\}/g, (m, name: string) => {
+            const val = values[name];
+            if (val === undefined) {
+              throw new InputError('BG_CONFIG_PLACEHOLDER', `${file}:${i + 1}: unknown placeholder ${m}. Known: ${Object.keys(APACHE_PLACEHOLDERS).map((k) => `{{${k}}}`).join(', ')}.`);
+            }
+            return val;
+          }),
+    )
+    .join('\n');
+  const loaded = (mod: string) => new RegExp(`^\\s*LoadModule\\s+${mod}\\s`, 'mi').test(body);
+  const mods = MODULES.filter(([name]) => !loaded(name) && !(name === 'mpm_event_module' && /^\s*LoadModule\s+mpm_\w+_module\s/mi.test(body)));
+  const head = `# badgateway: ${file} with its placeholders filled in.
+ServerRoot "${v.prefix}"
+${loadModules(mods)}
+PidFile "${v.prefix}/apache.pid"
+DefaultRuntimeDir "${v.prefix}/tmp"
+Mutex file:${v.prefix}/tmp default
+ErrorLog "${v.prefix}/logs/error.log"
+LogLevel warn proxy:info proxy_http:info
+ErrorLogFormat ${ERROR_LOG_FORMAT}
+LogFormat ${ACCESS_LOG_FORMAT} badgateway
+CustomLog "${v.prefix}/logs/access.log" badgateway
+`;
+  return { files: { 'apache.conf': head + body }, main: 'apache.conf' };
+}
+
+/**
+ * The OS/APR error in the line's prefix, e.g. `(104)Connection reset by peer: `.
+ * 70007 APR_TIMEUP, 70008 APR_INCOMPLETE, 70014 APR_EOF, 20014 APR_EGENERAL.
+ */
+function errnoOf(message: string): number | undefined {
+  const e = /^\((-?\d+)\)/.exec(message)?.[1];
+  return e === undefined ? undefined : Number(e);
+}
+
+const RESET = new Set([104, 32]);
+const TIMEOUT = new Set([70007, 110]);
+
+/** Messages as httpd 2.4 writes them (modules/proxy/mod_proxy_http.c, proxy_util.c, server/protocol.c). */
+function reasonOf(message: string): string | undefined {
+  const code = /AH(\d{5}):/.exec(message)?.[1];
+  if (code === undefined) return undefined;
+  const errno = errnoOf(message);
+  switch (code) {
+    // "error reading status line from remote server": nothing usable before the status line.
+    case '01102':
+      if (errno !== undefined && TIMEOUT.has(errno)) return 'read-timeout';
+      if (errno !== undefined && RESET.has(errno)) return 'upstream-reset';
+      return 'upstream-closed-early';
+    // "error reading response": the body broke after the head was relayed.
+    case '01110':
+      if (errno !== undefined && TIMEOUT.has(errno)) return 'read-timeout';
+      if (errno !== undefined && RESET.has(errno)) return 'upstream-reset';
+      if (errno === 20014) return 'invalid-chunked';
+      return 'upstream-truncated';
+    // "Error reading headers from backend": EOF inside the head, or a byte the parser refuses.
+    case '10404':
+      if (errno === 70014) return 'upstream-closed-early';
+      if (errno !== undefined && RESET.has(errno)) return 'upstream-reset';
+      if (errno !== undefined && TIMEOUT.has(errno)) return 'read-timeout';
+      return 'invalid-header';
+    // "bad HTTP/1.1 header returned by ..." (ProxyBadHeader IsError).
+    case '01106':
+      return 'invalid-header';
+    // "Response header name '...' contains invalid characters, aborting request" (500).
+    case '02429':
+    case '02430':
+      return 'invalid-header';
+    // "header size is over the limit allowed by ResponseFieldSize".
+    case '10124':
+    case '01103':
+      return 'header-too-big';
+    // "HTTP: failed to make connection to backend": refused or timed out (the server-level AH00957 line before it says which).
+    case '01114':
+      return 'connect-failed';
+    case '00957':
+    case '02454':
+      return errno !== undefined && TIMEOUT.has(errno) ? 'connect-timeout' : 'connect-refused';
+    // "Unexpected Upgrade: ... (expecting websocket)".
+    case '00898':
+      return /Unexpected Upgrade/.test(message) ? 'invalid-upgrade' : undefined;
+    case '01097':
+      return 'send-timeout';
+    default:
+      return undefined;
+  }
+}
+
+const LINE = /^\[([^\]]*)\] \[([\w.]+):(\w+)\] \[pid \d+(?::tid \d+)?\] \[req ([^\]]*)\] (.*)$/;
+const ACCESS = /^\[([^\]]*)\] \[req ([^\]]*)\] "(?:[A-Z]+) (\S+) HTTP\/[\d.]+" (\d{3}) /;
+
+/**
+ * A line in httpd's default ErrorLogFormat, or a bare message (pasted into `explain`):
+ * `[Tue Nov 24 ...] [proxy_http:error] [pid 1:tid 2] (104)Connection reset by peer: [client 10.0.0.1:5555] AH01102: ...`.
+ * It names no request, so it only carries a reason.
+ */
+function parseForeignLine(line: string): LogEntry | undefined {
+  if (!/AH\d{5}:/.test(line)) return undefined;
+  const level = /\[[\w.]+:(\w+)\]/.exec(line)?.[1] ?? 'error';
+  const message = line
+    .replace(/^(?:\[[^\]]*\]\s*)+/, '')
+    .replace(/\[client [^\]]*\]\s*/g, '');
+  return { raw: line, level, reason: reasonOf(message) };
+}
+
+function parseLogLine(line: string): LogEntry | undefined {
+  const a = ACCESS.exec(line);
+  if (a) {
+    const [, , id, target] = a;
+    return { raw: line, level: 'access', target, connection: id === '-' ? undefined : id };
+  }
+  const m = LINE.exec(line);
+  if (!m) return parseForeignLine(line);
+  const [, , , level, id, message] = m;
+  return { raw: line, level: level!, reason: reasonOf(message!), connection: id === '-' ? undefined : id };
+}
+
+const REASONS: readonly ReasonInfo[] = [
+  {
+    reason: 'connect-failed',
+    example: 'AH01114: HTTP: failed to make connection to backend: 127.0.0.1',
+    meaning: 'httpd could not connect to the backend and answered 503 (not 502 or 504). The request\'s line does not say why; the server-level AH00957 line just before it does (refused or timed out).',
+    causes: ['nothing listens at the backend address (refused)', 'the backend accept queue is full, so the handshake times out after connectiontimeout', 'wrong port or socket path in ProxyPass'],
+    directives: ['ProxyPass connectiontimeout=', 'ProxyPass retry= (a failed worker is put in error state for 60 s by default and answers 503 without trying)', 'BalancerMember status=+H (hot standby)'],
+    scenarios: ['connect-refused', 'accept-queue-full'],
+  },
+  {
+    reason: 'connect-refused',
+    example: '(111)Connection refused: AH00957: http: attempt to connect to 127.0.0.1:9001 (127.0.0.1:9001) failed',
+    meaning: 'nothing listens at the backend address. httpd logs this line without naming the request; the request\'s own line is AH01114 (connect-failed).',
+    causes: ['the backend process is down or restarting', 'wrong port or socket path in ProxyPass'],
+    directives: ['ProxyPass retry=', 'ProxyPass connectiontimeout='],
+    scenarios: [],
+  },
+  {
+    reason: 'connect-timeout',
+    example: '(110)Connection timed out: AH00957: http: attempt to connect to 127.0.0.1:9001 (127.0.0.1:9001) failed',
+    meaning: 'the TCP handshake did not complete within connectiontimeout. Logged without naming the request; the request\'s own line is AH01114 (connect-failed).',
+    causes: ['the backend accept queue is full (overload) so SYNs are dropped', 'a firewall drops packets'],
+    directives: ['ProxyPass connectiontimeout=', 'ProxyPass retry='],
+    scenarios: [],
+  },
+  {
+    reason: 'read-timeout',
+    example: '(70007)The timeout specified has expired: AH01102: error reading status line from remote server 127.0.0.1:9000',
+    meaning: 'the backend sent nothing for ProxyTimeout (or ProxyPass timeout=). Before the status line httpd answers 502 Proxy Error (nginx: 504); mid-body the response is cut.',
+    causes: ['a stuck or slow backend', 'a long computation without streaming'],
+    directives: ['ProxyTimeout', 'ProxyPass timeout=', 'Timeout'],
+    scenarios: ['never-respond', 'slow-response', 'body-short-hold-open'],
+  },
+  {
+    reason: 'send-timeout',
+    example: '(70007)The timeout specified has expired: AH01097: pass request body failed to 127.0.0.1:9000 (127.0.0.1)',
+    meaning: 'the backend did not take the request body in time.',
+    causes: ['the backend stopped reading'],
+    directives: ['ProxyTimeout', 'ProxyPass timeout='],
+    scenarios: [],
+  },
+  {
+    reason: 'upstream-reset',
+    example: '(104)Connection reset by peer: AH01102: error reading status line from remote server 127.0.0.1:9000',
+    meaning: 'the backend reset the connection (RST) while httpd read the response: before the status line the client gets 502; mid-body (AH01110) a truncated body.',
+    causes: ['the backend process crashed or was killed', 'the backend closed a pooled connection httpd was reusing', 'a load balancer or conntrack dropped the flow'],
+    directives: ['ProxyPass disablereuse=On', 'ProxyPass ttl= (shorter than the backend idle timeout)', 'SetEnv proxy-initial-not-pooled'],
+    scenarios: ['reset-after-request', 'reset-on-accept', 'body-cut-reset-length', 'body-cut-reset-chunked'],
+  },
+  {
+    reason: 'upstream-closed-early',
+    example: '(20014)Internal error (specific information not available): AH01102: error reading status line from remote server 127.0.0.1:9000',
+    meaning: 'the backend closed the connection before a complete status line and header; the client gets 502 Proxy Error, followed by "AH00898: Error reading from remote server". On a reused pooled connection httpd does not retry, whatever the method.',
+    causes: ['the backend crashed while handling the request', 'the backend closed an idle pooled connection as httpd reused it', 'a non-HTTP service (TLS, HTTP/2) on the port'],
+    directives: ['ProxyPass disablereuse=On', 'ProxyPass ttl=', 'SetEnv proxy-initial-not-pooled', 'ProxyPass retry='],
+    scenarios: ['empty-reply', 'partial-head-then-close', 'close-on-accept', 'keepalive-stale-get', 'keepalive-stale-post', 'tls-to-plain', 'http2-to-plain'],
+  },
+  {
+    reason: 'upstream-truncated',
+    example: '(70008)Partial results are valid but processing is incomplete: AH01110: error reading response',
+    meaning: 'the backend closed the connection mid-body: the client already has the status line and gets a truncated body.',
+    causes: ['the backend crashed while streaming', 'a Content-Length larger than the body actually sent'],
+    directives: ['ProxyIOBufferSize', 'ProxyPass flushpackets='],
+    scenarios: ['body-cut-fin-length', 'body-cut-fin-chunked'],
+  },
+  {
+    reason: 'invalid-chunked',
+    example: '(20014)Internal error (specific information not available): AH01110: error reading response',
+    meaning: 'the chunked body is malformed. httpd found it before relaying anything, so the client gets 502 instead of a truncated 200.',
+    causes: ['a broken chunked encoder'],
+    directives: [],
+    scenarios: ['invalid-chunk-size'],
+  },
+  {
+    reason: 'header-too-big',
+    example: "(28)No space left on device: AH10124: header size is over the limit allowed by ResponseFieldSize (8192 bytes). Bad response header: 'X-Huge: aaaa[...]aaaa'",
+    meaning: 'one response header line is longer than the limit (8190 bytes by default); httpd answers 502 and adds an AH01106 "bad HTTP/1.1 header" line.',
+    causes: ['large cookies or tokens in Set-Cookie', 'a debug header dumping state'],
+    directives: ['ProxyPass responsefieldsize= (2.4.59+)', 'LimitRequestFieldSize (before 2.4.59)', 'ProxyIOBufferSize'],
+    scenarios: ['header-too-big'],
+  },
+  {
+    reason: 'invalid-header',
+    example: 'AH01106: bad HTTP/1.1 header returned by /s/header-no-colon/ (GET)',
+    meaning: 'a response header line httpd cannot parse: no colon or a NUL byte gives 502 (AH01106, AH10404); a header name with a space or control character gives 500 (AH02429 "Response header name ... contains invalid characters").',
+    causes: ['a hand-written HTTP server', 'a header value with a raw control character or NUL'],
+    directives: ['ProxyBadHeader (IsError, Ignore, StartBody) for lines without a colon'],
+    scenarios: ['header-no-colon', 'header-nul-byte', 'header-space-before-colon', 'header-control-char'],
+  },
+  {
+    reason: 'invalid-upgrade',
+    example: 'AH00898: Unexpected Upgrade: n/a (expecting websocket) returned by /s/websocket-101-no-upgrade/',
+    meaning: 'the backend answered 101 without the Upgrade the client asked for; httpd refuses to open the tunnel and answers 502.',
+    causes: ['a backend that answers 101 without Upgrade and Connection headers'],
+    directives: ['ProxyPass upgrade='],
+    scenarios: ['websocket-101-no-upgrade'],
+  },
+];
+
+export const apache: GatewayAdapter = {
+  id: 'apache',
+  binary: 'apache2',
+  defaultImage: 'httpd:2.4',
+  localImage: 'badgateway/apache:bookworm',
+  versionArgs: ['-v'],
+  parseVersion: (output) => /Apache\/(\d+\.\d+\.\d+)/.exec(output)?.[1],
+  render,
+  args: (prefix, configPath) => ['-f', configPath, '-d', prefix, '-DFOREGROUND'],
+  testArgs: (prefix, configPath) => ['-t', '-f', configPath, '-d', prefix],
+  logFiles: ['logs/access.log', 'logs/error.log'],
+  parseLogLine,
+  reasons: REASONS,
+  fromUserConfig,
+  supportsResolver: false,
+  // The official httpd image has httpd, not apache2, and its modules elsewhere.
+  supportsContainer: false,
+};
+
+export default apache;
