@@ -10,6 +10,7 @@
  * as their connection and the access line ties the ID to ?bgp=<n>.
  */
 import { InputError } from '../errors.js';
+import { fillUserConfig, hostPort } from './user-config.js';
 import type { GatewayAdapter, GatewayRoute, LogEntry, ReasonInfo, RenderInput, RenderedConfig, UserConfigValues } from './gateway.js';
 
 /** Where Debian's apache2 package puts its modules. */
@@ -35,10 +36,6 @@ function loadModules(mods: ReadonlyArray<readonly [string, string]>): string {
 
 function sec(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000}` : `${ms}ms`;
-}
-
-function hostPort(host: string, port: number): string {
-  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
 /** Why a route cannot be rendered for Apache, or undefined when it can. */
@@ -135,42 +132,13 @@ export const APACHE_PLACEHOLDERS: Readonly<Record<string, string>> = {
 };
 
 function fromUserConfig(text: string, file: string, v: UserConfigValues): RenderedConfig {
-  const values: Record<string, string> = {
-    listen: hostPort(v.listen.host, v.listen.port),
-    upstream: hostPort(v.upstream.host, v.upstream.port),
-    healthy: hostPort(v.healthy.host, v.healthy.port),
-    prefix: v.prefix,
-    modules: APACHE_MODULE_DIR,
-  };
-  for (const required of ['listen', 'upstream']) {
-    if (!text.includes(`{{${required}}}`)) {
-      throw new InputError(
-        'BG_CONFIG_PLACEHOLDER',
-        `${file} has no {{${required}}} placeholder. badgateway needs it to ${required === 'listen' ? 'know where httpd listens: write `Listen {{listen}}`' : 'put the chaos upstream behind your config: write `ProxyPass "/" "http://{{upstream}}/"` or `BalancerMember http://{{upstream}}`'}.`,
-      );
-    }
-  }
-  for (const bad of ['PidFile', 'ErrorLog', 'ErrorLogFormat']) {
-    const m = new RegExp(`^\\s*${bad}\\s`, 'mi').exec(text);
-    if (m) {
-      const line = text.slice(0, m.index).split('\n').length + (text[m.index] === '\n' ? 1 : 0);
-      throw new InputError('BG_CONFIG_DIRECTIVE', `${file}:${line}: remove the "${bad}" directive: badgateway sets it to keep httpd's pid and error log under the run's prefix, in a format it can attribute.`);
-    }
-  }
-  const body = text
-    .split('\n')
-    .map((line, i) =>
-      /^\s*#/.test(line)
-        ? line
-        : line.replace(/\{\{\s*([a-z]+)\s*\}\}/g, (m, name: string) => {
-            const val = values[name];
-            if (val === undefined) {
-              throw new InputError('BG_CONFIG_PLACEHOLDER', `${file}:${i + 1}: unknown placeholder ${m}. Known: ${Object.keys(APACHE_PLACEHOLDERS).map((k) => `{{${k}}}`).join(', ')}.`);
-            }
-            return val;
-          }),
-    )
-    .join('\n');
+  const body = fillUserConfig(text, file, v, {
+    hints: { listen: '`Listen {{listen}}`', upstream: '`ProxyPass "/" "http://{{upstream}}/"` or `BalancerMember http://{{upstream}}`' },
+    forbidden: ['PidFile', 'ErrorLog', 'ErrorLogFormat'],
+    forbiddenWhy: "badgateway sets it to keep httpd's pid and error log under the run's prefix, in a format it can attribute.",
+    caseInsensitive: true,
+    extra: { modules: APACHE_MODULE_DIR },
+  });
   const loaded = (mod: string) => new RegExp(`^\\s*LoadModule\\s+${mod}\\s`, 'mi').test(body);
   const mods = MODULES.filter(([name]) => !loaded(name) && !(name === 'mpm_event_module' && /^\s*LoadModule\s+mpm_\w+_module\s/mi.test(body)));
   const head = `# badgateway: ${file} with its placeholders filled in.

@@ -5,7 +5,7 @@
  * It logs to stdout in raw format; the runtimes keep the gateway's output in
  * logs/output.log under the prefix. No stats page, no admin socket.
  */
-import { InputError } from '../errors.js';
+import { fillUserConfig, hostPort } from './user-config.js';
 import type { GatewayAdapter, GatewayRoute, LogEntry, ReasonInfo, RenderInput, RenderedConfig, UserConfigValues } from './gateway.js';
 
 /** Where the runtimes put the gateway's stdout and stderr, relative to the prefix. */
@@ -19,10 +19,6 @@ export const HAPROXY_LOG_FORMAT = 'badgateway %ci:%cp [%tr] %ft %b/%s %TR/%Tw/%T
 
 function ms(n: number): string {
   return n % 1000 === 0 ? `${n / 1000}s` : `${n}ms`;
-}
-
-function hostPort(host: string, port: number): string {
-  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
 function backendName(route: GatewayRoute): string {
@@ -106,42 +102,11 @@ export const HAPROXY_PLACEHOLDERS: Readonly<Record<string, string>> = {
 };
 
 function fromUserConfig(text: string, file: string, v: UserConfigValues): RenderedConfig {
-  const values: Record<string, string> = {
-    listen: hostPort(v.listen.host, v.listen.port),
-    upstream: hostPort(v.upstream.host, v.upstream.port),
-    healthy: hostPort(v.healthy.host, v.healthy.port),
-    prefix: v.prefix,
-  };
-  if (v.resolver) values.resolver = hostPort(v.resolver.host, v.resolver.port);
-  for (const required of ['listen', 'upstream']) {
-    if (!text.includes(`{{${required}}}`)) {
-      throw new InputError(
-        'BG_CONFIG_PLACEHOLDER',
-        `${file} has no {{${required}}} placeholder. badgateway needs it to ${required === 'listen' ? 'know where HAProxy listens: write `bind {{listen}}` in the frontend' : 'put the chaos upstream behind your config: write `server s1 {{upstream}}` in a backend'}.`,
-      );
-    }
-  }
-  for (const bad of ['daemon', 'pidfile', 'stats socket']) {
-    const m = new RegExp(`^\\s*${bad}\\b`, 'm').exec(text);
-    if (m) {
-      const line = text.slice(0, m.index).split('\n').length + (text[m.index] === '\n' ? 1 : 0);
-      throw new InputError('BG_CONFIG_DIRECTIVE', `${file}:${line}: remove the "${bad}" directive: badgateway keeps HAProxy in the foreground with its pid under the run's prefix, and no admin socket.`);
-    }
-  }
-  const body = text
-    .split('\n')
-    .map((line, i) =>
-      /^\s*#/.test(line)
-        ? line
-        : line.replace(/\{\{\s*([a-z]+)\s*\}\}/g, (m, name: string) => {
-            const val = values[name];
-            if (val === undefined) {
-              throw new InputError('BG_CONFIG_PLACEHOLDER', `${file}:${i + 1}: unknown placeholder ${m}. Known: ${Object.keys(HAPROXY_PLACEHOLDERS).map((k) => `{{${k}}}`).join(', ')}.`);
-            }
-            return val;
-          }),
-    )
-    .join('\n');
+  const body = fillUserConfig(text, file, v, {
+    hints: { listen: '`bind {{listen}}` in the frontend', upstream: '`server s1 {{upstream}}` in a backend' },
+    forbidden: ['daemon', 'pidfile', 'stats socket'],
+    forbiddenWhy: "badgateway keeps HAProxy in the foreground with its pid under the run's prefix, and no admin socket.",
+  });
   // Our global section first: the pid file under the prefix and logs on stdout, so
   // attribution works when the user's proxies say `log global` (and use our log-format).
   const head = `# badgateway: ${file} with its placeholders filled in.\nglobal\n  pidfile ${v.prefix}/haproxy.pid\n  log stdout format raw local0 info\n\n`;

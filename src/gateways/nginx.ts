@@ -2,7 +2,7 @@
  * nginx: config rendering for a route table, error-log parsing into reasons.
  * Pure. Every path nginx writes (pid, logs, temp files) lives under the prefix.
  */
-import { InputError } from '../errors.js';
+import { fillUserConfig, hostPort } from './user-config.js';
 import type { GatewayAdapter, GatewayRoute, LogEntry, ReasonInfo, RenderInput, RenderedConfig, UserConfigValues } from './gateway.js';
 
 const LOG_FORMAT =
@@ -12,10 +12,6 @@ const LOG_FORMAT =
 
 function sec(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
-}
-
-function hostPort(host: string, port: number): string {
-  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
 function upstreamName(i: number): string {
@@ -111,43 +107,11 @@ export const NGINX_PLACEHOLDERS: Readonly<Record<string, string>> = {
 };
 
 function fromUserConfig(text: string, file: string, v: UserConfigValues): RenderedConfig {
-  const values: Record<string, string> = {
-    listen: hostPort(v.listen.host, v.listen.port),
-    upstream: hostPort(v.upstream.host, v.upstream.port),
-    healthy: hostPort(v.healthy.host, v.healthy.port),
-    prefix: v.prefix,
-  };
-  if (v.resolver) values.resolver = hostPort(v.resolver.host, v.resolver.port);
-  for (const required of ['listen', 'upstream']) {
-    if (!text.includes(`{{${required}}}`)) {
-      throw new InputError(
-        'BG_CONFIG_PLACEHOLDER',
-        `${file} has no {{${required}}} placeholder. badgateway needs it to ${required === 'listen' ? 'know where nginx listens: write `listen {{listen}};` in the server block' : 'put the chaos upstream behind your config: write `proxy_pass http://{{upstream}};` or `server {{upstream}};` in an upstream block'}.`,
-      );
-    }
-  }
-  for (const bad of ['pid', 'daemon']) {
-    const m = new RegExp(`^\\s*${bad}\\s`, 'm').exec(text);
-    if (m) {
-      const line = text.slice(0, m.index).split('\n').length + (text[m.index] === '\n' ? 1 : 0);
-      throw new InputError('BG_CONFIG_DIRECTIVE', `${file}:${line}: remove the "${bad}" directive: badgateway sets it to keep nginx in the foreground with its pid under the run's prefix.`);
-    }
-  }
-  const body = text
-    .split('\n')
-    .map((line, i) =>
-      // Comment lines are left alone: they may mention placeholders.
-      /^\s*#/.test(line)
-        ? line
-        : line.replace(/\{\{\s*([a-z]+)\s*\}\}/g, (m, name: string) => {
-            const val = values[name];
-            if (val === undefined) {
-              throw new InputError('BG_CONFIG_PLACEHOLDER', `${file}:${i + 1}: unknown placeholder ${m}. Known: ${Object.keys(NGINX_PLACEHOLDERS).map((k) => `{{${k}}}`).join(', ')}.`);
-            }
-            return val;
-          }),
-    )
-    .join('\n');
+  const body = fillUserConfig(text, file, v, {
+    hints: { listen: '`listen {{listen}};` in the server block', upstream: '`proxy_pass http://{{upstream}};` or `server {{upstream}};` in an upstream block' },
+    forbidden: ['pid', 'daemon'],
+    forbiddenWhy: "badgateway sets it to keep nginx in the foreground with its pid under the run's prefix.",
+  });
   // Our error log (info level) comes first so attribution works whatever the user's config logs.
   const head = `# badgateway: ${file} with its placeholders filled in.\npid ${v.prefix}/nginx.pid;\nerror_log ${v.prefix}/logs/error.log info;\n`;
   return { files: { 'nginx.conf': head + body }, main: 'nginx.conf' };

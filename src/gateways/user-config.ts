@@ -1,0 +1,62 @@
+/**
+ * Filling a user's own gateway config: the placeholders every adapter shares,
+ * the directives badgateway must own, and errors that say file:line and what to
+ * write instead. Pure.
+ */
+import { InputError } from '../errors.js';
+import type { UserConfigValues } from './gateway.js';
+
+export function hostPort(host: string, port: number): string {
+  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+export interface UserConfigRules {
+  /** What a user should write for each required placeholder, e.g. `listen {{listen}};` in the server block. */
+  readonly hints: { readonly listen: string; readonly upstream: string };
+  /** Directives badgateway sets itself: their line is an error. */
+  readonly forbidden: readonly string[];
+  /** Why badgateway owns those directives. */
+  readonly forbiddenWhy: string;
+  /** Directive names compare case-insensitively (Apache). */
+  readonly caseInsensitive?: boolean;
+  /** Placeholders beyond the shared ones. */
+  readonly extra?: Readonly<Record<string, string>>;
+}
+
+/** The config text with every `{{name}}` filled; comment lines are left alone (they may mention placeholders). */
+export function fillUserConfig(text: string, file: string, v: UserConfigValues, rules: UserConfigRules): string {
+  const values: Record<string, string> = {
+    listen: hostPort(v.listen.host, v.listen.port),
+    upstream: hostPort(v.upstream.host, v.upstream.port),
+    healthy: hostPort(v.healthy.host, v.healthy.port),
+    prefix: v.prefix,
+    ...(v.resolver ? { resolver: hostPort(v.resolver.host, v.resolver.port) } : {}),
+    ...rules.extra,
+  };
+  for (const required of ['listen', 'upstream'] as const) {
+    if (!text.includes(`{{${required}}}`)) {
+      const need = required === 'listen' ? 'know where the gateway listens' : 'put the chaos upstream behind your config';
+      throw new InputError('BG_CONFIG_PLACEHOLDER', `${file} has no {{${required}}} placeholder. badgateway needs it to ${need}: write ${rules.hints[required]}.`);
+    }
+  }
+  for (const bad of rules.forbidden) {
+    const m = new RegExp(`^\\s*${bad}(\\s|$)`, rules.caseInsensitive ? 'mi' : 'm').exec(text);
+    if (m) {
+      const line = text.slice(0, m.index).split('\n').length + (text[m.index] === '\n' ? 1 : 0);
+      throw new InputError('BG_CONFIG_DIRECTIVE', `${file}:${line}: remove the "${bad}" directive: ${rules.forbiddenWhy}`);
+    }
+  }
+  const known = () => [...Object.keys(values), 'resolver'].filter((k, i, a) => a.indexOf(k) === i).map((k) => `{{${k}}}`).join(', ');
+  return text
+    .split('\n')
+    .map((line, i) =>
+      /^\s*#/.test(line)
+        ? line
+        : line.replace(/\{\{\s*([a-z]+)\s*\}\}/g, (m, name: string) => {
+            const val = values[name];
+            if (val === undefined) throw new InputError('BG_CONFIG_PLACEHOLDER', `${file}:${i + 1}: unknown placeholder ${m}. Known: ${known()}.`);
+            return val;
+          }),
+    )
+    .join('\n');
+}
