@@ -4,10 +4,22 @@
  */
 export class DisposalStack implements AsyncDisposable {
   private readonly cleanups: Array<() => PromiseLike<void> | void> = [];
-  private disposed = false;
+  private disposing: Promise<void> | undefined;
 
+  /**
+   * Something that finished starting after the unwinding began (an abort while it
+   * started) is cleaned up too, before dispose() settles for later callers, and
+   * the caller is told the run is over.
+   */
   defer(fn: () => PromiseLike<void> | void): void {
-    if (this.disposed) throw new Error('DisposalStack already disposed');
+    if (this.disposing) {
+      const before = this.disposing;
+      this.disposing = (async () => {
+        await before.catch(() => {});
+        await fn();
+      })();
+      throw new Error('stopped while starting: the run was aborted');
+    }
     this.cleanups.push(fn);
   }
 
@@ -17,12 +29,16 @@ export class DisposalStack implements AsyncDisposable {
   }
 
   get isDisposed(): boolean {
-    return this.disposed;
+    return this.disposing !== undefined;
   }
 
-  async dispose(): Promise<void> {
-    if (this.disposed) return;
-    this.disposed = true;
+  /** Every caller waits for the same unwinding: an abort and a finally block may both ask for it. */
+  dispose(): Promise<void> {
+    this.disposing ??= this.unwind();
+    return this.disposing;
+  }
+
+  private async unwind(): Promise<void> {
     let first: unknown;
     while (this.cleanups.length > 0) {
       const fn = this.cleanups.pop()!;

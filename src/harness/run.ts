@@ -85,6 +85,8 @@ export interface SuiteResult {
 
 export interface ProgressListener {
   onGatewayReady?(info: { gateway: string; version: string | undefined; runtime: RuntimeKind; scenarios: number }): void;
+  /** Live: a scenario's requests are done (its verdict comes once the gateway's log is read). */
+  onProbed?(info: { gateway: string; scenario: Scenario; outcomes: readonly Outcome[] }): void;
   onCase?(result: CaseResult): void;
 }
 
@@ -232,6 +234,7 @@ async function runGateway(adapter: GatewayAdapter, opts: RunOptions): Promise<Ga
             timeoutMs: s.request.timeoutMs,
           });
         }, opts.signal);
+        opts.progress?.onProbed?.({ gateway: adapter.id, scenario: s, outcomes });
         return { scenario: s, numbers, outcomes };
       },
       opts.signal,

@@ -1,6 +1,7 @@
 /** Live progress and a final table on the terminal; colour only on a TTY without NO_COLOR. */
 import { paint, table } from '../cli/output.js';
 import type { CaseResult, ProgressListener, SuiteResult } from '../harness/run.js';
+import { statusLabel } from '../harness/evaluate.js';
 import { caseState, changeFromBaseline, evidenceLines, gatewayLabel, observedLine, totals } from './model.js';
 
 export function consoleProgress(out: NodeJS.WritableStream, color: boolean): ProgressListener {
@@ -9,11 +10,16 @@ export function consoleProgress(out: NodeJS.WritableStream, color: boolean): Pro
     onGatewayReady(info) {
       out.write(`${p('bold', gatewayLabel(info))}: ${info.scenarios} scenarios\n`);
     },
+    onProbed({ gateway, scenario, outcomes }) {
+      const statuses = outcomes.map((o) => String(statusLabel(o)));
+      const shown = outcomes.length === 1 ? statuses[0]! : `${outcomes.length} requests`;
+      out.write(`  ${p('dim', '·')} ${gateway} ${scenario.id}  ${p('dim', `${shown} · ${Math.max(...outcomes.map((o) => o.durationMs))} ms`)}\n`);
+    },
     onCase(c) {
-      const state = caseState(c);
-      const mark = state === 'pass' ? p('green', '✓') : state === 'fail' ? p('red', '✗') : p('yellow', '·');
-      out.write(`  ${mark} ${c.gateway} ${c.scenario.id}  ${p('dim', observedLine(c))}\n`);
-      if (state === 'fail') out.write(failureDetail(c, color).replace(/^/gm, '      ') + '\n');
+      // Verdicts need the gateway's log, read once every request is done; failures get their detail here.
+      if (caseState(c) !== 'fail') return;
+      out.write(`  ${p('red', '✗')} ${c.gateway} ${c.scenario.id}  ${p('dim', observedLine(c))}\n`);
+      out.write(failureDetail(c, color).replace(/^/gm, '      ') + '\n');
     },
   };
 }

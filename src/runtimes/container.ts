@@ -7,6 +7,7 @@
  * what it starts itself, and labels it so leftovers of a killed run can be found.
  */
 import { appendFileSync, existsSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { StartError } from '../errors.js';
 import type { GatewayAdapter } from '../gateways/gateway.js';
@@ -112,7 +113,9 @@ export const containerRuntime: Runtime = {
     // The container's stdout and stderr go to the same file as the process runtime's (HAProxy logs there).
     const outFile = join(prefix, OUTPUT_LOG);
     const logStream = await container.logs().catch(() => undefined);
+    let lastOutputAt = Date.now();
     logStream?.on('data', (d: Buffer | string) => {
+      lastOutputAt = Date.now();
       try {
         appendFileSync(outFile, d.toString());
       } catch {
@@ -136,6 +139,15 @@ export const containerRuntime: Runtime = {
       await stop();
       throw new StartError('BG_GATEWAY_START', `${adapter.id} in container ${image} did not answer on ${input.listen.host}:${input.listen.port}. Its log tail is below.`, { logTail: logs });
     }
-    return gateway;
+    // Lines reach us through Docker's log stream a moment after the gateway wrote them:
+    // read once the stream has been quiet for a little while (bounded).
+    return {
+      ...gateway,
+      readLogs: async () => {
+        const deadline = Date.now() + 5000;
+        while (Date.now() - lastOutputAt < 1000 && Date.now() < deadline) await sleep(50);
+        return gateway.readLogs();
+      },
+    };
   },
 };

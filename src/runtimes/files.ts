@@ -60,6 +60,7 @@ export function runningGateway(
     return (stopping ??= stop());
   };
   input.signal?.addEventListener('abort', onAbort, { once: true });
+  if (input.signal?.aborted) onAbort();
   const { adapter, prefix } = input;
   // The gateway's own output (logs/output.log) is part of the tail even when its adapter does not parse it.
   const tailFiles = [...new Set([...adapter.logFiles, OUTPUT_LOG])];

@@ -74,34 +74,37 @@ export function runCommand(y: Argv) {
       const progress: ProgressListener | undefined = live ? consoleProgress(process.stdout, color) : undefined;
       const signals = abortOnSignals();
       let result: SuiteResult | undefined;
+      // The handlers stay until the reports are written: a Ctrl-C then still exits 130, never mid-file.
       try {
-        result = await runSuite({
-          scenarios,
-          gateways,
-          catalogue,
-          runtime: argv.runtime as RuntimeChoice,
-          image: argv.image,
-          userConfig,
-          concurrency: argv.concurrency,
-          signal: signals.signal,
-          progress,
-        });
-      } catch (err) {
-        if (!signals.signal.aborted) throw err;
+        try {
+          result = await runSuite({
+            scenarios,
+            gateways,
+            catalogue,
+            runtime: argv.runtime as RuntimeChoice,
+            image: argv.image,
+            userConfig,
+            concurrency: argv.concurrency,
+            signal: signals.signal,
+            progress,
+          });
+        } catch (err) {
+          if (!signals.signal.aborted) throw err;
+        }
+        if (signals.signal.aborted || result === undefined) {
+          process.stderr.write('badgateway: run interrupted; everything it started was stopped.\n');
+          process.exitCode = 130;
+          return;
+        }
+        for (const r of reporters) {
+          const text = render(r.name, result, r.path === undefined && color);
+          if (r.path === undefined) process.stdout.write(text);
+          else await writeFile(r.path, text);
+        }
+        process.exitCode = signals.signal.aborted ? 130 : result.failed > 0 ? 1 : 0;
       } finally {
         signals.dispose();
       }
-      if (signals.signal.aborted || result === undefined) {
-        process.stderr.write('badgateway: run interrupted; everything it started was stopped.\n');
-        process.exitCode = 130;
-        return;
-      }
-      for (const r of reporters) {
-        const text = render(r.name, result, r.path === undefined && color);
-        if (r.path === undefined) process.stdout.write(text);
-        else await writeFile(r.path, text);
-      }
-      process.exitCode = result.failed > 0 ? 1 : 0;
     },
   );
 }
