@@ -27,6 +27,14 @@ export interface RenderInput {
   readonly routes: readonly GatewayRoute[];
   readonly resolver?: { readonly host: string; readonly port: number };
   readonly timeouts: { readonly connectMs: number; readonly readMs: number; readonly sendMs: number; readonly resolverMs: number };
+  /** Where to send syslog lines, when the adapter has a `syslogFile`: a UDP socket the harness owns. */
+  readonly logSink?: LogSink;
+}
+
+/** A syslog socket the harness owns (UDP); what arrives there is appended to the adapter's `syslogFile`. */
+export interface LogSink {
+  readonly host: string;
+  readonly port: number;
 }
 
 export interface RenderedConfig {
@@ -79,6 +87,11 @@ export interface GatewayAdapter {
   testArgs(prefix: string, configPath: string): string[];
   /** Log files the gateway writes under its prefix, relative paths. */
   readonly logFiles: readonly string[];
+  /**
+   * The gateway logs over syslog: the harness opens a UDP socket before rendering (passed as
+   * `logSink`) and appends every line that arrives to this file under the prefix (one of `logFiles`).
+   */
+  readonly syslogFile?: string;
   parseLogLine(line: string): LogEntry | undefined;
   /**
    * False when the gateway cannot resolve upstream names through a resolver of our choosing
@@ -100,4 +113,6 @@ export interface UserConfigValues {
   /** A second upstream that always answers healthy (for retry and failover configs). */
   readonly healthy: { readonly host: string; readonly port: number };
   readonly resolver?: { readonly host: string; readonly port: number };
+  /** See RenderInput.logSink. */
+  readonly logSink?: LogSink;
 }

@@ -5,6 +5,7 @@ const input = {
   listen: { host: '127.0.0.1', port: 8080 },
   prefix: '/tmp/p',
   resolver: { host: '127.0.0.1', port: 5353 },
+  logSink: { host: '127.0.0.1', port: 5514 },
   timeouts: { connectMs: 1000, readMs: 1500, sendMs: 1000, resolverMs: 1000 },
   routes: [
     { id: 'a', target: { kind: 'tcp' as const, host: '127.0.0.1', port: 9000 } },
@@ -19,14 +20,18 @@ describe('haproxy config rendering', () => {
   const out = haproxy.render(input);
   const conf = out.files['haproxy.cfg']!;
 
-  test('one config file; the pid file under the prefix; logs on stdout; no stats page or admin socket', () => {
+  test("one config file; the pid file under the prefix; raw logs to the harness's syslog socket; no stats page or admin socket", () => {
     expect(out.main).toBe('haproxy.cfg');
     expect(conf).toContain('pidfile /tmp/p/haproxy.pid');
-    expect(conf).toContain('log stdout format raw local0');
+    expect(conf).toContain('log 127.0.0.1:5514 format raw local0 info');
+    expect(conf).not.toContain('log stdout');
     expect(conf).not.toMatch(/^\s*stats\b/m);
     expect(conf).not.toMatch(/^\s*daemon\b/m);
     expect(conf).not.toMatch(/^\s*retries\b/m);
-    expect(haproxy.logFiles).toEqual(['logs/output.log']);
+    expect(haproxy.logFiles).toEqual(['logs/haproxy.log']);
+    expect(haproxy.syslogFile).toBe('logs/haproxy.log');
+    // No socket, no logs: rendering without one is a bug in the caller.
+    expect(() => haproxy.render({ ...input, logSink: undefined })).toThrow(/logSink is required/);
   });
 
   test('the only listener is the given address; readiness is answered by HAProxy itself', () => {
@@ -116,7 +121,7 @@ describe('haproxy log parsing', () => {
 });
 
 describe('haproxy user config', () => {
-  const values = { listen: { host: '127.0.0.1', port: 8081 }, prefix: '/tmp/q', upstream: { host: '127.0.0.1', port: 9001 }, healthy: { host: '127.0.0.1', port: 9002 } };
+  const values = { listen: { host: '127.0.0.1', port: 8081 }, prefix: '/tmp/q', upstream: { host: '127.0.0.1', port: 9001 }, healthy: { host: '127.0.0.1', port: 9002 }, logSink: { host: '127.0.0.1', port: 5515 } };
   test('placeholders are filled, comments left alone, pid file and logging set by badgateway', () => {
     const conf = haproxy.fromUserConfig('# uses {{whatever}}\nfrontend f\n  bind {{listen}}\n  default_backend b\nbackend b\n  server s1 {{upstream}}\n  server s2 {{healthy}} backup\n', 'my.cfg', values).files['haproxy.cfg']!;
     expect(conf).toContain('bind 127.0.0.1:8081');
@@ -124,6 +129,8 @@ describe('haproxy user config', () => {
     expect(conf).toContain('server s2 127.0.0.1:9002 backup');
     expect(conf).toContain('# uses {{whatever}}');
     expect(conf).toContain('pidfile /tmp/q/haproxy.pid');
+    // The global section comes first, so proxies that say `log global` log to the same socket.
+    expect(conf).toMatch(/^# badgateway: my\.cfg[^\n]*\nglobal\n  pidfile \/tmp\/q\/haproxy\.pid\n  log 127\.0\.0\.1:5515 format raw local0 info\n/);
   });
   test('missing placeholders and daemon / stats socket are errors that say what to do', () => {
     expect(() => haproxy.fromUserConfig('frontend f\n  bind {{listen}}\n', 'a.cfg', values)).toThrow(/a\.cfg has no \{\{upstream\}\} placeholder/);

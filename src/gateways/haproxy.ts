@@ -2,14 +2,25 @@
  * HAProxy: config rendering for a route table, log parsing into reasons.
  * Pure. HAProxy has no error log: every request ends in one log line, whose
  * termination state (%tsc, e.g. "SH--") says who ended the session and when.
- * It logs to stdout in raw format; the runtimes keep the gateway's output in
- * logs/output.log under the prefix. No stats page, no admin socket.
+ * It logs in raw format to a syslog socket the harness owns (UDP on loopback,
+ * reachable from a container on the host network), which appends every line to
+ * logs/haproxy.log under the prefix. No stats page, no admin socket.
  */
 import { fillUserConfig, hostPort } from './user-config.js';
-import type { GatewayAdapter, GatewayRoute, LogEntry, ReasonInfo, RenderInput, RenderedConfig, UserConfigValues } from './gateway.js';
+import type { GatewayAdapter, GatewayRoute, LogEntry, LogSink, ReasonInfo, RenderInput, RenderedConfig, UserConfigValues } from './gateway.js';
 
-/** Where the runtimes put the gateway's stdout and stderr, relative to the prefix. */
-const OUTPUT_LOG = 'logs/output.log';
+/** Where the harness's syslog socket writes HAProxy's lines, relative to the prefix. */
+const SYSLOG_FILE = 'logs/haproxy.log';
+
+/**
+ * The global `log` line: raw lines (no syslog header) over UDP to the harness's socket.
+ * Not stdout: in a container, stdout reaches us through Docker's log stream, which
+ * now and then loses or delays a line.
+ */
+function logLine(sink: LogSink | undefined): string {
+  if (!sink) throw new Error('haproxy logs to a syslog socket the harness owns: logSink is required');
+  return `log ${hostPort(sink.host, sink.port)} format raw local0 info`;
+}
 
 /**
  * One line per request. The leading "badgateway" tags our lines; %tsc is the
@@ -68,7 +79,7 @@ resolvers badgateway
 # No stats page and no admin socket; retries are left at their default (3).
 global
   pidfile ${p}/haproxy.pid
-  log stdout format raw local0 info
+  ${logLine(input.logSink)}
   maxconn 4096
 
 defaults
@@ -107,9 +118,9 @@ function fromUserConfig(text: string, file: string, v: UserConfigValues): Render
     forbidden: ['daemon', 'pidfile', 'stats socket'],
     forbiddenWhy: "badgateway keeps HAProxy in the foreground with its pid under the run's prefix, and no admin socket.",
   });
-  // Our global section first: the pid file under the prefix and logs on stdout, so
-  // attribution works when the user's proxies say `log global` (and use our log-format).
-  const head = `# badgateway: ${file} with its placeholders filled in.\nglobal\n  pidfile ${v.prefix}/haproxy.pid\n  log stdout format raw local0 info\n\n`;
+  // Our global section first: the pid file under the prefix and logs to the harness's
+  // syslog socket, so attribution works when the user's proxies say `log global` (and use our log-format).
+  const head = `# badgateway: ${file} with its placeholders filled in.\nglobal\n  pidfile ${v.prefix}/haproxy.pid\n  ${logLine(v.logSink)}\n\n`;
   return { files: { 'haproxy.cfg': head + body }, main: 'haproxy.cfg' };
 }
 
@@ -283,7 +294,8 @@ export const haproxy: GatewayAdapter = {
   // -db: foreground, no daemon, no master-worker; SIGTERM stops it at once.
   args: (_prefix, configPath) => ['-db', '-f', configPath],
   testArgs: (_prefix, configPath) => ['-c', '-q', '-f', configPath],
-  logFiles: [OUTPUT_LOG],
+  logFiles: [SYSLOG_FILE],
+  syslogFile: SYSLOG_FILE,
   parseLogLine,
   reasons: REASONS,
   fromUserConfig,

@@ -21,6 +21,7 @@ import type { RouteSpec } from '../upstream/upstream.js';
 import { attribute, probeTag } from './attribute.js';
 import { startChaos } from './chaos.js';
 import { DisposalStack } from './disposal.js';
+import { startLogSink } from './log-sink.js';
 import { evaluate, observe, type Observed, type Verdict } from './evaluate.js';
 import { mapLimit } from './pool.js';
 import { resolveRuntime, type RuntimeChoice } from './runtime-choice.js';
@@ -200,9 +201,13 @@ async function runGateway(adapter: GatewayAdapter, opts: RunOptions): Promise<Ga
     const resolver = chaos.dns ? { host: chaos.dns.host, port: chaos.dns.port } : undefined;
     let config: RenderedConfig;
     try {
+      // A gateway that logs over syslog gets a socket of ours, open before its config names it.
+      // On the stack before the gateway, so it closes after the gateway has stopped.
+      const sink = adapter.syslogFile ? stack.use(await startLogSink({ host, file: join(prefix, adapter.syslogFile) })) : undefined;
+      const logSink = sink ? { host: sink.host, port: sink.port } : undefined;
       config = opts.userConfig
-        ? adapter.fromUserConfig(opts.userConfig.text, opts.userConfig.file, { listen, prefix, upstream: { host, port: chaos.upstream.http.port }, healthy: { host, port: healthy!.upstream.http.port }, resolver })
-        : adapter.render({ listen, prefix, routes: gatewayRoutes, resolver, timeouts });
+        ? adapter.fromUserConfig(opts.userConfig.text, opts.userConfig.file, { listen, prefix, upstream: { host, port: chaos.upstream.http.port }, healthy: { host, port: healthy!.upstream.http.port }, resolver, logSink })
+        : adapter.render({ listen, prefix, routes: gatewayRoutes, resolver, timeouts, logSink });
     } catch (err) {
       await removePrefix(prefix);
       throw err;

@@ -110,7 +110,7 @@ export const containerRuntime: Runtime = {
       throw new StartError('BG_CONTAINER_START', `could not start ${adapter.id} from image ${image}: ${(err as Error).message.split('\n')[0]}`, { cause: err });
     }
     let closed = false;
-    // The container's stdout and stderr go to the same file as the process runtime's (HAProxy logs there).
+    // The container's stdout and stderr go to the same file as the process runtime's (for the log tail).
     const outFile = join(prefix, OUTPUT_LOG);
     const logStream = await container.logs().catch(() => undefined);
     let lastOutputAt = Date.now();
@@ -140,7 +140,9 @@ export const containerRuntime: Runtime = {
       throw new StartError('BG_GATEWAY_START', `${adapter.id} in container ${image} did not answer on ${input.listen.host}:${input.listen.port}. Its log tail is below.`, { logTail: logs });
     }
     // Lines reach us through Docker's log stream a moment after the gateway wrote them:
-    // read once the stream has been quiet for a little while (bounded).
+    // when the adapter parses its output, read once the stream has been quiet for a little
+    // while (bounded). Log files under the prefix and syslog lines (HAProxy) need no wait.
+    if (!adapter.logFiles.includes(OUTPUT_LOG)) return gateway;
     return {
       ...gateway,
       readLogs: async () => {

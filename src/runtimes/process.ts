@@ -69,8 +69,8 @@ export const processRuntime: Runtime = {
       throw new StartError('BG_GATEWAY_CONFIG', `${adapter.id} rejected its configuration (${adapter.binary} ${adapter.testArgs(prefix, configPath).join(' ')}):\n${test.out.trim()}`);
     }
     let output = '';
-    // stdout and stderr go straight to a file under the prefix (HAProxy logs there), so
-    // nothing is lost or reordered on the way; the log tail reads it back.
+    // stdout and stderr go straight to a file under the prefix, so nothing is lost or
+    // reordered on the way; the log tail reads it back.
     const outFd = openSync(join(prefix, OUTPUT_LOG), 'a');
     let child: ChildProcess;
     try {
