@@ -98,6 +98,8 @@ export interface GatewayAdapter {
    * (it uses the system resolver only): DNS-layer scenarios and routes by DNS name are skipped. Default true.
    */
   readonly supportsResolver?: boolean;
+  /** False when the gateway cannot reach an upstream over a unix socket: scenarios with `upstream: unix` are skipped. Default true. */
+  readonly supportsUnixUpstream?: boolean;
   /** False when the container runtime cannot run this gateway yet (default true). */
   readonly supportsContainer?: boolean;
   readonly reasons: readonly ReasonInfo[];

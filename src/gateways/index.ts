@@ -4,8 +4,10 @@ import type { GatewayAdapter } from './gateway.js';
 import haproxy from './haproxy.js';
 import apache from './apache.js';
 import nginx from './nginx.js';
+import envoy from './envoy.js';
+import traefik from './traefik.js';
 
-export const GATEWAYS: readonly GatewayAdapter[] = [nginx, haproxy, apache];
+export const GATEWAYS: readonly GatewayAdapter[] = [nginx, haproxy, apache, envoy, traefik];
 
 export function gatewayById(id: string): GatewayAdapter {
   const g = GATEWAYS.find((x) => x.id === id);

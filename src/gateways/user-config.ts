@@ -21,6 +21,8 @@ export interface UserConfigRules {
   readonly caseInsensitive?: boolean;
   /** Placeholders beyond the shared ones. */
   readonly extra?: Readonly<Record<string, string>>;
+  /** Other placeholders that satisfy a required one (Envoy writes {{listen_host}} and {{listen_port}} instead of {{listen}}). */
+  readonly requiredAny?: { readonly listen?: readonly string[]; readonly upstream?: readonly string[] };
 }
 
 /** The config text with every `{{name}}` filled; comment lines are left alone (they may mention placeholders). */
@@ -34,7 +36,7 @@ export function fillUserConfig(text: string, file: string, v: UserConfigValues, 
     ...rules.extra,
   };
   for (const required of ['listen', 'upstream'] as const) {
-    if (!text.includes(`{{${required}}}`)) {
+    if (![required, ...(rules.requiredAny?.[required] ?? [])].some((name) => text.includes(`{{${name}}}`))) {
       const need = required === 'listen' ? 'know where the gateway listens' : 'put the chaos upstream behind your config';
       throw new InputError('BG_CONFIG_PLACEHOLDER', `${file} has no {{${required}}} placeholder. badgateway needs it to ${need}: write ${rules.hints[required]}.`);
     }
@@ -52,7 +54,7 @@ export function fillUserConfig(text: string, file: string, v: UserConfigValues, 
     .map((line, i) =>
       /^\s*#/.test(line)
         ? line
-        : line.replace(/\{\{\s*([a-z]+)\s*\}\}/g, (m, name: string) => {
+        : line.replace(/\{\{\s*([a-z_]+)\s*\}\}/g, (m, name: string) => {
             const val = values[name];
             if (val === undefined) throw new InputError('BG_CONFIG_PLACEHOLDER', `${file}:${i + 1}: unknown placeholder ${m}. Known: ${known()}.`);
             return val;

@@ -155,6 +155,14 @@ async function runGateway(adapter: GatewayAdapter, opts: RunOptions): Promise<Ga
       });
     }
 
+    if (adapter.supportsUnixUpstream === false) {
+      scenarios = scenarios.filter((s) => {
+        if (!(s.upstream === 'unix' && catalogue.get(s.fault).layer === 'exchange')) return true;
+        skipped.push({ scenario: s, why: `${adapter.id} cannot reach an upstream over a unix socket` });
+        return false;
+      });
+    }
+
     const runDir = await mkdtemp(join(tmpdir(), 'badgateway-run-'));
     await chmod(runDir, 0o755);
     stack.defer(() => removePrefix(runDir));

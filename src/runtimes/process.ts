@@ -16,6 +16,8 @@ import { waitReady } from './wait.js';
 const INSTALL_HINT: Record<string, string> = {
   nginx: 'apt-get install nginx-light (Debian/Ubuntu), dnf install nginx (Fedora), brew install nginx (macOS)',
   haproxy: 'apt-get install haproxy (Debian/Ubuntu), dnf install haproxy (Fedora), brew install haproxy (macOS)',
+  envoy: 'Debian and npm do not package it; official binaries come with the envoyproxy/envoy image, brew install envoy (macOS)',
+  traefik: 'Debian and npm do not package it; a release binary from github.com/traefik/traefik/releases, brew install traefik (macOS)',
 };
 
 /** Debian puts nginx and haproxy in /usr/sbin, which is not on every user's PATH. */
