@@ -16,7 +16,7 @@ import type { GatewayAdapter, GatewayRoute, LogEntry, RenderedConfig } from '../
 import { probe, type Outcome } from '../probe/http-probe.js';
 import { makePrefix, removePrefix } from '../runtimes/files.js';
 import type { RuntimeKind } from '../runtimes/runtime.js';
-import { expectationFor, type Expectation, type Scenario } from '../scenarios/scenario.js';
+import { expectationFor, unmeasured, type Expectation, type Scenario } from '../scenarios/scenario.js';
 import type { RouteSpec } from '../upstream/upstream.js';
 import { attribute, probeTag } from './attribute.js';
 import { startChaos } from './chaos.js';
@@ -61,6 +61,8 @@ export interface CaseResult {
   readonly expectation?: Expectation;
   /** Undefined when the scenario has no expectation for this gateway: the outcome is reported, not judged. */
   readonly verdict?: Verdict;
+  /** Why there is no verdict, e.g. "no expectation measured for envoy": reported, neither a pass nor a failure. */
+  readonly unjudged?: string;
   /** With a user's config: what the gateway does with its default config, to show what the user's config changes. */
   readonly baseline?: Expectation;
 }
@@ -272,6 +274,7 @@ async function runGateway(adapter: GatewayAdapter, opts: RunOptions): Promise<Ga
         observed,
         expectation,
         verdict: expectation ? evaluate(observed, expectation) : undefined,
+        unjudged: opts.userConfig || expectation ? undefined : unmeasured(scenario, adapter.id, gw.version),
         baseline: opts.userConfig ? builtin : undefined,
       };
       opts.progress?.onCase?.(result);

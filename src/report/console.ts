@@ -44,7 +44,7 @@ export function consoleSummary(result: SuiteResult, color: boolean): string {
     const rows = run.cases.map((c) => {
       const state = caseState(c);
       const mark = state === 'pass' ? p('green', 'pass') : state === 'fail' ? p('red', 'FAIL') : p('yellow', 'seen');
-      const row = [mark, c.scenario.id, observedLine(c)];
+      const row = [mark, c.scenario.id, observedLine(c) + (c.unjudged ? p('dim', ` (${c.unjudged})`) : '')];
       const ch = changeFromBaseline(c);
       if (ch) {
         const label = ch.change === 'hidden' ? p('green', `hidden (default: ${ch.baseline})`) : ch.change === 'exposed' ? p('red', `exposed (default: ${ch.baseline})`) : ch.change === 'changed' ? p('yellow', `changed (default: ${ch.baseline})`) : p('dim', 'as default');

@@ -17,6 +17,7 @@ export function toJson(result: SuiteResult): string {
           scenario: c.scenario.id,
           fault: c.scenario.fault,
           state: caseState(c),
+          ...(c.unjudged ? { unjudged: c.unjudged } : {}),
           observed: c.observed,
           expected: c.expectation,
           ...(c.baseline ? { defaultConfig: { expected: c.baseline, ...changeFromBaseline(c) } } : {}),

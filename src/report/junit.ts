@@ -23,7 +23,7 @@ export function toJunit(result: SuiteResult): string {
         const body = [...diff, '', 'gateway log:', ...evidenceLines(c, 20), '', `scenario: ${c.scenario.file}`].join('\n');
         inner = `<failure message="${xmlEscape(diff.join('; '))}" type="expectation">${xmlEscape(body)}</failure>`;
       } else if (state === 'observed') {
-        inner = `<skipped message="${xmlEscape(`no expectation for ${c.gateway}: observed ${observedLine(c)}`)}"/>`;
+        inner = `<skipped message="${xmlEscape(`${c.unjudged ?? `no expectation for ${c.gateway}`}: observed ${observedLine(c)}`)}"/>`;
       }
       return `    <testcase classname="badgateway.${xmlEscape(run.gateway)}" name="${name}" time="${time}">${inner}${out}</testcase>`;
     });

@@ -92,3 +92,13 @@ export function expectationFor(s: Scenario, gateway: string, version: string | u
   }
   return out;
 }
+
+/**
+ * Why a scenario has no expectation for a gateway at a version: none was measured on that
+ * gateway at all, or only on other versions. The outcome is then reported, not judged.
+ */
+export function unmeasured(s: Scenario, gateway: string, version: string | undefined): string {
+  const keys = Object.keys(s.expect).filter((k) => k === gateway || k.startsWith(`${gateway}@`));
+  if (keys.length === 0) return `no expectation measured for ${gateway}`;
+  return `no expectation measured for ${gateway} ${version ?? '(version unknown)'} (measured: ${keys.join(', ')})`;
+}
