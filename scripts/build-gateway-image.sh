@@ -5,6 +5,9 @@
 # (pass --force to rebuild). Needs root, debootstrap and a Docker engine.
 #
 #   scripts/build-gateway-image.sh nginx      -> badgateway/nginx:bookworm
+#   scripts/build-gateway-image.sh haproxy    -> badgateway/haproxy:bookworm
+#   scripts/build-gateway-image.sh apache     -> badgateway/apache:bookworm (Debian's apache2)
+#   scripts/build-gateway-image.sh caddy      -> badgateway/caddy:bookworm
 set -euo pipefail
 
 gateway=${1:-nginx}
@@ -12,7 +15,9 @@ force=${2:-}
 case "$gateway" in
   nginx) package=nginx-light ;;
   haproxy) package=haproxy ;;
-  *) echo "build-gateway-image: unknown gateway '$gateway' (known: nginx, haproxy)" >&2; exit 2 ;;
+  apache) package=apache2 ;;
+  caddy) package=caddy ;;
+  *) echo "build-gateway-image: unknown gateway '$gateway' (known: nginx, haproxy, apache, caddy)" >&2; exit 2 ;;
 esac
 tag="badgateway/${gateway}:bookworm"
 
