@@ -1,7 +1,7 @@
 import type { Argv } from 'yargs';
 import { InputError } from '../../errors.js';
 import type { GatewayAdapter, ReasonInfo } from '../../gateways/gateway.js';
-import { GATEWAYS } from '../../gateways/index.js';
+import { gatewayById, GATEWAYS } from '../../gateways/index.js';
 import { paint, useColor } from '../output.js';
 
 export interface Explanation {
@@ -30,9 +30,10 @@ export function explainCommand(y: Argv) {
       a
         .positional('line', { type: 'string', demandOption: true, describe: 'an error-log line, quoted' })
         .option('json', { type: 'boolean', default: false })
+        .option('gateway', { type: 'string', describe: `read the line as this gateway's only (${GATEWAYS.map((g) => g.id).join(', ')}); by default the first adapter that knows it` })
         .example('$0 explain "upstream prematurely closed connection while reading response header from upstream"', ''),
     (argv) => {
-      const ex = explainLine(argv.line);
+      const ex = explainLine(argv.line, argv.gateway === undefined ? GATEWAYS : [gatewayById(argv.gateway)]);
       if (!ex) {
         throw new InputError(
           'BG_UNKNOWN_LOG_LINE',
