@@ -349,7 +349,11 @@ const REASONS: readonly ReasonInfo[] = [
 export const apache: GatewayAdapter = {
   id: 'apache',
   binary: 'apache2',
-  defaultImage: 'httpd:2.4',
+  // Not the official httpd:2.4 image: its layout differs (binary httpd, modules in
+  // /usr/local/apache2/modules, mod_unixd loadable), and the rendered config names Debian's
+  // apache2 and module directory, where the expectations were measured. So the container
+  // runtime runs the Debian apache2 that scripts/build-gateway-image.sh apache builds.
+  defaultImage: 'badgateway/apache:bookworm',
   localImage: 'badgateway/apache:bookworm',
   versionArgs: ['-v'],
   parseVersion: (output) => /Apache\/(\d+\.\d+\.\d+)/.exec(output)?.[1],
@@ -361,8 +365,6 @@ export const apache: GatewayAdapter = {
   reasons: REASONS,
   fromUserConfig,
   supportsResolver: false,
-  // The official httpd image has httpd, not apache2, and its modules elsewhere.
-  supportsContainer: false,
 };
 
 export default apache;

@@ -73,7 +73,10 @@ export interface GatewayAdapter {
   readonly id: string;
   /** The binary the process runtime runs. */
   readonly binary: string;
-  /** Default image for the container runtime: the gateway's official image, pulled when missing. */
+  /**
+   * Default image for the container runtime: the gateway's official image, pulled when missing;
+   * the local image when the rendered config does not fit the official one's layout (Apache).
+   */
   readonly defaultImage: string;
   /** The image `scripts/build-gateway-image.sh <id>` builds without a registry; used when the default cannot be had. */
   readonly localImage: string;

@@ -6,6 +6,7 @@
  * testcontainers reaper, is off unless you turn it on: this runtime removes
  * what it starts itself, and labels it so leftovers of a killed run can be found.
  */
+import { randomUUID } from 'node:crypto';
 import { appendFileSync, existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
@@ -18,6 +19,20 @@ import { waitReady } from './wait.js';
 process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
 
 export const RUN_LABEL = 'org.badgateway.run';
+/** One value per start, to find a container that was created but failed to start. */
+const START_LABEL = 'org.badgateway.start';
+
+/** Remove what a failed start left (a container created whose process could not run). */
+async function removeStarted(startId: string): Promise<void> {
+  try {
+    const { getContainerRuntimeClient } = await tc();
+    const client = await getContainerRuntimeClient();
+    const left = await client.container.dockerode.listContainers({ all: true, filters: { label: [`${START_LABEL}=${startId}`] } });
+    await Promise.all(left.map((c) => client.container.getById(c.Id).remove({ force: true, v: true }).catch(() => {})));
+  } catch {
+    /* the engine is gone: nothing to remove */
+  }
+}
 
 async function tc() {
   return import('testcontainers');
@@ -73,7 +88,7 @@ export const containerRuntime: Runtime = {
     if (why) return { ok: false, why };
     // An explicit --image must be there (or pullable); without one, the official image
     // first, then the one scripts/build-gateway-image.sh builds without a registry.
-    const candidates = image ? [image] : [adapter.defaultImage, adapter.localImage];
+    const candidates = image ? [image] : [...new Set([adapter.defaultImage, adapter.localImage])];
     const failures: string[] = [];
     for (const img of candidates) {
       if (await imagePresent(img)) return { ok: true, image: img };
@@ -93,6 +108,7 @@ export const containerRuntime: Runtime = {
     const { GenericContainer, Wait } = await tc();
     const configPath = await writeConfig(prefix, input.config);
     const mounts = [prefix, ...(input.extraMounts ?? [])].map((d) => ({ source: d, target: d, mode: 'rw' as const }));
+    const startId = `${process.pid}-${randomUUID()}`;
     let container: Awaited<ReturnType<InstanceType<typeof GenericContainer>['start']>>;
     try {
       container = await new GenericContainer(image)
@@ -100,14 +116,18 @@ export const containerRuntime: Runtime = {
         .withBindMounts(mounts)
         .withEntrypoint([adapter.binary])
         .withCommand(adapter.args(prefix, configPath))
-        .withLabels({ [RUN_LABEL]: String(process.pid) })
+        .withLabels({ [RUN_LABEL]: String(process.pid), [START_LABEL]: startId })
         // Host networking exposes no ports to wait on; readiness is checked below, on the gateway's own address.
         .withWaitStrategy(Wait.forListeningPorts())
         .withStartupTimeout(input.startTimeoutMs ?? 30_000)
         .start();
     } catch (err) {
+      await removeStarted(startId);
       await removePrefix(prefix);
-      throw new StartError('BG_CONTAINER_START', `could not start ${adapter.id} from image ${image}: ${(err as Error).message.split('\n')[0]}`, { cause: err });
+      const msg = (err as Error).message.split('\n')[0]!.trim();
+      // An image of another layout (e.g. the official httpd image has httpd, not Debian's apache2).
+      const hint = /executable file not found|no such file or directory/i.test(msg) ? ` The image must have ${adapter.binary} on its PATH; ${adapter.localImage} (scripts/build-gateway-image.sh ${adapter.id}) does.` : '';
+      throw new StartError('BG_CONTAINER_START', `could not start ${adapter.id} from image ${image}: ${msg}${hint}`, { cause: err });
     }
     let closed = false;
     // The container's stdout and stderr go to the same file as the process runtime's (for the log tail).

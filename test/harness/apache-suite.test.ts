@@ -1,21 +1,28 @@
 /**
- * The whole built-in suite through a real Apache httpd (process runtime).
- * Expectations were established by running Apache 2.4 on Debian bookworm; this
- * proves they still hold. DNS scenarios are skipped: httpd has no resolver of
- * its own to point at badgateway's DNS responder.
+ * The whole built-in suite through a real Apache httpd, as a process and in a
+ * container (Debian's apache2, the image scripts/build-gateway-image.sh apache
+ * builds). Expectations were established by running Apache 2.4 on Debian
+ * bookworm; this proves they still hold. DNS scenarios are skipped: httpd has no
+ * resolver of its own to point at badgateway's DNS responder.
  */
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { Catalogue } from '../../src/faults/registry.js';
 import { GATEWAYS, gatewayById } from '../../src/gateways/index.js';
 import { runSuite, type SuiteResult } from '../../src/harness/run.js';
 import { failureDetail } from '../../src/report/console.js';
 import { findBinary } from '../../src/runtimes/process.js';
+import { RUN_LABEL } from '../../src/runtimes/container.js';
 import { builtinScenarioDir, loadSuite } from '../../src/scenarios/load.js';
+import { startCli, waitForOutput } from '../helpers/cli.js';
+import { containersLabelled, dockerImagePresent } from '../helpers/docker.js';
 
-async function suite(): Promise<SuiteResult> {
+async function suite(runtime: 'process' | 'container' = 'process'): Promise<SuiteResult> {
   const catalogue = new Catalogue();
   const scenarios = await loadSuite(builtinScenarioDir(), catalogue, GATEWAYS.map((g) => g.id));
-  return runSuite({ scenarios, gateways: [gatewayById('apache')], catalogue, runtime: 'process' });
+  return runSuite({ scenarios, gateways: [gatewayById('apache')], catalogue, runtime });
 }
 
 function failures(r: SuiteResult): string {
@@ -37,5 +44,59 @@ describe('built-in suite through Apache httpd', () => {
     // Every DNS scenario is skipped, with the reason.
     expect(r.runs[0]!.skipped.length).toBeGreaterThanOrEqual(8);
     for (const s of r.runs[0]!.skipped) expect(s.why).toMatch(/system resolver only/);
+  });
+
+  const why = dockerImagePresent('badgateway/apache:bookworm');
+  test.skipIf(why !== undefined && !process.env.CI)('container runtime: every expectation holds', { timeout: 120_000 }, async () => {
+    expect(why, 'CI must provide Docker and the locally built image (scripts/build-gateway-image.sh apache)').toBeUndefined();
+    const r = await suite('container');
+    const run = r.runs[0]!;
+    expect(run.runtime).toBe('container');
+    expect(run.version).toMatch(/^2\.4\.\d+$/);
+    expect(failures(r)).toBe('');
+    expect(r.failed).toBe(0);
+    expect(r.unchecked).toBe(0);
+    expect(r.passed).toBe(run.cases.length);
+    expect(r.passed).toBeGreaterThanOrEqual(40);
+    for (const s of run.skipped) expect(s.why).toMatch(/system resolver only/);
+    // Error lines reached the harness through the prefix and were attributed to their request.
+    const reset = run.cases.find((c) => c.scenario.id === 'reset-after-request')!;
+    expect(reset.observed.reasons).toContain('upstream-reset');
+  });
+
+  test.skipIf(why !== undefined && !process.env.CI)('SIGTERM mid-run, container runtime: no container, temp dir or socket file left', { timeout: 90_000 }, async () => {
+    expect(why).toBeUndefined();
+    // A private TMPDIR: every prefix, run dir and socket file the CLI makes lands here.
+    const tmp = await mkdtemp(join(tmpdir(), 'badgateway-test-apache-'));
+    try {
+      const cli = startCli(['run', '--gateway', 'apache', '--runtime', 'container', '--only', 'never-respond', '--only', 'slow-*', '--only', 'healthy*'], { TMPDIR: tmp });
+      await waitForOutput(cli.output, /apache 2\.4\.\d+ \(container\): \d+ scenarios/, 30_000);
+      await waitForOutput(cli.output, /· apache healthy /, 10_000);
+      cli.child.kill('SIGTERM');
+      const r = await cli.done;
+      expect(r.code).toBe(130);
+      expect(r.stderr).toMatch(/run interrupted; everything it started was stopped/);
+      // testcontainers' per-user lock file is shared by every session, not a leftover of this run.
+      expect((await readdir(tmp)).filter((f) => !/^testcontainers-node-\d+\.lock$/.test(f))).toEqual([]);
+      // Only this run's containers: other runs on the machine may have their own.
+      expect(containersLabelled(`${RUN_LABEL}=${cli.child.pid}`)).toEqual([]);
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
+  });
+
+  const nginxImage = dockerImagePresent('badgateway/nginx:bookworm');
+  test.skipIf(nginxImage !== undefined && !process.env.CI)('an image of another layout (no apache2 on its PATH): exit 2, says what the image needs, leaves no container', { timeout: 60_000 }, async () => {
+    const tmp = await mkdtemp(join(tmpdir(), 'badgateway-test-apache-'));
+    try {
+      const cli = startCli(['run', '--gateway', 'apache', '--runtime', 'container', '--image', 'badgateway/nginx:bookworm', '--only', 'healthy'], { TMPDIR: tmp });
+      const r = await cli.done;
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/could not start apache from image badgateway\/nginx:bookworm: .*"apache2": executable file not found.* The image must have apache2 on its PATH; badgateway\/apache:bookworm/);
+      expect(containersLabelled(`${RUN_LABEL}=${cli.child.pid}`)).toEqual([]);
+      expect((await readdir(tmp)).filter((f) => !/^testcontainers-node-\d+\.lock$/.test(f))).toEqual([]);
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
   });
 });
