@@ -49,9 +49,12 @@ function gatewayCell(s, id) {
 async function scenariosTable() {
   const scenarios = await loadSuite(builtinScenarioDir(), new Catalogue(), GATEWAYS.map((g) => g.id));
   const ids = GATEWAYS.map((g) => g.id);
-  const measured = ids.map((id) => MEASURED[id] ?? id).join(', ');
+  const measured = ids.filter((id) => MEASURED[id]).map((id) => MEASURED[id]).join(', ');
+  // Gateways with an adapter but no measured expectation yet: their column is all —, and a run reports what it sees without a verdict.
+  const unmeasured = ids.filter((id) => !MEASURED[id]);
+  const none = unmeasured.length ? ` Nothing has been measured yet on ${unmeasured.join(' or ')}: ${unmeasured.length > 1 ? 'their columns are' : 'its column is'} all —, and a run reports "no expectation measured" instead of a verdict.` : '';
   const out = [
-    `${scenarios.length} scenarios in \`scenarios/\`, one column per gateway. Expectations were measured on ${measured} (Debian bookworm); an entry such as \`nginx@<1.23\` applies to those versions only, and other versions are reported without a verdict; — means no expectation (the scenario is skipped or only observed). Each file's description says why the answer is what it is.`,
+    `${scenarios.length} scenarios in \`scenarios/\`, one column per gateway. Expectations were measured on ${measured} (Debian bookworm); an entry such as \`nginx@<1.23\` applies to those versions only, and other versions are reported without a verdict; — means no expectation (the scenario is skipped or only observed). Each file's description says why the answer is what it is.${none}`,
     '',
     `| scenario | fault | ${ids.join(' | ')} |`,
     `|---|---|${ids.map(() => '---|').join('')}`,
