@@ -4,6 +4,10 @@
  * by running HAProxy 2.6 on Debian bookworm; this proves they still hold. The
  * container runtime uses the image scripts/build-gateway-image.sh haproxy builds.
  */
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { Catalogue } from '../../src/faults/registry.js';
 import { HAPROXY_LOG_FORMAT } from '../../src/gateways/haproxy.js';
@@ -96,5 +100,51 @@ describe('built-in suite through HAProxy', () => {
     expect(cases.get('healthy')!.logs).toHaveLength(1);
     expect(cases.get('empty-reply')!.observed.reasons).toEqual(['upstream-closed-early']);
     expect(cases.get('never-respond')!.observed.reasons).toEqual(['read-timeout']);
+  });
+
+  test.skipIf(binary === undefined && !process.env.CI)('an aborted run closes the log socket and leaves no prefix, socket file or HAProxy', { timeout: 60_000 }, async () => {
+    const udp = () => process.getActiveResourcesInfo().filter((r) => r === 'UDPWrap' || r === 'UDPSocketWrap').length;
+    const before = udp();
+    // A private TMPDIR: every prefix, run dir and socket file the run makes lands here.
+    const tmp = await mkdtemp(join(tmpdir(), 'badgateway-test-haproxy-'));
+    const saved = process.env.TMPDIR;
+    process.env.TMPDIR = tmp;
+    try {
+      const catalogue = new Catalogue();
+      const scenarios = (await loadSuite(builtinScenarioDir(), catalogue, GATEWAYS.map((g) => g.id))).filter((s) => ['healthy', 'never-respond', 'dns-ok', 'healthy-unix-socket'].includes(s.id));
+      const ac = new AbortController();
+      let sawSocket = 0;
+      const run = runSuite({
+        scenarios,
+        gateways: [gatewayById('haproxy')],
+        catalogue,
+        runtime: 'process',
+        signal: ac.signal,
+        progress: {
+          onProbed: ({ scenario }) => {
+            if (scenario.id !== 'healthy') return;
+            sawSocket = udp();
+            ac.abort();
+          },
+        },
+      });
+      await expect(run).rejects.toThrow();
+      // The log socket (and the DNS responder's) were open mid-run, and are closed now.
+      expect(sawSocket).toBeGreaterThan(before);
+      expect(udp()).toBe(before);
+      expect(await readdir(tmp)).toEqual([]);
+      const left = (() => {
+        try {
+          return execFileSync('pgrep', ['-f', tmp], { encoding: 'utf8' });
+        } catch {
+          return '';
+        }
+      })();
+      expect(left).toBe('');
+    } finally {
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
+      await rm(tmp, { recursive: true, force: true });
+    }
   });
 });
