@@ -5,6 +5,7 @@
 // checked-in guide is stale (a test runs it), so the guide stays current.
 import { readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { bodyText } from './expect-text.mjs';
 
 const dist = (p) => new URL(`../dist/${p}`, import.meta.url);
 const { Catalogue } = await import(dist('faults/registry.js'));
@@ -18,8 +19,7 @@ const esc = (s) => String(s).replace(/\|/g, '\\|').replace(/\n/g, ' ');
 function expectText(e) {
   if (e.counts) return Object.entries(e.counts).map(([k, v]) => `${v} × ${k}`).join(', ');
   const status = Array.isArray(e.status) ? e.status.join(' or ') : (e.status ?? 'any status');
-  const body = e.body === 'truncated' ? ', body truncated' : '';
-  return `${status}${body}`;
+  return `${status}${bodyText(e, ', body ')}`;
 }
 
 function reasonsOf(e) {

@@ -4,6 +4,7 @@
 // a test runs that check, so the README stays current.
 import { readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { bodyText } from './expect-text.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const { BUILTIN_FAULTS } = await import(new URL('../dist/faults/builtin/index.js', import.meta.url));
@@ -28,11 +29,11 @@ function expectText(e) {
   if (!e) return '';
   if (e.counts) return Object.entries(e.counts).map(([k, v]) => `${k}: ${v}`).join(', ') + (e.reason ? ` · ${e.reason}` : '');
   const status = Array.isArray(e.status) ? e.status.join(' or ') : e.status;
-  return [status, e.body && e.body !== 'complete' ? e.body : undefined, e.reason && e.reason !== 'none' ? e.reason : undefined].filter(Boolean).join(' · ');
+  return [status, bodyText(e, '') || undefined, e.reason && e.reason !== 'none' ? e.reason : undefined].filter(Boolean).join(' · ');
 }
 
 // The versions the built-in expectations were measured on (Debian bookworm's packages).
-const MEASURED = { nginx: 'nginx 1.22.1', haproxy: 'HAProxy 2.6.12', apache: 'Apache httpd 2.4.71' };
+const MEASURED = { nginx: 'nginx 1.22.1', haproxy: 'HAProxy 2.6.12', caddy: 'Caddy 2.6.2', apache: 'Apache httpd 2.4.71' };
 
 /** One gateway's cell: its plain entry, then each versioned entry with its range. */
 function gatewayCell(s, id) {

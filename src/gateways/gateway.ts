@@ -88,6 +88,8 @@ export interface GatewayAdapter {
   args(prefix: string, configPath: string): string[];
   /** Arguments that only test the configuration. */
   testArgs(prefix: string, configPath: string): string[];
+  /** Environment for the gateway's process, e.g. to keep its home and data directories under the prefix. */
+  env?(prefix: string): Readonly<Record<string, string>>;
   /** Log files the gateway writes under its prefix, relative paths. */
   readonly logFiles: readonly string[];
   /**

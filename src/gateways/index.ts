@@ -3,11 +3,12 @@ import { closest, InputError } from '../errors.js';
 import type { GatewayAdapter } from './gateway.js';
 import haproxy from './haproxy.js';
 import apache from './apache.js';
+import caddy from './caddy.js';
 import nginx from './nginx.js';
 import envoy from './envoy.js';
 import traefik from './traefik.js';
 
-export const GATEWAYS: readonly GatewayAdapter[] = [nginx, haproxy, apache, envoy, traefik];
+export const GATEWAYS: readonly GatewayAdapter[] = [nginx, haproxy, caddy, apache, envoy, traefik];
 
 export function gatewayById(id: string): GatewayAdapter {
   const g = GATEWAYS.find((x) => x.id === id);

@@ -6,9 +6,9 @@
 import { InputError } from '../errors.js';
 import type { UserConfigValues } from './gateway.js';
 
-export function hostPort(host: string, port: number): string {
-  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
-}
+import { hostPort } from '../wire/host-port.js';
+
+export { hostPort };
 
 export interface UserConfigRules {
   /** What a user should write for each required placeholder, e.g. `listen {{listen}};` in the server block. */

@@ -85,7 +85,7 @@ export function evaluate(obs: Observed, exp: Expectation): Verdict {
     const allowed: readonly StatusExpectation[] = Array.isArray(exp.status) ? exp.status : [exp.status as StatusExpectation];
     if (!allowed.includes(obs.status)) add('status', allowed, obs.status);
   }
-  if (exp.body !== undefined && exp.body !== obs.body) add('body', exp.body, obs.body);
+  if (exp.body !== undefined && !(Array.isArray(exp.body) ? exp.body : [exp.body]).includes(obs.body)) add('body', exp.body, obs.body);
   if (exp.reason !== undefined) {
     const wanted: readonly string[] = Array.isArray(exp.reason) ? exp.reason : [exp.reason as string];
     const ok = wanted.includes('none') ? obs.reasons.length === 0 : wanted.some((r) => obs.reasons.includes(r));

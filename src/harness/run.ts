@@ -112,7 +112,8 @@ export async function freePort(host: string): Promise<number> {
 
 export async function runSuite(opts: RunOptions): Promise<SuiteResult> {
   const started = performance.now();
-  const runs = await Promise.all(opts.gateways.map((g) => runGateway(g, opts)));
+  const barrier = startBarrier(opts.gateways.length);
+  const runs = await Promise.all(opts.gateways.map((g) => runGateway(g, opts, barrier)));
   const all = runs.flatMap((r) => r.cases);
   return {
     runs,
@@ -124,7 +125,30 @@ export async function runSuite(opts: RunOptions): Promise<SuiteResult> {
   };
 }
 
-async function runGateway(adapter: GatewayAdapter, opts: RunOptions): Promise<GatewayRun> {
+/**
+ * Every gateway has started (or failed to) before any is probed. Starting one forks its
+ * binary a few times, and each fork stops this process's event loop for tens of
+ * milliseconds: the loop that plays the faults' delays for the gateways already probing.
+ */
+interface StartBarrier {
+  arrive(): void;
+  readonly open: Promise<void>;
+}
+
+function startBarrier(n: number): StartBarrier {
+  let left = n;
+  let release!: () => void;
+  const open = new Promise<void>((resolve) => (release = resolve));
+  if (left <= 0) release();
+  return { arrive: () => void (--left <= 0 && release()), open };
+}
+
+async function runGateway(adapter: GatewayAdapter, opts: RunOptions, barrier: StartBarrier): Promise<GatewayRun> {
+  let arrived = false;
+  const arrive = () => {
+    if (!arrived) barrier.arrive();
+    arrived = true;
+  };
   const started = performance.now();
   const host = '127.0.0.1';
   const timeouts = { ...DEFAULT_TIMEOUTS, ...opts.timeouts };
@@ -226,6 +250,9 @@ async function runGateway(adapter: GatewayAdapter, opts: RunOptions): Promise<Ga
       await runtime.start({ adapter, config, prefix, listen, readyPath: opts.userConfig ? undefined : '/__badgateway/ready', signal: opts.signal, image, extraMounts: [runDir] }),
     );
     opts.progress?.onGatewayReady?.({ gateway: adapter.id, version: gw.version, runtime: gw.runtime, scenarios: scenarios.length });
+    arrive();
+    await barrier.open;
+    opts.signal?.throwIfAborted();
 
     let probeCounter = 0;
     const probeRuns = await mapLimit(
@@ -282,6 +309,7 @@ async function runGateway(adapter: GatewayAdapter, opts: RunOptions): Promise<Ga
     });
     return { gateway: adapter.id, version: gw.version, runtime: gw.runtime, userConfig: opts.userConfig?.file, cases, skipped, durationMs: Math.round(performance.now() - started) };
   } finally {
+    arrive();
     opts.signal?.removeEventListener('abort', onAbort);
     await stack.dispose();
   }

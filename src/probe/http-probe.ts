@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import { escapeBytes } from '../wire/escape.js';
+import { hostPort } from '../wire/host-port.js';
 import { parseResponse } from '../wire/response-parse.js';
 
 export interface ProbeRequest {
@@ -93,7 +94,8 @@ function isCompleteFinal(bytes: Buffer, req: ProbeRequest): boolean {
 }
 
 function buildRequest(req: ProbeRequest): Buffer {
-  const headers: Array<readonly [string, string]> = [['Host', 'badgateway'], ...(req.headers ?? [])];
+  // The Host a real client sends (curl http://127.0.0.1:8080/): host-based routing in a user's config (Caddy site addresses, server_name) matches it.
+  const headers: Array<readonly [string, string]> = [['Host', hostPort(req.host, req.port)], ...(req.headers ?? [])];
   const has = (n: string) => headers.some(([k]) => k.toLowerCase() === n);
   if (req.websocket) {
     if (!has('upgrade')) headers.push(['Upgrade', 'websocket']);

@@ -57,10 +57,12 @@ export function changeFromBaseline(c: CaseResult): { change: Change; baseline: s
     return { change: badBase && !badNow ? 'hidden' : !badBase && badNow ? 'exposed' : 'same', baseline: base };
   }
   const baseStatus = Array.isArray(b.status) ? b.status[0] : b.status;
-  const baseBad = isFailure(baseStatus, b.body);
+  const baseBodies = b.body === undefined ? undefined : Array.isArray(b.body) ? b.body : [b.body];
+  const baseBody = baseBodies?.[0];
+  const baseBad = isFailure(baseStatus, baseBody);
   const nowBad = isFailure(c.observed.status, c.observed.body);
-  const baseline = `${String(baseStatus)}${b.body === 'truncated' ? ' truncated' : ''}`;
+  const baseline = `${String(baseStatus)}${baseBody === 'truncated' ? ' truncated' : ''}`;
   if (baseBad && !nowBad) return { change: 'hidden', baseline };
   if (!baseBad && nowBad) return { change: 'exposed', baseline };
-  return { change: baseStatus === c.observed.status && (b.body === undefined || b.body === c.observed.body) ? 'same' : 'changed', baseline };
+  return { change: baseStatus === c.observed.status && (baseBodies === undefined || baseBodies.includes(c.observed.body)) ? 'same' : 'changed', baseline };
 }

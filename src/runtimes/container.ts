@@ -115,6 +115,7 @@ export const containerRuntime: Runtime = {
         .withNetworkMode('host')
         .withBindMounts(mounts)
         .withEntrypoint([adapter.binary])
+        .withEnvironment({ ...adapter.env?.(prefix) })
         .withCommand(adapter.args(prefix, configPath))
         .withLabels({ [RUN_LABEL]: String(process.pid), [START_LABEL]: startId })
         // Host networking exposes no ports to wait on; readiness is checked below, on the gateway's own address.

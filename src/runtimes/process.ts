@@ -18,6 +18,7 @@ const INSTALL_HINT: Record<string, string> = {
   haproxy: 'apt-get install haproxy (Debian/Ubuntu), dnf install haproxy (Fedora), brew install haproxy (macOS)',
   envoy: 'Debian and npm do not package it; official binaries come with the envoyproxy/envoy image, brew install envoy (macOS)',
   traefik: 'Debian and npm do not package it; a release binary from github.com/traefik/traefik/releases, brew install traefik (macOS)',
+  caddy: 'apt-get install caddy (Debian/Ubuntu), dnf install caddy (Fedora), brew install caddy (macOS)',
 };
 
 /** Debian puts nginx and haproxy in /usr/sbin, which is not on every user's PATH. */
@@ -37,9 +38,9 @@ export async function findBinary(name: string): Promise<string | undefined> {
   return undefined;
 }
 
-function run(bin: string, args: readonly string[]): Promise<{ code: number; out: string }> {
+function run(bin: string, args: readonly string[], env?: Readonly<Record<string, string>>): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
-    execFile(bin, args, { timeout: 10_000 }, (err, stdout, stderr) => {
+    execFile(bin, args, { timeout: 10_000, env: env ? { ...process.env, ...env } : undefined }, (err, stdout, stderr) => {
       const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0;
       resolve({ code, out: `${stdout}${stderr}` });
     });
@@ -65,7 +66,8 @@ export const processRuntime: Runtime = {
     }
     const version = adapter.parseVersion((await run(bin, adapter.versionArgs)).out);
     const configPath = await writeConfig(prefix, input.config);
-    const test = await run(bin, adapter.testArgs(prefix, configPath));
+    const env = adapter.env?.(prefix);
+    const test = await run(bin, adapter.testArgs(prefix, configPath), env);
     if (test.code !== 0) {
       await removePrefix(prefix);
       throw new StartError('BG_GATEWAY_CONFIG', `${adapter.id} rejected its configuration (${adapter.binary} ${adapter.testArgs(prefix, configPath).join(' ')}):\n${test.out.trim()}`);
@@ -76,7 +78,7 @@ export const processRuntime: Runtime = {
     const outFd = openSync(join(prefix, OUTPUT_LOG), 'a');
     let child: ChildProcess;
     try {
-      child = spawn(bin, adapter.args(prefix, configPath), { detached: true, stdio: ['ignore', outFd, outFd] });
+      child = spawn(bin, adapter.args(prefix, configPath), { detached: true, stdio: ['ignore', outFd, outFd], env: env ? { ...process.env, ...env } : undefined });
     } finally {
       closeSync(outFd);
     }

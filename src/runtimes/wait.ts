@@ -1,6 +1,7 @@
 /** Readiness checks with a deadline. */
 import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { hostPort } from '../wire/host-port.js';
 
 /** Resolves true once GET path answers 200 (or, without a path, once the port accepts), false at the deadline. */
 export async function waitReady(host: string, port: number, path: string | undefined, timeoutMs: number, isDead: () => boolean): Promise<boolean> {
@@ -25,7 +26,7 @@ function check(host: string, port: number, path: string | undefined): Promise<bo
     s.on('error', () => done(false));
     s.on('connect', () => {
       if (path === undefined) return done(true);
-      s.write(`GET ${path} HTTP/1.1\r\nHost: badgateway\r\nConnection: close\r\n\r\n`);
+      s.write(`GET ${path} HTTP/1.1\r\nHost: ${hostPort(host, port)}\r\nConnection: close\r\n\r\n`);
     });
     let got = '';
     s.on('data', (d: Buffer) => {

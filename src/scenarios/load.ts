@@ -18,7 +18,7 @@ const count = z.string().regex(/^(>=|<=|>|<|=)?\d+$/, 'a count is a number with 
 
 const expectationSchema = z.strictObject({
   status: z.union([statusValue, z.array(statusValue).min(1)]).optional(),
-  body: z.enum(['complete', 'truncated', 'none']).optional(),
+  body: z.union([z.enum(['complete', 'truncated', 'none']), z.array(z.enum(['complete', 'truncated', 'none'])).min(1)]).optional(),
   reason: z.union([z.string().regex(/^[a-z0-9-]+$/), z.array(z.string().regex(/^[a-z0-9-]+$/)).min(1)]).optional(),
   maxMs: z.number().positive().optional(),
   minMs: z.number().min(0).optional(),

@@ -1,11 +1,14 @@
 /** What a scenario is: a fault, the request(s) a client sends through the gateway, and what is expected per gateway. */
 
+export type BodyState = 'complete' | 'truncated' | 'none';
+
 export type StatusExpectation = number | 'no-response' | 'no-status-line';
 
 export interface Expectation {
   /** One status, or any of several (a gateway that is honestly nondeterministic). */
   readonly status?: StatusExpectation | readonly StatusExpectation[];
-  readonly body?: 'complete' | 'truncated' | 'none';
+  /** One body state, or several that are all acceptable (a race the gateway itself has). */
+  readonly body?: BodyState | readonly BodyState[];
   /** Normalized reason(s) from the gateway log; `none` = no reason line for the request. */
   readonly reason?: string | readonly string[];
   readonly maxMs?: number;

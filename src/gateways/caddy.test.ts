@@ -1,0 +1,177 @@
+import { describe, expect, test } from 'vitest';
+import { InputError } from '../errors.js';
+import { caddy, caddyReasonOf } from './caddy.js';
+
+const input = {
+  listen: { host: '127.0.0.1', port: 8080 },
+  prefix: '/tmp/p',
+  resolver: { host: '127.0.0.1', port: 5353 },
+  timeouts: { connectMs: 1000, readMs: 1500, sendMs: 1000, resolverMs: 1000 },
+  routes: [
+    { id: 'a', target: { kind: 'tcp' as const, host: '127.0.0.1', port: 9000 } },
+    { id: 'b', target: { kind: 'unix' as const, path: '/tmp/run/up.sock' } },
+    { id: 'c', target: { kind: 'dns' as const, name: 'nxdomain.badgateway.test', port: 9000 } },
+    { id: 'd', target: { kind: 'tcp' as const, host: '127.0.0.1', port: 9000 }, keepalive: true },
+    { id: 'e', target: { kind: 'tcp' as const, host: '::1', port: 9000 }, websocket: true },
+  ],
+};
+
+interface Route {
+  match: Array<{ path: string[] }>;
+  handle: Array<Record<string, unknown> & { handler: string; upstreams?: Array<{ dial: string }>; transport?: Record<string, unknown> }>;
+  terminal: boolean;
+}
+
+describe('caddy config rendering', () => {
+  const out = caddy.render(input);
+  const conf = JSON.parse(out.files['caddy.json']!) as {
+    admin: { disabled: boolean; config: { persist: boolean } };
+    storage: { root: string };
+    logging: { logs: { default: { writer: { filename: string }; encoder: { format: string }; level: string } } };
+    apps: { http: { servers: Record<string, { listen: string[]; automatic_https: { disable: boolean }; logs: object; routes: Route[] }> } };
+  };
+  const servers = Object.values(conf.apps.http.servers);
+  const routes = servers[0]!.routes;
+  const proxy = (id: string) => routes.find((r) => r.match[0]!.path[0] === `/s/${id}/*`)!.handle[0]!;
+
+  test('JSON config: admin endpoint off, nothing persisted, storage and logs under the prefix, JSON logs', () => {
+    expect(out.main).toBe('caddy.json');
+    expect(conf.admin).toEqual({ disabled: true, config: { persist: false } });
+    expect(conf.storage.root).toBe('/tmp/p/data');
+    expect(conf.logging.logs.default.writer.filename).toBe('/tmp/p/logs/caddy.log');
+    expect(conf.logging.logs.default.encoder.format).toBe('json');
+    expect(caddy.logFiles).toEqual(['logs/caddy.log']);
+    // Home and XDG directories point into the prefix, so Caddy writes nothing outside it.
+    expect(caddy.env!('/tmp/p')).toEqual({ HOME: '/tmp/p', XDG_DATA_HOME: '/tmp/p/data', XDG_CONFIG_HOME: '/tmp/p/config' });
+  });
+
+  test('one server on the given address only, no automatic HTTPS, access logs on; readiness answered by Caddy itself', () => {
+    expect(servers).toHaveLength(1);
+    expect(servers[0]!.listen).toEqual(['127.0.0.1:8080']);
+    expect(servers[0]!.automatic_https.disable).toBe(true);
+    expect(servers[0]!.logs).toEqual({});
+    expect(routes[0]).toEqual({ match: [{ path: ['/__badgateway/ready'] }], handle: [{ handler: 'static_response', status_code: 200, body: 'ready' }], terminal: true });
+  });
+
+  test('one terminal reverse_proxy route per scenario: by address, unix socket, DNS name (through the responder), IPv6', () => {
+    expect(routes).toHaveLength(1 + input.routes.length);
+    expect(routes.every((r) => r.terminal)).toBe(true);
+    expect(proxy('a').upstreams).toEqual([{ dial: '127.0.0.1:9000' }]);
+    expect(proxy('b').upstreams).toEqual([{ dial: 'unix//tmp/run/up.sock' }]);
+    expect(proxy('c').upstreams).toEqual([{ dial: 'nxdomain.badgateway.test:9000' }]);
+    expect(proxy('c').transport!.resolver).toEqual({ addresses: ['udp/127.0.0.1:5353'] });
+    expect(proxy('a').transport!.resolver).toBeUndefined();
+    expect(proxy('e').upstreams).toEqual([{ dial: '[::1]:9000' }]);
+  });
+
+  test('timeouts from the run; a connection pool only on keepalive routes', () => {
+    const t = proxy('a').transport!;
+    expect(t).toMatchObject({ protocol: 'http', dial_timeout: '1s', response_header_timeout: '1500ms', read_timeout: '1500ms', write_timeout: '1s' });
+    expect(t.keep_alive).toEqual({ enabled: false });
+    expect(proxy('d').transport!.keep_alive).toEqual({ enabled: true, max_idle_conns_per_host: 8 });
+  });
+
+  test('run and validate: JSON needs no adapter, a Caddyfile names its adapter', () => {
+    expect(caddy.args('/tmp/p', '/tmp/p/caddy.json')).toEqual(['run', '--config', '/tmp/p/caddy.json']);
+    expect(caddy.testArgs('/tmp/p', '/tmp/p/Caddyfile')).toEqual(['validate', '--config', '/tmp/p/Caddyfile', '--adapter', 'caddyfile']);
+    expect(caddy.parseVersion('v2.6.2 h1:wKoFIxpmOJLGl3QXoo6PNbYvGW4xLEgo32GPBEjWL8o=')).toBe('2.6.2');
+    expect(caddy.parseVersion('2.6.2\n')).toBe('2.6.2');
+  });
+});
+
+describe('caddy log parsing', () => {
+  // Lines captured from Caddy 2.6.2 (Debian bookworm) running the built-in suite.
+  const err = (msg: string, uri = '/s/x/?bgp=3') =>
+    JSON.stringify({ level: 'error', ts: 1795545232.89, logger: 'http.log.error', msg, request: { remote_ip: '127.0.0.1', remote_port: '47596', proto: 'HTTP/1.1', method: 'GET', host: 'badgateway', uri }, duration: 0.004, status: 502, err_id: 'ab12', err_trace: 'reverseproxy.statusError (reverseproxy.go:1272)' });
+
+  test('an error line names its request and carries the Go error as the reason', () => {
+    const e = caddy.parseLogLine(err('dial tcp 127.0.0.1:42687: connect: connection refused', '/s/connect-refused/?bgp=8'))!;
+    expect(e.level).toBe('error');
+    expect(e.target).toBe('/s/connect-refused/?bgp=8');
+    expect(e.reason).toBe('connect-refused');
+  });
+
+  test.each([
+    ['dial tcp 127.0.0.1:42123: i/o timeout', 'connect-timeout'],
+    ['net/http: timeout awaiting response headers', 'read-timeout'],
+    ['EOF', 'upstream-closed-early'],
+    ['net/http: HTTP/1.x transport connection broken: unexpected EOF', 'upstream-closed-early'],
+    ['readfrom tcp 127.0.0.1:49596->127.0.0.1:39905: write tcp 127.0.0.1:49596->127.0.0.1:39905: use of closed network connection', 'upstream-closed-early'],
+    ['read tcp 127.0.0.1:49254->127.0.0.1:39905: read: connection reset by peer', 'upstream-reset'],
+    ['net/http: HTTP/1.x transport connection broken: malformed HTTP status code "2OO"', 'invalid-status'],
+    ['net/http: HTTP/1.x transport connection broken: malformed HTTP response "\\x15\\x03\\x03\\x00\\x02\\x02("', 'no-valid-http'],
+    ['net/http: HTTP/1.x transport connection broken: malformed MIME header: missing colon: "X-Broken-Header-Without-Colon"', 'invalid-header'],
+    ['net/http: HTTP/1.x transport connection broken: http: message cannot contain multiple Content-Length headers; got ["2" "5"]', 'duplicate-header'],
+    ['net/http: HTTP/1.x transport connection broken: net/http: server response headers exceeded 1024 bytes; aborted', 'header-too-big'],
+    ['dial tcp: lookup nxdomain.badgateway.test on 10.255.255.53:53: no such host', 'dns-nxdomain'],
+    ['dial tcp: lookup servfail.badgateway.test on 10.255.255.53:53: server misbehaving', 'dns-failed'],
+    ['dial tcp: lookup silent.badgateway.test: i/o timeout', 'dns-timeout'],
+    ['no upstreams available', 'no-live-upstreams'],
+  ])('%s → %s', (msg, reason) => {
+    expect(caddyReasonOf(msg)).toBe(reason);
+    expect(caddy.parseLogLine(err(msg))!.reason).toBe(reason);
+  });
+
+  test('a failed attempt at debug level carries its error and request (retries show up)', () => {
+    const line = JSON.stringify({ level: 'debug', logger: 'http.handlers.reverse_proxy', msg: 'upstream roundtrip', upstream: '127.0.0.1:9000', duration: 1.0, request: { uri: '/s/never-respond/?bgp=68' }, error: 'net/http: timeout awaiting response headers' });
+    expect(caddy.parseLogLine(line)).toMatchObject({ level: 'debug', target: '/s/never-respond/?bgp=68', reason: 'read-timeout' });
+  });
+
+  test('a mid-body failure is a cut body, whatever the Go error says; before 2.7.6 it names no request', () => {
+    const abort = (e: string) => JSON.stringify({ level: 'error', ts: 1, logger: 'http.handlers.reverse_proxy', msg: 'aborting with incomplete response', error: e });
+    expect(caddy.parseLogLine(abort('unexpected EOF'))).toMatchObject({ reason: 'upstream-truncated', target: undefined });
+    expect(caddy.parseLogLine(abort('read tcp 127.0.0.1:33704->127.0.0.1:18090: read: connection reset by peer'))!.reason).toBe('upstream-reset');
+    expect(caddy.parseLogLine(abort('read tcp 127.0.0.1:33722->127.0.0.1:18090: i/o timeout'))!.reason).toBe('read-timeout');
+    expect(caddy.parseLogLine(abort('invalid byte in chunk length'))!.reason).toBe('invalid-chunked');
+    const reading = JSON.stringify({ level: 'error', logger: 'http.handlers.reverse_proxy', msg: 'reading from backend', error: 'unexpected EOF' });
+    expect(caddy.parseLogLine(reading)!.reason).toBe('upstream-truncated');
+  });
+
+  test('access lines name the request and carry no reason; other lines and non-JSON are ignored or reasonless', () => {
+    const access = JSON.stringify({ level: 'error', logger: 'http.log.access', msg: 'handled request', request: { uri: '/s/a/?bgp=1' }, status: 502, size: 0 });
+    expect(caddy.parseLogLine(access)).toEqual({ raw: access, level: 'access', target: '/s/a/?bgp=1' });
+    expect(caddy.parseLogLine('{"level":"info","ts":1,"logger":"http.log","msg":"server running","name":"badgateway"}')).toBeUndefined();
+    expect(caddy.parseLogLine('{"level":"info","ts":1,"msg":"using provided configuration"}')).toBeUndefined();
+    expect(caddy.parseLogLine('not json at all')).toBeUndefined();
+    // A JSON line without a logger is some other program's (Traefik logs JSON too).
+    expect(caddy.parseLogLine('{"level":"error","error":"dial tcp 10.0.0.2:80: connect: connection refused","msg":"502 Bad Gateway"}')).toBeUndefined();
+    expect(caddy.parseLogLine('{broken')).toBeUndefined();
+  });
+
+  test('a line pasted with a journald or docker prefix before the JSON still parses', () => {
+    expect(caddy.parseLogLine(`Nov 24 18:33:52 host caddy[123]: ${err('EOF')}`)!.reason).toBe('upstream-closed-early');
+  });
+
+  test('every reason the parser can produce is documented in the reasons table', () => {
+    const documented = new Set(caddy.reasons.map((r) => r.reason));
+    for (const r of ['connect-refused', 'connect-timeout', 'read-timeout', 'upstream-reset', 'upstream-closed-early', 'upstream-truncated', 'invalid-status', 'no-valid-http', 'invalid-header', 'duplicate-header', 'header-too-big', 'invalid-chunked', 'dns-nxdomain', 'dns-failed', 'dns-timeout']) {
+      expect(documented.has(r), r).toBe(true);
+    }
+  });
+});
+
+describe('caddy user config (a Caddyfile)', () => {
+  const v = { listen: { host: '127.0.0.1', port: 8080 }, prefix: '/tmp/p', upstream: { host: '127.0.0.1', port: 9000 }, healthy: { host: '127.0.0.1', port: 9001 } };
+
+  test('placeholders filled; our global options (admin off, JSON logs under the prefix) come first', () => {
+    const out = caddy.fromUserConfig('http://{{listen}} {\n\treverse_proxy {{upstream}}\n}\n', 'Caddyfile', v);
+    expect(out.main).toBe('Caddyfile');
+    const text = out.files.Caddyfile!;
+    expect(text).toMatch(/^# badgateway: Caddyfile with its placeholders filled in\.\n\{\n\tadmin off\n/);
+    expect(text).toContain('output file /tmp/p/logs/caddy.log');
+    expect(text).toContain('format json');
+    expect(text).toContain('http://127.0.0.1:8080 {\n\treverse_proxy 127.0.0.1:9000\n}');
+  });
+
+  test('a global options block of its own gets ours inside it, not a second block', () => {
+    const text = caddy.fromUserConfig('# mine\n{\n\tgrace_period 1s\n}\n\nhttp://{{listen}} {\n\treverse_proxy {{upstream}}\n}\n', 'Caddyfile', v).files.Caddyfile!;
+    expect(text.match(/^\{$/gm)).toHaveLength(1);
+    expect(text).toMatch(/\{\n\tadmin off\n[\s\S]*\n\tgrace_period 1s\n\}/);
+  });
+
+  test('a missing placeholder or an admin option of its own is an error that says what to write', () => {
+    expect(() => caddy.fromUserConfig('http://{{listen}} {\n}\n', 'Caddyfile', v)).toThrow(InputError);
+    expect(() => caddy.fromUserConfig('http://{{listen}} {\n}\n', 'Caddyfile', v)).toThrow(/reverse_proxy \{\{upstream\}\}/);
+    expect(() => caddy.fromUserConfig('{\n\tadmin localhost:2019\n}\nhttp://{{listen}} {\n\treverse_proxy {{upstream}}\n}\n', 'Caddyfile', v)).toThrow(/admin/);
+  });
+});

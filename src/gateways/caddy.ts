@@ -1,0 +1,355 @@
+/**
+ * Caddy 2 (reverse_proxy with the http transport): config rendering for a route
+ * table, log parsing into reasons. Pure. The config is JSON (Caddy's native
+ * format, no adapter in between): admin endpoint off, no config persistence,
+ * no automatic HTTPS, storage and logs under the prefix.
+ *
+ * Caddy logs JSON, one object per line. A failed proxy attempt ends in an
+ * `http.log.error` line that carries the request (with ?bgp=<n>) and the Go
+ * error text; the access log (`http.log.access`) carries the request and the
+ * status. An error after the response head was relayed ("aborting with
+ * incomplete response") is logged by the proxy handler without the request, so
+ * it cannot be attributed: the client-side fields tell that story.
+ */
+import { fillUserConfig, hostPort } from './user-config.js';
+import type { GatewayAdapter, GatewayRoute, LogEntry, ReasonInfo, RenderInput, RenderedConfig, UserConfigValues } from './gateway.js';
+
+/** Caddy's log, relative to the prefix. */
+export const CADDY_LOG = 'logs/caddy.log';
+
+function dur(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}
+
+function dialFor(route: GatewayRoute): string {
+  const t = route.target;
+  if (t.kind === 'tcp') return hostPort(t.host, t.port);
+  if (t.kind === 'unix') return `unix/${t.path}`;
+  return `${t.name}:${t.port}`;
+}
+
+function proxyRoute(route: GatewayRoute, input: RenderInput): unknown {
+  const to = input.timeouts;
+  const transport: Record<string, unknown> = {
+    protocol: 'http',
+    dial_timeout: dur(to.connectMs),
+    // Until the status line and headers are in (nginx: proxy_read_timeout for the head).
+    response_header_timeout: dur(to.readMs),
+    // Between two reads of the body, and two writes of the request body.
+    read_timeout: dur(to.readMs),
+    write_timeout: dur(to.sendMs),
+    // Caddy pools upstream connections by default; only keepalive routes should.
+    keep_alive: route.keepalive ? { enabled: true, max_idle_conns_per_host: 8 } : { enabled: false },
+  };
+  if (route.target.kind === 'dns' && input.resolver) {
+    // Names are resolved when dialing, per request, through this resolver.
+    transport.resolver = { addresses: [`udp/${hostPort(input.resolver.host, input.resolver.port)}`] };
+  }
+  // WebSocket upgrades pass through without any setting.
+  return {
+    match: [{ path: [`/s/${route.id}/*`] }],
+    handle: [{ handler: 'reverse_proxy', upstreams: [{ dial: dialFor(route) }], transport }],
+    terminal: true,
+  };
+}
+
+/** The parts of the config that keep Caddy inside the prefix: no admin endpoint, no saved config, storage and logs under it. */
+function housekeeping(prefix: string, level = 'DEBUG'): Record<string, unknown> {
+  return {
+    admin: { disabled: true, config: { persist: false } },
+    storage: { module: 'file_system', root: `${prefix}/data` },
+    logging: {
+      logs: {
+        default: {
+          writer: { output: 'file', filename: `${prefix}/${CADDY_LOG}`, roll: false },
+          encoder: { format: 'json' },
+          level,
+        },
+      },
+    },
+  };
+}
+
+function render(input: RenderInput): RenderedConfig {
+  const p = input.prefix;
+  const config = {
+    ...housekeeping(p),
+    apps: {
+      http: {
+        servers: {
+          badgateway: {
+            listen: [hostPort(input.listen.host, input.listen.port)],
+            automatic_https: { disable: true },
+            // Access log lines for every request (logger http.log.access).
+            logs: {},
+            routes: [
+              {
+                match: [{ path: ['/__badgateway/ready'] }],
+                handle: [{ handler: 'static_response', status_code: 200, body: 'ready' }],
+                terminal: true,
+              },
+              ...input.routes.map((r) => proxyRoute(r, input)),
+            ],
+          },
+        },
+      },
+    },
+  };
+  return { files: { 'caddy.json': `${JSON.stringify(config, null, 2)}\n` }, main: 'caddy.json' };
+}
+
+/** `{{name}}` placeholders a user's Caddyfile may use. */
+export const CADDY_PLACEHOLDERS: Readonly<Record<string, string>> = {
+  listen: 'the address Caddy must serve (required): http://{{listen}} {',
+  upstream: 'the chaos upstream, host:port (required): reverse_proxy {{upstream}}',
+  healthy: 'a second upstream that always answers 200, host:port: reverse_proxy {{upstream}} {{healthy}}',
+  prefix: 'a directory of the run, for any path Caddy writes',
+  resolver: 'the DNS responder, host:port: transport http { resolvers {{resolver}} }',
+};
+
+/**
+ * A user's Caddyfile: its placeholders filled in and our global options first
+ * (admin off, logs as JSON to a file under the prefix). A global options block of
+ * its own gets ours at its top.
+ */
+function fromUserConfig(text: string, file: string, v: UserConfigValues): RenderedConfig {
+  const body = fillUserConfig(text, file, v, {
+    hints: { listen: '`http://{{listen}} {` as the site address', upstream: '`reverse_proxy {{upstream}}` in the site block' },
+    forbidden: ['admin', 'storage', 'pidfile'],
+    forbiddenWhy: "badgateway turns Caddy's admin endpoint off and keeps its storage and logs under the run's prefix.",
+  });
+  const ours = [
+    '\tadmin off',
+    '\tstorage file_system {',
+    `\t\troot ${v.prefix}/data`,
+    '\t}',
+    '\tauto_https off',
+    '\tlog default {',
+    `\t\toutput file ${v.prefix}/${CADDY_LOG} {`,
+    '\t\t\troll_disabled',
+    '\t\t}',
+    '\t\tformat json',
+    '\t\tlevel DEBUG',
+    '\t}',
+  ].join('\n');
+  const lines = body.split('\n');
+  const first = lines.findIndex((l) => l.trim() !== '' && !l.trim().startsWith('#'));
+  let out: string;
+  if (first >= 0 && lines[first]!.trim() === '{') {
+    lines.splice(first + 1, 0, ours);
+    out = lines.join('\n');
+  } else {
+    out = `{\n${ours}\n}\n\n${body}`;
+  }
+  return { files: { Caddyfile: `# badgateway: ${file} with its placeholders filled in.\n${out}` }, main: 'Caddyfile' };
+}
+
+interface CaddyLine {
+  level?: string;
+  logger?: string;
+  msg?: string;
+  error?: string;
+  status?: number;
+  request?: { uri?: string; remote_port?: string; remote_ip?: string };
+}
+
+/**
+ * Go net/http and Caddy error texts → normalized reasons, first match wins
+ * (net/http's transport.go and transfer.go, net's dial and lookup errors, Caddy's reverseproxy).
+ */
+const ERRORS: ReadonlyArray<{ readonly re: RegExp; readonly reason: string }> = [
+  // Name resolution happens inside the dial: "dial tcp: lookup <name> on <ns>: ...".
+  { re: /lookup \S+(?: on \S+)?: no such host/, reason: 'dns-nxdomain' },
+  { re: /lookup \S+(?: on \S+)?: (?:i\/o timeout|.*timeout)/, reason: 'dns-timeout' },
+  { re: /lookup \S+(?: on \S+)?: /, reason: 'dns-failed' },
+  { re: /dial \S+ \S*: connect: connection refused|dial unix \S+: connect: no such file or directory/, reason: 'connect-refused' },
+  { re: /dial \S+ \S*: (?:connect: )?(?:i\/o timeout|connection timed out)/, reason: 'connect-timeout' },
+  { re: /timeout awaiting response headers/, reason: 'read-timeout' },
+  { re: /connection reset by peer/, reason: 'upstream-reset' },
+  { re: /server response headers exceeded \d+ bytes/, reason: 'header-too-big' },
+  { re: /multiple Content-Length headers/, reason: 'duplicate-header' },
+  { re: /malformed HTTP response/, reason: 'no-valid-http' },
+  { re: /malformed HTTP (?:status code|version)/, reason: 'invalid-status' },
+  { re: /malformed MIME header|invalid header field|invalid Content-Length/, reason: 'invalid-header' },
+  { re: /invalid byte in chunk length|malformed chunked encoding|chunk length/, reason: 'invalid-chunked' },
+  { re: /i\/o timeout|deadline exceeded/, reason: 'read-timeout' },
+  { re: /unexpected EOF|^EOF$|: EOF$|server closed idle connection|transport connection broken|use of closed network connection|broken pipe/, reason: 'upstream-closed-early' },
+  { re: /no upstreams available/, reason: 'no-live-upstreams' },
+];
+
+/** A Go net/http or Caddy error text → normalized reason. */
+export function caddyReasonOf(err: string): string | undefined {
+  return ERRORS.find((e) => e.re.test(err))?.reason;
+}
+
+/** The body broke after the head was relayed: the same error text means a cut body, not a failed exchange. */
+function midBodyReason(err: string): string {
+  const r = caddyReasonOf(err);
+  if (r === 'upstream-reset' || r === 'read-timeout' || r === 'invalid-chunked') return r;
+  return 'upstream-truncated';
+}
+
+function parseLogLine(line: string): LogEntry | undefined {
+  const start = line.indexOf('{');
+  if (start < 0) return undefined;
+  let j: CaddyLine;
+  try {
+    j = JSON.parse(line.slice(start)) as CaddyLine;
+  } catch {
+    return undefined;
+  }
+  // Every Caddy line that matters names its logger (http.log.error, http.log.access, http.handlers.reverse_proxy);
+  // other JSON logs (Traefik's, say) do not, and are not Caddy's to explain.
+  if (typeof j !== 'object' || j === null || typeof j.logger !== 'string') return undefined;
+  const level = j.level ?? 'info';
+  const target = j.request?.uri;
+  const logger = j.logger;
+  if (logger.startsWith('http.log.access')) return { raw: line, level: 'access', target };
+  const err = j.error ?? (logger === 'http.log.error' ? j.msg : undefined);
+  if (err === undefined) return target ? { raw: line, level, target } : undefined;
+  // The body broke after the head was relayed ("reading from backend", then "aborting with incomplete response").
+  const reason = j.msg === 'aborting with incomplete response' || j.msg === 'reading from backend' ? midBodyReason(err) : caddyReasonOf(err);
+  return { raw: line, level, reason, target };
+}
+
+const REASONS: readonly ReasonInfo[] = [
+  {
+    reason: 'connect-refused',
+    example: 'dial tcp 127.0.0.1:9001: connect: connection refused',
+    meaning: 'nothing listens at the upstream address; Caddy answers 502 at once (an empty body).',
+    causes: ['the backend process is down or restarting', 'wrong port or socket path in the upstream dial address'],
+    directives: ['lb_try_duration / lb_try_interval (retry other or the same upstreams for that long)', 'fail_duration (passive health checks)'],
+    scenarios: ['connect-refused'],
+  },
+  {
+    reason: 'connect-timeout',
+    example: 'dial tcp 127.0.0.1:9001: i/o timeout',
+    meaning: 'the TCP handshake did not complete within dial_timeout (3 s by default). Caddy 2.6 answers 502, not 504.',
+    causes: ['the backend accept queue is full (overload) so SYNs are dropped', 'a firewall drops packets'],
+    directives: ['transport http { dial_timeout }', 'lb_try_duration'],
+    scenarios: ['accept-queue-full'],
+  },
+  {
+    reason: 'read-timeout',
+    example: 'net/http: timeout awaiting response headers',
+    meaning: 'the upstream sent no complete head within response_header_timeout: Caddy answers 504. Mid-body, read_timeout cuts the response ("read tcp ...: i/o timeout"). Neither is set by default: Caddy waits as long as the client does.',
+    causes: ['a stuck or slow backend', 'a long computation without streaming'],
+    directives: ['transport http { response_header_timeout }', 'transport http { read_timeout }'],
+    scenarios: ['never-respond', 'slow-response', 'slow-headers', 'body-short-hold-open'],
+  },
+  {
+    reason: 'upstream-reset',
+    example: 'read tcp 127.0.0.1:41234->127.0.0.1:9000: read: connection reset by peer',
+    meaning: 'the upstream reset the connection (RST) before the response head: Caddy answers 502. Mid-body the cut is logged as "aborting with incomplete response".',
+    causes: ['the backend process crashed or was killed', 'a load balancer or conntrack dropped the flow'],
+    directives: ['lb_try_duration (retries only failed dials, not a request already sent)'],
+    scenarios: ['reset-after-request', 'reset-on-accept'],
+  },
+  {
+    reason: 'upstream-closed-early',
+    example: 'net/http: HTTP/1.x transport connection broken: unexpected EOF',
+    meaning: 'the upstream closed the connection before a complete head ("EOF" when nothing came at all): Caddy answers 502. Go\'s transport retries a GET, HEAD or OPTIONS that failed on a reused idle connection before any byte came back; a POST it does not.',
+    causes: ['the backend crashed while handling the request', 'the backend closed an idle pooled connection as Caddy reused it', 'a port that closes every connection'],
+    directives: ['transport http { keepalive } (shorter than the backend idle timeout)', 'transport http { keepalive off }'],
+    scenarios: ['empty-reply', 'partial-head-then-close', 'close-on-accept', 'keepalive-stale-post'],
+  },
+  {
+    reason: 'upstream-truncated',
+    example: 'aborting with incomplete response',
+    meaning: 'the upstream closed the connection mid-body, after Caddy had relayed the head. With Content-Length the client gets a truncated 200; Caddy before 2.7.6 ends a chunked response cleanly, so the client sees a complete-looking short body (2.7.6 and later abort the connection). Before 2.7.6 this line does not name the request.',
+    causes: ['the backend crashed while streaming', 'a Content-Length larger than the body actually sent'],
+    directives: ['flush_interval', 'upgrade to Caddy 2.7.6 or later so the client sees the cut'],
+    scenarios: ['body-cut-fin-length', 'body-cut-fin-chunked', 'body-cut-reset-length', 'body-cut-reset-chunked'],
+  },
+  {
+    reason: 'invalid-status',
+    example: 'net/http: HTTP/1.x transport connection broken: malformed HTTP status code "2OO"',
+    meaning: 'the status line is malformed, or is not a status line at all (an HTTP/0.9 reply): Caddy answers 502.',
+    causes: ['a hand-written HTTP server', 'an HTTP/0.9 or non-HTTP service on the port'],
+    directives: [],
+    scenarios: ['garbage-status-line', 'http09-reply'],
+  },
+  {
+    reason: 'no-valid-http',
+    example: 'net/http: HTTP/1.x transport connection broken: malformed HTTP response "\\x15\\x03\\x03\\x00\\x02\\x02("',
+    meaning: 'the reply is not HTTP/1.x at all (TLS, HTTP/2 frames): Caddy answers 502 and quotes the bytes.',
+    causes: ['TLS on the upstream port: use an https:// upstream or transport http { tls }', 'an HTTP/2-only upstream: transport http { versions h2c }'],
+    directives: ['transport http { tls }', 'transport http { versions }'],
+    scenarios: ['tls-to-plain', 'http2-to-plain'],
+  },
+  {
+    reason: 'invalid-header',
+    example: 'net/http: HTTP/1.x transport connection broken: malformed MIME header: missing colon: "X-Broken-Header-Without-Colon"',
+    meaning: 'a response header line Go cannot parse: Caddy answers 502. Header names with a space or control character are dropped instead, and a NUL byte in a value is relayed.',
+    causes: ['a hand-written HTTP server'],
+    directives: [],
+    scenarios: ['header-no-colon'],
+  },
+  {
+    reason: 'duplicate-header',
+    example: 'net/http: HTTP/1.x transport connection broken: http: message cannot contain multiple Content-Length headers; got ["2" "5"]',
+    meaning: 'two different Content-Length values: a framing error Go refuses; Caddy answers 502.',
+    causes: ['a proxy chain that adds its own Content-Length', 'a hand-written HTTP server'],
+    directives: [],
+    scenarios: ['duplicate-content-length'],
+  },
+  {
+    reason: 'header-too-big',
+    example: 'net/http: HTTP/1.x transport connection broken: net/http: server response headers exceeded 1024 bytes; aborted',
+    meaning: 'the response head is larger than max_response_header_size (10 MB by default): Caddy answers 502.',
+    causes: ['large cookies or tokens in Set-Cookie', 'a debug header dumping state'],
+    directives: ['transport http { max_response_header }'],
+    scenarios: [],
+  },
+  {
+    reason: 'invalid-chunked',
+    example: 'invalid byte in chunk length',
+    meaning: 'the chunked body is malformed. Caddy has already sent the head: before 2.7.6 it ends the response cleanly with what it had (often an empty 200), and the line names no request.',
+    causes: ['a broken chunked encoder'],
+    directives: [],
+    scenarios: ['invalid-chunk-size'],
+  },
+  {
+    reason: 'dns-nxdomain',
+    example: 'dial tcp: lookup nxdomain.badgateway.test on 10.0.0.2:53: no such host',
+    meaning: 'the upstream name does not resolve (NXDOMAIN, or an answer with no address: Go says "no such host" for both): Caddy answers 502.',
+    causes: ['a missing or deleted DNS record', 'a typo in the upstream host name', 'a record with only AAAA (or only A) for the family asked'],
+    directives: ['transport http { resolvers }', 'dynamic a (upstreams resolved in the background, with refresh)'],
+    scenarios: ['dns-nxdomain', 'dns-nodata', 'dns-flapping'],
+  },
+  {
+    reason: 'dns-failed',
+    example: 'dial tcp: lookup servfail.badgateway.test on 10.0.0.2:53: server misbehaving',
+    meaning: 'the resolver answered SERVFAIL or REFUSED (Go says "server misbehaving" for both): Caddy answers 502.',
+    causes: ['the authoritative servers are down or misconfigured', 'a resolver that refuses to recurse for this client'],
+    directives: ['transport http { resolvers }'],
+    scenarios: ['dns-servfail', 'dns-refused'],
+  },
+  {
+    reason: 'dns-timeout',
+    example: 'dial tcp: lookup silent.badgateway.test: i/o timeout',
+    meaning: 'the resolver did not answer before dial_timeout, which bounds the lookup too: Caddy answers 502.',
+    causes: ['the resolver is down or unreachable', 'UDP to the resolver is dropped'],
+    directives: ['transport http { dial_timeout }', 'transport http { resolvers }'],
+    scenarios: ['dns-silent'],
+  },
+];
+
+export const caddy: GatewayAdapter = {
+  id: 'caddy',
+  binary: 'caddy',
+  defaultImage: 'caddy:2',
+  localImage: 'badgateway/caddy:bookworm',
+  versionArgs: ['version'],
+  parseVersion: (output) => /v?(\d+\.\d+\.\d+)/.exec(output)?.[1],
+  render,
+  args: (_prefix, configPath) => ['run', '--config', configPath, ...(configPath.endsWith('.json') ? [] : ['--adapter', 'caddyfile'])],
+  testArgs: (_prefix, configPath) => ['validate', '--config', configPath, ...(configPath.endsWith('.json') ? [] : ['--adapter', 'caddyfile'])],
+  env: (prefix) => ({ HOME: prefix, XDG_DATA_HOME: `${prefix}/data`, XDG_CONFIG_HOME: `${prefix}/config` }),
+  logFiles: [CADDY_LOG],
+  parseLogLine,
+  reasons: REASONS,
+  fromUserConfig,
+};
+
+export default caddy;
