@@ -65,6 +65,10 @@ describe('apache log parsing', () => {
     [`${P} (70007)The timeout specified has expired: AH01110: error reading response`, 'read-timeout'],
     [`${P} (20014)Internal error (specific information not available): AH01110: error reading response`, 'invalid-chunked'],
     [`${P} -: AH01114: HTTP: failed to make connection to backend: 127.0.0.1`, 'connect-failed'],
+    // Writing the request broke: AH01084 carries the errno, AH01097 (the request's line) usually none.
+    ['[2026-11-24 18:55:55.330190] [proxy:error] [pid 7:tid 139710236186304] [req awXCFb1EVHHWZ3cXGRiRPQAAAAY] (104)Connection reset by peer: AH01084: pass request body failed to 127.0.0.1:41081 (127.0.0.1)', 'upstream-reset'],
+    ['[2026-11-24 18:55:55.330190] [proxy:error] [pid 7:tid 139710236186304] [req awXCFb1EVHHWZ3cXGRiRPQAAAAY] (70007)The timeout specified has expired: AH01084: pass request body failed to 127.0.0.1:41081 (127.0.0.1)', 'send-timeout'],
+    ['[2026-11-24 18:55:55.330204] [proxy_http:error] [pid 7:tid 139710236186304] [req awXCFb1EVHHWZ3cXGRiRPQAAAAY] -: AH01097: pass request body failed to 127.0.0.1:41081 (127.0.0.1) from 127.0.0.1 ()', undefined],
     [`${W} (22)Invalid argument: AH10404: Error reading headers from backend`, 'invalid-header'],
     [`${W} (70014)End of file found: AH10404: Error reading headers from backend`, 'upstream-closed-early'],
     [`${W} -: AH01106: bad HTTP/1.1 header returned by /s/header-no-colon/ (GET)`, 'invalid-header'],

@@ -211,8 +211,14 @@ function reasonOf(message: string): string | undefined {
     // "Unexpected Upgrade: ... (expecting websocket)".
     case '00898':
       return /Unexpected Upgrade/.test(message) ? 'invalid-upgrade' : undefined;
+    // "pass request body failed": writing the request to the backend broke. The AH01084 line
+    // carries the errno (a reset on accept shows up here when the reset wins the race with
+    // the request write); AH01097, the request's summary line, usually has none.
+    case '01084':
     case '01097':
-      return 'send-timeout';
+      if (errno !== undefined && TIMEOUT.has(errno)) return 'send-timeout';
+      if (errno !== undefined && RESET.has(errno)) return 'upstream-reset';
+      return undefined;
     default:
       return undefined;
   }
@@ -282,8 +288,8 @@ const REASONS: readonly ReasonInfo[] = [
   },
   {
     reason: 'send-timeout',
-    example: '(70007)The timeout specified has expired: AH01097: pass request body failed to 127.0.0.1:9000 (127.0.0.1)',
-    meaning: 'the backend did not take the request body in time.',
+    example: '(70007)The timeout specified has expired: AH01084: pass request body failed to 127.0.0.1:9000 (127.0.0.1)',
+    meaning: 'the backend did not take the request in time (AH01084 says why, AH01097 names the request).',
     causes: ['the backend stopped reading'],
     directives: ['ProxyTimeout', 'ProxyPass timeout='],
     scenarios: [],
