@@ -4,7 +4,7 @@
  * and whether that held the expectation. No scripts, no external assets.
  */
 import type { CaseResult, SuiteResult } from '../harness/run.js';
-import { caseState, evidenceLines, gatewayLabel, totals } from './model.js';
+import { caseState, evidenceLines, gatewayLabel, totals, skipReasons } from './model.js';
 
 export function htmlEscape(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -33,8 +33,11 @@ details { margin-top: 4px; font-size: 12px; } details pre { white-space: pre-wra
 .legend span { display: inline-block; padding: 1px 8px; margin-right: 8px; border: 1px solid var(--line); }
 `;
 
-function cell(c: CaseResult | undefined): string {
-  if (!c) return '<td class="cell none">not run</td>';
+function cell(c: CaseResult | undefined, skippedWhy: string | undefined): string {
+  if (!c) {
+    if (skippedWhy) return `<td class="cell none" data-state="skipped" title="${htmlEscape(skippedWhy)}">skipped<div class="meta">${htmlEscape(skippedWhy)}</div></td>`;
+    return '<td class="cell none">not run</td>';
+  }
   const state = caseState(c);
   const o = c.observed;
   const status = o.counts ? Object.entries(o.counts).map(([k, n]) => `${n}×${k}`).join(' ') : String(o.status);
@@ -46,9 +49,10 @@ function cell(c: CaseResult | undefined): string {
   if (state === 'fail') {
     for (const m of c.verdict!.mismatches) parts.push(`<div class="mismatch">${htmlEscape(`${m.field}: expected ${m.expected}, got ${m.observed}`)}</div>`);
   }
+  if (state === 'observed' && c.unjudged) parts.push(`<div class="meta unjudged">${htmlEscape(c.unjudged)}</div>`);
   const logs = evidenceLines(c, 5);
   if (logs.length) parts.push(`<details><summary>log</summary><pre>${htmlEscape(logs.join('\n'))}</pre></details>`);
-  const title = state === 'pass' ? 'expectation holds' : state === 'fail' ? 'expectation failed' : 'observed (no expectation for this gateway/version)';
+  const title = state === 'pass' ? 'expectation holds' : state === 'fail' ? 'expectation failed' : (c.unjudged ?? 'observed (no expectation for this gateway/version)');
   return `<td class="cell ${state}" title="${htmlEscape(title)}" data-state="${state}">${parts.join('')}</td>`;
 }
 
@@ -65,12 +69,13 @@ export function toHtml(result: SuiteResult, title = 'badgateway: gateways under 
   }
   ids.sort();
   const index = result.runs.map((run) => new Map(run.cases.map((c) => [c.scenario.id, c])));
+  const skips = result.runs.map(skipReasons);
   const head = result.runs.map((r) => `<th>${htmlEscape(gatewayLabel(r))}${r.userConfig ? `<br><small>${htmlEscape(r.userConfig)}</small>` : ''}</th>`).join('');
   const rows = ids
     .map((id) => {
       const d = descriptions.get(id)!;
       const fault = d.fault === id ? '' : `<small>fault ${htmlEscape(d.fault)}</small>`;
-      return `<tr><th class="scenario" title="${htmlEscape(d.description)}">${htmlEscape(id)}${fault}</th>${index.map((m) => cell(m.get(id))).join('')}</tr>`;
+      return `<tr><th class="scenario" title="${htmlEscape(d.description)}">${htmlEscape(id)}${fault}</th>${index.map((m, i) => cell(m.get(id), skips[i]!.get(id))).join('')}</tr>`;
     })
     .join('\n');
   const summaryClass = result.failed > 0 ? 'fail' : 'pass';

@@ -1,11 +1,11 @@
 /** Markdown for a CI job summary: the scenario × gateway matrix, then the failures with their evidence. */
 import type { CaseResult, SuiteResult } from '../harness/run.js';
-import { caseState, changeFromBaseline, evidenceLines, gatewayLabel, totals } from './model.js';
+import { caseState, changeFromBaseline, evidenceLines, gatewayLabel, skipReasons, totals } from './model.js';
 
 const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
-function cell(c: CaseResult | undefined): string {
-  if (!c) return 'not run';
+function cell(c: CaseResult | undefined, skippedWhy: string | undefined): string {
+  if (!c) return skippedWhy ? esc(`⏭ skipped: ${skippedWhy}`) : 'not run';
   const s = caseState(c);
   const mark = s === 'pass' ? '✅' : s === 'fail' ? '❌' : '👁';
   const o = c.observed;
@@ -23,10 +23,11 @@ export function toMarkdown(result: SuiteResult): string {
   const out: string[] = [`## badgateway: ${totals(result)}`, ''];
   const ids = [...new Set(result.runs.flatMap((r) => r.cases.map((c) => c.scenario.id)))].sort();
   const index = result.runs.map((r) => new Map(r.cases.map((c) => [c.scenario.id, c])));
+  const skips = result.runs.map(skipReasons);
   out.push(`| scenario | ${result.runs.map((r) => esc(gatewayLabel(r) + (r.userConfig ? ` with ${r.userConfig}` : ''))).join(' | ')} |`);
   out.push(`|---|${result.runs.map(() => '---').join('|')}|`);
-  for (const id of ids) out.push(`| ${esc(id)} | ${index.map((m) => cell(m.get(id))).join(' | ')} |`);
-  out.push('', '✅ expectation holds · ❌ expectation failed · 👁 observed, no expectation for this gateway or version', '');
+  for (const id of ids) out.push(`| ${esc(id)} | ${index.map((m, i) => cell(m.get(id), skips[i]!.get(id))).join(' | ')} |`);
+  out.push('', '✅ expectation holds · ❌ expectation failed · 👁 observed, no expectation for this gateway or version · ⏭ skipped, with the reason', '');
   for (const run of result.runs) {
     if (run.skipped.length) {
       out.push(`Skipped on ${esc(gatewayLabel(run))}: ${run.skipped.map((s) => `${s.scenario.id} (${s.why})`).join('; ')}`, '');

@@ -66,3 +66,8 @@ export function changeFromBaseline(c: CaseResult): { change: Change; baseline: s
   if (!baseBad && nowBad) return { change: 'exposed', baseline };
   return { change: baseStatus === c.observed.status && (baseBodies === undefined || baseBodies.includes(c.observed.body)) ? 'same' : 'changed', baseline };
 }
+
+/** Why a gateway's run skipped a scenario, by scenario id (the matrix shows it instead of an empty cell). */
+export function skipReasons(run: GatewayRun): Map<string, string> {
+  return new Map(run.skipped.map((s) => [s.scenario.id, s.why]));
+}
