@@ -1,18 +1,10 @@
 import { describe, expect, test } from 'vitest';
 import { attribute } from '../harness/attribute.js';
 import { apache } from './apache.js';
+import { renderInput } from '../../test/helpers/render-input.js';
 
-const input = {
-  listen: { host: '127.0.0.1', port: 8080 },
-  prefix: '/tmp/p',
-  timeouts: { connectMs: 1000, readMs: 1500, sendMs: 1000, resolverMs: 1000 },
-  routes: [
-    { id: 'a', target: { kind: 'tcp' as const, host: '127.0.0.1', port: 9000 } },
-    { id: 'b', target: { kind: 'unix' as const, path: '/tmp/run/up.sock' } },
-    { id: 'd', target: { kind: 'tcp' as const, host: '127.0.0.1', port: 9000 }, keepalive: true },
-    { id: 'e', target: { kind: 'tcp' as const, host: '127.0.0.1', port: 9000 }, websocket: true },
-  ],
-};
+// No resolver and no route by DNS name: httpd uses the system resolver only.
+const input = renderInput({ resolver: false, drop: ['c'] });
 
 describe('apache config rendering', () => {
   const out = apache.render(input);

@@ -1,20 +1,9 @@
 import { describe, expect, test } from 'vitest';
 import { parse } from 'yaml';
 import { envoy, ENVOY_LOG_FORMAT } from './envoy.js';
+import { renderInput } from '../../test/helpers/render-input.js';
 
-const input = {
-  listen: { host: '127.0.0.1', port: 8080 },
-  prefix: '/tmp/p',
-  resolver: { host: '127.0.0.1', port: 5353 },
-  timeouts: { connectMs: 1000, readMs: 1500, sendMs: 1000, resolverMs: 1000 },
-  routes: [
-    { id: 'a', target: { kind: 'tcp' as const, host: '127.0.0.1', port: 9000 } },
-    { id: 'b', target: { kind: 'unix' as const, path: '/tmp/run/up.sock' } },
-    { id: 'c', target: { kind: 'dns' as const, name: 'nxdomain.badgateway.test', port: 9000 } },
-    { id: 'd', target: { kind: 'tcp' as const, host: '127.0.0.1', port: 9000 }, keepalive: true },
-    { id: 'e', target: { kind: 'tcp' as const, host: '127.0.0.1', port: 9000 }, websocket: true },
-  ],
-};
+const input = renderInput();
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 describe('envoy config rendering', () => {

@@ -9,32 +9,18 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { Catalogue } from '../../src/faults/registry.js';
-import { GATEWAYS, gatewayById } from '../../src/gateways/index.js';
-import { runSuite, type SuiteResult } from '../../src/harness/run.js';
-import { failureDetail } from '../../src/report/console.js';
 import { findBinary } from '../../src/runtimes/process.js';
 import { RUN_LABEL } from '../../src/runtimes/container.js';
-import { builtinScenarioDir, loadSuite } from '../../src/scenarios/load.js';
 import { startCli, waitForOutput } from '../helpers/cli.js';
 import { containersLabelled, dockerImagePresent } from '../helpers/docker.js';
-
-async function suite(runtime: 'process' | 'container' = 'process'): Promise<SuiteResult> {
-  const catalogue = new Catalogue();
-  const scenarios = await loadSuite(builtinScenarioDir(), catalogue, GATEWAYS.map((g) => g.id));
-  return runSuite({ scenarios, gateways: [gatewayById('apache')], catalogue, runtime });
-}
-
-function failures(r: SuiteResult): string {
-  return r.runs.flatMap((run) => run.cases.filter((c) => c.verdict && !c.verdict.pass).map((c) => `${c.scenario.id}\n${failureDetail(c, false)}`)).join('\n\n');
-}
+import { failures, runBuiltin } from '../helpers/suite.js';
 
 const binary = await findBinary('apache2');
 
 describe('built-in suite through Apache httpd', () => {
   test.skipIf(binary === undefined && !process.env.CI)('process runtime: every expectation holds', { timeout: 60_000 }, async () => {
     expect(binary, 'CI must provide apache2 (apt-get install apache2)').toBeDefined();
-    const r = await suite();
+    const r = await runBuiltin(['apache'], 'process');
     expect(failures(r)).toBe('');
     expect(r.failed).toBe(0);
     // Established on 2.4: every scenario that ran is judged, none merely observed.
@@ -49,7 +35,7 @@ describe('built-in suite through Apache httpd', () => {
   const why = dockerImagePresent('badgateway/apache:bookworm');
   test.skipIf(why !== undefined && !process.env.CI)('container runtime: every expectation holds', { timeout: 120_000 }, async () => {
     expect(why, 'CI must provide Docker and the locally built image (scripts/build-gateway-image.sh apache)').toBeUndefined();
-    const r = await suite('container');
+    const r = await runBuiltin(['apache'], 'container');
     const run = r.runs[0]!;
     expect(run.runtime).toBe('container');
     expect(run.version).toMatch(/^2\.4\.\d+$/);

@@ -8,34 +8,21 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { Catalogue } from '../../src/faults/registry.js';
-import { GATEWAYS, gatewayById } from '../../src/gateways/index.js';
-import { runSuite, type SuiteResult } from '../../src/harness/run.js';
-import { failureDetail } from '../../src/report/console.js';
+import { gatewayById } from '../../src/gateways/index.js';
+import { runSuite } from '../../src/harness/run.js';
 import { changeFromBaseline } from '../../src/report/model.js';
 import { RUN_LABEL } from '../../src/runtimes/container.js';
 import { findBinary } from '../../src/runtimes/process.js';
-import { builtinScenarioDir, loadSuite } from '../../src/scenarios/load.js';
 import { startCli, waitForOutput } from '../helpers/cli.js';
 import { containersLabelled, dockerImagePresent } from '../helpers/docker.js';
-
-async function suite(runtime: 'process' | 'container' = 'process', only?: readonly string[]): Promise<SuiteResult> {
-  const catalogue = new Catalogue();
-  const all = await loadSuite(builtinScenarioDir(), catalogue, GATEWAYS.map((g) => g.id));
-  const scenarios = only ? all.filter((s) => only.includes(s.id)) : all;
-  return runSuite({ scenarios, gateways: [gatewayById('caddy')], catalogue, runtime });
-}
-
-function failures(r: SuiteResult): string {
-  return r.runs.flatMap((run) => run.cases.filter((c) => c.verdict && !c.verdict.pass).map((c) => `${c.scenario.id}\n${failureDetail(c, false)}`)).join('\n\n');
-}
+import { builtinScenarios, failures, runBuiltin } from '../helpers/suite.js';
 
 const binary = await findBinary('caddy');
 
 describe('built-in suite through Caddy', () => {
   test.skipIf(binary === undefined && !process.env.CI)('process runtime: every expectation holds, DNS scenarios included', { timeout: 60_000 }, async () => {
     expect(binary, 'CI must provide caddy (apt-get install caddy)').toBeDefined();
-    const r = await suite();
+    const r = await runBuiltin(['caddy'], 'process');
     const run = r.runs[0]!;
     expect(run.version).toMatch(/^2\.\d+\.\d+$/);
     expect(failures(r)).toBe('');
@@ -54,8 +41,7 @@ describe('built-in suite through Caddy', () => {
   });
 
   test.skipIf(binary === undefined && !process.env.CI)('a user Caddyfile: placeholders filled, our logging put first, and what its retry hides is reported', { timeout: 60_000 }, async () => {
-    const catalogue = new Catalogue();
-    const all = await loadSuite(builtinScenarioDir(), catalogue, GATEWAYS.map((g) => g.id));
+    const { catalogue, scenarios: all } = await builtinScenarios();
     // The chaos upstream first; one failure marks it down (passive health) and the retry within
     // lb_try_duration goes to the healthy one. Caddy keeps that health state per upstream
     // address, shared by every request, so each fault gets its own run: one failing scenario
@@ -116,9 +102,7 @@ describe('built-in suite through Caddy', () => {
   const why = dockerImagePresent('badgateway/caddy:bookworm');
   test.skipIf(why !== undefined && !process.env.CI)('container runtime: every expectation holds', { timeout: 120_000 }, async () => {
     expect(why, 'CI must provide Docker and the locally built image (scripts/build-gateway-image.sh caddy)').toBeUndefined();
-    const catalogue = new Catalogue();
-    const scenarios = await loadSuite(builtinScenarioDir(), catalogue, GATEWAYS.map((g) => g.id));
-    const r = await runSuite({ scenarios, gateways: [gatewayById('caddy')], catalogue, runtime: 'container', image: 'badgateway/caddy:bookworm' });
+    const r = await runBuiltin(['caddy'], 'container', { image: 'badgateway/caddy:bookworm' });
     const run = r.runs[0]!;
     expect(run.runtime).toBe('container');
     expect(run.version).toMatch(/^2\.\d+\.\d+$/);

@@ -14,14 +14,12 @@
  */
 import { execFileSync } from 'node:child_process';
 import { describe, expect, test } from 'vitest';
-import { Catalogue } from '../../src/faults/registry.js';
 import type { GatewayAdapter } from '../../src/gateways/gateway.js';
-import { GATEWAYS, gatewayById } from '../../src/gateways/index.js';
-import { runSuite, type SuiteResult } from '../../src/harness/run.js';
+import { gatewayById } from '../../src/gateways/index.js';
+import type { SuiteResult } from '../../src/harness/run.js';
 import { resolveRuntime } from '../../src/harness/runtime-choice.js';
-import { failureDetail } from '../../src/report/console.js';
 import { findBinary } from '../../src/runtimes/process.js';
-import { builtinScenarioDir, loadSuite } from '../../src/scenarios/load.js';
+import { failures, runBuiltin } from '../helpers/suite.js';
 
 function imageFor(adapter: GatewayAdapter): string {
   return process.env[`BADGATEWAY_${adapter.id.toUpperCase()}_IMAGE`] ?? adapter.defaultImage;
@@ -42,16 +40,6 @@ function unavailable(adapter: GatewayAdapter): string | undefined {
   } catch {
     return `image ${image} is not present locally and no registry is used by the tests. ${how}.`;
   }
-}
-
-async function suite(adapter: GatewayAdapter): Promise<SuiteResult> {
-  const catalogue = new Catalogue();
-  const scenarios = await loadSuite(builtinScenarioDir(), catalogue, GATEWAYS.map((g) => g.id));
-  return runSuite({ scenarios, gateways: [adapter], catalogue, runtime: 'container', image: imageFor(adapter) });
-}
-
-function failures(r: SuiteResult): string {
-  return r.runs.flatMap((run) => run.cases.filter((c) => c.verdict && !c.verdict.pass).map((c) => `${c.scenario.id}\n${failureDetail(c, false)}`)).join('\n\n');
 }
 
 /** Checks every gateway without measured expectations shares. */
@@ -75,7 +63,7 @@ describe('built-in suite through Envoy (container)', () => {
   test('starts from the official image, routes every scenario, judges nothing unmeasured, attributes its access log', { timeout: 180_000 }, async (ctx) => {
     const why = unavailable(envoy);
     if (why) ctx.skip(why);
-    const r = await suite(envoy);
+    const r = await runBuiltin(['envoy'], 'container', { image: imageFor(envoy) });
     checkUnmeasuredRun(r, 'envoy');
     const run = r.runs[0]!;
     // Envoy takes a resolver and unix sockets: no scenario is skipped.
@@ -99,7 +87,7 @@ describe('built-in suite through Traefik (container)', () => {
   test('starts from the official image, skips what it cannot do with the reason, judges nothing unmeasured', { timeout: 180_000 }, async (ctx) => {
     const why = unavailable(traefik);
     if (why) ctx.skip(why);
-    const r = await suite(traefik);
+    const r = await runBuiltin(['traefik'], 'container', { image: imageFor(traefik) });
     checkUnmeasuredRun(r, 'traefik');
     const run = r.runs[0]!;
     // System resolver only, TCP upstreams only: those scenarios are skipped and say why.

@@ -9,33 +9,21 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { Catalogue } from '../../src/faults/registry.js';
 import { HAPROXY_LOG_FORMAT } from '../../src/gateways/haproxy.js';
-import { GATEWAYS, gatewayById } from '../../src/gateways/index.js';
-import { runSuite, type SuiteResult } from '../../src/harness/run.js';
-import { failureDetail } from '../../src/report/console.js';
+import { gatewayById } from '../../src/gateways/index.js';
+import { runSuite } from '../../src/harness/run.js';
 import { findBinary } from '../../src/runtimes/process.js';
-import { builtinScenarioDir, loadSuite } from '../../src/scenarios/load.js';
 import { satisfies } from '../../src/scenarios/scenario.js';
 import { dockerImagePresent } from '../helpers/docker.js';
-
-async function suite(gateways: readonly string[], runtime: 'process' | 'container' = 'process'): Promise<SuiteResult> {
-  const catalogue = new Catalogue();
-  const scenarios = await loadSuite(builtinScenarioDir(), catalogue, GATEWAYS.map((g) => g.id));
-  return runSuite({ scenarios, gateways: gateways.map(gatewayById), catalogue, runtime });
-}
-
-function failures(r: SuiteResult): string {
-  return r.runs.flatMap((run) => run.cases.filter((c) => c.verdict && !c.verdict.pass).map((c) => `${run.gateway} ${c.scenario.id}\n${failureDetail(c, false)}`)).join('\n\n');
-}
+import { builtinScenarios, failures, runBuiltin } from '../helpers/suite.js';
 
 const binary = await findBinary('haproxy');
 
 describe('built-in suite through HAProxy', () => {
   test.skipIf(binary === undefined && !process.env.CI)('process runtime: every expectation holds', { timeout: 60_000 }, async () => {
     expect(binary, 'CI must provide haproxy (apt-get install haproxy)').toBeDefined();
-    const r = await suite(['haproxy']);
-    expect(failures(r)).toBe('');
+    const r = await runBuiltin(['haproxy'], 'process');
+    expect(failures(r, { gateway: true })).toBe('');
     expect(r.failed).toBe(0);
     const run = r.runs[0]!;
     expect(run.runtime).toBe('process');
@@ -50,9 +38,9 @@ describe('built-in suite through HAProxy', () => {
   });
 
   test.skipIf(binary === undefined && !process.env.CI)('nginx and HAProxy in one run: every expectation holds for both', { timeout: 60_000 }, async () => {
-    const r = await suite(['nginx', 'haproxy']);
+    const r = await runBuiltin(['nginx', 'haproxy'], 'process');
     expect(r.runs.map((x) => x.gateway)).toEqual(['nginx', 'haproxy']);
-    expect(failures(r)).toBe('');
+    expect(failures(r, { gateway: true })).toBe('');
     expect(r.failed).toBe(0);
   });
 
@@ -62,10 +50,10 @@ describe('built-in suite through HAProxy', () => {
   // the container runtime is judged on every field, reasons included, like the process one.
   test.skipIf(why !== undefined && !process.env.CI)('container runtime: every expectation holds', { timeout: 120_000 }, async () => {
     expect(why, 'CI must provide Docker and the locally built image (scripts/build-gateway-image.sh haproxy)').toBeUndefined();
-    const r = await suite(['haproxy'], 'container');
+    const r = await runBuiltin(['haproxy'], 'container');
     const run = r.runs[0]!;
     expect(run.runtime).toBe('container');
-    expect(failures(r)).toBe('');
+    expect(failures(r, { gateway: true })).toBe('');
     expect(r.failed).toBe(0);
     if (satisfies(run.version ?? '0', '>=2.6 <2.7')) expect(r.unchecked).toBe(0);
     expect(r.passed).toBeGreaterThanOrEqual(45);
@@ -77,8 +65,6 @@ describe('built-in suite through HAProxy', () => {
   });
 
   test.skipIf(binary === undefined && !process.env.CI)('a user config: its proxies log to the same socket with `log global`', { timeout: 60_000 }, async () => {
-    const catalogue = new Catalogue();
-    const scenarios = (await loadSuite(builtinScenarioDir(), catalogue, GATEWAYS.map((g) => g.id))).filter((s) => ['healthy', 'empty-reply', 'never-respond'].includes(s.id));
     const text = [
       'defaults',
       '  mode http',
@@ -94,7 +80,7 @@ describe('built-in suite through HAProxy', () => {
       '  server s1 {{upstream}}',
       '',
     ].join('\n');
-    const r = await runSuite({ scenarios, gateways: [gatewayById('haproxy')], catalogue, runtime: 'process', userConfig: { file: 'user.cfg', text } });
+    const r = await runBuiltin(['haproxy'], 'process', { only: ['healthy', 'empty-reply', 'never-respond'], userConfig: { file: 'user.cfg', text } });
     const cases = new Map(r.runs[0]!.cases.map((c) => [c.scenario.id, c]));
     expect(cases.get('healthy')!.observed.status).toBe(200);
     expect(cases.get('healthy')!.logs).toHaveLength(1);
@@ -110,8 +96,7 @@ describe('built-in suite through HAProxy', () => {
     const saved = process.env.TMPDIR;
     process.env.TMPDIR = tmp;
     try {
-      const catalogue = new Catalogue();
-      const scenarios = (await loadSuite(builtinScenarioDir(), catalogue, GATEWAYS.map((g) => g.id))).filter((s) => ['healthy', 'never-respond', 'dns-ok', 'healthy-unix-socket'].includes(s.id));
+      const { catalogue, scenarios } = await builtinScenarios(['healthy', 'never-respond', 'dns-ok', 'healthy-unix-socket']);
       const ac = new AbortController();
       let sawSocket = 0;
       const run = runSuite({
