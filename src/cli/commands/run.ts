@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { readFile, writeFile } from 'node:fs/promises';
 import type { Argv } from 'yargs';
 import { InputError } from '../../errors.js';
@@ -28,6 +29,9 @@ export function parseReporters(specs: readonly string[]): Array<{ name: Reporter
 /** Ctrl-C and SIGTERM abort the run; the harness unwinds everything it started. */
 function abortOnSignals(): { signal: AbortSignal; dispose(): void } {
   const ctl = new AbortController();
+  // Each gateway's run, runtime and started parts listen on this one signal: several gateways
+  // together pass Node's default warning threshold of 10 without any leak.
+  setMaxListeners(100, ctl.signal);
   const onSignal = (sig: NodeJS.Signals) => {
     process.stderr.write(`\nbadgateway: ${sig}, stopping and cleaning up…\n`);
     ctl.abort(new Error(sig));
