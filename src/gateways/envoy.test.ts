@@ -89,7 +89,7 @@ describe('envoy config rendering', () => {
   });
 
   test('args: one worker, no hot restart; validate mode; the version from --version', () => {
-    expect(envoy.args('/tmp/p', '/tmp/p/envoy.yaml')).toEqual(['-c', '/tmp/p/envoy.yaml', '--concurrency', '1', '--disable-hot-restart', '--log-level', 'info']);
+    expect(envoy.args('/tmp/p', '/tmp/p/envoy.yaml')).toEqual(['-c', '/tmp/p/envoy.yaml', '--concurrency', '1', '--disable-hot-restart', '--log-level', 'info', '--file-flush-interval-msec', '10']);
     expect(envoy.testArgs('/tmp/p', '/tmp/p/envoy.yaml')).toEqual(['--mode', 'validate', '-c', '/tmp/p/envoy.yaml', '--disable-hot-restart']);
     expect(envoy.parseVersion('envoy  version: 5f1a2b3c4d5e6f708192a3b4c5d6e7f809102030/1.39.5/Clean/RELEASE/BoringSSL\n')).toBe('1.39.5');
     expect(envoy.defaultImage).toMatch(/^envoyproxy\/envoy:v1\.\d+-latest$/);
@@ -109,7 +109,7 @@ describe('envoy log parsing', () => {
     ['closed mid-body', ours(200, 'UC', 'upstream_reset_after_response_started{connection_termination}'), 'upstream-truncated'],
     ['remote reset', ours(503, 'UR', 'upstream_reset_before_response_started{remote_reset}'), 'upstream-reset'],
     ['per-try idle timeout', ours(504, 'UT', 'upstream_per_try_idle_timeout'), 'read-timeout'],
-    ['response timeout', ours(504, 'UT', 'upstream_response_timeout'), 'read-timeout'],
+    ['response timeout', ours(504, 'UT', 'response_timeout'), 'read-timeout'],
     ['protocol error before the head', ours(502, 'UPE', 'upstream_reset_before_response_started{protocol_error}'), 'invalid-header'],
     ['protocol error mid-body', ours(200, 'UPE', 'upstream_reset_after_response_started{protocol_error}'), 'invalid-chunked'],
     ['no healthy upstream', ours(503, 'UH', 'no_healthy_upstream'), 'no-live-upstreams'],
@@ -174,5 +174,41 @@ describe('envoy user config', () => {
   test('missing placeholders and an admin block are errors that say what to do', () => {
     expect(() => envoy.fromUserConfig('static_resources: {}\n  address: {{upstream_host}}', 'a.yaml', values)).toThrow(/a\.yaml has no \{\{listen\}\} placeholder.*listen_host/);
     expect(() => envoy.fromUserConfig(`admin:\n  address: x\n${conf}`, 'b.yaml', values)).toThrow(/b\.yaml:1: remove the "admin:" directive/);
+  });
+});
+
+describe('envoy: checked against the Envoy sources', () => {
+  const base = {
+    listen: { host: '127.0.0.1', port: 8080 },
+    prefix: '/tmp/p',
+    resolver: { host: '127.0.0.1', port: 5353 },
+    timeouts: { connectMs: 1000, readMs: 1500, sendMs: 1000, resolverMs: 1000 },
+    routes: [{ id: 'c', target: { kind: 'dns' as const, name: 'silent.badgateway.test', port: 9000 } }],
+  };
+  const cares = (resolverMs: number) =>
+    (parse(envoy.render({ ...base, timeouts: { ...base.timeouts, resolverMs } }).files['envoy.yaml']!) as any).static_resources.clusters[0].typed_dns_resolver_config.typed_config;
+
+  // CaresDnsResolverConfig.query_timeout_seconds (UInt64Value, >= 1) and query_tries (UInt32Value, >= 1):
+  // Envoy's defaults (5 s, 4 tries) would hold startup, which waits for every DNS cluster's first resolution.
+  test('c-ares asks once, within the resolver timeout in whole seconds (at least 1)', () => {
+    expect(cares(1000)).toMatchObject({ query_timeout_seconds: 1, query_tries: 1 });
+    expect(cares(2500)).toMatchObject({ query_timeout_seconds: 3, query_tries: 1 });
+    expect(cares(200)).toMatchObject({ query_timeout_seconds: 1, query_tries: 1 });
+  });
+
+  // ResponseCodeDetailValues: ResponseTimeout = "response_timeout" (route timeout), UpstreamPerTryTimeout,
+  // UpstreamPerTryIdleTimeout; there is no "upstream_response_timeout".
+  test('timeout details read as read-timeout even without the UT flag', () => {
+    const line = (details: string) => `[2026-11-24T10:00:00.000Z] "GET /s/x/?bgp=1 HTTP/1.1" 504 - 0 24 1500 - "-" "-" "r" "127.0.0.1:8080" "127.0.0.1:9000" ${details} "-" c_x`;
+    for (const d of ['response_timeout', 'upstream_per_try_timeout', 'upstream_per_try_idle_timeout']) expect(envoy.parseLogLine(line(d))!.reason, d).toBe('read-timeout');
+    expect(envoy.parseLogLine(line('upstream_response_timeout'))!.reason).toBeUndefined();
+  });
+
+  // --file-flush-interval-msec defaults to 10000: access-log lines would reach the file up to 10 s late.
+  test('access-log lines are flushed within milliseconds', () => {
+    const args = envoy.args('/tmp/p', '/tmp/p/envoy.yaml');
+    const i = args.indexOf('--file-flush-interval-msec');
+    expect(i).toBeGreaterThan(-1);
+    expect(Number(args[i + 1])).toBeLessThanOrEqual(50);
   });
 });

@@ -85,6 +85,12 @@ function cluster(route: GatewayRoute, input: RenderInput): Record<string, unknow
                 '@type': T.cares,
                 resolvers: [socketAddress(input.resolver.host, input.resolver.port)],
                 dns_resolver_options: { no_default_search_domain: true },
+                // One query, bounded like nginx's resolver_timeout (whole seconds, at least 1). Envoy's
+                // default (5 s, 4 tries, the timeout doubling per try) would hold startup for over a
+                // minute on a silent resolver: listeners open only once every DNS cluster's first
+                // resolution has finished (wait_for_warm_on_init).
+                query_timeout_seconds: Math.max(1, Math.ceil(input.timeouts.resolverMs / 1000)),
+                query_tries: 1,
               },
             },
           }
@@ -220,7 +226,8 @@ export function envoyReason(flags: readonly string[], details: string, transport
     return 'connect-failed';
   }
   if (/connection_timeout/.test(inner)) return 'connect-timeout';
-  if (has('UT') || /^upstream_(response_timeout|per_try_timeout|per_try_idle_timeout)/.test(details)) return 'read-timeout';
+  // Details: the route timeout is `response_timeout`; a try's are `upstream_per_try_timeout` / `upstream_per_try_idle_timeout`.
+  if (has('UT') || /^(?:response_timeout|upstream_per_try_timeout|upstream_per_try_idle_timeout)$/.test(details)) return 'read-timeout';
   if (has('UPE') || /protocol_error/.test(inner)) return after ? 'invalid-chunked' : 'invalid-header';
   if (has('UR') || /remote_reset/.test(inner)) return 'upstream-reset';
   if (has('UC') || /connection_termination/.test(inner)) return after ? 'upstream-truncated' : 'upstream-closed-early';
@@ -338,8 +345,10 @@ export const envoy: GatewayAdapter = {
   parseVersion: (output) => /version: [0-9a-f]+\/(\d+\.\d+\.\d+)/.exec(output)?.[1],
   render,
   // One worker thread (one connection pool per cluster, like the other gateways' single
-  // worker); no hot-restart shared memory, so several Envoys can run side by side.
-  args: (_prefix, configPath) => ['-c', configPath, '--concurrency', '1', '--disable-hot-restart', '--log-level', 'info'],
+  // worker); no hot-restart shared memory, so several Envoys can run side by side. Access-log
+  // lines are buffered and written every --file-flush-interval-msec (10 s by default): flush
+  // every 10 ms so they are on disk when the run reads the log, 100 ms after the last probe.
+  args: (_prefix, configPath) => ['-c', configPath, '--concurrency', '1', '--disable-hot-restart', '--log-level', 'info', '--file-flush-interval-msec', '10'],
   testArgs: (_prefix, configPath) => ['--mode', 'validate', '-c', configPath, '--disable-hot-restart'],
   logFiles: [ENVOY_ACCESS_LOG],
   parseLogLine,
