@@ -1,0 +1,96 @@
+#!/usr/bin/env node
+/**
+ * One suite, many gateways: the wall time of the built-in suite through several
+ * gateways in one run (`--gateway nginx,haproxy,caddy,apache`) against, in the same
+ * run, each gateway's suite alone: the slowest one (the floor for running them
+ * together) and their sum (running them one after another). Rounds alternate
+ * the order so that drift on the machine hits both sides. Target: together at
+ * most 1.5x the slowest alone.
+ *
+ *   node bench/gateways-together.mjs [--rounds 3] [--gateways nginx,haproxy,caddy,apache] [--runtime process]
+ *
+ * Needs `npm run build` and the gateways on PATH (or Docker and their images for --runtime container).
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const arg = (name, fallback) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i === -1 ? fallback : process.argv[i + 1];
+};
+const rounds = Number(arg('rounds', 3));
+const runtime = arg('runtime', 'process');
+const ids = arg('gateways', 'nginx,haproxy,caddy,apache').split(',');
+const TARGET = 1.5;
+
+const dist = (p) => new URL(`../dist/${p}`, import.meta.url);
+let mods;
+try {
+  mods = {
+    ...(await import(dist('harness/run.js'))),
+    ...(await import(dist('faults/registry.js'))),
+    ...(await import(dist('gateways/index.js'))),
+    ...(await import(dist('scenarios/load.js'))),
+  };
+} catch (err) {
+  console.error(`gateways-together: cannot load dist/ (${err.message}). Run \`npm run build\` first.`);
+  process.exit(1);
+}
+const { runSuite, Catalogue, GATEWAYS, gatewayById, loadSuite, builtinScenarioDir } = mods;
+
+let gateways;
+try {
+  gateways = ids.map(gatewayById);
+} catch (err) {
+  console.error(`gateways-together: ${err.message}`);
+  process.exit(1);
+}
+const catalogue = new Catalogue();
+const scenarios = await loadSuite(builtinScenarioDir(), catalogue, GATEWAYS.map((g) => g.id));
+
+async function timed(list) {
+  const t0 = performance.now();
+  const r = await runSuite({ scenarios, gateways: list, catalogue, runtime });
+  const ms = performance.now() - t0;
+  if (r.failed > 0) console.error(`  note: ${r.failed} expectation(s) failed during the measurement`);
+  return ms;
+}
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const s = (ms) => `${(ms / 1000).toFixed(2)} s`;
+
+try {
+  console.log(`gateways-together: ${scenarios.length} scenarios through ${ids.join(', ')} (${runtime}), ${rounds} rounds`);
+  const rows = [];
+  for (let round = 1; round <= rounds; round++) {
+    let together;
+    const alone = {};
+    const measureAlone = async () => {
+      for (const g of gateways) alone[g.id] = await timed([g]);
+    };
+    if (round % 2) {
+      together = await timed(gateways);
+      await measureAlone();
+    } else {
+      await measureAlone();
+      together = await timed(gateways);
+    }
+    const slowest = Math.max(...Object.values(alone));
+    const sum = Object.values(alone).reduce((a, b) => a + b, 0);
+    rows.push({ round, together, slowest, sum, alone });
+    console.log(`  round ${round}: together ${s(together)} · alone ${ids.map((id) => `${id} ${s(alone[id])}`).join(', ')} · slowest ${s(slowest)} · sum ${s(sum)} · ${(together / slowest).toFixed(2)}x slowest, ${(sum / together).toFixed(2)}x faster than one after another`);
+  }
+  const together = median(rows.map((r) => r.together));
+  const slowest = median(rows.map((r) => r.slowest));
+  const sum = median(rows.map((r) => r.sum));
+  const ratio = together / slowest;
+  console.log(`\nmedian: together ${s(together)}, slowest alone ${s(slowest)} → ${ratio.toFixed(2)}x (target ≤ ${TARGET}x) ${ratio <= TARGET ? 'OK' : 'ABOVE TARGET'}; one after another ${s(sum)} → together is ${(sum / together).toFixed(2)}x faster`);
+  const out = join(here, 'results', 'gateways-together.json');
+  await mkdir(dirname(out), { recursive: true });
+  await writeFile(out, `${JSON.stringify({ date: new Date().toISOString(), runtime, gateways: ids, scenarios: scenarios.length, rounds: rows, median: { together, slowest, sum, ratio } }, null, 2)}\n`);
+  console.log(`results: ${out}`);
+} catch (err) {
+  console.error(`gateways-together: ${err.message}`);
+  process.exit(1);
+}
