@@ -25,11 +25,11 @@ function faultsTable() {
   return out.join('\n').trimEnd();
 }
 
-function expectText(e) {
+function expectText(e, showBody = false) {
   if (!e) return '';
   if (e.counts) return Object.entries(e.counts).map(([k, v]) => `${k}: ${v}`).join(', ') + (e.reason ? ` · ${e.reason}` : '');
   const status = Array.isArray(e.status) ? e.status.join(' or ') : e.status;
-  return [status, bodyText(e, '') || undefined, e.reason && e.reason !== 'none' ? e.reason : undefined].filter(Boolean).join(' · ');
+  return [status, bodyText(e, '', showBody) || undefined, e.reason && e.reason !== 'none' ? e.reason : undefined].filter(Boolean).join(' · ');
 }
 
 // The versions the built-in expectations were measured on (Debian bookworm's packages).
@@ -38,11 +38,13 @@ const MEASURED = { nginx: 'nginx 1.22.1', haproxy: 'HAProxy 2.6.12', caddy: 'Cad
 /** One gateway's cell: its plain entry, then each versioned entry with its range. */
 function gatewayCell(s, id) {
   const parts = [];
-  for (const [k, e] of Object.entries(s.expect)) {
+  for (const [k, entry] of Object.entries(s.expect)) {
     const at = k.indexOf('@');
     const gw = at === -1 ? k : k.slice(0, at);
     if (gw !== id) continue;
-    parts.push(at === -1 ? expectText(e) : `${k.slice(at + 1)}: ${expectText(e)}`);
+    // A versioned entry is merged over the plain one, as the harness does; a body it sets is always shown.
+    if (at === -1) parts.push(expectText(entry));
+    else parts.push(`${k.slice(at + 1)}: ${expectText({ ...(s.expect[gw] ?? {}), ...entry }, entry.body !== undefined)}`);
   }
   return parts.length ? parts.join('; ') : '—';
 }
