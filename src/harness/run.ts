@@ -5,6 +5,7 @@
  * Everything started sits on one disposal stack, unwound on success, failure
  * or abort.
  */
+import { setMaxListeners } from 'node:events';
 import { chmod, mkdtemp } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -40,7 +41,8 @@ export interface RunOptions {
   readonly gateways: readonly GatewayAdapter[];
   readonly catalogue: Catalogue;
   readonly runtime?: RuntimeChoice;
-  readonly image?: string;
+  /** The container image: one for a single gateway, or by gateway id. */
+  readonly image?: string | Readonly<Record<string, string>>;
   /** The user's own gateway config, with placeholders (see the adapter). */
   readonly userConfig?: { readonly file: string; readonly text: string };
   /** Scenarios in flight at once per gateway. */
@@ -112,8 +114,28 @@ export async function freePort(host: string): Promise<number> {
 
 export async function runSuite(opts: RunOptions): Promise<SuiteResult> {
   const started = performance.now();
-  const barrier = startBarrier(opts.gateways.length);
-  const runs = await Promise.all(opts.gateways.map((g) => runGateway(g, opts, barrier)));
+  // One gateway failing stops the others (their results would be thrown away), and the error is
+  // reported only once every gateway has stopped and removed what it started.
+  const ctl = new AbortController();
+  setMaxListeners(100, ctl.signal);
+  const onOuterAbort = () => ctl.abort(opts.signal!.reason);
+  if (opts.signal?.aborted) ctl.abort(opts.signal.reason);
+  else opts.signal?.addEventListener('abort', onOuterAbort, { once: true });
+  const inner: RunOptions = { ...opts, signal: ctl.signal };
+  let firstFailure: { error: unknown } | undefined;
+  // A gateway reports its failure as soon as it happens, before it unwinds what it started.
+  const fail = (err: unknown) => {
+    if (ctl.signal.aborted) return;
+    firstFailure = { error: err };
+    ctl.abort(err);
+  };
+  const barrier = startBarrier(opts.gateways.length, fail);
+  const settled = await Promise.allSettled(opts.gateways.map((g) => runGateway(g, inner, barrier)));
+  opts.signal?.removeEventListener('abort', onOuterAbort);
+  if (firstFailure) throw firstFailure.error;
+  const rejected = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (rejected) throw rejected.reason;
+  const runs = settled.map((r) => (r as PromiseFulfilledResult<GatewayRun>).value);
   const all = runs.flatMap((r) => r.cases);
   return {
     runs,
@@ -132,15 +154,31 @@ export async function runSuite(opts: RunOptions): Promise<SuiteResult> {
  */
 interface StartBarrier {
   arrive(): void;
+  /** A gateway failed (to start or later): the run stops the others. */
+  fail(err: unknown): void;
   readonly open: Promise<void>;
 }
 
-function startBarrier(n: number): StartBarrier {
+/** Waits for `p`, or until the signal aborts, whichever comes first (the caller checks which). */
+async function untilOr<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T | undefined> {
+  if (!signal) return p;
+  if (signal.aborted) return undefined;
+  let onAbort!: () => void;
+  const aborted = new Promise<undefined>((resolve) => (onAbort = () => resolve(undefined)));
+  signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    return await Promise.race([p, aborted]);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+}
+
+function startBarrier(n: number, fail: (err: unknown) => void): StartBarrier {
   let left = n;
   let release!: () => void;
   const open = new Promise<void>((resolve) => (release = resolve));
   if (left <= 0) release();
-  return { arrive: () => void (--left <= 0 && release()), open };
+  return { arrive: () => void (--left <= 0 && release()), fail, open };
 }
 
 async function runGateway(adapter: GatewayAdapter, opts: RunOptions, barrier: StartBarrier): Promise<GatewayRun> {
@@ -157,7 +195,10 @@ async function runGateway(adapter: GatewayAdapter, opts: RunOptions, barrier: St
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     opts.signal?.throwIfAborted();
-    const { runtime, image } = await resolveRuntime(opts.runtime ?? 'auto', adapter, opts.image);
+    // Finding the runtime may pull an image for minutes: an abort does not wait for it.
+    const chosen = await untilOr(resolveRuntime(opts.runtime ?? 'auto', adapter, typeof opts.image === 'string' ? opts.image : opts.image?.[adapter.id]), opts.signal);
+    opts.signal?.throwIfAborted();
+    const { runtime, image } = chosen!;
     const { catalogue } = opts;
     const skipped: Array<{ scenario: Scenario; why: string }> = [];
     let scenarios = [...opts.scenarios];
@@ -251,7 +292,7 @@ async function runGateway(adapter: GatewayAdapter, opts: RunOptions, barrier: St
     );
     opts.progress?.onGatewayReady?.({ gateway: adapter.id, version: gw.version, runtime: gw.runtime, scenarios: scenarios.length });
     arrive();
-    await barrier.open;
+    await untilOr(barrier.open, opts.signal);
     opts.signal?.throwIfAborted();
 
     let probeCounter = 0;
@@ -308,6 +349,9 @@ async function runGateway(adapter: GatewayAdapter, opts: RunOptions, barrier: St
       return result;
     });
     return { gateway: adapter.id, version: gw.version, runtime: gw.runtime, userConfig: opts.userConfig?.file, cases, skipped, durationMs: Math.round(performance.now() - started) };
+  } catch (err) {
+    barrier.fail(err);
+    throw err;
   } finally {
     arrive();
     opts.signal?.removeEventListener('abort', onAbort);

@@ -59,11 +59,12 @@ function cell(c: CaseResult | undefined, skippedWhy: string | undefined): string
 export function toHtml(result: SuiteResult, title = 'badgateway: gateways under faults'): string {
   const ids: string[] = [];
   const descriptions = new Map<string, { description: string; fault: string }>();
+  // Every scenario a gateway ran or skipped gets a row: one every gateway skipped still shows why.
   for (const run of result.runs) {
-    for (const c of run.cases) {
-      if (!descriptions.has(c.scenario.id)) {
-        ids.push(c.scenario.id);
-        descriptions.set(c.scenario.id, { description: c.scenario.description, fault: c.scenario.fault });
+    for (const scenario of [...run.cases.map((c) => c.scenario), ...run.skipped.map((s) => s.scenario)]) {
+      if (!descriptions.has(scenario.id)) {
+        ids.push(scenario.id);
+        descriptions.set(scenario.id, { description: scenario.description, fault: scenario.fault });
       }
     }
   }

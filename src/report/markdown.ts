@@ -21,7 +21,8 @@ function cell(c: CaseResult | undefined, skippedWhy: string | undefined): string
 
 export function toMarkdown(result: SuiteResult): string {
   const out: string[] = [`## badgateway: ${totals(result)}`, ''];
-  const ids = [...new Set(result.runs.flatMap((r) => r.cases.map((c) => c.scenario.id)))].sort();
+  // Every scenario a gateway ran or skipped gets a row: one every gateway skipped still shows why.
+  const ids = [...new Set(result.runs.flatMap((r) => [...r.cases.map((c) => c.scenario.id), ...r.skipped.map((s) => s.scenario.id)]))].sort();
   const index = result.runs.map((r) => new Map(r.cases.map((c) => [c.scenario.id, c])));
   const skips = result.runs.map(skipReasons);
   out.push(`| scenario | ${result.runs.map((r) => esc(gatewayLabel(r) + (r.userConfig ? ` with ${r.userConfig}` : ''))).join(' | ')} |`);

@@ -18,6 +18,7 @@ import { toHtml } from '../../src/report/html.js';
 import { toMarkdown } from '../../src/report/markdown.js';
 import { builtinScenarioDir, loadSuite } from '../../src/scenarios/load.js';
 import type { Scenario } from '../../src/scenarios/scenario.js';
+import { builtinScenarios } from '../helpers/suite.js';
 
 const CHROMIUM = process.env.BADGATEWAY_CHROMIUM ?? '/usr/bin/chromium';
 const GATEWAY_IDS = ['nginx', 'haproxy', 'caddy', 'apache'];
@@ -104,4 +105,22 @@ test.skipIf(!haveChromium && !process.env.CI)('the matrix renders in headless Ch
   // Four gateway columns side by side fit the page: nothing pushes the matrix wider than the window.
   expect(failBox.x + failBox.width).toBeLessThanOrEqual(1200);
   await page.close();
+});
+
+test('a scenario every gateway skipped still gets a row that says why, in both matrices', async () => {
+  const { scenarios } = await builtinScenarios(['dns-ok']);
+  const why = 'apache resolves upstream names with the system resolver only; it cannot use badgateway\'s DNS responder';
+  const skippedEverywhere: SuiteResult = {
+    runs: [{ gateway: 'apache', version: '2.4.71', runtime: 'process', cases: [], skipped: [{ scenario: scenarios[0]!, why }], durationMs: 1 }],
+    durationMs: 1,
+    passed: 0,
+    failed: 0,
+    unchecked: 0,
+    skipped: 1,
+  };
+  const html = toHtml(skippedEverywhere);
+  expect(html).toMatch(/<th class="scenario"[^>]*>dns-ok/);
+  expect(html).toContain('data-state="skipped"');
+  expect(html).toContain('1 scenarios × 1 gateway');
+  expect(toMarkdown(skippedEverywhere)).toContain(`| dns-ok | ⏭ skipped: ${why} |`);
 });

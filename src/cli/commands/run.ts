@@ -57,7 +57,7 @@ export function runCommand(y: Argv) {
         .option('suite', { type: 'string', describe: 'a folder of scenario files, one file, or a list file (default: the built-in catalogue)' })
         .option('only', { type: 'string', array: true, describe: 'run only scenarios whose id matches (`*` wildcards, repeatable)' })
         .option('runtime', { choices: ['auto', 'process', 'container'] as const, default: 'auto' as const, describe: 'auto: container when a Docker engine answers and the image is present, else the local binary' })
-        .option('image', { type: 'string', describe: 'container image for the gateway (default: the official image, e.g. nginx:stable, pulled if missing; else the local one scripts/build-gateway-image.sh builds)' })
+        .option('image', { type: 'string', array: true, describe: 'container image for the gateway (default: the official image, e.g. nginx:stable, pulled if missing; else the local one scripts/build-gateway-image.sh builds); with several gateways, GATEWAY=IMAGE (repeatable)' })
         .option('config', { type: 'string', describe: 'your own gateway config with placeholders ({{listen}}, {{upstream}}, {{healthy}}): reports what it turns each fault into' })
         .option('reporter', { type: 'string', array: true, default: ['console'], describe: 'console, json, junit, markdown, html; add :path to write a file (e.g. junit:report.xml, html:matrix.html)' })
         .option('concurrency', { type: 'number', default: 64, describe: 'scenarios in flight at once per gateway' })
@@ -65,6 +65,7 @@ export function runCommand(y: Argv) {
         .example('$0 run', 'the built-in suite through nginx')
         .example('$0 run --only "body-cut-*" --runtime process', 'some scenarios, local nginx binary')
         .example('$0 run --config ./my-nginx.conf', 'what your nginx config turns each fault into')
+        .example('$0 run --gateway nginx,envoy --runtime container --image envoy=envoyproxy/envoy:v1.39-latest', 'an image for one gateway of several')
         .example('$0 run --reporter console --reporter junit:report.xml --reporter markdown:summary.md', 'CI reports'),
     async (argv) => {
       const catalogue = await loadCatalogue(argv['faults-file']);
@@ -73,6 +74,7 @@ export function runCommand(y: Argv) {
       const scenarios = selectScenarios(await loadSuite(argv.suite ?? builtinScenarioDir(), catalogue, GATEWAYS.map((g) => g.id)), argv.only);
       const userConfig = argv.config === undefined ? undefined : await readUserConfig(argv.config);
       if (userConfig && gateways.length > 1) throw new InputError('BG_BAD_FLAG', '--config is a config for one gateway; name that one with --gateway.');
+      const image = parseImages(argv.image, gateways.map((g) => g.id));
       const color = useColor(process.stdout);
       const live = reporters.some((r) => r.name === 'console' && r.path === undefined);
       const progress: ProgressListener | undefined = live ? consoleProgress(process.stdout, color) : undefined;
@@ -86,7 +88,7 @@ export function runCommand(y: Argv) {
             gateways,
             catalogue,
             runtime: argv.runtime as RuntimeChoice,
-            image: argv.image,
+            image,
             userConfig,
             concurrency: argv.concurrency,
             signal: signals.signal,
@@ -134,4 +136,31 @@ async function readUserConfig(file: string): Promise<{ file: string; text: strin
   } catch (err) {
     throw new InputError('BG_FILE_UNREADABLE', `cannot read --config ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
   }
+}
+
+/**
+ * `--image IMAGE` for one gateway, or `--image GATEWAY=IMAGE` (repeatable) for any of several:
+ * one image can never be every gateway's.
+ */
+export function parseImages(values: readonly string[] | undefined, gateways: readonly string[]): string | Readonly<Record<string, string>> | undefined {
+  if (!values || values.length === 0) return undefined;
+  const byGateway: Record<string, string> = {};
+  const plain: string[] = [];
+  for (const v of values) {
+    const m = /^([a-z0-9-]+)=(.+)$/.exec(v);
+    if (!m) {
+      plain.push(v);
+      continue;
+    }
+    const [, id, img] = m;
+    if (!gateways.includes(id!)) throw new InputError('BG_BAD_FLAG', `--image ${v} names gateway "${id}", which this run does not use (--gateway ${gateways.join(',')}).`);
+    byGateway[id!] = img!;
+  }
+  if (plain.length > 0) {
+    if (gateways.length > 1 || plain.length > 1 || Object.keys(byGateway).length > 0) {
+      throw new InputError('BG_BAD_FLAG', `--image ${plain[0]} would be the image of every gateway in this run (${gateways.join(', ')}); name the gateway it is for: --image ${gateways.at(-1)}=${plain[0]}.`);
+    }
+    return plain[0];
+  }
+  return byGateway;
 }
