@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { InputError } from '../errors.js';
-import { caddy, caddyReasonOf } from './caddy.js';
+import { CADDY_ERRORS, CADDY_MID_BODY_REASONS, caddy, caddyReasonOf } from './caddy.js';
 import { renderInput, ROUTE_WEBSOCKET } from '../../test/helpers/render-input.js';
 
 // Route e by IPv6 address.
@@ -97,9 +97,22 @@ describe('caddy log parsing', () => {
     ['dial tcp: lookup servfail.badgateway.test on 10.255.255.53:53: server misbehaving', 'dns-failed'],
     ['dial tcp: lookup silent.badgateway.test: i/o timeout', 'dns-timeout'],
     ['no upstreams available', 'no-live-upstreams'],
+    // transfer.go's framing errors: the response head is refused, as for a malformed header.
+    ['net/http: HTTP/1.x transport connection broken: bad Content-Length "abc"', 'invalid-header'],
+    ['net/http: HTTP/1.x transport connection broken: unsupported transfer encoding: "gzip"', 'invalid-header'],
+    ['net/http: HTTP/1.x transport connection broken: too many transfer encodings: ["chunked" "chunked"]', 'invalid-header'],
+    ['net/http: HTTP/1.x transport connection broken: invalid Content-Length "-1"', 'invalid-header'],
+    ['net/http: HTTP/1.x transport connection broken: malformed HTTP version "HTTP/9"', 'invalid-status'],
   ])('%s → %s', (msg, reason) => {
     expect(caddyReasonOf(msg)).toBe(reason);
     expect(caddy.parseLogLine(err(msg))!.reason).toBe(reason);
+  });
+
+  test('an inner error not in the table gets no reason, not upstream-closed-early', () => {
+    for (const msg of ['net/http: HTTP/1.x transport connection broken: http: some new framing error', 'net/http: HTTP/1.x transport connection broken: something else entirely']) {
+      expect(caddyReasonOf(msg), msg).toBeUndefined();
+      expect(caddy.parseLogLine(err(msg)), msg).toMatchObject({ level: 'error', target: '/s/x/?bgp=3', reason: undefined });
+    }
   });
 
   test('a failed attempt at debug level carries its error and request (retries show up)', () => {
@@ -117,6 +130,33 @@ describe('caddy log parsing', () => {
     expect(caddy.parseLogLine(reading)!.reason).toBe('upstream-truncated');
   });
 
+  test('mid-body, newer Caddy\'s "reading: " prefix is stripped before the error is mapped', () => {
+    // 2.7 and later: the line names the request and prefixes an upstream read error.
+    const abort = (e: string) =>
+      JSON.stringify({ level: 'error', ts: 1795545232.89, logger: 'http.handlers.reverse_proxy', msg: 'aborting with incomplete response', upstream: '127.0.0.1:39905', duration: 0.012, request: { remote_ip: '127.0.0.1', remote_port: '47596', proto: 'HTTP/1.1', method: 'GET', host: 'badgateway', uri: '/s/body-cut-reset-length/?bgp=9' }, error: e });
+    expect(caddy.parseLogLine(abort('reading: unexpected EOF'))).toMatchObject({ reason: 'upstream-truncated', target: '/s/body-cut-reset-length/?bgp=9' });
+    expect(caddy.parseLogLine(abort('reading: read tcp 127.0.0.1:49254->127.0.0.1:39905: read: connection reset by peer'))!.reason).toBe('upstream-reset');
+    expect(caddy.parseLogLine(abort('reading: read tcp 127.0.0.1:49254->127.0.0.1:39905: i/o timeout'))!.reason).toBe('read-timeout');
+    expect(caddy.parseLogLine(abort('reading: invalid byte in chunk length'))!.reason).toBe('invalid-chunked');
+  });
+
+  test('mid-body, a client that went away (a failed write to it, a canceled context) is no upstream reason', () => {
+    const abort = (e: string, msg = 'aborting with incomplete response') =>
+      JSON.stringify({ level: 'error', ts: 1795545232.89, logger: 'http.handlers.reverse_proxy', msg, upstream: '127.0.0.1:39905', duration: 0.5, error: e });
+    for (const e of [
+      'reading: context canceled',
+      'context canceled',
+      'writing: write tcp 127.0.0.1:8080->127.0.0.1:5555: write: broken pipe',
+      'writing: write tcp 127.0.0.1:8080->127.0.0.1:5555: write: connection reset by peer',
+      // 2.6: a write to the client, unprefixed; "connection reset by peer" here is the client's RST, not the upstream's.
+      'write tcp 127.0.0.1:8080->127.0.0.1:5555: write: connection reset by peer',
+      'write tcp 127.0.0.1:8080->127.0.0.1:5555: write: broken pipe',
+    ]) {
+      expect(caddy.parseLogLine(abort(e)), e).toMatchObject({ level: 'error', reason: undefined });
+      expect(caddy.parseLogLine(abort(e, 'reading from backend')), e).toMatchObject({ level: 'error', reason: undefined });
+    }
+  });
+
   test('access lines name the request and carry no reason; other lines and non-JSON are ignored or reasonless', () => {
     const access = JSON.stringify({ level: 'error', logger: 'http.log.access', msg: 'handled request', request: { uri: '/s/a/?bgp=1' }, status: 502, size: 0 });
     expect(caddy.parseLogLine(access)).toEqual({ raw: access, level: 'access', target: '/s/a/?bgp=1' });
@@ -132,10 +172,20 @@ describe('caddy log parsing', () => {
     expect(caddy.parseLogLine(`Nov 24 18:33:52 host caddy[123]: ${err('EOF')}`)!.reason).toBe('upstream-closed-early');
   });
 
-  test('every reason the parser can produce is documented in the reasons table', () => {
+  test('every reason the parser can produce is documented in the reasons table (explain shows them all)', () => {
     const documented = new Set(caddy.reasons.map((r) => r.reason));
-    for (const r of ['connect-refused', 'connect-timeout', 'read-timeout', 'upstream-reset', 'upstream-closed-early', 'upstream-truncated', 'invalid-status', 'no-valid-http', 'invalid-header', 'duplicate-header', 'header-too-big', 'invalid-chunked', 'dns-nxdomain', 'dns-failed', 'dns-timeout']) {
-      expect(documented.has(r), r).toBe(true);
+    const produced = new Set([...CADDY_ERRORS.map((e) => e.reason), ...CADDY_MID_BODY_REASONS]);
+    expect(produced).toContain('no-live-upstreams');
+    expect(produced).toContain('upstream-truncated');
+    for (const r of produced) expect(documented.has(r), r).toBe(true);
+    // And nothing documented that the parser cannot produce.
+    for (const r of documented) expect(produced.has(r), r).toBe(true);
+  });
+
+  test('each documented example maps to its own reason', () => {
+    for (const info of caddy.reasons) {
+      if (info.reason === 'upstream-truncated') continue; // its example is the message, not the error
+      expect(caddyReasonOf(info.example!), info.reason).toBe(info.reason);
     }
   });
 });

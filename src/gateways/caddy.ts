@@ -156,8 +156,9 @@ interface CaddyLine {
 /**
  * Go net/http and Caddy error texts → normalized reasons, first match wins
  * (net/http's transport.go and transfer.go, net's dial and lookup errors, Caddy's reverseproxy).
+ * An error text no entry matches gets no reason: a wrong reason is worse than none.
  */
-const ERRORS: ReadonlyArray<{ readonly re: RegExp; readonly reason: string }> = [
+export const CADDY_ERRORS: ReadonlyArray<{ readonly re: RegExp; readonly reason: string }> = [
   // Name resolution happens inside the dial: "dial tcp: lookup <name> on <ns>: ...".
   { re: /lookup \S+(?: on \S+)?: no such host/, reason: 'dns-nxdomain' },
   { re: /lookup \S+(?: on \S+)?: (?:i\/o timeout|.*timeout)/, reason: 'dns-timeout' },
@@ -170,23 +171,39 @@ const ERRORS: ReadonlyArray<{ readonly re: RegExp; readonly reason: string }> = 
   { re: /multiple Content-Length headers/, reason: 'duplicate-header' },
   { re: /malformed HTTP response/, reason: 'no-valid-http' },
   { re: /malformed HTTP (?:status code|version)/, reason: 'invalid-status' },
-  { re: /malformed MIME header|invalid header field|invalid Content-Length/, reason: 'invalid-header' },
+  // transfer.go: `bad Content-Length "abc"`, `unsupported transfer encoding: "gzip"`, `too many transfer encodings: [...]`.
+  {
+    re: /malformed MIME header|invalid header field|invalid Content-Length|bad Content-Length|unsupported transfer encoding|too many transfer encodings/,
+    reason: 'invalid-header',
+  },
   { re: /invalid byte in chunk length|malformed chunked encoding|chunk length/, reason: 'invalid-chunked' },
   { re: /i\/o timeout|deadline exceeded/, reason: 'read-timeout' },
-  { re: /unexpected EOF|^EOF$|: EOF$|server closed idle connection|transport connection broken|use of closed network connection|broken pipe/, reason: 'upstream-closed-early' },
+  // "transport connection broken: <inner>" alone says nothing: only the inner errors named here are a close.
+  { re: /unexpected EOF|^EOF$|: EOF$|server closed idle connection|use of closed network connection|broken pipe/, reason: 'upstream-closed-early' },
   { re: /no upstreams available/, reason: 'no-live-upstreams' },
 ];
 
 /** A Go net/http or Caddy error text → normalized reason. */
 export function caddyReasonOf(err: string): string | undefined {
-  return ERRORS.find((e) => e.re.test(err))?.reason;
+  return CADDY_ERRORS.find((e) => e.re.test(err))?.reason;
 }
 
-/** The body broke after the head was relayed: the same error text means a cut body, not a failed exchange. */
-function midBodyReason(err: string): string {
-  const r = caddyReasonOf(err);
-  if (r === 'upstream-reset' || r === 'read-timeout' || r === 'invalid-chunked') return r;
-  return 'upstream-truncated';
+/** Reasons a mid-body error keeps; any other upstream error there is a cut body. */
+const MID_BODY_KEPT: ReadonlySet<string> = new Set(['upstream-reset', 'read-timeout', 'invalid-chunked']);
+
+/** Every reason midBodyReason can give. */
+export const CADDY_MID_BODY_REASONS: readonly string[] = [...MID_BODY_KEPT, 'upstream-truncated'];
+
+/**
+ * The body broke after the head was relayed: the same error text means a cut body, not a failed exchange.
+ * A failed write to the client ("writing: ...", or 2.6's bare "write tcp ...: write: ...") or a canceled
+ * request context is the client going away, not the upstream: no reason. Newer Caddy prefixes an upstream
+ * read error with "reading: ".
+ */
+function midBodyReason(err: string): string | undefined {
+  if (/^writing: |context canceled|\bwrite: /.test(err)) return undefined;
+  const r = caddyReasonOf(err.replace(/^reading: /, ''));
+  return r !== undefined && MID_BODY_KEPT.has(r) ? r : 'upstream-truncated';
 }
 
 function parseLogLine(line: string): LogEntry | undefined {
@@ -308,6 +325,14 @@ const REASONS: readonly ReasonInfo[] = [
     causes: ['a broken chunked encoder'],
     directives: [],
     scenarios: ['invalid-chunk-size'],
+  },
+  {
+    reason: 'no-live-upstreams',
+    example: 'no upstreams available',
+    meaning: 'every upstream is marked unhealthy or is at its limit (passive health checks: fail_duration / max_fails; active health checks; max_requests), so Caddy has none to try and answers 503.',
+    causes: ['earlier failures marked the only upstream down for fail_duration', 'an active health check (health_uri) fails', 'every upstream is at max_requests'],
+    directives: ['fail_duration', 'max_fails', 'health_uri', 'lb_try_duration'],
+    scenarios: [],
   },
   {
     reason: 'dns-nxdomain',

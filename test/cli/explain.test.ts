@@ -1,4 +1,5 @@
 import { expect, test } from 'vitest';
+import { gatewayById } from '../../src/gateways/index.js';
 import { runCli } from '../helpers/cli.js';
 
 test('explain names the reason, causes, the scenario and the directives', async () => {
@@ -23,4 +24,38 @@ test('an unknown line is a clear error, exit 2', async () => {
   const r = await runCli(['explain', 'all is well']);
   expect(r.code).toBe(2);
   expect(r.stderr).toMatch(/no gateway adapter recognises this line/);
+});
+
+test('an unknown line lists each known reason once, and names --gateway', async () => {
+  const r = await runCli(['explain', 'all is well']);
+  expect(r.code).toBe(2);
+  const reasons = /known reasons: (.*)\.\s*$/.exec(r.stderr)![1]!.split(', ');
+  expect(reasons).toContain('read-timeout');
+  expect(reasons).toContain('invalid-upgrade');
+  expect(new Set(reasons).size).toBe(reasons.length);
+  expect(r.stderr).toContain('--gateway <nginx|haproxy|caddy|apache|envoy|traefik>');
+  expect(r.stderr.trim().split('\n')).toHaveLength(1);
+});
+
+test('an unknown line with --gateway lists only that gateway\'s reasons and gives that gateway\'s example', async () => {
+  const apache = gatewayById('apache');
+  const example = apache.reasons.find((i) => i.reason === 'read-timeout')!.example!;
+  const r = await runCli(['explain', '--gateway', 'apache', 'all is well']);
+  expect(r.code).toBe(2);
+  expect(r.stderr).toMatch(/the apache adapter does not recognise this line/);
+  expect(r.stderr).toContain(`"${example}"`);
+  expect(r.stderr).not.toContain('while reading response header from upstream');
+  const reasons = /apache's reasons: (.*)\.\s*$/.exec(r.stderr)![1]!.split(', ');
+  expect(reasons).toEqual(apache.reasons.map((i) => i.reason));
+  expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  // The example it gives is one the command itself explains.
+  const ok = await runCli(['explain', '--gateway', 'apache', example]);
+  expect(ok.code).toBe(0);
+  expect(ok.stdout).toMatch(/^read-timeout {2}\(apache\)/);
+  // Caddy logs JSON: its examples are the message part, and the message says so.
+  const c = await runCli(['explain', '--gateway', 'caddy', 'all is well']);
+  expect(c.code).toBe(2);
+  expect(c.stderr).toContain('its message reads like "net/http: timeout awaiting response headers"');
+  expect(c.stderr).toMatch(/caddy's reasons: .*no-live-upstreams/);
+  expect(c.stderr).not.toMatch(/invalid-upgrade|send-timeout/);
 });

@@ -4,6 +4,7 @@
  * Expectations were established by running Caddy 2.6.2 on Debian bookworm; this
  * proves they still hold, and that a user's own Caddyfile is run and compared.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -94,6 +95,15 @@ describe('built-in suite through Caddy', () => {
       const r = await cli.done;
       expect(r.code).toBe(130);
       expect(await readdir(tmp)).toEqual([]);
+      // No Caddy (or anything else the run started) still runs with the temp dir in its command line.
+      const left = (() => {
+        try {
+          return execFileSync('pgrep', ['-af', tmp], { encoding: 'utf8' });
+        } catch {
+          return '';
+        }
+      })();
+      expect(left).toBe('');
     } finally {
       await rm(tmp, { recursive: true, force: true });
     }

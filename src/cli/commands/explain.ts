@@ -22,6 +22,36 @@ export function explainLine(line: string, gateways: readonly GatewayAdapter[] = 
   return undefined;
 }
 
+/**
+ * An example for the "not recognised" message: a line the gateway's own parser reads (read-timeout's if it
+ * has one), or, for gateways whose examples are only the message part (Caddy's JSON, HAProxy's log format),
+ * that message part.
+ */
+function exampleOf(g: GatewayAdapter): { readonly text: string; readonly whole: boolean } | undefined {
+  const withExample = g.reasons.filter((r) => r.example !== undefined);
+  const ordered = [...withExample.filter((r) => r.reason === 'read-timeout'), ...withExample.filter((r) => r.reason !== 'read-timeout')];
+  const whole = ordered.find((r) => explainLine(r.example!, [g])?.gateway === g.id);
+  if (whole) return { text: whole.example!, whole: true };
+  return ordered[0] && { text: ordered[0].example!, whole: false };
+}
+
+/** The one-paragraph error for a line no adapter (or not the named one) recognises. */
+export function unknownLineMessage(gateway?: GatewayAdapter): string {
+  const gateways = gateway ? [gateway] : GATEWAYS;
+  const reasons = [...new Set(gateways.flatMap((g) => g.reasons.map((r) => r.reason)))].join(', ');
+  if (!gateway) {
+    const ex = exampleOf(GATEWAYS[0]!);
+    return (
+      `no gateway adapter recognises this line. Paste the whole error-log line` +
+      (ex ? ` (e.g. ${GATEWAYS[0]!.id}'s "${ex.text}")` : '') +
+      `, or add --gateway <${GATEWAYS.map((g) => g.id).join('|')}> to read it as that gateway's; known reasons: ${reasons}.`
+    );
+  }
+  const ex = exampleOf(gateway);
+  const hint = !ex ? '' : ex.whole ? ` (e.g. "${ex.text}")` : ` (its message reads like "${ex.text}")`;
+  return `the ${gateway.id} adapter does not recognise this line. Paste the whole error-log line as ${gateway.id} wrote it${hint}; ${gateway.id}'s reasons: ${reasons}.`;
+}
+
 export function explainCommand(y: Argv) {
   return y.command(
     'explain <line>',
@@ -33,13 +63,9 @@ export function explainCommand(y: Argv) {
         .option('gateway', { type: 'string', describe: `read the line as this gateway's only (${GATEWAYS.map((g) => g.id).join(', ')}); by default the first adapter that knows it` })
         .example('$0 explain "upstream prematurely closed connection while reading response header from upstream"', ''),
     (argv) => {
-      const ex = explainLine(argv.line, argv.gateway === undefined ? GATEWAYS : [gatewayById(argv.gateway)]);
-      if (!ex) {
-        throw new InputError(
-          'BG_UNKNOWN_LOG_LINE',
-          `no gateway adapter recognises this line. Paste the whole error-log line (e.g. "... [error] ... upstream timed out (110: Connection timed out) while reading response header from upstream ..."); known reasons: ${GATEWAYS.flatMap((g) => g.reasons.map((r) => r.reason)).join(', ')}.`,
-        );
-      }
+      const only = argv.gateway === undefined ? undefined : gatewayById(argv.gateway);
+      const ex = explainLine(argv.line, only ? [only] : GATEWAYS);
+      if (!ex) throw new InputError('BG_UNKNOWN_LOG_LINE', unknownLineMessage(only));
       if (argv.json) {
         process.stdout.write(JSON.stringify({ gateway: ex.gateway, ...ex.info }, null, 2) + '\n');
         return;
