@@ -12,29 +12,14 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { arg, loadHarness } from './lib/suite.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const arg = (name, fallback) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i === -1 ? fallback : process.argv[i + 1];
-};
 const rounds = Number(arg('rounds', 3));
 const runtime = arg('runtime', 'process');
 const TARGET = 1.5;
 
-const dist = (p) => new URL(`../dist/${p}`, import.meta.url);
-let mods;
-try {
-  mods = {
-    ...(await import(dist('harness/run.js'))),
-    ...(await import(dist('faults/registry.js'))),
-    ...(await import(dist('gateways/index.js'))),
-    ...(await import(dist('scenarios/load.js'))),
-  };
-} catch (err) {
-  console.error(`suite-vs-slowest: cannot load dist/ (${err.message}). Run \`npm run build\` first.`);
-  process.exit(1);
-}
+const mods = await loadHarness('suite-vs-slowest');
 const { runSuite, Catalogue, GATEWAYS, gatewayById, loadSuite, builtinScenarioDir } = mods;
 
 const catalogue = new Catalogue();
