@@ -116,9 +116,12 @@ describe('custom faults on the wire', () => {
         for (let i = 0; i < c.size; i++, off++) if (off >= head.length && (off - head.length) % 2 === 0) bodyTimes.push(c.atMs);
       }
       expect(bodyTimes).toHaveLength(3);
-      expect(bodyTimes[0]! - s.chunks[0]!.atMs).toBeGreaterThanOrEqual(58);
-      expect(bodyTimes[1]! - bodyTimes[0]!).toBeGreaterThan(30 - 5);
-      expect(bodyTimes[2]! - bodyTimes[0]!).toBeGreaterThan(60 - 5);
+      // Lower bounds from the moment we connected: the request, and so every timer of the script,
+      // started after it. (Measured from the head's arrival instead, a busy moment that delays
+      // the head's 'data' event but not the body's shortens the gap: it once read 55 ms for 60.)
+      expect(bodyTimes[0]!).toBeGreaterThanOrEqual(60 - 2);
+      expect(bodyTimes[1]!).toBeGreaterThanOrEqual(60 + 30 - 2);
+      expect(bodyTimes[2]!).toBeGreaterThanOrEqual(60 + 60 - 2);
       // Half-closed, not closed: the upstream keeps the connection and still reads what we send...
       s.write('still talking');
       await new Promise((r) => setTimeout(r, 50));
