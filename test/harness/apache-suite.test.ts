@@ -5,14 +5,15 @@
  * bookworm; this proves they still hold. DNS scenarios are skipped: httpd has no
  * resolver of its own to point at badgateway's DNS responder.
  */
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { findBinary } from '../../src/runtimes/process.js';
 import { RUN_LABEL } from '../../src/runtimes/container.js';
-import { startCli, waitForOutput } from '../helpers/cli.js';
+import { startCli } from '../helpers/cli.js';
 import { containersLabelled, dockerImagePresent } from '../helpers/docker.js';
+import { interruptMidRun, leftIn } from '../helpers/interrupt.js';
 import { failures, runBuiltin } from '../helpers/suite.js';
 
 const binary = await findBinary('apache2');
@@ -52,23 +53,7 @@ describe('built-in suite through Apache httpd', () => {
 
   test.skipIf(why !== undefined && !process.env.CI)('SIGTERM mid-run, container runtime: no container, temp dir or socket file left', { timeout: 90_000 }, async () => {
     expect(why).toBeUndefined();
-    // A private TMPDIR: every prefix, run dir and socket file the CLI makes lands here.
-    const tmp = await mkdtemp(join(tmpdir(), 'badgateway-test-apache-'));
-    try {
-      const cli = startCli(['run', '--gateway', 'apache', '--runtime', 'container', '--only', 'never-respond', '--only', 'slow-*', '--only', 'healthy*'], { TMPDIR: tmp });
-      await waitForOutput(cli.output, /apache 2\.4\.\d+ \(container\): \d+ scenarios/, 30_000);
-      await waitForOutput(cli.output, /· apache healthy /, 10_000);
-      cli.child.kill('SIGTERM');
-      const r = await cli.done;
-      expect(r.code).toBe(130);
-      expect(r.stderr).toMatch(/run interrupted; everything it started was stopped/);
-      // testcontainers' per-user lock file is shared by every session, not a leftover of this run.
-      expect((await readdir(tmp)).filter((f) => !/^testcontainers-node-\d+\.lock$/.test(f))).toEqual([]);
-      // Only this run's containers: other runs on the machine may have their own.
-      expect(containersLabelled(`${RUN_LABEL}=${cli.child.pid}`)).toEqual([]);
-    } finally {
-      await rm(tmp, { recursive: true, force: true });
-    }
+    await interruptMidRun({ gateway: 'apache', runtime: 'container', signal: 'SIGTERM' });
   });
 
   const nginxImage = dockerImagePresent('badgateway/nginx:bookworm');
@@ -81,7 +66,7 @@ describe('built-in suite through Apache httpd', () => {
       expect(r.code).toBe(2);
       expect(r.stderr).toMatch(/could not start apache from image badgateway\/nginx:bookworm: .*"apache2": executable file not found.* The image must have apache2 on its PATH; badgateway\/apache:bookworm/);
       expect(containersLabelled(`${RUN_LABEL}=${cli.child.pid}`)).toEqual([]);
-      expect((await readdir(tmp)).filter((f) => !/^testcontainers-node-\d+\.lock$/.test(f))).toEqual([]);
+      expect(await leftIn(tmp)).toEqual([]);
     } finally {
       await rm(tmp, { recursive: true, force: true });
     }

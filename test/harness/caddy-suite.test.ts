@@ -4,18 +4,13 @@
  * Expectations were established by running Caddy 2.6.2 on Debian bookworm; this
  * proves they still hold, and that a user's own Caddyfile is run and compared.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { gatewayById } from '../../src/gateways/index.js';
 import { runSuite } from '../../src/harness/run.js';
 import { changeFromBaseline } from '../../src/report/model.js';
-import { RUN_LABEL } from '../../src/runtimes/container.js';
 import { findBinary } from '../../src/runtimes/process.js';
-import { startCli, waitForOutput } from '../helpers/cli.js';
-import { containersLabelled, dockerImagePresent } from '../helpers/docker.js';
+import { dockerImagePresent } from '../helpers/docker.js';
+import { interruptMidRun } from '../helpers/interrupt.js';
 import { builtinScenarios, failures, runBuiltin } from '../helpers/suite.js';
 
 const binary = await findBinary('caddy');
@@ -86,27 +81,7 @@ describe('built-in suite through Caddy', () => {
   });
 
   test.skipIf(binary === undefined && !process.env.CI)('SIGINT mid-run, process runtime: no process, temp dir or file outside the prefix left', { timeout: 60_000 }, async () => {
-    const tmp = await mkdtemp(join(tmpdir(), 'badgateway-test-caddy-'));
-    try {
-      const cli = startCli(['run', '--gateway', 'caddy', '--runtime', 'process', '--only', 'never-respond', '--only', 'slow-*', '--only', 'healthy*'], { TMPDIR: tmp });
-      await waitForOutput(cli.output, /caddy 2\.\d+\.\d+ \(process\): \d+ scenarios/, 20_000);
-      await waitForOutput(cli.output, /· caddy healthy /, 10_000);
-      cli.child.kill('SIGINT');
-      const r = await cli.done;
-      expect(r.code).toBe(130);
-      expect(await readdir(tmp)).toEqual([]);
-      // No Caddy (or anything else the run started) still runs with the temp dir in its command line.
-      const left = (() => {
-        try {
-          return execFileSync('pgrep', ['-af', tmp], { encoding: 'utf8' });
-        } catch {
-          return '';
-        }
-      })();
-      expect(left).toBe('');
-    } finally {
-      await rm(tmp, { recursive: true, force: true });
-    }
+    await interruptMidRun({ gateway: 'caddy', runtime: 'process', signal: 'SIGINT' });
   });
 
   const why = dockerImagePresent('badgateway/caddy:bookworm');
@@ -126,19 +101,6 @@ describe('built-in suite through Caddy', () => {
 
   test.skipIf(why !== undefined && !process.env.CI)('SIGTERM mid-run, container runtime: no container, temp dir or socket file left', { timeout: 90_000 }, async () => {
     expect(why).toBeUndefined();
-    const tmp = await mkdtemp(join(tmpdir(), 'badgateway-test-caddy-'));
-    try {
-      const cli = startCli(['run', '--gateway', 'caddy', '--runtime', 'container', '--image', 'badgateway/caddy:bookworm', '--only', 'never-respond', '--only', 'slow-*', '--only', 'healthy*'], { TMPDIR: tmp });
-      await waitForOutput(cli.output, /caddy 2\.\d+\.\d+ \(container\): \d+ scenarios/, 30_000);
-      await waitForOutput(cli.output, /· caddy healthy /, 10_000);
-      cli.child.kill('SIGTERM');
-      const r = await cli.done;
-      expect(r.code).toBe(130);
-      expect(r.stderr).toMatch(/run interrupted; everything it started was stopped/);
-      expect((await readdir(tmp)).filter((f) => !/^testcontainers-node-\d+\.lock$/.test(f))).toEqual([]);
-      expect(containersLabelled(`${RUN_LABEL}=${cli.child.pid}`)).toEqual([]);
-    } finally {
-      await rm(tmp, { recursive: true, force: true });
-    }
+    await interruptMidRun({ gateway: 'caddy', runtime: 'container', signal: 'SIGTERM', image: 'badgateway/caddy:bookworm' });
   });
 });

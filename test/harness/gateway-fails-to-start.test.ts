@@ -5,7 +5,6 @@
  * The failing gateway is `node` checking a config that takes a while and then
  * fails, so the test needs nothing but nginx.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +14,7 @@ import type { GatewayAdapter } from '../../src/gateways/gateway.js';
 import { gatewayById } from '../../src/gateways/index.js';
 import { runSuite } from '../../src/harness/run.js';
 import { findBinary } from '../../src/runtimes/process.js';
+import { processesNaming } from '../helpers/interrupt.js';
 import { builtinScenarios } from '../helpers/suite.js';
 
 /** A gateway whose config test fails after `delayMs`: by then the others have started. */
@@ -36,12 +36,6 @@ function failsLate(delayMs: number): GatewayAdapter {
       throw new Error('not used');
     },
   };
-}
-
-/** Processes whose command line names the directory (a gateway started under a prefix in it). */
-function processesUnder(dir: string): string[] {
-  const out = execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' });
-  return out.split('\n').filter((l) => l.includes(dir) && !l.includes('ps -eo'));
 }
 
 const nginx = await findBinary('nginx');
@@ -82,7 +76,7 @@ describe('one gateway of several fails to start', () => {
     expect(ready).toEqual(['nginx']);
     expect(probed).toEqual([]);
     // By the time the error arrives, nginx is gone and nothing is left in TMPDIR.
-    expect(processesUnder(tmp)).toEqual([]);
+    expect(processesNaming(tmp)).toBe('');
     expect(await readdir(tmp)).toEqual([]);
   });
 });

@@ -4,7 +4,6 @@
  * by running HAProxy 2.6 on Debian bookworm; this proves they still hold. The
  * container runtime uses the image scripts/build-gateway-image.sh haproxy builds.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +14,7 @@ import { runSuite } from '../../src/harness/run.js';
 import { findBinary } from '../../src/runtimes/process.js';
 import { satisfies } from '../../src/scenarios/scenario.js';
 import { dockerImagePresent } from '../helpers/docker.js';
+import { processesNaming } from '../helpers/interrupt.js';
 import { builtinScenarios, failures, runBuiltin } from '../helpers/suite.js';
 
 const binary = await findBinary('haproxy');
@@ -118,14 +118,7 @@ describe('built-in suite through HAProxy', () => {
       expect(sawSocket).toBeGreaterThan(before);
       expect(udp()).toBe(before);
       expect(await readdir(tmp)).toEqual([]);
-      const left = (() => {
-        try {
-          return execFileSync('pgrep', ['-f', tmp], { encoding: 'utf8' });
-        } catch {
-          return '';
-        }
-      })();
-      expect(left).toBe('');
+      expect(processesNaming(tmp)).toBe('');
     } finally {
       if (saved === undefined) delete process.env.TMPDIR;
       else process.env.TMPDIR = saved;

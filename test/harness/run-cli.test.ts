@@ -2,14 +2,13 @@
  * `badgateway run` end to end, as a user runs it: a failing expectation, an
  * interrupted run, a user's own config, reports.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { RUN_LABEL } from '../../src/runtimes/container.js';
-import { runCli, startCli, waitForOutput } from '../helpers/cli.js';
-import { containersLabelled, dockerImagePresent } from '../helpers/docker.js';
+import { runCli } from '../helpers/cli.js';
+import { dockerImagePresent } from '../helpers/docker.js';
+import { interruptMidRun } from '../helpers/interrupt.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -75,40 +74,14 @@ describe('bad input', () => {
 });
 
 describe('an interrupted run leaves nothing behind', () => {
-  async function interrupt(runtime: 'process' | 'container', sig: NodeJS.Signals) {
-    // A private TMPDIR: every prefix, run dir and socket file the CLI makes lands here.
-    const tmp = await mkdtemp(join(dir, `tmp-${runtime}-`));
-    const cli = startCli(['run', '--runtime', runtime, '--only', 'never-respond', '--only', 'slow-*', '--only', 'healthy*'], { TMPDIR: tmp });
-    await waitForOutput(cli.output, /nginx 1\.\d+\.\d+ \((process|container)\): \d+ scenarios/, 30_000);
-    // healthy is done within milliseconds; never-respond holds the run for a second more.
-    await waitForOutput(cli.output, /· nginx healthy /, 10_000);
-    cli.child.kill(sig);
-    const r = await cli.done;
-    expect(r.code).toBe(130);
-    expect(r.stderr).toMatch(/run interrupted; everything it started was stopped/);
-    // testcontainers keeps one lock file per user in TMPDIR (testcontainers-node-<uid>.lock), shared
-    // and reused by every session; it is not a leftover of this run.
-    expect((await readdir(tmp)).filter((f) => !/^testcontainers-node-\d+\.lock$/.test(f))).toEqual([]);
-    const nginxLeft = (() => {
-      try {
-        return execFileSync('pgrep', ['-f', tmp], { encoding: 'utf8' });
-      } catch {
-        return '';
-      }
-    })();
-    expect(nginxLeft).toBe('');
-  }
-
   test('Ctrl-C (SIGINT), process runtime: no nginx process, temp dir or socket file', { timeout: 60_000 }, async () => {
-    await interrupt('process', 'SIGINT');
+    await interruptMidRun({ gateway: 'nginx', runtime: 'process', signal: 'SIGINT' });
   });
 
   const why = dockerImagePresent('badgateway/nginx:bookworm');
   test.skipIf(why !== undefined && !process.env.CI)('SIGTERM, container runtime: no container either', { timeout: 90_000 }, async () => {
     expect(why).toBeUndefined();
-    const before = containersLabelled(RUN_LABEL);
-    await interrupt('container', 'SIGTERM');
-    expect(containersLabelled(RUN_LABEL)).toEqual(before);
+    await interruptMidRun({ gateway: 'nginx', runtime: 'container', signal: 'SIGTERM' });
   });
 });
 
