@@ -32,8 +32,8 @@ function expectText(e, showBody = false) {
   return [status, bodyText(e, '', showBody) || undefined, e.reason && e.reason !== 'none' ? e.reason : undefined].filter(Boolean).join(' · ');
 }
 
-// The versions the built-in expectations were measured on (Debian bookworm's packages).
-const MEASURED = { nginx: 'nginx 1.22.1', haproxy: 'HAProxy 2.6.12', caddy: 'Caddy 2.6.2', apache: 'Apache httpd 2.4.71' };
+// The versions the built-in expectations were measured on (Debian bookworm's packages), from each adapter.
+const MEASURED = Object.fromEntries(GATEWAYS.filter((g) => g.measuredOn).map((g) => [g.id, g.measuredOn]));
 
 /** One gateway's cell: its plain entry, then each versioned entry with its range. */
 function gatewayCell(s, id) {

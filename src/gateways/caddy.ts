@@ -363,6 +363,8 @@ const REASONS: readonly ReasonInfo[] = [
 export const caddy: GatewayAdapter = {
   id: 'caddy',
   binary: 'caddy',
+  installHint: 'apt-get install caddy (Debian/Ubuntu), dnf install caddy (Fedora), brew install caddy (macOS)',
+  measuredOn: 'Caddy 2.6.2',
   defaultImage: 'caddy:2',
   localImage: 'badgateway/caddy:bookworm',
   versionArgs: ['version'],

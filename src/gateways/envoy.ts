@@ -337,6 +337,7 @@ const REASONS: readonly ReasonInfo[] = [
 export const envoy: GatewayAdapter = {
   id: 'envoy',
   binary: 'envoy',
+  installHint: 'Debian and npm do not package it; official binaries come with the envoyproxy/envoy image, brew install envoy (macOS)',
   defaultImage: 'envoyproxy/envoy:v1.39-latest',
   // No Debian package and no build script: without a registry, load an image and pass --image.
   localImage: 'envoyproxy/envoy:v1.39-latest',

@@ -73,6 +73,10 @@ export interface GatewayAdapter {
   readonly id: string;
   /** The binary the process runtime runs. */
   readonly binary: string;
+  /** How to get that binary, for the error when it is not on PATH. */
+  readonly installHint: string;
+  /** The gateway and version the built-in expectations were measured on (README catalogue); absent when none were. */
+  readonly measuredOn?: string;
   /**
    * Default image for the container runtime: the gateway's official image, pulled when missing;
    * the local image when the rendered config does not fit the official one's layout (Apache).

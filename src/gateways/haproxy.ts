@@ -286,6 +286,8 @@ const REASONS: readonly ReasonInfo[] = [
 export const haproxy: GatewayAdapter = {
   id: 'haproxy',
   binary: 'haproxy',
+  installHint: 'apt-get install haproxy (Debian/Ubuntu), dnf install haproxy (Fedora), brew install haproxy (macOS)',
+  measuredOn: 'HAProxy 2.6.12',
   defaultImage: 'haproxy:lts',
   localImage: 'badgateway/haproxy:bookworm',
   versionArgs: ['-v'],

@@ -326,6 +326,8 @@ const REASONS: readonly ReasonInfo[] = [
 export const nginx: GatewayAdapter = {
   id: 'nginx',
   binary: 'nginx',
+  installHint: 'apt-get install nginx-light (Debian/Ubuntu), dnf install nginx (Fedora), brew install nginx (macOS)',
+  measuredOn: 'nginx 1.22.1',
   defaultImage: 'nginx:stable',
   localImage: 'badgateway/nginx:bookworm',
   versionArgs: ['-v'],

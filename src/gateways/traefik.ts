@@ -352,6 +352,7 @@ const REASONS: readonly ReasonInfo[] = [
 export const traefik: GatewayAdapter = {
   id: 'traefik',
   binary: 'traefik',
+  installHint: 'Debian and npm do not package it; a release binary from github.com/traefik/traefik/releases, brew install traefik (macOS)',
   defaultImage: 'traefik:v3.7',
   // No Debian package and no build script: without a registry, load an image and pass --image.
   localImage: 'traefik:v3.7',

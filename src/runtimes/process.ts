@@ -13,14 +13,6 @@ import { OUTPUT_LOG, removePrefix, runningGateway, writeConfig } from './files.j
 import type { Availability, Runtime, RunningGateway, StartInput } from './runtime.js';
 import { waitReady } from './wait.js';
 
-const INSTALL_HINT: Record<string, string> = {
-  nginx: 'apt-get install nginx-light (Debian/Ubuntu), dnf install nginx (Fedora), brew install nginx (macOS)',
-  haproxy: 'apt-get install haproxy (Debian/Ubuntu), dnf install haproxy (Fedora), brew install haproxy (macOS)',
-  envoy: 'Debian and npm do not package it; official binaries come with the envoyproxy/envoy image, brew install envoy (macOS)',
-  traefik: 'Debian and npm do not package it; a release binary from github.com/traefik/traefik/releases, brew install traefik (macOS)',
-  caddy: 'apt-get install caddy (Debian/Ubuntu), dnf install caddy (Fedora), brew install caddy (macOS)',
-};
-
 /** Debian puts nginx and haproxy in /usr/sbin, which is not on every user's PATH. */
 const EXTRA_DIRS = ['/usr/sbin', '/usr/local/sbin', '/sbin'];
 
@@ -52,7 +44,7 @@ export const processRuntime: Runtime = {
 
   async available(adapter: GatewayAdapter): Promise<Availability> {
     const bin = await findBinary(adapter.binary);
-    if (!bin) return { ok: false, why: `${adapter.binary} is not on PATH. Install it (${INSTALL_HINT[adapter.id] ?? `your package manager's ${adapter.binary}`}) or use --runtime container.` };
+    if (!bin) return { ok: false, why: `${adapter.binary} is not on PATH. Install it (${adapter.installHint}) or use --runtime container.` };
     const v = await run(bin, adapter.versionArgs);
     return { ok: true, version: adapter.parseVersion(v.out) };
   },
@@ -62,7 +54,7 @@ export const processRuntime: Runtime = {
     const bin = await findBinary(adapter.binary);
     if (!bin) {
       await removePrefix(prefix);
-      throw new StartError('BG_GATEWAY_MISSING', `${adapter.binary} is not on PATH. Install it (${INSTALL_HINT[adapter.id] ?? adapter.binary}) or run with --runtime container.`);
+      throw new StartError('BG_GATEWAY_MISSING', `${adapter.binary} is not on PATH. Install it (${adapter.installHint}) or run with --runtime container.`);
     }
     const version = adapter.parseVersion((await run(bin, adapter.versionArgs)).out);
     const configPath = await writeConfig(prefix, input.config);

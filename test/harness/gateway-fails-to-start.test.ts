@@ -22,6 +22,7 @@ function failsLate(delayMs: number): GatewayAdapter {
   return {
     id: 'lateflop',
     binary: 'node',
+    installHint: 'it is the node running the tests',
     defaultImage: 'none',
     localImage: 'none',
     versionArgs: ['--version'],

@@ -35,6 +35,7 @@ http.createServer((req, res) => {
 const fake: GatewayAdapter = {
   id: 'nodeproxy',
   binary: 'node',
+  installHint: 'it is the node running the tests',
   defaultImage: 'none',
   localImage: 'none',
   versionArgs: ['--version'],
