@@ -133,6 +133,7 @@ export const APACHE_PLACEHOLDERS: Readonly<Record<string, string>> = {
 
 function fromUserConfig(text: string, file: string, v: UserConfigValues): RenderedConfig {
   const body = fillUserConfig(text, file, v, {
+    placeholders: APACHE_PLACEHOLDERS,
     hints: { listen: '`Listen {{listen}}`', upstream: '`ProxyPass "/" "http://{{upstream}}/"` or `BalancerMember http://{{upstream}}`' },
     forbidden: ['PidFile', 'ErrorLog', 'ErrorLogFormat'],
     forbiddenWhy: "badgateway sets it to keep httpd's pid and error log under the run's prefix, in a format it can attribute.",

@@ -209,6 +209,12 @@ describe('caddy user config (a Caddyfile)', () => {
     expect(text).toMatch(/\{\n\tadmin off\n[\s\S]*\n\tgrace_period 1s\n\}/);
   });
 
+  test('a misspelt placeholder names the closest one and what it is for', () => {
+    expect(() => caddy.fromUserConfig('http://{{listen}} {\n\treverse_proxy {{upstream}} {{helthy}}\n}\n', 'Caddyfile', v)).toThrow(
+      /^Caddyfile:2: unknown placeholder \{\{helthy\}\}\. Did you mean \{\{healthy\}\} \(a second upstream that always answers 200, host:port: [^)]*\)\? Known: \{\{listen\}\}, \{\{upstream\}\}, \{\{healthy\}\}, \{\{prefix\}\}, \{\{resolver\}\}\.$/,
+    );
+  });
+
   test('a missing placeholder or an admin option of its own is an error that says what to write', () => {
     expect(() => caddy.fromUserConfig('http://{{listen}} {\n}\n', 'Caddyfile', v)).toThrow(InputError);
     expect(() => caddy.fromUserConfig('http://{{listen}} {\n}\n', 'Caddyfile', v)).toThrow(/reverse_proxy \{\{upstream\}\}/);

@@ -114,6 +114,7 @@ export const CADDY_PLACEHOLDERS: Readonly<Record<string, string>> = {
  */
 function fromUserConfig(text: string, file: string, v: UserConfigValues): RenderedConfig {
   const body = fillUserConfig(text, file, v, {
+    placeholders: CADDY_PLACEHOLDERS,
     hints: { listen: '`http://{{listen}} {` as the site address', upstream: '`reverse_proxy {{upstream}}` in the site block' },
     forbidden: ['admin', 'storage', 'pidfile'],
     forbiddenWhy: "badgateway turns Caddy's admin endpoint off and keeps its storage and logs under the run's prefix.",

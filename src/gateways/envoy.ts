@@ -181,6 +181,7 @@ export const ENVOY_PLACEHOLDERS: Readonly<Record<string, string>> = {
 
 function fromUserConfig(text: string, file: string, v: UserConfigValues): RenderedConfig {
   const body = fillUserConfig(text, file, v, {
+    placeholders: ENVOY_PLACEHOLDERS,
     hints: {
       listen: '`socket_address: { address: {{listen_host}}, port_value: {{listen_port}} }` in the listener',
       upstream: '`socket_address: { address: {{upstream_host}}, port_value: {{upstream_port}} }` in a cluster endpoint',

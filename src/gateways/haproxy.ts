@@ -114,6 +114,7 @@ export const HAPROXY_PLACEHOLDERS: Readonly<Record<string, string>> = {
 
 function fromUserConfig(text: string, file: string, v: UserConfigValues): RenderedConfig {
   const body = fillUserConfig(text, file, v, {
+    placeholders: HAPROXY_PLACEHOLDERS,
     hints: { listen: '`bind {{listen}}` in the frontend', upstream: '`server s1 {{upstream}}` in a backend' },
     forbidden: ['daemon', 'pidfile', 'stats socket'],
     forbiddenWhy: "badgateway keeps HAProxy in the foreground with its pid under the run's prefix, and no admin socket.",

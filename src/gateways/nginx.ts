@@ -108,6 +108,7 @@ export const NGINX_PLACEHOLDERS: Readonly<Record<string, string>> = {
 
 function fromUserConfig(text: string, file: string, v: UserConfigValues): RenderedConfig {
   const body = fillUserConfig(text, file, v, {
+    placeholders: NGINX_PLACEHOLDERS,
     hints: { listen: '`listen {{listen}};` in the server block', upstream: '`proxy_pass http://{{upstream}};` or `server {{upstream}};` in an upstream block' },
     forbidden: ['pid', 'daemon'],
     forbiddenWhy: "badgateway sets it to keep nginx in the foreground with its pid under the run's prefix.",

@@ -113,6 +113,7 @@ export const TRAEFIK_PLACEHOLDERS: Readonly<Record<string, string>> = {
  */
 function fromUserConfig(text: string, file: string, v: UserConfigValues): RenderedConfig {
   const body = fillUserConfig(text, file, v, {
+    placeholders: TRAEFIK_PLACEHOLDERS,
     hints: { listen: '`address: "{{listen}}"` in an entry point', upstream: '`url: "http://{{upstream}}"` in a service\'s servers' },
     forbidden: ['api:', 'providers:', 'log:', 'accessLog:', 'ping:'],
     forbiddenWhy: 'badgateway sets it: no API or dashboard, the file provider for your http: section, logs under the run\'s prefix in a format it can attribute, and ping only on its own readiness route.',

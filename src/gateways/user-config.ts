@@ -3,7 +3,7 @@
  * the directives badgateway must own, and errors that say file:line and what to
  * write instead. Pure.
  */
-import { InputError } from '../errors.js';
+import { closest, InputError } from '../errors.js';
 import type { UserConfigValues } from './gateway.js';
 
 import { hostPort } from '../wire/host-port.js';
@@ -11,6 +11,8 @@ import { hostPort } from '../wire/host-port.js';
 export { hostPort };
 
 export interface UserConfigRules {
+  /** Every `{{name}}` the gateway's config may use, with what it is for (the README's table and the error's hint). */
+  readonly placeholders: Readonly<Record<string, string>>;
   /** What a user should write for each required placeholder, e.g. `listen {{listen}};` in the server block. */
   readonly hints: { readonly listen: string; readonly upstream: string };
   /** Directives badgateway sets itself: their line is an error. */
@@ -48,7 +50,13 @@ export function fillUserConfig(text: string, file: string, v: UserConfigValues, 
       throw new InputError('BG_CONFIG_DIRECTIVE', `${file}:${line}: remove the "${bad}" directive: ${rules.forbiddenWhy}`);
     }
   }
-  const known = () => [...Object.keys(values), 'resolver'].filter((k, i, a) => a.indexOf(k) === i).map((k) => `{{${k}}}`).join(', ');
+  const names = Object.keys(rules.placeholders);
+  const unknown = (m: string, name: string, line: number): InputError => {
+    if (name in rules.placeholders) return new InputError('BG_CONFIG_PLACEHOLDER', `${file}:${line}: ${m} has no value in this run (${rules.placeholders[name]}).`);
+    const near = closest(name, names, 1)[0];
+    const hint = near ? ` Did you mean {{${near}}} (${rules.placeholders[near]})?` : '';
+    return new InputError('BG_CONFIG_PLACEHOLDER', `${file}:${line}: unknown placeholder ${m}.${hint} Known: ${names.map((k) => `{{${k}}}`).join(', ')}.`);
+  };
   return text
     .split('\n')
     .map((line, i) =>
@@ -56,7 +64,7 @@ export function fillUserConfig(text: string, file: string, v: UserConfigValues, 
         ? line
         : line.replace(/\{\{\s*([a-z_]+)\s*\}\}/g, (m, name: string) => {
             const val = values[name];
-            if (val === undefined) throw new InputError('BG_CONFIG_PLACEHOLDER', `${file}:${i + 1}: unknown placeholder ${m}. Known: ${known()}.`);
+            if (val === undefined) throw unknown(m, name, i + 1);
             return val;
           }),
     )
