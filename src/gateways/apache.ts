@@ -12,6 +12,7 @@
 import { InputError } from '../errors.js';
 import { fillUserConfig, hostPort } from './user-config.js';
 import type { GatewayAdapter, GatewayRoute, LogEntry, ReasonInfo, RenderInput, RenderedConfig, UserConfigValues } from './gateway.js';
+import { READY_PATH, routePath } from './paths.js';
 
 /** Where Debian's apache2 package puts its modules. */
 export const APACHE_MODULE_DIR = '/usr/lib/apache2/modules';
@@ -48,7 +49,7 @@ export function apacheUnsupported(route: GatewayRoute): string | undefined {
 
 function proxyPassFor(route: GatewayRoute, to: RenderInput['timeouts']): string {
   const t = route.target;
-  const path = `/s/${route.id}/`;
+  const path = routePath(route.id);
   let url: string;
   if (t.kind === 'tcp') url = `http://${hostPort(t.host, t.port)}${path}`;
   else if (t.kind === 'unix') url = `unix:${t.path}|http://localhost${path}`;
@@ -119,7 +120,7 @@ DocumentRoot "${p}/htdocs"
 
 ${input.routes.map((r) => proxyPassFor(r, to)).join('\n')}
 `;
-  return { files: { 'apache.conf': conf, 'htdocs/__badgateway/ready': 'ready\n' }, main: 'apache.conf' };
+  return { files: { 'apache.conf': conf, [`htdocs${READY_PATH}`]: 'ready\n' }, main: 'apache.conf' };
 }
 
 /** `{{name}}` placeholders a user's config may use. */

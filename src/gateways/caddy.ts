@@ -13,6 +13,7 @@
  */
 import { fillUserConfig, hostPort } from './user-config.js';
 import type { GatewayAdapter, GatewayRoute, LogEntry, ReasonInfo, RenderInput, RenderedConfig, UserConfigValues } from './gateway.js';
+import { READY_PATH, routePath } from './paths.js';
 
 /** Caddy's log, relative to the prefix. */
 export const CADDY_LOG = 'logs/caddy.log';
@@ -47,7 +48,7 @@ function proxyRoute(route: GatewayRoute, input: RenderInput): unknown {
   }
   // WebSocket upgrades pass through without any setting.
   return {
-    match: [{ path: [`/s/${route.id}/*`] }],
+    match: [{ path: [`${routePath(route.id)}*`] }],
     handle: [{ handler: 'reverse_proxy', upstreams: [{ dial: dialFor(route) }], transport }],
     terminal: true,
   };
@@ -84,7 +85,7 @@ function render(input: RenderInput): RenderedConfig {
             logs: {},
             routes: [
               {
-                match: [{ path: ['/__badgateway/ready'] }],
+                match: [{ path: [READY_PATH] }],
                 handle: [{ handler: 'static_response', status_code: 200, body: 'ready' }],
                 terminal: true,
               },

@@ -16,6 +16,7 @@
 import { stringify } from 'yaml';
 import { fillUserConfig, hostPort } from './user-config.js';
 import type { GatewayAdapter, GatewayRoute, LogEntry, ReasonInfo, RenderInput, RenderedConfig, UserConfigValues } from './gateway.js';
+import { READY_PATH, routePath } from './paths.js';
 
 /** The access log, relative to the prefix. */
 export const ENVOY_ACCESS_LOG = 'logs/access.log';
@@ -102,7 +103,7 @@ function cluster(route: GatewayRoute, input: RenderInput): Record<string, unknow
 
 function route(r: GatewayRoute, input: RenderInput): Record<string, unknown> {
   return {
-    match: { prefix: `/s/${r.id}/` },
+    match: { prefix: routePath(r.id) },
     route: {
       cluster: clusterName(r),
       // No whole-response deadline (Envoy's default is 15 s); instead an idle timeout per
@@ -137,7 +138,7 @@ export function envoyBootstrap(input: RenderInput): Record<string, unknown> {
           domains: ['*'],
           routes: [
             // Answered by Envoy itself once the listener routes requests.
-            { match: { path: '/__badgateway/ready' }, direct_response: { status: 200, body: { inline_string: 'ready\n' } } },
+            { match: { path: READY_PATH }, direct_response: { status: 200, body: { inline_string: 'ready\n' } } },
             ...input.routes.map((r) => route(r, input)),
           ],
         },

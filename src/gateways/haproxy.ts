@@ -8,6 +8,7 @@
  */
 import { fillUserConfig, hostPort } from './user-config.js';
 import type { GatewayAdapter, GatewayRoute, LogEntry, LogSink, ReasonInfo, RenderInput, RenderedConfig, UserConfigValues } from './gateway.js';
+import { READY_PATH, routePath } from './paths.js';
 
 /** Where the harness's syslog socket writes HAProxy's lines, relative to the prefix. */
 const SYSLOG_FILE = 'logs/haproxy.log';
@@ -95,8 +96,8 @@ defaults
 ${resolvers}
 frontend badgateway
   bind ${hostPort(input.listen.host, input.listen.port)}
-  http-request return status 200 content-type text/plain string "ready" if { path /__badgateway/ready }
-${input.routes.map((r) => `  use_backend ${backendName(r)} if { path_beg /s/${r.id}/ }`).join('\n')}
+  http-request return status 200 content-type text/plain string "ready" if { path ${READY_PATH} }
+${input.routes.map((r) => `  use_backend ${backendName(r)} if { path_beg ${routePath(r.id)} }`).join('\n')}
 
 ${input.routes.map(backend).join('\n\n')}
 `;

@@ -4,6 +4,7 @@
  */
 import { fillUserConfig, hostPort } from './user-config.js';
 import type { GatewayAdapter, GatewayRoute, LogEntry, ReasonInfo, RenderInput, RenderedConfig, UserConfigValues } from './gateway.js';
+import { READY_PATH, routePath } from './paths.js';
 
 const LOG_FORMAT =
   `log_format badgateway escape=json '{"time":"$time_iso8601","request":"$request","status":$status,` +
@@ -34,7 +35,7 @@ function locationFor(route: GatewayRoute, i: number): string {
   if (route.websocket) {
     lines.push('proxy_http_version 1.1;', 'proxy_set_header Upgrade $http_upgrade;', 'proxy_set_header Connection $badgateway_connection_upgrade;');
   }
-  return `    location /s/${route.id}/ {\n${lines.map((l) => `      ${l}`).join('\n')}\n    }`;
+  return `    location ${routePath(route.id)} {\n${lines.map((l) => `      ${l}`).join('\n')}\n    }`;
 }
 
 function pools(routes: readonly GatewayRoute[]): string {
@@ -85,7 +86,7 @@ ${pools(input.routes)}
     listen ${hostPort(input.listen.host, input.listen.port)};
     server_name badgateway;
 
-    location = /__badgateway/ready {
+    location = ${READY_PATH} {
       access_log off;
       return 200 "ready\\n";
     }

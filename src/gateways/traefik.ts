@@ -24,6 +24,7 @@ import { stringify } from 'yaml';
 import { InputError } from '../errors.js';
 import { fillUserConfig, hostPort } from './user-config.js';
 import type { GatewayAdapter, GatewayRoute, LogEntry, ReasonInfo, RenderInput, RenderedConfig, UserConfigValues } from './gateway.js';
+import { READY_PATH, routePath } from './paths.js';
 
 export const TRAEFIK_ACCESS_LOG = 'logs/access.log';
 export const TRAEFIK_LOG = 'logs/traefik.log';
@@ -52,11 +53,11 @@ export function traefikConfigs(input: RenderInput): { static: Record<string, unk
     responseHeaderTimeout: dur(to.readMs),
   };
   const routers: Record<string, unknown> = {
-    'badgateway-ready': { entryPoints: [ENTRY_POINT], rule: 'Path(`/__badgateway/ready`)', service: 'ping@internal' },
+    'badgateway-ready': { entryPoints: [ENTRY_POINT], rule: `Path(\`${READY_PATH}\`)`, service: 'ping@internal' },
   };
   const services: Record<string, unknown> = {};
   for (const r of input.routes) {
-    routers[`r-${r.id}`] = { entryPoints: [ENTRY_POINT], rule: `PathPrefix(\`/s/${r.id}/\`)`, service: `s-${r.id}` };
+    routers[`r-${r.id}`] = { entryPoints: [ENTRY_POINT], rule: `PathPrefix(\`${routePath(r.id)}\`)`, service: `s-${r.id}` };
     // WebSocket upgrades pass through without any setting.
     services[`s-${r.id}`] = { loadBalancer: { servers: [{ url: serverUrl(r) }], passHostHeader: true, serversTransport: r.keepalive ? 'pooled' : 'unpooled' } };
   }

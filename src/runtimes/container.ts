@@ -174,3 +174,5 @@ export const containerRuntime: Runtime = {
     };
   },
 };
+
+export default containerRuntime;

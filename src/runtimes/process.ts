@@ -113,3 +113,5 @@ function signalGroup(pid: number, sig: NodeJS.Signals): void {
     /* already gone */
   }
 }
+
+export default processRuntime;

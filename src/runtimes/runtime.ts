@@ -1,7 +1,8 @@
 /** Where a gateway runs. Starting returns a RunningGateway; closing it leaves nothing behind. */
 import type { GatewayAdapter, RenderedConfig } from '../gateways/gateway.js';
+import type { RuntimeKind } from './index.js';
 
-export type RuntimeKind = 'process' | 'container';
+export type { RuntimeKind };
 
 export interface StartInput {
   readonly adapter: GatewayAdapter;

@@ -102,6 +102,7 @@ export function scenarioFromYaml(src: YamlSource, catalogue: Catalogue, knownGat
     file: src.file,
     description: d.description.trim(),
     fault: faultId,
+    faultDef: def,
     params,
     upstream: d.upstream ?? 'tcp',
     keepalive: d.keepalive ?? false,

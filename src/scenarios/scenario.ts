@@ -1,3 +1,5 @@
+import type { FaultDef } from '../faults/fault.js';
+
 /** What a scenario is: a fault, the request(s) a client sends through the gateway, and what is expected per gateway. */
 
 export type BodyState = 'complete' | 'truncated' | 'none';
@@ -38,6 +40,8 @@ export interface Scenario {
   readonly file: string;
   readonly description: string;
   readonly fault: string;
+  /** The fault itself, resolved from the catalogue when the scenario was loaded. */
+  readonly faultDef: FaultDef;
   readonly params: Readonly<Record<string, string | number>>;
   /** How the gateway reaches an exchange fault. */
   readonly upstream: 'tcp' | 'unix' | 'dns';

@@ -8,7 +8,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { Conn } from '../faults/conn.js';
 import { runScript } from '../faults/executor.js';
-import type { CompiledFault, ListenerBehavior } from '../faults/fault.js';
+import type { CompiledFault } from '../faults/fault.js';
 import { Catalogue } from '../faults/registry.js';
 import { InputError } from '../errors.js';
 import { wantsKeepAlive, type RequestHead } from '../wire/request-head.js';
@@ -47,10 +47,10 @@ export interface UpstreamOptions {
   readonly faultPaths?: boolean;
   /** A request header that names the fault to run; false turns the override off. Default x-badgateway-fault. */
   readonly faultHeader?: string | false;
-  /** Listener-level faults to start, each on its own port. Default: all of them. */
-  readonly listenerFaults?: readonly ListenerBehavior[];
-  /** Fixed ports for listener faults (default: a free port each). */
-  readonly listenerFaultPorts?: Readonly<Partial<Record<ListenerBehavior, number>>>;
+  /** Listener faults to start (fault ids from the catalogue), each on its own port. Default: every one the catalogue has. */
+  readonly listenerFaults?: readonly string[];
+  /** Fixed ports for listener faults, by fault id (default: a free port each). */
+  readonly listenerFaultPorts?: Readonly<Record<string, number>>;
   readonly events?: EventBus;
 }
 
@@ -86,13 +86,6 @@ export interface StartedUpstream extends AsyncDisposable {
   readonly openConnections: number;
   close(): Promise<void>;
 }
-
-const LISTENER_FAULT_IDS: Record<ListenerBehavior, string> = {
-  refuse: 'connect-refused',
-  'accept-queue-full': 'accept-queue-full',
-  'reset-on-accept': 'reset-on-accept',
-  'close-on-accept': 'close-on-accept',
-};
 
 const BAD_REQUEST = Buffer.from('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n', 'latin1');
 
@@ -238,10 +231,10 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<Started
       await listen(unix, { path: opts.unixPath }, 'the chaos upstream (unix socket)');
       listeners.push({ name: 'unix', kind: 'unix', path: opts.unixPath });
     }
-    const behaviors = opts.listenerFaults ?? (['refuse', 'accept-queue-full', 'reset-on-accept', 'close-on-accept'] as const);
-    for (const b of behaviors) {
-      const fault = LISTENER_FAULT_IDS[b];
-      const h = await startListenerFault(b, host, opts.listenerFaultPorts?.[b] ?? 0, (remote) => {
+    for (const fault of opts.listenerFaults ?? catalogue.list().filter((f) => f.layer === 'listener').map((f) => f.id)) {
+      const def = catalogue.get(fault);
+      if (def.layer !== 'listener') throw new InputError('BG_NOT_LISTENER_FAULT', `fault "${fault}" is a ${def.layer} fault, not a listener fault; listener faults: ${listenerFaultIds(catalogue).join(', ')}`);
+      const h = await startListenerFault(def.listener, host, opts.listenerFaultPorts?.[fault] ?? 0, (remote) => {
         if (events.active) events.emit({ type: 'listener-fault', listener: fault, fault, remote });
       });
       listenerFaults.push(h);
@@ -271,6 +264,11 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<Started
     close,
     [Symbol.asyncDispose]: close,
   };
+}
+
+/** The ids of the catalogue's listener faults (each plays one ListenerBehavior on a port of its own). */
+export function listenerFaultIds(catalogue: Catalogue): string[] {
+  return catalogue.list().filter((f) => f.layer === 'listener').map((f) => f.id);
 }
 
 function firstSegment(path: string): string | undefined {

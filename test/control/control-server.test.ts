@@ -11,7 +11,7 @@ let ctl: StartedControl;
 
 beforeAll(async () => {
   // One listener fault (refuse is instant) so a listener fault has a port to show.
-  up = await startUpstream({ listenerFaults: ['refuse'] });
+  up = await startUpstream({ listenerFaults: ['connect-refused'] });
   ctl = await startControl({ upstream: up, dns: { host: '127.0.0.1', port: 5353, zone: 'badgateway.test' } });
 });
 afterAll(async () => {

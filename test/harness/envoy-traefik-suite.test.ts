@@ -17,7 +17,7 @@ import { describe, expect, test } from 'vitest';
 import type { GatewayAdapter } from '../../src/gateways/gateway.js';
 import { gatewayById } from '../../src/gateways/index.js';
 import type { SuiteResult } from '../../src/harness/run.js';
-import { resolveRuntime } from '../../src/harness/runtime-choice.js';
+import { resolveRuntime } from '../../src/runtimes/index.js';
 import { findBinary } from '../../src/runtimes/process.js';
 import { failures, runBuiltin } from '../helpers/suite.js';
 

@@ -4,7 +4,7 @@ import type { Argv } from 'yargs';
 import { InputError } from '../../errors.js';
 import { gatewayById, GATEWAYS } from '../../gateways/index.js';
 import { runSuite, type ProgressListener, type SuiteResult } from '../../harness/run.js';
-import type { RuntimeChoice } from '../../harness/runtime-choice.js';
+import { RUNTIME_CHOICES, RUNTIMES, type RuntimeChoice } from '../../runtimes/index.js';
 import { consoleProgress, consoleSummary } from '../../report/console.js';
 import { toHtml } from '../../report/html.js';
 import { toJson } from '../../report/json.js';
@@ -56,7 +56,7 @@ export function runCommand(y: Argv) {
         .option('gateway', { type: 'string', default: 'nginx', describe: `gateway(s), comma-separated: ${GATEWAYS.map((g) => g.id).join(', ')}` })
         .option('suite', { type: 'string', describe: 'a folder of scenario files, one file, or a list file (default: the built-in catalogue)' })
         .option('only', { type: 'string', array: true, describe: 'run only scenarios whose id matches (`*` wildcards, repeatable)' })
-        .option('runtime', { choices: ['auto', 'process', 'container'] as const, default: 'auto' as const, describe: 'auto: container when a Docker engine answers and the image is present, else the local binary' })
+        .option('runtime', { choices: RUNTIME_CHOICES, default: 'auto' as RuntimeChoice, describe: `auto: the first that can run the gateway; ${RUNTIMES.map((r) => `${r.id}: ${r.describe}`).join('; ')}` })
         .option('image', { type: 'string', array: true, describe: 'container image for the gateway (default: the official image, e.g. nginx:stable, pulled if missing; else the local one scripts/build-gateway-image.sh builds); with several gateways, GATEWAY=IMAGE (repeatable)' })
         .option('config', { type: 'string', describe: 'your own gateway config with placeholders ({{listen}}, {{upstream}}, {{healthy}}): reports what it turns each fault into' })
         .option('reporter', { type: 'string', array: true, default: ['console'], describe: 'console, json, junit, markdown, html; add :path to write a file (e.g. junit:report.xml, html:matrix.html)' })

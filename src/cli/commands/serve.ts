@@ -1,6 +1,6 @@
 import type { Argv } from 'yargs';
 import { InputError } from '../../errors.js';
-import type { ListenerBehavior } from '../../faults/fault.js';
+import { listenerFaultIds } from '../../upstream/upstream.js';
 import { startChaos, type StartedChaos } from '../../harness/chaos.js';
 import type { MixSpec, RouteSpec } from '../../upstream/upstream.js';
 import { paint, table, useColor } from '../output.js';
@@ -42,13 +42,6 @@ export function parseMix(spec: string): MixSpec[] {
   });
 }
 
-const LISTENER_BEHAVIORS: Record<string, ListenerBehavior> = {
-  'connect-refused': 'refuse',
-  'accept-queue-full': 'accept-queue-full',
-  'reset-on-accept': 'reset-on-accept',
-  'close-on-accept': 'close-on-accept',
-};
-
 export function serveCommand(y: Argv) {
   return y.command(
     'serve',
@@ -86,23 +79,23 @@ export function serveCommand(y: Argv) {
       const catalogue = await loadCatalogue(argv['faults-file']);
       const routes = [...(argv.route ?? []).map(parseRoute), ...(argv['header-route'] ?? []).map(parseHeaderRoute)];
       const def = parseFaultRef(argv.fault, '--fault');
-      let listenerFaults: ListenerBehavior[] | undefined;
+      const listenerIds = listenerFaultIds(catalogue);
+      let listenerFaults: string[] | undefined;
       if (argv['listener-faults'] !== undefined) {
-        listenerFaults = argv['listener-faults'] === 'none' ? [] : argv['listener-faults'].split(',').map((id) => {
-          const b = LISTENER_BEHAVIORS[id.trim()];
-          if (!b) catalogue.get(id.trim()); // unknown id: throws with the closest ids
-          if (!b) throw new InputError('BG_BAD_FLAG', `--listener-faults: "${id}" is not a listener fault; they are: ${Object.keys(LISTENER_BEHAVIORS).join(', ')}`);
-          return b;
+        listenerFaults = argv['listener-faults'] === 'none' ? [] : argv['listener-faults'].split(',').map((raw) => {
+          const id = raw.trim();
+          catalogue.get(id); // unknown id: throws with the closest ids
+          if (!listenerIds.includes(id)) throw new InputError('BG_BAD_FLAG', `--listener-faults: "${id}" is not a listener fault; they are: ${listenerIds.join(', ')}`);
+          return id;
         });
       }
-      const listenerFaultPorts: Partial<Record<ListenerBehavior, number>> = {};
+      const listenerFaultPorts: Record<string, number> = {};
       for (const spec of argv['listener-fault-port'] ?? []) {
-        const m = /^([a-z-]+)=(\d+)$/.exec(spec.trim());
-        const b = m ? LISTENER_BEHAVIORS[m[1]!] : undefined;
-        if (!m || !b || Number(m[2]) > 65535) {
-          throw new InputError('BG_BAD_FLAG', `--listener-fault-port "${spec}": expected ID=PORT with ID one of ${Object.keys(LISTENER_BEHAVIORS).join(', ')}, e.g. connect-refused=9001`);
+        const m = /^([a-z0-9-]+)=(\d+)$/.exec(spec.trim());
+        if (!m || !listenerIds.includes(m[1]!) || Number(m[2]) > 65535) {
+          throw new InputError('BG_BAD_FLAG', `--listener-fault-port "${spec}": expected ID=PORT with ID one of ${listenerIds.join(', ')}, e.g. connect-refused=9001`);
         }
-        listenerFaultPorts[b] = Number(m[2]);
+        listenerFaultPorts[m[1]!] = Number(m[2]);
       }
       const dnsAddresses = argv['dns-address']
         ? { a: argv['dns-address'].filter((a) => !a.includes(':')), aaaa: argv['dns-address'].filter((a) => a.includes(':')) }

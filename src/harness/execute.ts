@@ -1,0 +1,180 @@
+/**
+ * Execute: the I/O of a run through one gateway. Starts the chaos side the plan asks for, the
+ * gateway in front of it, and probes scenarios through it. Everything started sits on one
+ * disposal stack, unwound by close(), by an abort, or when starting fails half-way.
+ */
+import { chmod, mkdtemp } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Catalogue } from '../faults/registry.js';
+import type { LogEntry, RenderedConfig } from '../gateways/gateway.js';
+import { READY_PATH } from '../gateways/paths.js';
+import { probe } from '../probe/http-probe.js';
+import { makePrefix, removePrefix } from '../runtimes/files.js';
+import { resolveRuntime, type RuntimeChoice } from '../runtimes/index.js';
+import type { RunningGateway } from '../runtimes/runtime.js';
+import type { Scenario } from '../scenarios/scenario.js';
+import { attribute } from './attribute.js';
+import { startChaos } from './chaos.js';
+import { DisposalStack } from './disposal.js';
+import type { ProbeRun } from './judge.js';
+import { startLogSink } from './log-sink.js';
+import { mapLimit } from './pool.js';
+import { gatewayRoutes, probeRequest, type RunPlan } from './plan.js';
+
+export interface Timeouts {
+  readonly connectMs: number;
+  readonly readMs: number;
+  readonly sendMs: number;
+  readonly resolverMs: number;
+}
+
+export const DEFAULT_TIMEOUTS: Timeouts = { connectMs: 1000, readMs: 1000, sendMs: 1000, resolverMs: 1000 };
+
+export interface SessionOptions {
+  readonly catalogue: Catalogue;
+  readonly runtime?: RuntimeChoice;
+  /** The container image (container runtime only). */
+  readonly image?: string;
+  /** The user's own gateway config, with placeholders (see the adapter). */
+  readonly userConfig?: { readonly file: string; readonly text: string };
+  readonly timeouts?: Partial<Timeouts>;
+  readonly signal?: AbortSignal;
+}
+
+/** A gateway running in front of its chaos side, ready to be probed. */
+export interface GatewaySession extends AsyncDisposable {
+  readonly plan: RunPlan;
+  readonly gateway: RunningGateway;
+  /** Send a scenario's request(s) through the gateway; each gets a fresh probe number. */
+  probe(s: Scenario, signal?: AbortSignal): Promise<ProbeRun>;
+  /** The gateway's log so far, attributed to probe numbers. */
+  logsByProbe(): Promise<Map<number, LogEntry[]>>;
+  close(): Promise<void>;
+}
+
+export async function freePort(host: string): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((resolve, reject) => {
+    s.once('error', reject);
+    s.listen({ host, port: 0 }, () => resolve());
+  });
+  const port = (s.address() as { port: number }).port;
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+  return port;
+}
+
+/** Waits for `p`, or until the signal aborts, whichever comes first (the caller checks which). */
+export async function untilOr<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T | undefined> {
+  if (!signal) return p;
+  if (signal.aborted) return undefined;
+  let onAbort!: () => void;
+  const aborted = new Promise<undefined>((resolve) => (onAbort = () => resolve(undefined)));
+  signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    return await Promise.race([p, aborted]);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+}
+
+export async function startSession(plan: RunPlan, opts: SessionOptions): Promise<GatewaySession> {
+  const { adapter } = plan;
+  const host = '127.0.0.1';
+  const timeouts = { ...DEFAULT_TIMEOUTS, ...opts.timeouts };
+  const stack = new DisposalStack();
+  const onAbort = () => void stack.dispose().catch(() => {});
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  const close = async () => {
+    opts.signal?.removeEventListener('abort', onAbort);
+    await stack.dispose();
+  };
+  try {
+    opts.signal?.throwIfAborted();
+    // Finding the runtime may pull an image for minutes: an abort does not wait for it.
+    const chosen = await untilOr(resolveRuntime(opts.runtime ?? 'auto', adapter, opts.image), opts.signal);
+    opts.signal?.throwIfAborted();
+    const { runtime, image } = chosen!;
+
+    const runDir = await mkdtemp(join(tmpdir(), 'badgateway-run-'));
+    await chmod(runDir, 0o755);
+    stack.defer(() => removePrefix(runDir));
+    const unixPath = plan.needsUnix ? join(runDir, 'upstream.sock') : undefined;
+    const chaos = stack.use(
+      await startChaos({
+        host,
+        catalogue: opts.catalogue,
+        routes: plan.upstreamRoutes,
+        defaultFault: 'healthy',
+        faultPaths: false,
+        faultHeader: false,
+        listenerFaults: plan.listenerFaults,
+        unixPath,
+        dnsPort: plan.needsDns ? 0 : false,
+        control: false,
+      }),
+    );
+    if (unixPath) await chmod(unixPath, 0o666);
+    // A second upstream that always answers healthy, for retry/failover configs ({{healthy}}).
+    const healthy = opts.userConfig ? stack.use(await startChaos({ host, catalogue: opts.catalogue, listenerFaults: [], dnsPort: false, control: false, faultHeader: false, faultPaths: false })) : undefined;
+
+    const routes = gatewayRoutes(plan, {
+      host,
+      httpPort: chaos.upstream.http.port,
+      unixPath,
+      listenerPorts: new Map(chaos.upstream.listeners.filter((l) => l.fault !== undefined).map((l) => [l.fault!, l.port!])),
+      dnsName: chaos.dns ? (label) => chaos.dns!.nameFor(label) : undefined,
+    });
+    const listen = { host, port: await freePort(host) };
+    const prefix = await makePrefix(adapter.id);
+    const resolver = chaos.dns ? { host: chaos.dns.host, port: chaos.dns.port } : undefined;
+    let config: RenderedConfig;
+    try {
+      // A gateway that logs over syslog gets a socket of ours, open before its config names it.
+      // On the stack before the gateway, so it closes after the gateway has stopped.
+      const sink = adapter.syslogFile ? stack.use(await startLogSink({ host, file: join(prefix, adapter.syslogFile) })) : undefined;
+      const logSink = sink ? { host: sink.host, port: sink.port } : undefined;
+      config = opts.userConfig
+        ? adapter.fromUserConfig(opts.userConfig.text, opts.userConfig.file, { listen, prefix, upstream: { host, port: chaos.upstream.http.port }, healthy: { host, port: healthy!.upstream.http.port }, resolver, logSink })
+        : adapter.render({ listen, prefix, routes, resolver, timeouts, logSink });
+    } catch (err) {
+      await removePrefix(prefix);
+      throw err;
+    }
+    const gateway = stack.use(
+      await runtime.start({ adapter, config, prefix, listen, readyPath: opts.userConfig ? undefined : READY_PATH, signal: opts.signal, image, extraMounts: [runDir] }),
+    );
+
+    let counter = 0;
+    return {
+      plan,
+      gateway,
+      async probe(s, signal = opts.signal) {
+        const count = s.sequence?.count ?? 1;
+        const numbers = Array.from({ length: count }, () => ++counter);
+        const begin = performance.now();
+        const outcomes = await mapLimit(
+          numbers,
+          s.sequence?.concurrency ?? 1,
+          async (n, i) => {
+            const due = begin + i * (s.sequence?.spacingMs ?? 0) - performance.now();
+            if (due > 0) await sleep(due, undefined, { signal });
+            return probe(probeRequest(s, n, gateway));
+          },
+          signal,
+        );
+        return { scenario: s, numbers, outcomes, durationMs: Math.round(performance.now() - begin) };
+      },
+      async logsByProbe() {
+        return attribute(adapter, await gateway.readLogs());
+      },
+      close,
+      [Symbol.asyncDispose]: close,
+    };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * Plan: what a run through one gateway needs, decided before anything starts. Pure: from an
+ * adapter and scenarios to the scenarios that run (and why the others are skipped), the
+ * upstream's routes and listener faults, and, once the chaos side has addresses, the gateway's
+ * route table and each probe's request.
+ */
+import type { GatewayAdapter, GatewayRoute } from '../gateways/gateway.js';
+import { routePath } from '../gateways/paths.js';
+import type { ProbeRequest } from '../probe/http-probe.js';
+import type { Scenario } from '../scenarios/scenario.js';
+import type { RouteSpec } from '../upstream/upstream.js';
+import { probeTag } from './attribute.js';
+
+export interface PlanContext {
+  /** The run uses the user's own config: it has one TCP upstream and no per-scenario routes. */
+  readonly userConfig: boolean;
+}
+
+export interface RunPlan {
+  readonly adapter: GatewayAdapter;
+  readonly scenarios: readonly Scenario[];
+  readonly skipped: ReadonlyArray<{ readonly scenario: Scenario; readonly why: string }>;
+  /** Exchange faults, routed by the upstream's HTTP listener under each scenario's path. */
+  readonly upstreamRoutes: readonly RouteSpec[];
+  /** Listener faults to start (fault ids), one port each. */
+  readonly listenerFaults: readonly string[];
+  /** Some scenario reaches the upstream over a unix socket. */
+  readonly needsUnix: boolean;
+  /** Some scenario needs the DNS responder. */
+  readonly needsDns: boolean;
+}
+
+/** Where the chaos side listens, once started: all the plan needs to route the gateway. */
+export interface ChaosAddresses {
+  readonly host: string;
+  readonly httpPort: number;
+  readonly unixPath?: string;
+  /** Port of each listener fault, by fault id. */
+  readonly listenerPorts: ReadonlyMap<string, number>;
+  /** The full DNS name for a label under the responder's zone. */
+  readonly dnsName?: (label: string) => string;
+}
+
+/**
+ * Why this adapter cannot run this scenario in this context, or undefined when it can. The one
+ * place skip reasons come from: a new capability flag on adapters adds its case here.
+ */
+export function skipReason(adapter: GatewayAdapter, s: Scenario, ctx: PlanContext): string | undefined {
+  const layer = s.faultDef.layer;
+  if (ctx.userConfig && !(layer === 'exchange' && s.upstream === 'tcp')) {
+    // A user's config has one upstream address: only faults served by the upstream's HTTP listener fit.
+    return layer === 'exchange' ? `reaches the upstream by ${s.upstream}; your config has one TCP upstream` : `a ${layer} fault needs its own ${layer === 'dns' ? 'DNS name' : 'address'}; your config has one upstream`;
+  }
+  if (adapter.supportsResolver === false && (layer === 'dns' || (layer === 'exchange' && s.upstream === 'dns'))) {
+    return `${adapter.id} resolves upstream names with the system resolver only; it cannot use badgateway's DNS responder`;
+  }
+  if (adapter.supportsUnixUpstream === false && layer === 'exchange' && s.upstream === 'unix') {
+    return `${adapter.id} cannot reach an upstream over a unix socket`;
+  }
+  return undefined;
+}
+
+export function planRun(adapter: GatewayAdapter, all: readonly Scenario[], ctx: PlanContext): RunPlan {
+  const scenarios: Scenario[] = [];
+  const skipped: Array<{ scenario: Scenario; why: string }> = [];
+  for (const s of all) {
+    const why = skipReason(adapter, s, ctx);
+    if (why === undefined) scenarios.push(s);
+    else skipped.push({ scenario: s, why });
+  }
+  const exchange = scenarios.filter((s) => s.faultDef.layer === 'exchange');
+  return {
+    adapter,
+    scenarios,
+    skipped,
+    upstreamRoutes: exchange.map((s) => ({ pathPrefix: routePath(s.id).slice(0, -1), fault: s.fault, params: s.params })),
+    listenerFaults: [...new Set(scenarios.filter((s) => s.faultDef.layer === 'listener').map((s) => s.fault))],
+    needsUnix: exchange.some((s) => s.upstream === 'unix'),
+    needsDns: scenarios.some((s) => s.faultDef.layer === 'dns' || s.upstream === 'dns'),
+  };
+}
+
+/** The gateway's route table: one route per scenario, to the address that plays its fault. */
+export function gatewayRoutes(plan: RunPlan, at: ChaosAddresses): GatewayRoute[] {
+  return plan.scenarios.map((s) => {
+    const def = s.faultDef;
+    const base = { id: s.id, keepalive: s.keepalive, websocket: s.request.websocket };
+    const tcp = (port: number): GatewayRoute => ({ ...base, target: { kind: 'tcp', host: at.host, port } });
+    const dns = (label: string): GatewayRoute => ({ ...base, target: { kind: 'dns', name: at.dnsName!(label), port: at.httpPort } });
+    if (def.layer === 'listener') return tcp(at.listenerPorts.get(s.fault)!);
+    if (def.layer === 'dns') return dns(def.name);
+    if (s.upstream === 'unix') return { ...base, target: { kind: 'unix', path: at.unixPath! } };
+    if (s.upstream === 'dns') return dns('ok');
+    return tcp(at.httpPort);
+  });
+}
+
+/** The request a probe sends for a scenario through the gateway, tagged with the probe's number. */
+export function probeRequest(s: Scenario, n: number, gateway: { readonly host: string; readonly port: number }): ProbeRequest {
+  const path = s.request.path;
+  return {
+    host: gateway.host,
+    port: gateway.port,
+    method: s.request.method,
+    target: `${routePath(s.id).slice(0, -1)}${path}${path.includes('?') ? '&' : '?'}${probeTag(n)}`,
+    headers: s.request.headers,
+    body: s.request.body === undefined ? undefined : Buffer.from(s.request.body, 'latin1'),
+    websocket: s.request.websocket,
+    timeoutMs: s.request.timeoutMs,
+  };
+}
