@@ -30,7 +30,7 @@ USER 65534:65534
 # 9000 every exchange fault at /<fault-id>; 9001-9004 listener faults (see
 # playground/README.md); 5353 udp+tcp the DNS responder, zone badgateway.test.
 EXPOSE 9000 9001 9002 9003 9004 5353/tcp 5353/udp
-ENTRYPOINT ["node", "dist/cli/main.js"]
+ENTRYPOINT ["node", "dist/cli/bin.js"]
 # The control API stays on the container's loopback: it has no token here, and
 # PUT /api/routing changes what every client gets. To reach it from outside, bind
 # it elsewhere with --control-token (or BADGATEWAY_CONTROL_TOKEN).

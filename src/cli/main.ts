@@ -1,11 +1,9 @@
-#!/usr/bin/env node
 /**
- * The CLI entry: the only place that reads argv or calls process.exit, and the
- * single catch that maps errors to exit codes (0 all good, 1 an expectation
- * failed, 2 bad input or something would not start, 70 a bug).
+ * The CLI: its commands, and the single catch that maps errors to exit codes (0 all good,
+ * 1 an expectation failed, 2 bad input or something would not start, 70 a bug). Importing it
+ * runs nothing; bin.ts reads argv and exits.
  */
 import yargs from 'yargs';
-import { hideBin } from 'yargs/helpers';
 import { InputError, isBadgatewayError, StartError } from '../errors.js';
 import { explainCommand } from './commands/explain.js';
 import { faultsCommand } from './commands/faults.js';
@@ -42,7 +40,7 @@ export async function main(args: string[]): Promise<number> {
   return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
 }
 
-function report(err: unknown): number {
+export function report(err: unknown): number {
   if (isBadgatewayError(err) && err.userError) {
     process.stderr.write(`badgateway: ${err.message}\n`);
     if (err instanceof StartError && err.logTail) process.stderr.write(`\n--- log tail ---\n${err.logTail.trimEnd()}\n`);
@@ -52,7 +50,3 @@ function report(err: unknown): number {
   return EXIT.internal;
 }
 
-main(hideBin(process.argv)).then(
-  (code) => process.exit(code),
-  (err) => process.exit(report(err)),
-);

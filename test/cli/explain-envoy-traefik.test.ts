@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest';
-import { explainLine } from '../../src/cli/commands/explain.js';
+import { explainLine } from '../../src/gateways/explain.js';
 import { runCli } from '../helpers/cli.js';
 
 test('explain reads an Envoy access-log line (the default format, or Istio\'s with details)', async () => {

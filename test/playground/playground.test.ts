@@ -43,7 +43,7 @@ function whyNot(): string | undefined {
   if (!compose) return 'neither `docker compose` nor docker-compose is installed (apt-get install -y docker-compose)';
   if (!succeeds('docker', ['image', 'inspect', NODE_IMAGE])) return `image ${NODE_IMAGE} is missing (scripts/build-node-image.sh)`;
   if (!succeeds('docker', ['image', 'inspect', NGINX_IMAGE])) return `image ${NGINX_IMAGE} is missing (scripts/build-gateway-image.sh nginx)`;
-  if (!existsSync(new URL('../../dist/cli/main.js', import.meta.url))) return 'dist/ is missing (npm run build)';
+  if (!existsSync(new URL('../../dist/cli/bin.js', import.meta.url))) return 'dist/ is missing (npm run build)';
   return undefined;
 }
 

@@ -1,0 +1,162 @@
+/**
+ * Suites as a library: load scenarios, run them through gateways, or keep one gateway running
+ * in front of its chaos side and check scenarios one at a time (what the vitest helper uses).
+ * Everything here takes gateway ids and paths, as the CLI does, and checks them before any work.
+ */
+import { readFile } from 'node:fs/promises';
+import { InputError } from '../errors.js';
+import type { FaultDef } from '../faults/fault.js';
+import { Catalogue, loadFaultFile } from '../faults/registry.js';
+import type { GatewayAdapter } from '../gateways/gateway.js';
+import { gatewayById, GATEWAYS } from '../gateways/index.js';
+import { startSession, type GatewaySession, type Timeouts } from '../harness/execute.js';
+import { judgeCase, type CaseResult } from '../harness/judge.js';
+import { planRun } from '../harness/plan.js';
+import { runSuite as runHarness, type ProgressListener, type SuiteResult } from '../harness/run.js';
+import type { RuntimeChoice } from '../runtimes/index.js';
+import type { RuntimeKind } from '../runtimes/runtime.js';
+import { builtinScenarioDir, loadSuite as loadScenarioFiles, selectScenarios } from '../scenarios/load.js';
+import type { Scenario } from '../scenarios/scenario.js';
+
+export interface LoadSuiteOptions {
+  /** A folder of scenario files, one file, or a list file. Default: the built-in catalogue. */
+  readonly suite?: string;
+  /** Only scenarios whose id matches one of these (`*` wildcards). */
+  readonly only?: readonly string[];
+  /** Custom faults the scenarios may use, as definitions or fault files (YAML). */
+  readonly faults?: readonly FaultDef[];
+  readonly faultsFiles?: readonly string[];
+}
+
+export interface LoadedSuite {
+  readonly scenarios: readonly Scenario[];
+  /** The built-in faults plus the custom ones the suite was loaded with. */
+  readonly catalogue: Catalogue;
+}
+
+export async function loadSuite(opts: LoadSuiteOptions = {}): Promise<LoadedSuite> {
+  const catalogue = new Catalogue();
+  const add = (def: FaultDef, from: string) => {
+    if (catalogue.has(def.id)) throw new InputError('BG_INVALID_FAULT', `${from}: fault id "${def.id}" is already taken (a built-in fault or an earlier custom one); give yours another id.`);
+    catalogue.add(def);
+  };
+  for (const f of opts.faults ?? []) add(f, 'faults');
+  for (const file of opts.faultsFiles ?? []) for (const f of await loadFaultFile(file)) add(f, file);
+  const all = await loadScenarioFiles(opts.suite ?? builtinScenarioDir(), catalogue, GATEWAYS.map((g) => g.id));
+  return { scenarios: selectScenarios(all, opts.only), catalogue };
+}
+
+export interface RunSuiteOptions extends LoadSuiteOptions {
+  /** Gateway ids (`nginx`, `haproxy`, ...), run at once. */
+  readonly gateways: readonly string[];
+  /** Scenarios already loaded with `loadSuite()`: then `suite`, `only` and the fault options are not read again. */
+  readonly loaded?: LoadedSuite;
+  /** Where gateways run. Default `auto`: a container when a Docker engine answers, else the local binary. */
+  readonly runtime?: RuntimeChoice;
+  /** Your own gateway config (a path), with placeholders; one gateway only. */
+  readonly config?: string;
+  /** Container image: one for a single gateway, or by gateway id. */
+  readonly image?: string | Readonly<Record<string, string>>;
+  /** Scenarios in flight at once per gateway. Default 64. */
+  readonly concurrency?: number;
+  readonly timeouts?: Partial<Timeouts>;
+  /** Aborting stops every gateway and removes everything the run started; the promise then rejects. */
+  readonly signal?: AbortSignal;
+  readonly progress?: ProgressListener;
+}
+
+/** Reads a user's gateway config, with the error a person can act on. */
+export async function readUserConfig(file: string): Promise<{ file: string; text: string }> {
+  try {
+    return { file, text: await readFile(file, 'utf8') };
+  } catch (err) {
+    throw new InputError('BG_FILE_UNREADABLE', `cannot read --config ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+  }
+}
+
+function adapters(ids: readonly string[]): GatewayAdapter[] {
+  if (ids.length === 0) throw new InputError('BG_BAD_OPTION', `name at least one gateway: ${GATEWAYS.map((g) => g.id).join(', ')}.`);
+  const out = ids.map((id) => gatewayById(id.trim()));
+  const twice = out.find((g, i) => out.indexOf(g) !== i);
+  if (twice) throw new InputError('BG_BAD_OPTION', `gateway "${twice.id}" is named twice; each gateway runs once per suite.`);
+  return out;
+}
+
+function checkConcurrency(n: number | undefined): void {
+  if (n !== undefined && !(Number.isInteger(n) && n >= 1)) throw new InputError('BG_BAD_OPTION', `concurrency must be a whole number of at least 1 (scenarios in flight per gateway), got ${n}.`);
+}
+
+/**
+ * Runs a suite (the built-in one by default) through the named gateways at once. Resolves to the
+ * result every reporter renders; `toJson(result)` is what the JSON reporter writes.
+ */
+export async function runSuite(opts: RunSuiteOptions): Promise<SuiteResult> {
+  const gateways = adapters(opts.gateways);
+  checkConcurrency(opts.concurrency);
+  if (opts.config !== undefined && gateways.length > 1) throw new InputError('BG_BAD_OPTION', 'a config is the config of one gateway; run one gateway with it.');
+  const { scenarios, catalogue } = opts.loaded ?? (await loadSuite(opts));
+  const userConfig = opts.config === undefined ? undefined : await readUserConfig(opts.config);
+  return runHarness({ scenarios, gateways, catalogue, runtime: opts.runtime, image: opts.image, userConfig, concurrency: opts.concurrency, timeouts: opts.timeouts, signal: opts.signal, progress: opts.progress });
+}
+
+export interface StartGatewayOptions extends LoadSuiteOptions {
+  /** One gateway id. */
+  readonly gateway: string;
+  readonly runtime?: RuntimeChoice;
+  readonly image?: string;
+  readonly config?: string;
+  readonly timeouts?: Partial<Timeouts>;
+  readonly signal?: AbortSignal;
+}
+
+/** One gateway in front of its chaos side, routed for a suite's scenarios, checked one scenario at a time. */
+export interface StartedGateway extends AsyncDisposable {
+  readonly gateway: string;
+  readonly version: string | undefined;
+  readonly runtime: RuntimeKind;
+  /** Where the gateway listens: `${url}/s/<scenario>/` reaches a scenario's fault through it. */
+  readonly url: string;
+  readonly scenarios: readonly Scenario[];
+  /** Why scenarios of the suite cannot run through this gateway, by scenario id. */
+  readonly skipped: ReadonlyMap<string, string>;
+  /**
+   * Sends the scenario's request(s) through the gateway, reads the gateway's log lines for them,
+   * and judges the outcome against the scenario's expectation for this gateway and version.
+   */
+  check(scenarioId: string): Promise<CaseResult>;
+  close(): Promise<void>;
+}
+
+/** How long after the last answer a gateway's log lines for it may still be arriving. */
+const LOG_SETTLE_MS = 100;
+
+export async function startGateway(opts: StartGatewayOptions): Promise<StartedGateway> {
+  const [adapter] = adapters([opts.gateway]);
+  const { scenarios, catalogue } = await loadSuite(opts);
+  const userConfig = opts.config === undefined ? undefined : await readUserConfig(opts.config);
+  const plan = planRun(adapter!, scenarios, { userConfig: userConfig !== undefined });
+  const session: GatewaySession = await startSession(plan, { catalogue, runtime: opts.runtime, image: opts.image, userConfig, timeouts: opts.timeouts, signal: opts.signal });
+  const gw = session.gateway;
+  const skipped = new Map(plan.skipped.map((s) => [s.scenario.id, s.why]));
+  const byId = new Map(plan.scenarios.map((s) => [s.id, s]));
+  return {
+    gateway: adapter!.id,
+    version: gw.version,
+    runtime: gw.runtime,
+    url: `http://${gw.host}:${gw.port}`,
+    scenarios: plan.scenarios,
+    skipped,
+    async check(scenarioId) {
+      const s = byId.get(scenarioId);
+      if (!s) {
+        const why = skipped.get(scenarioId);
+        throw new InputError('BG_NO_SCENARIOS', why ? `scenario "${scenarioId}" does not run through ${adapter!.id}: ${why}.` : `scenario "${scenarioId}" is not in this gateway's suite; it has ${[...byId.keys()].join(', ')}.`);
+      }
+      const run = await session.probe(s);
+      await new Promise((r) => setTimeout(r, LOG_SETTLE_MS));
+      return judgeCase(run, await session.logsByProbe(), { gateway: adapter!.id, version: gw.version, runtime: gw.runtime, userConfig: userConfig !== undefined });
+    },
+    close: () => session.close(),
+    [Symbol.asyncDispose]: () => session.close(),
+  };
+}

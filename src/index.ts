@@ -1,0 +1,72 @@
+/**
+ * badgateway's public API: the one entry the CLI, scripts/, bench/ and the test helpers use too.
+ * Anything not exported here is internal and may change between versions.
+ */
+import { InputError } from './errors.js';
+import { compileFault, type FaultDef } from './faults/fault.js';
+import { StepError } from './faults/steps.js';
+import { explainLine, type Explanation } from './gateways/explain.js';
+import { gatewayById, GATEWAYS } from './gateways/index.js';
+
+// The chaos upstream.
+export { startUpstream, type StartUpstreamOptions, type Upstream, type UpstreamEvents, type ListenerAddress } from './api/upstream.js';
+export type { Stamped as UpstreamEventStamped, UpstreamEvent } from './upstream/events.js';
+export type { RouteSpec, MixSpec, RouterSpec } from './upstream/upstream.js';
+
+// Suites and gateways.
+export { loadSuite, runSuite, startGateway, type LoadSuiteOptions, type LoadedSuite, type RunSuiteOptions, type StartGatewayOptions, type StartedGateway } from './api/suite.js';
+export type { SuiteResult, GatewayRun, ProgressListener } from './harness/run.js';
+export type { CaseResult } from './harness/judge.js';
+export type { Observed, Verdict, Mismatch, StatusLabel } from './harness/evaluate.js';
+export type { Outcome, OutcomeKind } from './probe/http-probe.js';
+export type { Scenario, Expectation, BodyState, StatusExpectation, ScenarioRequest, Sequence } from './scenarios/scenario.js';
+export { expectationFor } from './scenarios/scenario.js';
+export { RUNTIMES, RUNTIME_CHOICES, type RuntimeChoice, type RuntimeKind } from './runtimes/index.js';
+export { READY_PATH, routePath } from './gateways/paths.js';
+export type { GatewayAdapter, LogEntry, ReasonInfo } from './gateways/gateway.js';
+
+// Faults.
+export { Catalogue, loadFaultFile, loadFaultText } from './faults/registry.js';
+export { BUILTIN_FAULTS as faults } from './faults/builtin/index.js';
+export type { FaultDef, ExchangeFaultDef, ListenerFaultDef, DnsFaultDef, FaultLayer } from './faults/fault.js';
+export type { StepDef } from './faults/steps.js';
+
+// Reporters: each renders a SuiteResult to text.
+export { consoleSummary } from './report/console.js';
+export { toJson } from './report/json.js';
+export { toJunit } from './report/junit.js';
+export { toMarkdown } from './report/markdown.js';
+export { toHtml } from './report/html.js';
+
+// Errors: every error badgateway throws on purpose is a BadgatewayError with a stable `code`.
+export { BadgatewayError, InputError, StartError, isBadgatewayError } from './errors.js';
+
+/** Every gateway adapter badgateway knows, in registry order. */
+export const gateways = GATEWAYS;
+export type { Explanation } from './gateways/explain.js';
+
+/**
+ * A custom fault, checked now: an exchange fault's steps compile with its default params, or this
+ * throws an InputError (BG_INVALID_FAULT) that names the step. Pass it to `startUpstream({ faults })`
+ * or `loadSuite({ faults })`.
+ */
+export function defineFault<T extends FaultDef>(def: T): T {
+  if (def.layer === 'exchange') {
+    try {
+      compileFault(def);
+    } catch (err) {
+      if (err instanceof StepError) throw new InputError('BG_INVALID_FAULT', `fault ${def.id}: ${err.path.join('.')}: ${err.message}`);
+      throw err;
+    }
+  }
+  return def;
+}
+
+/**
+ * What a gateway's log line means: the adapter that wrote it, its normalized reason, likely causes,
+ * the scenarios that reproduce it and the directives that govern it. Undefined when no adapter (or
+ * not the one named) recognises the line.
+ */
+export function explain(line: string, opts: { readonly gateway?: string } = {}): Explanation | undefined {
+  return explainLine(line, opts.gateway === undefined ? GATEWAYS : [gatewayById(opts.gateway)]);
+}
