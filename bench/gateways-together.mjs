@@ -25,23 +25,22 @@ const ids = arg('gateways', 'nginx,haproxy,caddy,apache').split(',');
 const TARGET = 1.5;
 
 const mods = await loadHarness('gateways-together');
-const { runSuite, Catalogue, GATEWAYS, gatewayById, loadSuite, builtinScenarioDir } = mods;
+const { runSuite, loadSuite, gateways: known } = mods;
 
-let gateways;
-try {
-  gateways = ids.map(gatewayById);
-} catch (err) {
-  console.error(`gateways-together: ${err.message}`);
+const unknown = ids.filter((id) => !known.some((g) => g.id === id));
+if (unknown.length) {
+  console.error(`gateways-together: unknown gateway ${unknown.join(', ')}; known: ${known.map((g) => g.id).join(', ')}`);
   process.exit(1);
 }
-const catalogue = new Catalogue();
-const scenarios = await loadSuite(builtinScenarioDir(), catalogue, GATEWAYS.map((g) => g.id));
+const gateways = ids;
+const loaded = await loadSuite();
+const scenarios = loaded.scenarios;
 
 async function timed(list, stalls) {
   const h = stalls ? monitorEventLoopDelay({ resolution: 10 }) : undefined;
   h?.enable();
   const t0 = performance.now();
-  const r = await runSuite({ scenarios, gateways: list, catalogue, runtime });
+  const r = await runSuite({ loaded, gateways: list, runtime });
   const ms = performance.now() - t0;
   h?.disable();
   if (h) stalls.push(h.max / 1e6);

@@ -20,15 +20,13 @@ const runtime = arg('runtime', 'process');
 const TARGET = 1.5;
 
 const mods = await loadHarness('suite-vs-slowest');
-const { runSuite, Catalogue, GATEWAYS, gatewayById, loadSuite, builtinScenarioDir } = mods;
+const { runSuite, loadSuite } = mods;
 
-const catalogue = new Catalogue();
-const scenarios = await loadSuite(builtinScenarioDir(), catalogue, GATEWAYS.map((g) => g.id));
-const nginx = gatewayById('nginx');
+const { scenarios, catalogue } = await loadSuite();
 
 async function timed(list) {
   const t0 = performance.now();
-  const r = await runSuite({ scenarios: list, gateways: [nginx], catalogue, runtime });
+  const r = await runSuite({ loaded: { scenarios: list, catalogue }, gateways: ['nginx'], runtime });
   const ms = performance.now() - t0;
   if (r.failed > 0) console.error(`  note: ${r.failed} expectation(s) failed during the measurement`);
   return ms;

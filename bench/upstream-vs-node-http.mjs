@@ -130,8 +130,8 @@ async function main() {
     console.log(USAGE);
     return;
   }
-  if (!existsSync(join(root, 'dist', 'upstream', 'upstream.js'))) {
-    throw new SetupError('dist/upstream/upstream.js is missing: build first (`npm run build`, or `npm run bench` which builds).');
+  if (!existsSync(join(root, 'dist', 'index.js'))) {
+    throw new SetupError('dist/index.js is missing: build first (`npm run build`, or `npm run bench` which builds).');
   }
   const wrkVersion = checkWrk(opts.wrk);
   const nCpus = cpus().length;

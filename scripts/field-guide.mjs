@@ -7,13 +7,9 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { bodyText } from './expect-text.mjs';
 
-const dist = (p) => new URL(`../dist/${p}`, import.meta.url);
-const { Catalogue } = await import(dist('faults/registry.js'));
-const { GATEWAYS } = await import(dist('gateways/index.js'));
-const { loadSuite, builtinScenarioDir } = await import(dist('scenarios/load.js'));
+const { gateways: GATEWAYS, loadSuite } = await import(new URL('../dist/index.js', import.meta.url));
 
-const catalogue = new Catalogue();
-const scenarios = await loadSuite(builtinScenarioDir(), catalogue, GATEWAYS.map((g) => g.id));
+const { scenarios, catalogue } = await loadSuite();
 const esc = (s) => String(s).replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 function expectText(e) {

@@ -7,10 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { bodyText } from './expect-text.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const { BUILTIN_FAULTS } = await import(new URL('../dist/faults/builtin/index.js', import.meta.url));
-const { Catalogue } = await import(new URL('../dist/faults/registry.js', import.meta.url));
-const { GATEWAYS } = await import(new URL('../dist/gateways/index.js', import.meta.url));
-const { loadSuite, builtinScenarioDir } = await import(new URL('../dist/scenarios/load.js', import.meta.url));
+const { faults: BUILTIN_FAULTS, gateways: GATEWAYS, loadSuite } = await import(new URL('../dist/index.js', import.meta.url));
 
 const cell = (s) => String(s).replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
@@ -50,7 +47,7 @@ function gatewayCell(s, id) {
 }
 
 async function scenariosTable() {
-  const scenarios = await loadSuite(builtinScenarioDir(), new Catalogue(), GATEWAYS.map((g) => g.id));
+  const { scenarios } = await loadSuite();
   const ids = GATEWAYS.map((g) => g.id);
   const measured = ids.filter((id) => MEASURED[id]).map((id) => MEASURED[id]).join(', ');
   // Gateways with an adapter but no measured expectation yet: their column is all —, and a run reports what it sees without a verdict.

@@ -32,7 +32,7 @@ export type { FaultDef, ExchangeFaultDef, ListenerFaultDef, DnsFaultDef, FaultLa
 export type { StepDef } from './faults/steps.js';
 
 // Reporters: each renders a SuiteResult to text.
-export { consoleSummary } from './report/console.js';
+export { consoleSummary, failureDetail } from './report/console.js';
 export { toJson } from './report/json.js';
 export { toJunit } from './report/junit.js';
 export { toMarkdown } from './report/markdown.js';

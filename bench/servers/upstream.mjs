@@ -11,16 +11,16 @@ import { announce, exitOn, fail } from './lifecycle.mjs';
 
 let startUpstream;
 try {
-  ({ startUpstream } = await import('../../dist/upstream/upstream.js'));
+  ({ startUpstream } = await import('../../dist/index.js'));
 } catch (err) {
-  fail('cannot load dist/upstream/upstream.js (run `npm run build` first)', err);
+  fail('cannot load dist/index.js (run `npm run build` first)', err);
 }
 
 const i = process.argv.indexOf('--port');
 const port = i === -1 ? 0 : Number(process.argv[i + 1]);
 
 try {
-  const up = await startUpstream({ host: '127.0.0.1', port, listenerFaults: [] });
+  const up = await startUpstream({ host: '127.0.0.1', port, listenerFaults: [], dns: false });
   exitOn(() => up.close());
   announce(up.http.port, { server: 'badgateway upstream (healthy)' });
 } catch (err) {

@@ -53,8 +53,8 @@ export interface RunSuiteOptions extends LoadSuiteOptions {
   readonly loaded?: LoadedSuite;
   /** Where gateways run. Default `auto`: a container when a Docker engine answers, else the local binary. */
   readonly runtime?: RuntimeChoice;
-  /** Your own gateway config (a path), with placeholders; one gateway only. */
-  readonly config?: string;
+  /** Your own gateway config, with placeholders: a path, or its text with a name for messages. One gateway only. */
+  readonly config?: string | { readonly file: string; readonly text: string };
   /** Container image: one for a single gateway, or by gateway id. */
   readonly image?: string | Readonly<Record<string, string>>;
   /** Scenarios in flight at once per gateway. Default 64. */
@@ -95,7 +95,7 @@ export async function runSuite(opts: RunSuiteOptions): Promise<SuiteResult> {
   checkConcurrency(opts.concurrency);
   if (opts.config !== undefined && gateways.length > 1) throw new InputError('BG_BAD_OPTION', 'a config is the config of one gateway; run one gateway with it.');
   const { scenarios, catalogue } = opts.loaded ?? (await loadSuite(opts));
-  const userConfig = opts.config === undefined ? undefined : await readUserConfig(opts.config);
+  const userConfig = typeof opts.config === 'string' ? await readUserConfig(opts.config) : opts.config;
   return runHarness({ scenarios, gateways, catalogue, runtime: opts.runtime, image: opts.image, userConfig, concurrency: opts.concurrency, timeouts: opts.timeouts, signal: opts.signal, progress: opts.progress });
 }
 
@@ -104,7 +104,7 @@ export interface StartGatewayOptions extends LoadSuiteOptions {
   readonly gateway: string;
   readonly runtime?: RuntimeChoice;
   readonly image?: string;
-  readonly config?: string;
+  readonly config?: string | { readonly file: string; readonly text: string };
   readonly timeouts?: Partial<Timeouts>;
   readonly signal?: AbortSignal;
 }
@@ -133,7 +133,7 @@ const LOG_SETTLE_MS = 100;
 export async function startGateway(opts: StartGatewayOptions): Promise<StartedGateway> {
   const [adapter] = adapters([opts.gateway]);
   const { scenarios, catalogue } = await loadSuite(opts);
-  const userConfig = opts.config === undefined ? undefined : await readUserConfig(opts.config);
+  const userConfig = typeof opts.config === 'string' ? await readUserConfig(opts.config) : opts.config;
   const plan = planRun(adapter!, scenarios, { userConfig: userConfig !== undefined });
   const session: GatewaySession = await startSession(plan, { catalogue, runtime: opts.runtime, image: opts.image, userConfig, timeouts: opts.timeouts, signal: opts.signal });
   const gw = session.gateway;
