@@ -22,13 +22,13 @@ describe('the runtime registry', () => {
     const problems: string[] = [];
     const found: string[] = [];
     for (const f of files) {
-      const mod = (await import(`./${f}`)) as { default?: unknown };
-      if (!isRuntime(mod.default)) continue;
-      found.push(mod.default.kind);
-      const entry = RUNTIMES.find((r) => r.id === mod.default.kind);
-      if (!entry) problems.push(`${f} default-exports the "${mod.default.kind}" runtime, which RUNTIMES (src/runtimes/index.ts) does not list`);
-      else if ((await entry.load()) !== mod.default) problems.push(`RUNTIMES' "${entry.id}" entry loads another object than ${f}'s runtime`);
-      if (f !== `${mod.default.kind}.ts`) problems.push(`${f} holds the "${mod.default.kind}" runtime; name the file after its kind`);
+      const runtime = ((await import(`./${f}`)) as { default?: unknown }).default;
+      if (!isRuntime(runtime)) continue;
+      found.push(runtime.kind);
+      const entry = RUNTIMES.find((r) => r.id === runtime.kind);
+      if (!entry) problems.push(`${f} default-exports the "${runtime.kind}" runtime, which RUNTIMES (src/runtimes/index.ts) does not list`);
+      else if ((await entry.load()) !== runtime) problems.push(`RUNTIMES' "${entry.id}" entry loads another object than ${f}'s runtime`);
+      if (f !== `${runtime.kind}.ts`) problems.push(`${f} holds the "${runtime.kind}" runtime; name the file after its kind`);
     }
     expect(problems).toEqual([]);
     expect(found.sort()).toEqual(RUNTIMES.map((r) => r.id).sort());
