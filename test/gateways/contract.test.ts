@@ -10,12 +10,12 @@ import { describe, expect, test } from 'vitest';
 import { Catalogue } from '../../src/faults/registry.js';
 import type { GatewayAdapter } from '../../src/gateways/gateway.js';
 import { GATEWAYS } from '../../src/gateways/index.js';
+import { READY_PATH, routePath } from '../../src/gateways/paths.js';
 import { isReason } from '../../src/gateways/reasons.js';
 import { builtinScenarioDir, loadSuite } from '../../src/scenarios/load.js';
 import { renderInput, type RouteId } from '../helpers/render-input.js';
 
 const DIR = fileURLToPath(new URL('../../src/gateways/', import.meta.url));
-const READY_PATH = '/__badgateway/ready';
 
 function isAdapter(x: unknown): x is GatewayAdapter {
   const a = x as Partial<GatewayAdapter> | null;
@@ -63,7 +63,7 @@ describe.each(GATEWAYS.map((g) => [g.id, g] as const))('%s keeps the adapter con
     expect(out.files[out.main]).toContain(String(input.listen.port));
     const all = names.map((n) => `${n}\n${out.files[n]}`).join('\n');
     expect(input.routes.length).toBeGreaterThanOrEqual(3);
-    for (const r of input.routes) expect(all, `route ${r.id}`).toContain(`/s/${r.id}/`);
+    for (const r of input.routes) expect(all, `route ${r.id}`).toContain(routePath(r.id));
     expect(all).toContain(READY_PATH);
     // Rendering is pure: the same input gives the same files.
     expect(g.render(input)).toEqual(out);
