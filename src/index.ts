@@ -24,6 +24,7 @@ export { expectationFor } from './scenarios/scenario.js';
 export { RUNTIMES, RUNTIME_CHOICES, type RuntimeChoice, type RuntimeKind } from './runtimes/index.js';
 export { READY_PATH, routePath } from './gateways/paths.js';
 export type { GatewayAdapter, LogEntry, ReasonInfo } from './gateways/gateway.js';
+export { REASONS, isReason, type ExpectedReason, type Reason } from './gateways/reasons.js';
 
 // Faults.
 export { Catalogue, loadFaultFile, loadFaultText } from './faults/registry.js';

@@ -170,8 +170,11 @@ function errnoOf(message: string): number | undefined {
 const RESET = new Set([104, 32]);
 const TIMEOUT = new Set([70007, 110]);
 
+/** The reasons Apache's table documents: the only ones its parser may give. */
+export type ApacheReason = (typeof REASONS)[number]['reason'];
+
 /** Messages as httpd 2.4 writes them (modules/proxy/mod_proxy_http.c, proxy_util.c, server/protocol.c). */
-function reasonOf(message: string): string | undefined {
+function reasonOf(message: string): ApacheReason | undefined {
   const code = /AH(\d{5}):/.exec(message)?.[1];
   if (code === undefined) return undefined;
   const errno = errnoOf(message);
@@ -234,7 +237,7 @@ const ACCESS = /^\[([^\]]*)\] \[req ([^\]]*)\] "(?:[A-Z]+) (\S+) HTTP\/[\d.]+" (
  * `[Tue Nov 24 ...] [proxy_http:error] [pid 1:tid 2] (104)Connection reset by peer: [client 10.0.0.1:5555] AH01102: ...`.
  * It names no request, so it only carries a reason.
  */
-function parseForeignLine(line: string): LogEntry | undefined {
+function parseForeignLine(line: string): LogEntry<ApacheReason> | undefined {
   if (!/AH\d{5}:/.test(line)) return undefined;
   const level = /\[[\w.]+:(\w+)\]/.exec(line)?.[1] ?? 'error';
   const message = line
@@ -243,7 +246,7 @@ function parseForeignLine(line: string): LogEntry | undefined {
   return { raw: line, level, reason: reasonOf(message) };
 }
 
-function parseLogLine(line: string): LogEntry | undefined {
+function parseLogLine(line: string): LogEntry<ApacheReason> | undefined {
   const a = ACCESS.exec(line);
   if (a) {
     const [, , id, target] = a;
@@ -255,7 +258,7 @@ function parseLogLine(line: string): LogEntry | undefined {
   return { raw: line, level: level!, reason: reasonOf(message!), connection: id === '-' ? undefined : id };
 }
 
-const REASONS: readonly ReasonInfo[] = [
+const REASONS = [
   {
     reason: 'connect-failed',
     example: 'AH01114: HTTP: failed to make connection to backend: 127.0.0.1',
@@ -352,7 +355,7 @@ const REASONS: readonly ReasonInfo[] = [
     directives: ['ProxyPass upgrade='],
     scenarios: ['websocket-101-no-upgrade'],
   },
-];
+] as const satisfies readonly ReasonInfo[];
 
 export const apache: GatewayAdapter = {
   id: 'apache',
@@ -366,6 +369,7 @@ export const apache: GatewayAdapter = {
   defaultImage: 'badgateway/apache:bookworm',
   localImage: 'badgateway/apache:bookworm',
   versionArgs: ['-v'],
+  versionExample: 'Server version: Apache/2.4.71 (Debian)\nServer built:   2026-11-12T08:58:41\n',
   parseVersion: (output) => /Apache\/(\d+\.\d+\.\d+)/.exec(output)?.[1],
   render,
   args: (prefix, configPath) => ['-f', configPath, '-d', prefix, '-DFOREGROUND'],

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { InputError } from '../errors.js';
-import { CADDY_ERRORS, CADDY_MID_BODY_REASONS, caddy, caddyReasonOf } from './caddy.js';
+import { caddy, caddyReasonOf } from './caddy.js';
 import { renderInput, ROUTE_WEBSOCKET } from '../../test/helpers/render-input.js';
 
 // Route e by IPv6 address.
@@ -61,10 +61,9 @@ describe('caddy config rendering', () => {
     expect(proxy('d').transport!.keep_alive).toEqual({ enabled: true, max_idle_conns_per_host: 8 });
   });
 
-  test('run and validate: JSON needs no adapter, a Caddyfile names its adapter', () => {
+  test('run and validate: JSON needs no adapter, a Caddyfile names its adapter; a bare version parses', () => {
     expect(caddy.args('/tmp/p', '/tmp/p/caddy.json')).toEqual(['run', '--config', '/tmp/p/caddy.json']);
     expect(caddy.testArgs('/tmp/p', '/tmp/p/Caddyfile')).toEqual(['validate', '--config', '/tmp/p/Caddyfile', '--adapter', 'caddyfile']);
-    expect(caddy.parseVersion('v2.6.2 h1:wKoFIxpmOJLGl3QXoo6PNbYvGW4xLEgo32GPBEjWL8o=')).toBe('2.6.2');
     expect(caddy.parseVersion('2.6.2\n')).toBe('2.6.2');
   });
 });
@@ -170,23 +169,6 @@ describe('caddy log parsing', () => {
 
   test('a line pasted with a journald or docker prefix before the JSON still parses', () => {
     expect(caddy.parseLogLine(`Nov 24 18:33:52 host caddy[123]: ${err('EOF')}`)!.reason).toBe('upstream-closed-early');
-  });
-
-  test('every reason the parser can produce is documented in the reasons table (explain shows them all)', () => {
-    const documented = new Set(caddy.reasons.map((r) => r.reason));
-    const produced = new Set([...CADDY_ERRORS.map((e) => e.reason), ...CADDY_MID_BODY_REASONS]);
-    expect(produced).toContain('no-live-upstreams');
-    expect(produced).toContain('upstream-truncated');
-    for (const r of produced) expect(documented.has(r), r).toBe(true);
-    // And nothing documented that the parser cannot produce.
-    for (const r of documented) expect(produced.has(r), r).toBe(true);
-  });
-
-  test('each documented example maps to its own reason', () => {
-    for (const info of caddy.reasons) {
-      if (info.reason === 'upstream-truncated') continue; // its example is the message, not the error
-      expect(caddyReasonOf(info.example!), info.reason).toBe(info.reason);
-    }
   });
 });
 

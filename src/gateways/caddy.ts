@@ -155,12 +155,15 @@ interface CaddyLine {
   request?: { uri?: string; remote_port?: string; remote_ip?: string };
 }
 
+/** The reasons Caddy's table documents: the only ones its parser may give. */
+export type CaddyReason = (typeof REASONS)[number]['reason'];
+
 /**
  * Go net/http and Caddy error texts → normalized reasons, first match wins
  * (net/http's transport.go and transfer.go, net's dial and lookup errors, Caddy's reverseproxy).
  * An error text no entry matches gets no reason: a wrong reason is worse than none.
  */
-export const CADDY_ERRORS: ReadonlyArray<{ readonly re: RegExp; readonly reason: string }> = [
+export const CADDY_ERRORS: ReadonlyArray<{ readonly re: RegExp; readonly reason: CaddyReason }> = [
   // Name resolution happens inside the dial: "dial tcp: lookup <name> on <ns>: ...".
   { re: /lookup \S+(?: on \S+)?: no such host/, reason: 'dns-nxdomain' },
   { re: /lookup \S+(?: on \S+)?: (?:i\/o timeout|.*timeout)/, reason: 'dns-timeout' },
@@ -186,15 +189,12 @@ export const CADDY_ERRORS: ReadonlyArray<{ readonly re: RegExp; readonly reason:
 ];
 
 /** A Go net/http or Caddy error text → normalized reason. */
-export function caddyReasonOf(err: string): string | undefined {
+export function caddyReasonOf(err: string): CaddyReason | undefined {
   return CADDY_ERRORS.find((e) => e.re.test(err))?.reason;
 }
 
 /** Reasons a mid-body error keeps; any other upstream error there is a cut body. */
-const MID_BODY_KEPT: ReadonlySet<string> = new Set(['upstream-reset', 'read-timeout', 'invalid-chunked']);
-
-/** Every reason midBodyReason can give. */
-export const CADDY_MID_BODY_REASONS: readonly string[] = [...MID_BODY_KEPT, 'upstream-truncated'];
+const MID_BODY_KEPT: ReadonlySet<CaddyReason> = new Set(['upstream-reset', 'read-timeout', 'invalid-chunked']);
 
 /**
  * The body broke after the head was relayed: the same error text means a cut body, not a failed exchange.
@@ -202,13 +202,13 @@ export const CADDY_MID_BODY_REASONS: readonly string[] = [...MID_BODY_KEPT, 'ups
  * request context is the client going away, not the upstream: no reason. Newer Caddy prefixes an upstream
  * read error with "reading: ".
  */
-function midBodyReason(err: string): string | undefined {
+function midBodyReason(err: string): CaddyReason | undefined {
   if (/^writing: |context canceled|\bwrite: /.test(err)) return undefined;
   const r = caddyReasonOf(err.replace(/^reading: /, ''));
   return r !== undefined && MID_BODY_KEPT.has(r) ? r : 'upstream-truncated';
 }
 
-function parseLogLine(line: string): LogEntry | undefined {
+function parseLogLine(line: string): LogEntry<CaddyReason> | undefined {
   const start = line.indexOf('{');
   if (start < 0) return undefined;
   let j: CaddyLine;
@@ -231,7 +231,7 @@ function parseLogLine(line: string): LogEntry | undefined {
   return { raw: line, level, reason, target };
 }
 
-const REASONS: readonly ReasonInfo[] = [
+const REASONS = [
   {
     reason: 'connect-refused',
     example: 'dial tcp 127.0.0.1:9001: connect: connection refused',
@@ -360,7 +360,7 @@ const REASONS: readonly ReasonInfo[] = [
     directives: ['transport http { dial_timeout }', 'transport http { resolvers }'],
     scenarios: ['dns-silent'],
   },
-];
+] as const satisfies readonly ReasonInfo[];
 
 export const caddy: GatewayAdapter = {
   id: 'caddy',
@@ -370,6 +370,7 @@ export const caddy: GatewayAdapter = {
   defaultImage: 'caddy:2',
   localImage: 'badgateway/caddy:bookworm',
   versionArgs: ['version'],
+  versionExample: 'v2.6.2 h1:wKoFIxpmOJLGl3QXoo6PNbYvGW4xLEgo32GPBEjWL8o=\n',
   parseVersion: (output) => /v?(\d+\.\d+\.\d+)/.exec(output)?.[1],
   render,
   args: (_prefix, configPath) => ['run', '--config', configPath, ...(configPath.endsWith('.json') ? [] : ['--adapter', 'caddyfile'])],
@@ -377,6 +378,14 @@ export const caddy: GatewayAdapter = {
   env: (prefix) => ({ HOME: prefix, XDG_DATA_HOME: `${prefix}/data`, XDG_CONFIG_HOME: `${prefix}/config` }),
   logFiles: [CADDY_LOG],
   parseLogLine,
+  // The examples are Go's error text, which 2.6's error log carries as its message; the mid-body one is the
+  // reverse proxy's message instead, whose error field only says what broke.
+  exampleLine: (example) =>
+    JSON.stringify(
+      example === 'aborting with incomplete response'
+        ? { level: 'error', logger: 'http.handlers.reverse_proxy', msg: example, error: 'unexpected EOF' }
+        : { level: 'error', logger: 'http.log.error', msg: example },
+    ),
   reasons: REASONS,
   fromUserConfig,
 };

@@ -88,10 +88,9 @@ describe('envoy config rendering', () => {
     expect(b.static_resources.clusters[0].typed_dns_resolver_config).toBeUndefined();
   });
 
-  test('args: one worker, no hot restart; validate mode; the version from --version', () => {
+  test('args: one worker, no hot restart; validate mode', () => {
     expect(envoy.args('/tmp/p', '/tmp/p/envoy.yaml')).toEqual(['-c', '/tmp/p/envoy.yaml', '--concurrency', '1', '--disable-hot-restart', '--log-level', 'info', '--file-flush-interval-msec', '10']);
     expect(envoy.testArgs('/tmp/p', '/tmp/p/envoy.yaml')).toEqual(['--mode', 'validate', '-c', '/tmp/p/envoy.yaml', '--disable-hot-restart']);
-    expect(envoy.parseVersion('envoy  version: 5f1a2b3c4d5e6f708192a3b4c5d6e7f809102030/1.39.5/Clean/RELEASE/BoringSSL\n')).toBe('1.39.5');
     expect(envoy.defaultImage).toMatch(/^envoyproxy\/envoy:v1\.\d+-latest$/);
     expect(envoy.supportsResolver).not.toBe(false);
   });
@@ -140,12 +139,6 @@ describe('envoy log parsing', () => {
     expect(envoy.parseLogLine('[2026-11-24 10:00:00.000][1][info][main] [source/server/server.cc:900] starting main dispatch loop')).toBeUndefined();
     expect(envoy.parseLogLine('2026/11/24 15:50:00 [error] 1#1: *5 upstream prematurely closed connection while reading response header from upstream')).toBeUndefined();
     expect(envoy.parseLogLine('badgateway 127.0.0.1:5 [24/Nov/2026:10:00:00.000] badgateway be_x/s 0/0/-1/-1/3003 503 217 SC-- 1/1/0/0/3 0/0 "GET / HTTP/1.1"')).toBeUndefined();
-  });
-
-  test('every reason the parser can produce is documented, with an example the parser reads back', () => {
-    const documented = new Set(envoy.reasons.map((r) => r.reason));
-    for (const [, , reason] of cases) if (reason) expect(documented).toContain(reason);
-    for (const r of envoy.reasons) expect(envoy.parseLogLine(r.example!)?.reason, r.reason).toBe(r.reason);
   });
 });
 

@@ -216,8 +216,11 @@ function tokens(rest: string): Array<{ text: string; quoted: boolean }> {
 const HEAD = /^(?:.*?\s)?\[(\d{4}-\d\d-\d\dT[^\]]+)\] "([A-Z]+|-) (\S+) (\S+)" (\d{1,3}) (\S+)(.*)$/;
 const DETAILS = /^(?:via_upstream|direct_response|no_healthy_upstream|cluster_not_found|route_not_found|upstream_[a-z_]+(?:\{[^}]*\})?|[a-z][a-z0-9_.]*\{[^}]*\}|[a-z]+(?:_[a-z0-9]+)+)$/;
 
+/** The reasons Envoy's table documents: the only ones its parser may give. */
+export type EnvoyReason = (typeof REASONS)[number]['reason'];
+
 /** The reason for a line's flags and details. Flags may be comma-separated (URX,UF). */
-export function envoyReason(flags: readonly string[], details: string, transportFailure: string): string | undefined {
+export function envoyReason(flags: readonly string[], details: string, transportFailure: string): EnvoyReason | undefined {
   const has = (f: string) => flags.includes(f);
   const inner = /\{([^}]*)\}/.exec(details)?.[1] ?? '';
   const after = details.startsWith('upstream_reset_after_response_started');
@@ -237,7 +240,7 @@ export function envoyReason(flags: readonly string[], details: string, transport
   return undefined;
 }
 
-function parseLogLine(line: string): LogEntry | undefined {
+function parseLogLine(line: string): LogEntry<EnvoyReason> | undefined {
   const m = HEAD.exec(line);
   if (!m) return undefined;
   const [, , , path, , , flagField, rest] = m;
@@ -253,7 +256,7 @@ function parseLogLine(line: string): LogEntry | undefined {
 const LINE = (code: number, flags: string, details: string, failure = '-') =>
   `[2026-11-24T10:00:00.000Z] "GET /s/x/ HTTP/1.1" ${code} ${flags} 0 ${code === 200 ? 5 : 91} 3 - "-" "curl/8.5.0" "5b2f..." "127.0.0.1:8080" "127.0.0.1:9000" ${details} "${failure}" c_x`;
 
-const REASONS: readonly ReasonInfo[] = [
+const REASONS = [
   {
     reason: 'connect-refused',
     example: LINE(503, 'UF', 'upstream_reset_before_response_started{remote_connection_failure|delayed_connect_error:_Connection_refused}', 'delayed_connect_error:_Connection_refused'),
@@ -334,7 +337,7 @@ const REASONS: readonly ReasonInfo[] = [
     directives: ['dns_refresh_rate / dns_failure_refresh_rate / respect_dns_ttl (cluster)', 'typed_dns_resolver_config (cluster)', 'health_checks, outlier_detection'],
     scenarios: ['dns-nxdomain'],
   },
-];
+] as const satisfies readonly ReasonInfo[];
 
 export const envoy: GatewayAdapter = {
   id: 'envoy',
@@ -344,7 +347,7 @@ export const envoy: GatewayAdapter = {
   // No Debian package and no build script: without a registry, load an image and pass --image.
   localImage: 'envoyproxy/envoy:v1.39-latest',
   versionArgs: ['--version'],
-  // "envoy  version: 5f1a.../1.39.5/Clean/RELEASE/BoringSSL"
+  versionExample: 'envoy  version: 5f1a2b3c4d5e6f708192a3b4c5d6e7f809102030/1.39.5/Clean/RELEASE/BoringSSL\n',
   parseVersion: (output) => /version: [0-9a-f]+\/(\d+\.\d+\.\d+)/.exec(output)?.[1],
   render,
   // One worker thread (one connection pool per cluster, like the other gateways' single

@@ -2,6 +2,9 @@
  * What a gateway adapter is. Everything here is pure: config text from a route
  * table, reasons from log lines. Running the gateway is a runtime's job.
  */
+import type { Reason } from './reasons.js';
+
+export type { Reason } from './reasons.js';
 
 /** How the gateway reaches the upstream for one route. */
 export type RouteTarget =
@@ -44,28 +47,40 @@ export interface RenderedConfig {
   readonly main: string;
 }
 
-/** One gateway log line, normalized. */
-export interface LogEntry {
+/**
+ * One gateway log line, normalized. `R` narrows the reasons one adapter's parser gives: typed with
+ * the reasons its table documents (see ReasonInfo), a parser cannot give an undocumented one.
+ */
+export interface LogEntry<R extends Reason = Reason> {
   readonly raw: string;
   readonly level: string;
-  /** The normalized reason, when the line is one we know. */
-  readonly reason?: string;
+  /** The normalized reason (src/gateways/reasons.ts), when the line is one we know. */
+  readonly reason?: R;
   /** The request target the line is about (for attribution), e.g. /s/empty-reply/?bgp=3. */
   readonly target?: string;
   /** The gateway's connection id, to attribute lines that do not name the request. */
   readonly connection?: string;
 }
 
-export interface ReasonInfo {
-  readonly reason: string;
-  /** What the log line means, in plain words. */
+/**
+ * One reason as one gateway reports it. An adapter keeps its table as
+ * `const REASONS = [...] as const satisfies readonly ReasonInfo[]` and types its parser with
+ * `LogEntry<(typeof REASONS)[number]['reason']>`, so a reason the parser gives and the table
+ * lacks is a type error.
+ */
+export interface ReasonInfo<R extends Reason = Reason> {
+  readonly reason: R;
+  /** What the log line means on this gateway, in plain words (REASONS has the meaning every gateway shares). */
   readonly meaning: string;
   readonly causes: readonly string[];
   /** Directives that govern this outcome. */
   readonly directives: readonly string[];
   /** Built-in scenarios that reproduce it. */
   readonly scenarios: readonly string[];
-  /** What the gateway's log line looks like (the message part), for the field guide. */
+  /**
+   * What the gateway's log line looks like, for the field guide and `explain`: a whole line, or the
+   * message part when the adapter has `exampleLine` to make a whole line of it.
+   */
   readonly example?: string;
 }
 
@@ -86,6 +101,8 @@ export interface GatewayAdapter {
   readonly localImage: string;
   /** Arguments that make the binary print its version. */
   readonly versionArgs: readonly string[];
+  /** What `<binary> <versionArgs>` prints, as a sample `parseVersion` must read: the contract test requires it of every registered adapter. */
+  readonly versionExample?: string;
   parseVersion(output: string): string | undefined;
   render(input: RenderInput): RenderedConfig;
   /** Arguments to run the gateway in the foreground with a config under a prefix. */
@@ -102,6 +119,12 @@ export interface GatewayAdapter {
    */
   readonly syslogFile?: string;
   parseLogLine(line: string): LogEntry | undefined;
+  /**
+   * For an adapter whose `ReasonInfo.example`s are the message part only (what an operator greps
+   * for): the whole log line that message sits in, as this adapter's parser reads it. The contract
+   * test (test/gateways/contract.test.ts) reads every example back through it.
+   */
+  exampleLine?(example: string): string;
   /**
    * False when the gateway cannot resolve upstream names through a resolver of our choosing
    * (it uses the system resolver only): DNS-layer scenarios and routes by DNS name are skipped. Default true.

@@ -138,7 +138,10 @@ const LINE =
  * A name that never resolved logs nothing: its server stays in maintenance.
  */
 const DNS_STATE = /^Server (\S+)\/(\S+) is going DOWN for maintenance \((DNS NX status|DNS timeout status|DNS refused status|unspecified DNS error|No IP for server ?)\)/;
-const DNS_REASON: Record<string, string> = {
+/** The reasons HAProxy's table documents: the only ones its parser may give. */
+export type HaproxyReason = (typeof REASONS)[number]['reason'];
+
+const DNS_REASON: Record<string, HaproxyReason> = {
   'DNS NX status': 'dns-nxdomain',
   'DNS timeout status': 'dns-timeout',
   'DNS refused status': 'dns-refused',
@@ -148,7 +151,7 @@ const DNS_REASON: Record<string, string> = {
 };
 
 /** The reason for a termination state (first two characters of %tsc) and the server field. */
-export function reasonForTermination(ts: string, server: string, status: number): string | undefined {
+export function reasonForTermination(ts: string, server: string, status: number): HaproxyReason | undefined {
   const who = ts[0]!;
   const when = ts[1]!;
   if (server === '<NOSRV>' && status === 503) return 'no-live-upstreams';
@@ -173,7 +176,7 @@ export function reasonForTermination(ts: string, server: string, status: number)
   }
 }
 
-function parseLogLine(line: string): LogEntry | undefined {
+function parseLogLine(line: string): LogEntry<HaproxyReason> | undefined {
   const g = LINE.exec(line)?.groups;
   if (g) {
     const req = /^[A-Z]+ (\S+)(?: HTTP\/[\d.]+)?$/.exec(g.request!);
@@ -186,7 +189,7 @@ function parseLogLine(line: string): LogEntry | undefined {
   return undefined;
 }
 
-const REASONS: readonly ReasonInfo[] = [
+const REASONS = [
   {
     reason: 'connect-refused',
     example: 'be_x/s 0/0/-1/-1/3003 503 217 SC-- 1/1/0/0/3 0/0 "GET / HTTP/1.1"',
@@ -283,7 +286,7 @@ const REASONS: readonly ReasonInfo[] = [
     directives: ['resolvers', 'hold other', 'resolve-prefer'],
     scenarios: [],
   },
-];
+] as const satisfies readonly ReasonInfo[];
 
 export const haproxy: GatewayAdapter = {
   id: 'haproxy',
@@ -293,6 +296,7 @@ export const haproxy: GatewayAdapter = {
   defaultImage: 'haproxy:lts',
   localImage: 'badgateway/haproxy:bookworm',
   versionArgs: ['-v'],
+  versionExample: 'HAProxy version 2.6.12-1+deb12u4 2026/10/17 - https://haproxy.org/\nStatus: long-term supported branch - will stop receiving fixes around Q2 2027.\n',
   parseVersion: (output) => /HA-?Proxy version (\d+\.\d+(?:\.\d+)?)/.exec(output)?.[1],
   render,
   // -db: foreground, no daemon, no master-worker; SIGTERM stops it at once.
@@ -301,6 +305,8 @@ export const haproxy: GatewayAdapter = {
   logFiles: [SYSLOG_FILE],
   syslogFile: SYSLOG_FILE,
   parseLogLine,
+  // Request examples start at the backend (the client, date and frontend say nothing); resolver lines are whole.
+  exampleLine: (example) => (example.startsWith('Server ') ? example : `badgateway 127.0.0.1:1 [01/Jan/2000:00:00:00.000] badgateway ${example}`),
   reasons: REASONS,
   fromUserConfig,
 };

@@ -119,9 +119,12 @@ function fromUserConfig(text: string, file: string, v: UserConfigValues): Render
   return { files: { 'nginx.conf': head + body }, main: 'nginx.conf' };
 }
 
+/** The reasons nginx's table documents: the only ones its parser may give. */
+export type NginxReason = (typeof REASONS)[number]['reason'];
+
 interface Pattern {
   readonly re: RegExp;
-  readonly reason: string;
+  readonly reason: NginxReason;
 }
 
 // Ordered: the first match wins. Messages as nginx writes them (src/http/ngx_http_upstream.c, ngx_http_proxy_module.c).
@@ -153,7 +156,7 @@ const PATTERNS: readonly Pattern[] = [
 
 const LINE = /^(\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d) \[(\w+)\] \d+#\d+: (?:\*(\d+) )?(.*)$/;
 
-function parseLogLine(line: string): LogEntry | undefined {
+function parseLogLine(line: string): LogEntry<NginxReason> | undefined {
   const m = LINE.exec(line);
   if (!m) return undefined;
   const [, , level, connection, message] = m;
@@ -162,7 +165,7 @@ function parseLogLine(line: string): LogEntry | undefined {
   return { raw: line, level: level!, reason, target: req?.[1], connection };
 }
 
-const REASONS: readonly ReasonInfo[] = [
+const REASONS = [
   {
     reason: 'connect-refused',
     example: 'connect() failed (111: Connection refused) while connecting to upstream',
@@ -323,7 +326,7 @@ const REASONS: readonly ReasonInfo[] = [
     directives: ['max_fails', 'fail_timeout', 'backup'],
     scenarios: [],
   },
-];
+] as const satisfies readonly ReasonInfo[];
 
 export const nginx: GatewayAdapter = {
   id: 'nginx',
@@ -333,12 +336,15 @@ export const nginx: GatewayAdapter = {
   defaultImage: 'nginx:stable',
   localImage: 'badgateway/nginx:bookworm',
   versionArgs: ['-v'],
+  versionExample: 'nginx version: nginx/1.22.1\n',
   parseVersion: (output) => /nginx\/(\d+\.\d+\.\d+)/.exec(output)?.[1],
   render,
   args: (prefix, configPath) => ['-p', prefix + '/', '-c', configPath, '-g', 'daemon off;'],
   testArgs: (prefix, configPath) => ['-t', '-q', '-p', prefix + '/', '-c', configPath],
   logFiles: ['logs/error.log'],
   parseLogLine,
+  // The examples are the message part, which is what people search for; the parser wants the whole line.
+  exampleLine: (example) => `2000/01/01 00:00:00 [error] 1#1: *1 ${example}`,
   reasons: REASONS,
   fromUserConfig,
 };

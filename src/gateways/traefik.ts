@@ -143,9 +143,12 @@ function fromUserConfig(text: string, file: string, v: UserConfigValues): Render
   };
 }
 
+/** The reasons Traefik's table documents: the only ones its parser may give. */
+export type TraefikReason = (typeof REASONS)[number]['reason'];
+
 interface Pattern {
   readonly re: RegExp;
-  readonly reason: string;
+  readonly reason: TraefikReason;
 }
 
 /**
@@ -175,7 +178,7 @@ const DURING_BODY: readonly Pattern[] = [
   { re: /unexpected EOF|EOF$/, reason: 'upstream-truncated' },
 ];
 
-function reasonFor(error: string, duringBody: boolean): string | undefined {
+function reasonFor(error: string, duringBody: boolean): TraefikReason | undefined {
   return (duringBody ? DURING_BODY : BEFORE).find((p) => p.re.test(error))?.reason;
 }
 
@@ -223,7 +226,7 @@ function proxyError(line: string): { level: string; status?: number; error: stri
   return undefined;
 }
 
-function parseLogLine(line: string): LogEntry | undefined {
+function parseLogLine(line: string): LogEntry<TraefikReason> | undefined {
   const t = line.trim();
   if (t.startsWith('{') && t.includes('"RequestPath"')) {
     try {
@@ -244,7 +247,7 @@ function parseLogLine(line: string): LogEntry | undefined {
 
 const LINE = (status: string, error: string) => `{"level":"debug","error":"${error}","time":"2026-11-24T10:00:00Z","caller":"github.com/traefik/traefik/v3/pkg/proxy/httputil/proxy.go:187","message":"${status}"}`;
 
-const REASONS: readonly ReasonInfo[] = [
+const REASONS = [
   {
     reason: 'connect-refused',
     example: LINE('502 Bad Gateway', 'dial tcp 127.0.0.1:9001: connect: connection refused'),
@@ -349,7 +352,7 @@ const REASONS: readonly ReasonInfo[] = [
     directives: [],
     scenarios: [],
   },
-];
+] as const satisfies readonly ReasonInfo[];
 
 export const traefik: GatewayAdapter = {
   id: 'traefik',
@@ -359,7 +362,7 @@ export const traefik: GatewayAdapter = {
   // No Debian package and no build script: without a registry, load an image and pass --image.
   localImage: 'traefik:v3.7',
   versionArgs: ['version'],
-  // "Version:      3.7.9"
+  versionExample: 'Version:      3.7.9\nCodename:     ramequin\nGo version:   go1.25.4\n',
   parseVersion: (output) => /Version:\s+v?(\d+\.\d+\.\d+)/.exec(output)?.[1],
   render,
   args: (_prefix, configPath) => [`--configFile=${configPath}`],

@@ -46,7 +46,7 @@ export function observe(outcomes: readonly Outcome[], logs: readonly LogEntry[])
   }
   const first = outcomes[0]!;
   const status = outcomes.length === 1 ? statusLabel(first) : mostCommon(counts);
-  const reasons = [...new Set(logs.map((l) => l.reason).filter((r): r is string => r !== undefined))];
+  const reasons = [...new Set(logs.map((l) => l.reason).filter((r) => r !== undefined))];
   const bodies = outcomes.map((o) => o.body);
   const body = bodies.includes('truncated') ? 'truncated' : bodies.includes('complete') ? 'complete' : 'none';
   return {

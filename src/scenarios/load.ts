@@ -9,8 +9,9 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { closest, InputError } from '../errors.js';
 import type { Catalogue } from '../faults/registry.js';
+import { isReason, REASON_IDS } from '../gateways/reasons.js';
 import { readYaml, type YamlSource } from '../yaml-source.js';
-import { RANGE, type Scenario } from './scenario.js';
+import { RANGE, type Expectation, type Scenario } from './scenario.js';
 
 const ID = /^[a-z0-9][a-z0-9-]*$/;
 const statusValue = z.union([z.number().int().min(100).max(999), z.literal('no-response'), z.literal('no-status-line')]);
@@ -19,7 +20,8 @@ const count = z.string().regex(/^(>=|<=|>|<|=)?\d+$/, 'a count is a number with 
 const expectationSchema = z.strictObject({
   status: z.union([statusValue, z.array(statusValue).min(1)]).optional(),
   body: z.union([z.enum(['complete', 'truncated', 'none']), z.array(z.enum(['complete', 'truncated', 'none'])).min(1)]).optional(),
-  reason: z.union([z.string().regex(/^[a-z0-9-]+$/), z.array(z.string().regex(/^[a-z0-9-]+$/)).min(1)]).optional(),
+  // Which strings are reasons is checked after parsing (checkReasons), to name the closest ones.
+  reason: z.union([z.string(), z.array(z.string()).min(1)]).optional(),
   maxMs: z.number().positive().optional(),
   minMs: z.number().min(0).optional(),
   websocket: z.strictObject({ upgraded: z.boolean().optional(), closeCode: z.number().int().optional() }).optional(),
@@ -95,6 +97,7 @@ export function scenarioFromYaml(src: YamlSource, catalogue: Catalogue, knownGat
     if (at !== -1 && !RANGE.test(key.slice(at + 1))) fail(['expect', key], `"${key.slice(at + 1)}" is not a version range; write e.g. nginx@>=1.23 or nginx@<1.23`, true);
     const e = d.expect[key]!;
     if (e.counts && !d.sequence) fail(['expect', key, 'counts'], 'counts: needs a sequence: of requests');
+    checkReasons(e.reason, ['expect', key, 'reason'], fail);
   }
   const hdrs = d.request?.headers === undefined ? [] : Array.isArray(d.request.headers) ? d.request.headers : Object.entries(d.request.headers);
   return {
@@ -115,9 +118,40 @@ export function scenarioFromYaml(src: YamlSource, catalogue: Catalogue, knownGat
       timeoutMs: d.request?.timeoutMs ?? 5000,
     },
     sequence: d.sequence ? { count: d.sequence.count, spacingMs: d.sequence.spacingMs ?? 0, concurrency: d.sequence.concurrency ?? 1 } : undefined,
-    expect: d.expect,
+    // checkReasons has held every reason against the vocabulary.
+    expect: d.expect as Readonly<Record<string, Expectation>>,
     tags: d.tags ?? [],
   };
+}
+
+/**
+ * An expectation's `reason:` names reasons of the shared vocabulary (src/gateways/reasons.ts), or
+ * `none`. Checked here, so a misspelt reason stops the run before any gateway starts instead of
+ * failing every gateway's verdict at the end.
+ */
+function checkReasons(
+  reason: string | readonly string[] | undefined,
+  at: ReadonlyArray<string | number>,
+  fail: (path: ReadonlyArray<string | number>, msg: string) => never,
+): void {
+  if (reason === undefined) return;
+  const list = typeof reason === 'string' ? [reason] : reason;
+  for (const [i, r] of list.entries()) {
+    const path = typeof reason === 'string' ? at : [...at, i];
+    if (r === 'none') {
+      // evaluate() reads a list with none as "no reason line" and would ignore the others.
+      if (list.length > 1) fail(path, `reason: none means no log line names the request with a reason, so it cannot be listed with reasons; write \`reason: none\` or the list of reasons without it`);
+      continue;
+    }
+    if (!isReason(r)) {
+      fail(
+        path,
+        `unknown reason "${r}". Closest: ${closest(r, REASON_IDS).join(', ')}. Gateway log lines are normalized to these reasons: ` +
+          `${REASON_IDS.join(', ')}; \`none\` expects no log line naming the request with a reason. ` +
+          '`badgateway explain "<log line>"` shows the reason a log line gives.',
+      );
+    }
+  }
 }
 
 /** The built-in catalogue folder, next to dist/ or src/ in the package. */

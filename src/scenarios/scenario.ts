@@ -1,6 +1,7 @@
 import type { FaultDef } from '../faults/fault.js';
 
 /** What a scenario is: a fault, the request(s) a client sends through the gateway, and what is expected per gateway. */
+import type { ExpectedReason } from '../gateways/reasons.js';
 
 export type BodyState = 'complete' | 'truncated' | 'none';
 
@@ -11,8 +12,8 @@ export interface Expectation {
   readonly status?: StatusExpectation | readonly StatusExpectation[];
   /** One body state, or several that are all acceptable (a race the gateway itself has). */
   readonly body?: BodyState | readonly BodyState[];
-  /** Normalized reason(s) from the gateway log; `none` = no reason line for the request. */
-  readonly reason?: string | readonly string[];
+  /** Normalized reason(s) from the gateway log, any of them; `none` = no reason line for the request. Checked when loaded. */
+  readonly reason?: ExpectedReason | readonly ExpectedReason[];
   readonly maxMs?: number;
   readonly minMs?: number;
   readonly websocket?: { readonly upgraded?: boolean; readonly closeCode?: number };

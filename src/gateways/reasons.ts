@@ -1,0 +1,48 @@
+/**
+ * The normalized reasons: one vocabulary every gateway adapter maps its log lines to, so a
+ * scenario can expect `upstream-reset` from nginx and from Envoy alike. Each adapter's
+ * `ReasonInfo.meaning` says how that gateway shows the reason; the meaning here is what
+ * the reason says about the upstream, whichever gateway logged it.
+ *
+ * A new reason is a line here: `Reason` is derived from this table, so an adapter (or a
+ * scenario, checked when it is loaded) that names a reason missing here does not get through.
+ */
+export const REASONS = {
+  'connect-refused': 'nothing accepted the connection: the upstream address refused it (or the unix socket file is missing).',
+  'connect-timeout': 'the connection to the upstream was not established in time: the TCP handshake did not complete.',
+  'connect-failed': 'the connection to the upstream failed, and the gateway does not say whether it was refused or timed out.',
+  'send-timeout': 'the upstream did not take the request (or its body) in time.',
+  'read-timeout': 'the upstream sent nothing for longer than the gateway waits, before the response head or in the middle of the body.',
+  'upstream-reset': 'the upstream reset the connection (RST) while the gateway sent the request or read the response.',
+  'upstream-closed-early': 'the upstream closed the connection before a complete response head.',
+  'upstream-truncated': 'the upstream closed the connection in the middle of the body, after the head had been relayed.',
+  'upstream-extra-data': 'the upstream sent more body bytes than its framing announced.',
+  'header-too-big': "the response head (or one header) was larger than the gateway's buffer or limit.",
+  'invalid-header': 'the response head has a header line the gateway refuses (no colon, bad characters, conflicting framing headers).',
+  'duplicate-header': 'the response repeats a header that must be unique, such as two Content-Length values.',
+  'invalid-status': 'the status line is malformed.',
+  'no-valid-http': 'the reply is not HTTP/1.x at all: no status line (HTTP/0.9, TLS, HTTP/2 or another protocol on the port).',
+  'invalid-chunked': 'the chunked body is malformed.',
+  'invalid-upgrade': 'the upstream answered a WebSocket upgrade with a response that does not complete it (101 without the Upgrade header).',
+  'no-live-upstreams': 'the gateway had no usable upstream server to try: every one is marked down, or its name never resolved.',
+  'dns-nxdomain': 'the upstream name does not exist (NXDOMAIN), or has no address record.',
+  'dns-servfail': 'the resolver answered SERVFAIL for the upstream name.',
+  'dns-refused': 'the resolver refused the query for the upstream name.',
+  'dns-timeout': 'the resolver did not answer in time.',
+  'dns-failed': 'the upstream name could not be resolved, for a reason the gateway does not tell apart.',
+} as const;
+
+/** A normalized reason: a key of REASONS. */
+export type Reason = keyof typeof REASONS;
+
+/**
+ * What a scenario may expect: a reason, or `none`: no log line that names the request carries
+ * a reason. `none` is a scenario keyword, not a reason: no adapter reports it.
+ */
+export type ExpectedReason = Reason | 'none';
+
+export const REASON_IDS: readonly Reason[] = Object.keys(REASONS) as Reason[];
+
+export function isReason(s: string): s is Reason {
+  return Object.hasOwn(REASONS, s);
+}
