@@ -21,6 +21,51 @@ export interface ExchangeFaultDef extends FaultInfo {
   /** Defaults for `${name}` placeholders inside the steps. */
   readonly params?: Readonly<Record<string, string | number>>;
   readonly steps: ReadonlyArray<StepDef>;
+  /**
+   * What a client sees on the wire when it sends `request` straight to the upstream: every
+   * byte, how the stream ends, and the timing that makes the fault what it is.
+   * test/faults/exchange.test.ts plays it on a real socket; every built-in exchange fault has
+   * one (src/faults/registry.test.ts fails otherwise). Written by hand as data, never derived
+   * from `steps`, so it catches a step that stops doing what the fault says.
+   */
+  readonly wire?: WireExpectation;
+}
+
+/**
+ * Bytes as data: a latin1 string (spell control bytes as `\x00`), or a list of parts joined in
+ * order, where `{ hex }` is bytes in hex (whitespace ignored) and `{ repeat, times }` is a
+ * latin1 string repeated, so a 64 KiB header stays one line of data.
+ */
+export type WireBytes = string | ReadonlyArray<string | { readonly hex: string } | { readonly repeat: string; readonly times: number }>;
+
+/** A bound on a time in ms: `atLeast` is inclusive (>=), `below` exclusive (<). */
+export interface WireBounds {
+  readonly atLeast?: number;
+  readonly below?: number;
+}
+
+export interface WireExpectation {
+  /**
+   * The request, byte for byte (latin1). Default: `GET /<id><query> HTTP/1.1` with
+   * `Host: test` and `Connection: close`.
+   */
+  readonly request?: string;
+  /** Appended to `/<id>` in the default request, e.g. `?delayMs=100` to shorten a declared param. */
+  readonly query?: string;
+  /** Exactly what arrives, nothing more and nothing less. */
+  readonly bytes: WireBytes;
+  /** How the stream ends: FIN, RST, or nothing until the client's own `timeoutMs` (a hang). */
+  readonly end: 'fin' | 'reset' | 'timeout';
+  /** How long the client waits for the end (default 3000 ms); short for hangs. */
+  readonly timeoutMs?: number;
+  /** When the first byte arrives, in ms after the request was written. */
+  readonly firstByteMs?: WireBounds;
+  /** When the stream ends, in ms after the request was written. */
+  readonly durationMs?: WireBounds;
+  /** The response head (bytes before the first CRLF CRLF) is longer than this many bytes. */
+  readonly headLongerThan?: number;
+  /** How many lines of the first response head start with `<name>: ` (case as written). */
+  readonly headerLines?: Readonly<Record<string, number>>;
 }
 
 export type ListenerBehavior = 'refuse' | 'accept-queue-full' | 'reset-on-accept' | 'close-on-accept';

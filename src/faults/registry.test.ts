@@ -63,6 +63,27 @@ describe('the built-in catalogue', () => {
   });
 });
 
+describe('every built-in exchange fault says what a client sees on the wire', () => {
+  // test/faults/exchange.test.ts plays each `wire` on a real socket; these check it is there and aimed at its fault.
+  test('each has `wire` in its own file', () => {
+    const missing = exchange.filter((d) => d.wire === undefined).map((d) => `src/faults/builtin/${d.id}.ts has no \`wire\` (the bytes a client gets and how the stream ends)`);
+    expect(missing).toEqual([]);
+  });
+
+  test.each(exchange.filter((d) => d.wire !== undefined).map((d) => [d.id, d] as const))('%s: its request asks for this fault with declared params', (id, def) => {
+    const w = def.wire!;
+    // A query next to a whole request would be silently ignored.
+    expect(w.request !== undefined && w.query !== undefined, 'both request and query').toBe(false);
+    const targets = w.request !== undefined ? [...w.request.matchAll(/^[A-Z]+ (\S+) HTTP\/1\.[01]\r\n/gm)].map((m) => m[1]!) : [`/${id}${w.query ?? ''}`];
+    expect(targets.length, 'request lines').toBeGreaterThan(0);
+    for (const t of targets) {
+      const url = new URL(t, 'http://test');
+      expect(url.pathname).toBe(`/${id}`);
+      for (const k of url.searchParams.keys()) expect(Object.keys(def.params ?? {}), `query param ${k}`).toContain(k);
+    }
+  });
+});
+
 describe('built-in exchange faults are written in the language users write', () => {
   test.each(exchange.map((d) => [d.id, d] as const))('%s survives a round trip through YAML', (id, def) => {
     const text = stringify({ id: def.id, layer: def.layer, summary: def.summary, explain: def.explain, params: def.params, steps: def.steps });

@@ -1,172 +1,62 @@
 /**
  * Every built-in exchange fault on the wire: the exact bytes a client gets and
- * how the stream ends. The table below is checked against the catalogue, so a
- * fault added without a wire expectation fails here.
+ * how the stream ends, as each fault's own file declares them (`wire` in
+ * src/faults/builtin/<id>.ts). A fault without one fails here and in
+ * src/faults/registry.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { Catalogue } from '../../src/faults/registry.js';
+import { BUILTIN_FAULTS } from '../../src/faults/builtin/index.js';
+import type { ExchangeFaultDef, WireBounds, WireBytes, WireExpectation } from '../../src/faults/fault.js';
 import { startUpstream, type StartedUpstream } from '../../src/upstream/upstream.js';
 import { openSession, rawRequest, waitUntil, type RawResult } from '../helpers/raw-client.js';
 
 const CLOSE = 'Connection: close\r\n';
 const request = (target: string, extra = CLOSE) => `GET ${target} HTTP/1.1\r\nHost: test\r\n${extra}\r\n`;
-const WS_UPGRADE =
-  'Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n';
-/** The accept value RFC 6455 section 1.3 gives for the key above. */
-const WS_ACCEPT = 's3pPLMBiTxaQ9kYGzzhZRbK+xOo=';
-
-/** Bytes from text (latin1) and explicit byte values, so control bytes are spelled out. */
-const bytes = (...parts: Array<string | number[]>) =>
-  Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'latin1') : Buffer.from(p))));
-const hex = (h: string) => Buffer.from(h.replace(/\s+/g, ''), 'hex');
 const x100 = 'x'.repeat(100);
 
-interface WireExpectation {
-  /** Request bytes; default GET /<id> with Connection: close. */
-  readonly request?: string;
-  /** Appended to /<id>, to lower a declared param. */
-  readonly query?: string;
-  /** Exactly what arrives. */
-  readonly bytes: Buffer;
-  /** FIN, RST, or nothing until our own timeout (a hang). */
-  readonly end: 'fin' | 'reset' | 'timeout';
-  /** Our own timeout; short for hangs. */
-  readonly timeoutMs?: number;
-  readonly check?: (r: RawResult) => void;
+/** The bytes a `WireBytes` spells; written here, apart from the step compiler, so the two check each other. */
+function wireBytes(b: WireBytes): Buffer {
+  const parts = typeof b === 'string' ? [b] : b;
+  return Buffer.concat(
+    parts.map((p) => {
+      if (typeof p === 'string') return Buffer.from(p, 'latin1');
+      if ('hex' in p) {
+        const h = p.hex.replace(/\s+/g, '');
+        // Buffer.from(…, 'hex') stops silently at the first bad digit; a typo must not shorten the expectation.
+        if (!/^(?:[0-9a-fA-F]{2})*$/.test(h)) throw new Error(`wire bytes: "${p.hex}" is not whole bytes of hex`);
+        return Buffer.from(h, 'hex');
+      }
+      return Buffer.from(p.repeat.repeat(p.times), 'latin1');
+    }),
+  );
 }
 
-const SLOW_HEAD = 'HTTP/1.1 200 OK\r\nContent-Length: 3\r\nX-Slow: yes\r\n\r\n';
-const SLOW_BODY_HEAD = 'HTTP/1.1 200 OK\r\nContent-Length: 20\r\n\r\n';
+function expectWithin(what: string, ms: number, b: WireBounds | undefined): void {
+  if (b?.atLeast !== undefined) expect(ms, `${what} (ms)`).toBeGreaterThanOrEqual(b.atLeast);
+  if (b?.below !== undefined) expect(ms, `${what} (ms)`).toBeLessThan(b.below);
+}
 
-const EXPECT: Record<string, WireExpectation> = {
-  healthy: {
-    bytes: bytes('HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 3\r\nConnection: close\r\n\r\nok\n'),
-    end: 'fin',
-  },
-  'empty-reply': { bytes: bytes(), end: 'fin' },
-  'reset-after-request': { bytes: bytes(), end: 'reset' },
-  'never-respond': { bytes: bytes(), end: 'timeout', timeoutMs: 300 },
-  'slow-response': {
-    query: '?delayMs=100',
-    bytes: bytes('HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nlate\n'),
-    end: 'fin',
-    check: (r) => {
-      // Not before the delay; and well before the default 3000 ms, so the query param took effect.
-      expect(r.chunks[0]!.atMs).toBeGreaterThanOrEqual(98);
-      expect(r.chunks[0]!.atMs).toBeLessThan(1000);
-    },
-  },
-  'garbage-status-line': { bytes: bytes('HTTP/1.1 2OO OK\r\nContent-Length: 3\r\n\r\nbad'), end: 'fin' },
-  'http09-reply': { bytes: bytes('hello from a backend that does not speak HTTP/1.x\n'), end: 'fin' },
-  'header-no-colon': {
-    bytes: bytes('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Broken-Header-Without-Colon\r\n\r\nok'),
-    end: 'fin',
-  },
-  'header-space-before-colon': { bytes: bytes('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Spaced : value\r\n\r\nok'), end: 'fin' },
-  'header-nul-byte': {
-    bytes: bytes('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Nul: before', [0x00], 'after\r\n\r\nok'),
-    end: 'fin',
-  },
-  'header-control-char': {
-    bytes: bytes('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Ctl', [0x01], 'Name: value\r\n\r\nok'),
-    end: 'fin',
-  },
-  'header-too-big': {
-    bytes: bytes('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Huge: ', 'a'.repeat(65536), '\r\n\r\nok'),
-    end: 'fin',
-    check: (r) => expect(r.bytes.indexOf('\r\n\r\n')).toBeGreaterThan(64 * 1024),
-  },
-  'too-many-headers': {
-    bytes: bytes('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n', 'X-Many: 0123456789abcdef\r\n'.repeat(2000), '\r\nok'),
-    end: 'fin',
-    check: (r) => {
-      const head = r.bytes.toString('latin1', 0, r.bytes.indexOf('\r\n\r\n'));
-      expect(head.split('\r\n').filter((l) => l.startsWith('X-Many: ')).length).toBe(2000);
-    },
-  },
-  'duplicate-content-length': { bytes: bytes('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 5\r\n\r\nok'), end: 'fin' },
-  'content-length-and-chunked': {
-    bytes: bytes('HTTP/1.1 200 OK\r\nContent-Length: 100\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n'),
-    end: 'fin',
-  },
-  'invalid-chunk-size': {
-    bytes: bytes('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n'),
-    end: 'fin',
-  },
-  'partial-head-then-close': { bytes: bytes('HTTP/1.1 200 OK\r\nContent-Type: text/pl'), end: 'fin' },
-  'body-cut-fin-length': { bytes: bytes('HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n', x100), end: 'fin' },
-  'body-cut-reset-length': { bytes: bytes('HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n', x100), end: 'reset' },
-  'body-cut-fin-chunked': {
-    bytes: bytes('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n', '64\r\n', x100, '\r\n'),
-    end: 'fin',
-  },
-  'body-cut-reset-chunked': {
-    bytes: bytes('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n', '64\r\n', x100, '\r\n'),
-    end: 'reset',
-  },
-  'body-short-hold-open': {
-    bytes: bytes('HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n', x100),
-    end: 'timeout',
-    timeoutMs: 300,
-  },
-  // Timing is checked on a quiet connection below (dribble timing); here, the bytes.
-  'slow-headers': { query: '?intervalMs=5', bytes: bytes(SLOW_HEAD, 'ok\n'), end: 'fin' },
-  'slow-body': { query: '?intervalMs=5', bytes: bytes(SLOW_BODY_HEAD, 'abcdefghijklmnopqrs\n'), end: 'fin' },
-  'interim-100': {
-    bytes: bytes('HTTP/1.1 100 Continue\r\n\r\n', 'HTTP/1.1 200 OK\r\nContent-Length: 10\r\nConnection: close\r\n\r\nafter 100\n'),
-    end: 'fin',
-  },
-  'interim-103': {
-    bytes: bytes(
-      'HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload; as=style\r\n\r\n',
-      'HTTP/1.1 200 OK\r\nContent-Length: 10\r\nConnection: close\r\n\r\nafter 103\n',
-    ),
-    end: 'fin',
-  },
-  // A TLS record: alert (0x15), TLS 1.2 (03 03), length 2, fatal (02) handshake_failure (0x28).
-  'tls-to-plain': { bytes: hex('15 0303 0002 02 28'), end: 'fin' },
-  // HTTP/2 frames: an empty SETTINGS (type 4) on stream 0, then GOAWAY (type 7, 8 bytes:
-  // last stream 0, error PROTOCOL_ERROR 1).
-  'http2-to-plain': { bytes: hex('000000 04 00 00000000' + '000008 07 00 00000000 00000000 00000001'), end: 'fin' },
-  'keepalive-idle-close': {
-    request: request('/keepalive-idle-close?idleMs=150', ''),
-    bytes: bytes('HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nok\n'),
-    end: 'fin',
-    check: (r) => expect(r.durationMs).toBeGreaterThanOrEqual(148),
-  },
-  // Two pipelined requests: the first is answered, the second gets a FIN and nothing else.
-  'keepalive-stale': {
-    request: request('/keepalive-stale', '') + request('/keepalive-stale', ''),
-    bytes: bytes('HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nok\n'),
-    end: 'fin',
-  },
-  'websocket-refused': {
-    request: request('/websocket-refused', WS_UPGRADE),
-    bytes: bytes('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 19\r\n\r\nno websockets here\n'),
-    end: 'fin',
-  },
-  'websocket-101-no-upgrade': {
-    request: request('/websocket-101-no-upgrade', WS_UPGRADE),
-    bytes: bytes('HTTP/1.1 101 Switching Protocols\r\n\r\n'),
-    end: 'fin',
-    check: (r) => expect(r.durationMs).toBeGreaterThanOrEqual(198),
-  },
-  'websocket-101-then-reset': {
-    request: request('/websocket-101-then-reset', WS_UPGRADE),
-    bytes: Buffer.concat([
-      bytes(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${WS_ACCEPT}\r\n\r\n`),
-      // One unmasked final text frame (0x81), length 5, "hello".
-      hex('81 05 68656c6c6f'),
-    ]),
-    end: 'reset',
-  },
-};
+/** Holds a result against every field of the fault's wire expectation. */
+function expectWire(r: RawResult, w: WireExpectation): void {
+  const want = wireBytes(w.bytes);
+  expect({ end: r.end, bytes: r.bytes.toString('latin1') }).toEqual({ end: w.end, bytes: want.toString('latin1') });
+  expect(r.bytes.equals(want)).toBe(true);
+  if (w.firstByteMs) {
+    expect(r.chunks.length, 'a first byte').toBeGreaterThan(0);
+    expectWithin('first byte', r.chunks[0]!.atMs, w.firstByteMs);
+  }
+  expectWithin('end of stream', r.durationMs, w.durationMs);
+  const headEnd = r.bytes.indexOf('\r\n\r\n');
+  if (w.headLongerThan !== undefined) expect(headEnd, 'where the head ends').toBeGreaterThan(w.headLongerThan);
+  if (w.headerLines) {
+    const lines = r.bytes.toString('latin1', 0, headEnd).split('\r\n');
+    for (const [name, n] of Object.entries(w.headerLines)) {
+      expect(lines.filter((l) => l.startsWith(`${name}: `)).length, `head lines "${name}: "`).toBe(n);
+    }
+  }
+}
 
-const catalogue = new Catalogue();
-const exchangeIds = catalogue
-  .list()
-  .filter((d) => d.layer === 'exchange')
-  .map((d) => d.id);
+const exchange = BUILTIN_FAULTS.filter((d): d is ExchangeFaultDef => d.layer === 'exchange');
 
 let up: StartedUpstream;
 /** Every exchange runs at once; the tests below check their results. */
@@ -175,10 +65,9 @@ const results = new Map<string, RawResult>();
 beforeAll(async () => {
   up = await startUpstream();
   await Promise.all(
-    exchangeIds.map(async (id) => {
-      const e = EXPECT[id];
-      if (!e) return;
-      const r = await rawRequest(e.request ?? request(`/${id}${e.query ?? ''}`), { port: up.http.port, timeoutMs: e.timeoutMs ?? 3000 });
+    exchange.map(async ({ id, wire: w }) => {
+      if (!w) return;
+      const r = await rawRequest(w.request ?? request(`/${id}${w.query ?? ''}`), { port: up.http.port, timeoutMs: w.timeoutMs ?? 3000 });
       results.set(id, r);
     }),
   );
@@ -188,17 +77,28 @@ afterAll(async () => {
 });
 
 describe('every built-in exchange fault on the wire', () => {
-  test('the expectation table names only faults of the catalogue', () => {
-    expect(Object.keys(EXPECT).filter((id) => !exchangeIds.includes(id))).toEqual([]);
+  test.each(exchange.map((d) => [d.id, d] as const))('%s', (id, def) => {
+    if (!def.wire) throw new Error(`fault ${id} has no wire expectation: add \`wire\` to src/faults/builtin/${id}.ts`);
+    expectWire(results.get(id)!, def.wire);
   });
 
-  test.each(exchangeIds)('%s', (id) => {
-    const e = EXPECT[id];
-    if (!e) throw new Error(`fault ${id} has no wire expectation: add one to EXPECT in test/faults/exchange.test.ts`);
-    const r = results.get(id)!;
-    expect({ end: r.end, bytes: r.bytes.toString('latin1') }).toEqual({ end: e.end, bytes: e.bytes.toString('latin1') });
-    expect(r.bytes.equals(e.bytes)).toBe(true);
-    e.check?.(r);
+  // The checker itself: each field must be able to fail, or a fault could pass with a wrong expectation.
+  test('the wire checker rejects what each field rules out', () => {
+    const ok: RawResult = { bytes: Buffer.from('HTTP/1.1 200 OK\r\nX-A: 1\r\nX-A: 2\r\n\r\nok', 'latin1'), end: 'fin', chunks: [{ atMs: 50, size: 37 }], durationMs: 60 };
+    const base: WireExpectation = { bytes: ['HTTP/1.1 200 OK\r\n', { repeat: 'X-A: ', times: 1 }, '1\r\nX-A: 2\r\n', { hex: '0d0a 6f6b' }], end: 'fin' };
+    expectWire(ok, { ...base, firstByteMs: { atLeast: 50, below: 51 }, durationMs: { atLeast: 60, below: 61 }, headLongerThan: 30, headerLines: { 'X-A': 2 } });
+    const bad: Array<Partial<WireExpectation>> = [
+      { bytes: 'HTTP/1.1 200 OK\r\n' },
+      { end: 'reset' },
+      { firstByteMs: { atLeast: 51 } },
+      { firstByteMs: { below: 50 } },
+      { durationMs: { atLeast: 61 } },
+      { durationMs: { below: 60 } },
+      { headLongerThan: 31 },
+      { headerLines: { 'X-A': 1 } },
+      { bytes: [{ hex: '4g' }] },
+    ];
+    for (const b of bad) expect(() => expectWire(ok, { ...base, ...b }), JSON.stringify(b)).toThrow();
   });
 });
 

@@ -11,4 +11,8 @@ export default defineFault({
     { delay: 20 },
     "close",
   ],
+  wire: {
+    bytes: ["HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", "64\r\n", { repeat: "x", times: 100 }, "\r\n"],
+    end: "fin",
+  },
 });

@@ -11,4 +11,5 @@ export default defineFault({
     { delay: 20 },
     "reset",
   ],
+  wire: { bytes: ["HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n", { repeat: "x", times: 100 }], end: "reset" },
 });

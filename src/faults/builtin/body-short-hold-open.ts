@@ -10,4 +10,9 @@ export default defineFault({
     { write: ["HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n", { repeat: "x", times: 100 }] },
     "hang",
   ],
+  wire: {
+    bytes: ["HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n", { repeat: "x", times: 100 }],
+    end: "timeout",
+    timeoutMs: 300,
+  },
 });

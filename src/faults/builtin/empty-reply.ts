@@ -9,4 +9,5 @@ export default defineFault({
     { read: "body" },
     "close",
   ],
+  wire: { bytes: "", end: "fin" },
 });

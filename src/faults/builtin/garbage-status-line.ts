@@ -10,4 +10,5 @@ export default defineFault({
     { write: "HTTP/1.1 2OO OK\r\nContent-Length: 3\r\n\r\nbad" },
     "close",
   ],
+  wire: { bytes: "HTTP/1.1 2OO OK\r\nContent-Length: 3\r\n\r\nbad", end: "fin" },
 });

@@ -10,4 +10,5 @@ export default defineFault({
     { write: "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Ctl\u0001Name: value\r\n\r\nok" },
     "close",
   ],
+  wire: { bytes: "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Ctl\x01Name: value\r\n\r\nok", end: "fin" },
 });

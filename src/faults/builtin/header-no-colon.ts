@@ -10,4 +10,5 @@ export default defineFault({
     { write: "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Broken-Header-Without-Colon\r\n\r\nok" },
     "close",
   ],
+  wire: { bytes: "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Broken-Header-Without-Colon\r\n\r\nok", end: "fin" },
 });

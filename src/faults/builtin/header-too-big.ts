@@ -10,4 +10,9 @@ export default defineFault({
     { write: ["HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Huge: ", { repeat: "a", times: 65536 }, "\r\n\r\nok"] },
     "close",
   ],
+  wire: {
+    bytes: ["HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Huge: ", { repeat: "a", times: 65536 }, "\r\n\r\nok"],
+    end: "fin",
+    headLongerThan: 64 * 1024,
+  },
 });

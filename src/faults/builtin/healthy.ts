@@ -8,4 +8,8 @@ export default defineFault({
   steps: [
     { respond: { status: 200, headers: { "Content-Type": "text/plain" }, body: "ok\n" } },
   ],
+  wire: {
+    bytes: "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 3\r\nConnection: close\r\n\r\nok\n",
+    end: "fin",
+  },
 });

@@ -10,4 +10,5 @@ export default defineFault({
     { write: "hello from a backend that does not speak HTTP/1.x\n" },
     "close",
   ],
+  wire: { bytes: "hello from a backend that does not speak HTTP/1.x\n", end: "fin" },
 });

@@ -10,4 +10,10 @@ export default defineFault({
     { write: { hex: "000000 04 00 00000000  000008 07 00 00000000 00000000 00000001" } },
     "close",
   ],
+  // HTTP/2 frames: an empty SETTINGS (type 4) on stream 0, then GOAWAY (type 7, 8 bytes:
+  // last stream 0, error PROTOCOL_ERROR 1).
+  wire: {
+    bytes: [{ hex: "000000 04 00 00000000" }, { hex: "000008 07 00 00000000 00000000 00000001" }],
+    end: "fin",
+  },
 });

@@ -10,4 +10,11 @@ export default defineFault({
     { write: "HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload; as=style\r\n\r\n" },
     { respond: { status: 200, body: "after 103\n" } },
   ],
+  wire: {
+    bytes: [
+      "HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload; as=style\r\n\r\n",
+      "HTTP/1.1 200 OK\r\nContent-Length: 10\r\nConnection: close\r\n\r\nafter 103\n",
+    ],
+    end: "fin",
+  },
 });

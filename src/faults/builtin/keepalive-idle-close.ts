@@ -10,4 +10,11 @@ export default defineFault({
     { "keep-alive": { idleMs: "${idleMs}" } },
   ],
   params: { idleMs: 1000 },
+  // A keep-alive request: the answer, then a FIN once the connection has been idle for idleMs.
+  wire: {
+    request: "GET /keepalive-idle-close?idleMs=150 HTTP/1.1\r\nHost: test\r\n\r\n",
+    bytes: "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nok\n",
+    end: "fin",
+    durationMs: { atLeast: 148 },
+  },
 });

@@ -10,4 +10,10 @@ export default defineFault({
     { read: "head" },
     "close",
   ],
+  // Two pipelined requests: the first is answered, the second gets a FIN and nothing else.
+  wire: {
+    request: "GET /keepalive-stale HTTP/1.1\r\nHost: test\r\n\r\nGET /keepalive-stale HTTP/1.1\r\nHost: test\r\n\r\n",
+    bytes: "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nok\n",
+    end: "fin",
+  },
 });

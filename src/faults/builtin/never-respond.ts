@@ -9,4 +9,5 @@ export default defineFault({
     { read: "body" },
     "hang",
   ],
+  wire: { bytes: "", end: "timeout", timeoutMs: 300 },
 });

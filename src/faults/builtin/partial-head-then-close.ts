@@ -10,4 +10,5 @@ export default defineFault({
     { write: "HTTP/1.1 200 OK\r\nContent-Type: text/pl" },
     "close",
   ],
+  wire: { bytes: "HTTP/1.1 200 OK\r\nContent-Type: text/pl", end: "fin" },
 });

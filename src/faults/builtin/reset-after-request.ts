@@ -9,4 +9,5 @@ export default defineFault({
     { read: "body" },
     "reset",
   ],
+  wire: { bytes: "", end: "reset" },
 });

@@ -11,4 +11,6 @@ export default defineFault({
     { dribble: { data: "abcdefghijklmnopqrs\n", chunkBytes: 1, intervalMs: "${intervalMs}" } },
   ],
   params: { intervalMs: 50 },
+  // The bytes; the pace of the dribble is checked in test/timing/dribble.test.ts.
+  wire: { query: "?intervalMs=5", bytes: "HTTP/1.1 200 OK\r\nContent-Length: 20\r\n\r\nabcdefghijklmnopqrs\n", end: "fin" },
 });

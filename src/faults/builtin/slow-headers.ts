@@ -11,4 +11,6 @@ export default defineFault({
     { write: "ok\n" },
   ],
   params: { intervalMs: 25 },
+  // The bytes; the pace of the dribble is checked in test/timing/dribble.test.ts.
+  wire: { query: "?intervalMs=5", bytes: "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nX-Slow: yes\r\n\r\nok\n", end: "fin" },
 });

@@ -10,4 +10,6 @@ export default defineFault({
     { write: { hex: "15 03 03 00 02 02 28" } },
     "close",
   ],
+  // A TLS record: alert (0x15), TLS 1.2 (03 03), length 2, fatal (02) handshake_failure (0x28).
+  wire: { bytes: [{ hex: "15 0303 0002 02 28" }], end: "fin" },
 });

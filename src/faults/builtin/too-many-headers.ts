@@ -10,4 +10,9 @@ export default defineFault({
     { write: ["HTTP/1.1 200 OK\r\nContent-Length: 2\r\n", { repeat: "X-Many: 0123456789abcdef\r\n", times: 2000 }, "\r\nok"] },
     "close",
   ],
+  wire: {
+    bytes: ["HTTP/1.1 200 OK\r\nContent-Length: 2\r\n", { repeat: "X-Many: 0123456789abcdef\r\n", times: 2000 }, "\r\nok"],
+    end: "fin",
+    headerLines: { "X-Many": 2000 },
+  },
 });

@@ -10,4 +10,11 @@ export default defineFault({
     { delay: 200 },
     "close",
   ],
+  wire: {
+    request: "GET /websocket-101-no-upgrade HTTP/1.1\r\nHost: test\r\n" +
+      "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+    bytes: "HTTP/1.1 101 Switching Protocols\r\n\r\n",
+    end: "fin",
+    durationMs: { atLeast: 198 },
+  },
 });
