@@ -29,7 +29,7 @@ export { REASONS, isReason, type ExpectedReason, type Reason } from './gateways/
 // Faults.
 export { Catalogue, loadFaultFile, loadFaultText } from './faults/registry.js';
 export { BUILTIN_FAULTS as faults } from './faults/builtin/index.js';
-export type { FaultDef, ExchangeFaultDef, ListenerFaultDef, DnsFaultDef, FaultLayer } from './faults/fault.js';
+export type { FaultDef, ExchangeFaultDef, ListenerFaultDef, DnsFaultDef, FaultLayer, WireExpectation, WireBytes, WireBounds } from './faults/fault.js';
 export type { StepDef } from './faults/steps.js';
 
 // Reporters: each renders a SuiteResult to text.
