@@ -32,6 +32,8 @@ export interface CaseResult {
   readonly unjudged?: string;
   /** With a user's config: what the gateway does with its default config, to show what the user's config changes. */
   readonly baseline?: Expectation;
+  /** From the first request sent to the last answer: a sequence's whole duration (ProbeRun.durationMs). */
+  readonly durationMs?: number;
 }
 
 export interface JudgeContext {
@@ -60,5 +62,6 @@ export function judgeCase(run: ProbeRun, byProbe: ReadonlyMap<number, readonly L
     verdict: expectation ? evaluate(observed, expectation) : undefined,
     unjudged: ctx.userConfig || expectation ? undefined : unmeasured(scenario, ctx.gateway, ctx.version),
     baseline: ctx.userConfig ? builtin : undefined,
+    durationMs: run.durationMs,
   };
 }

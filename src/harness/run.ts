@@ -39,6 +39,8 @@ export interface GatewayRun {
   readonly gateway: string;
   readonly version: string | undefined;
   readonly runtime: RuntimeKind;
+  /** The binary or image that ran (RunningGateway.source). */
+  readonly source?: string;
   readonly userConfig?: string;
   readonly cases: readonly CaseResult[];
   readonly skipped: ReadonlyArray<{ readonly scenario: Scenario; readonly why: string }>;
@@ -55,9 +57,9 @@ export interface SuiteResult {
 }
 
 export interface ProgressListener {
-  onGatewayReady?(info: { gateway: string; version: string | undefined; runtime: RuntimeKind; scenarios: number }): void;
-  /** Live: a scenario's requests are done (its verdict comes once the gateway's log is read). */
-  onProbed?(info: { gateway: string; scenario: Scenario; outcomes: readonly Outcome[] }): void;
+  onGatewayReady?(info: { gateway: string; version: string | undefined; runtime: RuntimeKind; source: string; scenarios: number }): void;
+  /** Live: a scenario's requests are done (its verdict comes once the gateway's log is read); durationMs from first request to last answer. */
+  onProbed?(info: { gateway: string; scenario: Scenario; outcomes: readonly Outcome[]; durationMs: number }): void;
   onCase?(result: CaseResult): void;
 }
 
@@ -135,7 +137,7 @@ async function runGateway(adapter: GatewayAdapter, opts: RunOptions, barrier: St
       signal: opts.signal,
     });
     const gw = session.gateway;
-    opts.progress?.onGatewayReady?.({ gateway: adapter.id, version: gw.version, runtime: gw.runtime, scenarios: plan.scenarios.length });
+    opts.progress?.onGatewayReady?.({ gateway: adapter.id, version: gw.version, runtime: gw.runtime, source: gw.source, scenarios: plan.scenarios.length });
     arrive();
     await untilOr(barrier.open, opts.signal);
     opts.signal?.throwIfAborted();
@@ -146,7 +148,7 @@ async function runGateway(adapter: GatewayAdapter, opts: RunOptions, barrier: St
       async (s) => {
         const run = await session!.probe(s);
         // An aborted run's probes end early: what they saw is no result.
-        if (!opts.signal?.aborted) opts.progress?.onProbed?.({ gateway: adapter.id, scenario: s, outcomes: run.outcomes });
+        if (!opts.signal?.aborted) opts.progress?.onProbed?.({ gateway: adapter.id, scenario: s, outcomes: run.outcomes, durationMs: run.durationMs });
         return run;
       },
       opts.signal,
@@ -162,7 +164,7 @@ async function runGateway(adapter: GatewayAdapter, opts: RunOptions, barrier: St
       opts.progress?.onCase?.(result);
       return result;
     });
-    return { gateway: adapter.id, version: gw.version, runtime: gw.runtime, userConfig: opts.userConfig?.file, cases, skipped: plan.skipped, durationMs: Math.round(performance.now() - started) };
+    return { gateway: adapter.id, version: gw.version, runtime: gw.runtime, source: gw.source, userConfig: opts.userConfig?.file, cases, skipped: plan.skipped, durationMs: Math.round(performance.now() - started) };
   } catch (err) {
     barrier.fail(err);
     throw err;

@@ -2,18 +2,20 @@
 import { paint, table } from '../cli/output.js';
 import type { CaseResult, ProgressListener, SuiteResult } from '../harness/run.js';
 import { statusLabel } from '../harness/evaluate.js';
-import { caseState, changeFromBaseline, evidenceLines, gatewayLabel, observedLine, totals } from './model.js';
+import { caseState, changeFromBaseline, evidenceLines, gatewayLabel, matrix, observedLine, sourceLabel, totals } from './model.js';
+import type { Reporter } from './reporter.js';
 
 export function consoleProgress(out: NodeJS.WritableStream, color: boolean): ProgressListener {
   const p = paint(color);
   return {
     onGatewayReady(info) {
-      out.write(`${p('bold', gatewayLabel(info))}: ${info.scenarios} scenarios\n`);
+      const from = sourceLabel(info);
+      out.write(`${p('bold', gatewayLabel(info))}: ${info.scenarios} scenarios${from ? p('dim', ` · ${from}`) : ''}\n`);
     },
-    onProbed({ gateway, scenario, outcomes }) {
-      const statuses = outcomes.map((o) => String(statusLabel(o)));
-      const shown = outcomes.length === 1 ? statuses[0]! : `${outcomes.length} requests`;
-      out.write(`  ${p('dim', '·')} ${gateway} ${scenario.id}  ${p('dim', `${shown} · ${Math.max(...outcomes.map((o) => o.durationMs))} ms`)}\n`);
+    onProbed({ gateway, scenario, outcomes, durationMs }) {
+      // A sequence's time is its whole length, first request to last answer.
+      const shown = outcomes.length === 1 ? `${String(statusLabel(outcomes[0]!))} · ${outcomes[0]!.durationMs} ms` : `${outcomes.length} requests in ${durationMs} ms`;
+      out.write(`  ${p('dim', '·')} ${gateway} ${scenario.id}  ${p('dim', shown)}\n`);
     },
     onCase(c) {
       // Verdicts need the gateway's log, read once every request is done; failures get their detail here.
@@ -40,7 +42,8 @@ export function consoleSummary(result: SuiteResult, color: boolean): string {
   const p = paint(color);
   const lines: string[] = [''];
   for (const run of result.runs) {
-    lines.push(p('bold', gatewayLabel(run)) + (run.userConfig ? ` with ${run.userConfig}` : ''));
+    const from = sourceLabel(run);
+    lines.push(p('bold', gatewayLabel(run)) + (run.userConfig ? ` with ${run.userConfig}` : '') + (from ? p('dim', ` · ${from}`) : ''));
     const rows = run.cases.map((c) => {
       const state = caseState(c);
       const mark = state === 'pass' ? p('green', 'pass') : state === 'fail' ? p('red', 'FAIL') : p('yellow', 'seen');
@@ -60,7 +63,32 @@ export function consoleSummary(result: SuiteResult, color: boolean): string {
     for (const s of run.skipped) lines.push(`  ${p('dim', 'skip')} ${s.scenario.id}  ${p('dim', s.why)}`);
     lines.push('');
   }
+  if (result.runs.length > 1) lines.push(consoleMatrix(result, color), '');
   const color_ = result.failed ? 'red' : 'green';
   lines.push(p(color_, `${totals(result)} in ${(result.durationMs / 1000).toFixed(1)} s`));
   return lines.join('\n') + '\n';
 }
+
+/** Scenarios down, gateways across: with several gateways, where they differ at a glance. */
+export function consoleMatrix(result: SuiteResult, color: boolean): string {
+  const p = paint(color);
+  const head = ['scenario', ...result.runs.map((r) => r.gateway)].map((h) => p('bold', h));
+  const rows = matrix(result).map((row) => [
+    row.scenario.id,
+    ...row.cells.map((cell) => {
+      if (!cell.case) return cell.skipped !== undefined ? p('dim', 'skip') : p('dim', '-');
+      const state = caseState(cell.case);
+      return state === 'pass' ? p('green', 'pass') : state === 'fail' ? p('red', 'FAIL') : p('yellow', 'seen');
+    }),
+  ]);
+  const legend = p('dim', 'pass: expectation holds · FAIL: it does not · seen: observed, no expectation for that gateway or version · skip: not run there (why above)');
+  return [table([head, ...rows]).replace(/^/gm, '  '), `  ${legend}`].join('\n');
+}
+
+const consoleReporter: Reporter = {
+  id: 'console',
+  describe: 'a table per gateway for the terminal, and a scenario × gateway matrix when several ran',
+  extension: '.txt',
+  render: (result, opts) => consoleSummary(result, opts.color),
+};
+export default consoleReporter;

@@ -4,7 +4,8 @@
  * and whether that held the expectation. No scripts, no external assets.
  */
 import type { CaseResult, SuiteResult } from '../harness/run.js';
-import { caseState, evidenceLines, gatewayLabel, totals, skipReasons } from './model.js';
+import { caseState, changeFromBaseline, durationText, evidenceLines, gatewayLabel, matrix, sourceLabel, totals } from './model.js';
+import type { Reporter } from './reporter.js';
 
 export function htmlEscape(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -22,6 +23,8 @@ th, td { border: 1px solid var(--line); padding: 6px 8px; vertical-align: top; t
 thead th { background: #f6f8fa; position: sticky; top: 0; }
 th.scenario { font-weight: 600; white-space: nowrap; }
 th.scenario small { display: block; font-weight: 400; color: #57606a; }
+th.scenario .why { white-space: normal; min-width: 220px; max-width: 300px; margin: 4px 0 0; font-weight: 400; font-size: 12px; color: #57606a; }
+thead th small { display: block; font-weight: 400; color: #57606a; }
 td.cell { min-width: 190px; }
 td.pass { background: var(--pass-bg); } td.fail { background: var(--fail-bg); } td.observed { background: var(--seen-bg); } td.none { background: #fff; color: #8c959f; }
 .status { font-size: 18px; font-weight: 700; }
@@ -43,13 +46,16 @@ function cell(c: CaseResult | undefined, skippedWhy: string | undefined): string
   const status = o.counts ? Object.entries(o.counts).map(([k, n]) => `${n}×${k}`).join(' ') : String(o.status);
   const parts = [
     `<div class="status">${htmlEscape(status)}</div>`,
-    `<div class="meta">${htmlEscape([o.body !== 'none' ? `body ${o.body}` : '', `${o.durationMs} ms`].filter(Boolean).join(' · '))}</div>`,
+    `<div class="meta">${htmlEscape([o.body !== 'none' ? `body ${o.body}` : '', durationText(c)].filter(Boolean).join(' · '))}</div>`,
     `<div class="reason">${htmlEscape(o.reasons.join(', ') || 'no log reason')}</div>`,
   ];
   if (state === 'fail') {
     for (const m of c.verdict!.mismatches) parts.push(`<div class="mismatch">${htmlEscape(`${m.field}: expected ${m.expected}, got ${m.observed}`)}</div>`);
   }
-  if (state === 'observed' && c.unjudged) parts.push(`<div class="meta unjudged">${htmlEscape(c.unjudged)}</div>`);
+  // What the tooltip says is on the cell too: why there is no verdict, or what the user's config changed.
+  const ch = changeFromBaseline(c);
+  if (ch) parts.push(`<div class="meta change">${htmlEscape(ch.change === 'same' ? `as with the default config (${ch.baseline})` : `${ch.change} (default config: ${ch.baseline})`)}</div>`);
+  else if (state === 'observed') parts.push(`<div class="meta unjudged">${htmlEscape(c.unjudged ?? 'observed, no expectation for this gateway or version')}</div>`);
   const logs = evidenceLines(c, 5);
   if (logs.length) parts.push(`<details><summary>log</summary><pre>${htmlEscape(logs.join('\n'))}</pre></details>`);
   const title = state === 'pass' ? 'expectation holds' : state === 'fail' ? 'expectation failed' : (c.unjudged ?? 'observed (no expectation for this gateway/version)');
@@ -57,26 +63,20 @@ function cell(c: CaseResult | undefined, skippedWhy: string | undefined): string
 }
 
 export function toHtml(result: SuiteResult, title = 'badgateway: gateways under faults'): string {
-  const ids: string[] = [];
-  const descriptions = new Map<string, { description: string; fault: string }>();
-  // Every scenario a gateway ran or skipped gets a row: one every gateway skipped still shows why.
-  for (const run of result.runs) {
-    for (const scenario of [...run.cases.map((c) => c.scenario), ...run.skipped.map((s) => s.scenario)]) {
-      if (!descriptions.has(scenario.id)) {
-        ids.push(scenario.id);
-        descriptions.set(scenario.id, { description: scenario.description, fault: scenario.fault });
-      }
-    }
-  }
-  ids.sort();
-  const index = result.runs.map((run) => new Map(run.cases.map((c) => [c.scenario.id, c])));
-  const skips = result.runs.map(skipReasons);
-  const head = result.runs.map((r) => `<th>${htmlEscape(gatewayLabel(r))}${r.userConfig ? `<br><small>${htmlEscape(r.userConfig)}</small>` : ''}</th>`).join('');
-  const rows = ids
-    .map((id) => {
-      const d = descriptions.get(id)!;
-      const fault = d.fault === id ? '' : `<small>fault ${htmlEscape(d.fault)}</small>`;
-      return `<tr><th class="scenario" title="${htmlEscape(d.description)}">${htmlEscape(id)}${fault}</th>${index.map((m, i) => cell(m.get(id), skips[i]!.get(id))).join('')}</tr>`;
+  const head = result.runs
+    .map((r) => {
+      const from = sourceLabel(r);
+      return `<th>${htmlEscape(gatewayLabel(r))}${from ? `<small class="source">${htmlEscape(from)}</small>` : ''}${r.userConfig ? `<small>${htmlEscape(r.userConfig)}</small>` : ''}</th>`;
+    })
+    .join('');
+  const grid = matrix(result);
+  // The description is why a gateway answers as it does (a 504, a truncated 200, a 503):
+  // on the page, not in a tooltip, which neither a print nor a touch screen shows.
+  const rows = grid
+    .map(({ scenario, cells }) => {
+      const fault = scenario.fault === scenario.id ? '' : `<small>fault ${htmlEscape(scenario.fault)}</small>`;
+      const why = scenario.description ? `<p class="why">${htmlEscape(scenario.description)}</p>` : '';
+      return `<tr><th class="scenario">${htmlEscape(scenario.id)}${fault}${why}</th>${cells.map((x) => cell(x.case, x.skipped)).join('')}</tr>`;
     })
     .join('\n');
   const summaryClass = result.failed > 0 ? 'fail' : 'pass';
@@ -85,7 +85,7 @@ export function toHtml(result: SuiteResult, title = 'badgateway: gateways under 
 <meta name="viewport" content="width=device-width, initial-scale=1"><style>${STYLE}</style></head>
 <body>
 <h1>${htmlEscape(title)}</h1>
-<p class="summary"><b class="${summaryClass}">${htmlEscape(totals(result))}</b> · ${ids.length} scenarios × ${result.runs.length} gateway${result.runs.length === 1 ? '' : 's'} · ${(result.durationMs / 1000).toFixed(1)} s</p>
+<p class="summary"><b class="${summaryClass}">${htmlEscape(totals(result))}</b> · ${grid.length} scenarios × ${result.runs.length} gateway${result.runs.length === 1 ? '' : 's'} · ${(result.durationMs / 1000).toFixed(1)} s</p>
 <p class="legend"><span style="background:var(--pass-bg)">expectation holds</span><span style="background:var(--fail-bg)">expectation failed</span><span style="background:var(--seen-bg)">observed, not judged</span></p>
 <table>
 <thead><tr><th>scenario</th>${head}</tr></thead>
@@ -96,3 +96,11 @@ ${rows}
 </body></html>
 `;
 }
+
+const htmlReporter: Reporter = {
+  id: 'html',
+  describe: 'a self-contained page: the scenario × gateway matrix with each scenario\'s why and the log lines',
+  extension: '.html',
+  render: (result) => toHtml(result),
+};
+export default htmlReporter;

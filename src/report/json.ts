@@ -1,6 +1,7 @@
 /** The whole result as JSON: every outcome, every attributed log line, every verdict. */
 import type { SuiteResult } from '../harness/run.js';
 import { caseState, changeFromBaseline } from './model.js';
+import type { Reporter } from './reporter.js';
 
 export function toJson(result: SuiteResult): string {
   return JSON.stringify(
@@ -10,18 +11,22 @@ export function toJson(result: SuiteResult): string {
         gateway: r.gateway,
         version: r.version,
         runtime: r.runtime,
+        source: r.source,
         userConfig: r.userConfig,
         durationMs: r.durationMs,
         skipped: r.skipped.map((s) => ({ scenario: s.scenario.id, why: s.why })),
         cases: r.cases.map((c) => ({
           scenario: c.scenario.id,
           fault: c.scenario.fault,
+          file: c.scenario.file,
           state: caseState(c),
           ...(c.unjudged ? { unjudged: c.unjudged } : {}),
           observed: c.observed,
           expected: c.expectation,
           ...(c.baseline ? { defaultConfig: { expected: c.baseline, ...changeFromBaseline(c) } } : {}),
           mismatches: c.verdict?.mismatches ?? [],
+          // First request sent to last answer; observed.durationMs is the longest single request.
+          durationMs: c.durationMs ?? c.observed.durationMs,
           outcomes: c.outcomes,
           log: c.logs.map((l) => ({ level: l.level, reason: l.reason, line: l.raw })),
         })),
@@ -31,3 +36,11 @@ export function toJson(result: SuiteResult): string {
     2,
   );
 }
+
+const jsonReporter: Reporter = {
+  id: 'json',
+  describe: 'everything: every outcome, every attributed log line, every verdict, for your own tools',
+  extension: '.json',
+  render: (result) => toJson(result),
+};
+export default jsonReporter;

@@ -1,6 +1,7 @@
 /** JUnit XML: one testcase per scenario × gateway; a failure carries the diff and the gateway's log lines. */
 import type { SuiteResult } from '../harness/run.js';
-import { caseState, evidenceLines, gatewayLabel, observedLine } from './model.js';
+import { caseDurationMs, caseState, evidenceLines, gatewayLabel, observedLine } from './model.js';
+import type { Reporter } from './reporter.js';
 
 export function xmlEscape(s: string): string {
   // XML 1.0 cannot carry most control characters even escaped; gateways log raw bytes sometimes.
@@ -14,7 +15,7 @@ export function toJunit(result: SuiteResult): string {
     const failures = run.cases.filter((c) => caseState(c) === 'fail').length;
     const cases = run.cases.map((c) => {
       const name = xmlEscape(c.scenario.id);
-      const time = (c.observed.durationMs / 1000).toFixed(3);
+      const time = (caseDurationMs(c) / 1000).toFixed(3);
       const out = `<system-out>${xmlEscape(`observed: ${observedLine(c)}\n${c.logs.map((l) => l.raw).join('\n')}`)}</system-out>`;
       const state = caseState(c);
       let inner = '';
@@ -29,7 +30,16 @@ export function toJunit(result: SuiteResult): string {
     });
     const skipped = run.skipped.map((s) => `    <testcase classname="badgateway.${xmlEscape(run.gateway)}" name="${xmlEscape(s.scenario.id)}" time="0"><skipped message="${xmlEscape(s.why)}"/></testcase>`);
     const nSkipped = run.skipped.length + run.cases.filter((c) => caseState(c) === 'observed').length;
-    return `  <testsuite name="${xmlEscape(gatewayLabel(run))}" tests="${run.cases.length + run.skipped.length}" failures="${failures}" errors="0" skipped="${nSkipped}" time="${(run.durationMs / 1000).toFixed(3)}">\n${[...cases, ...skipped].join('\n')}\n  </testsuite>`;
+    const props = run.source ? `    <properties><property name="source" value="${xmlEscape(run.source)}"/></properties>\n` : '';
+    return `  <testsuite name="${xmlEscape(gatewayLabel(run))}" tests="${run.cases.length + run.skipped.length}" failures="${failures}" errors="0" skipped="${nSkipped}" time="${(run.durationMs / 1000).toFixed(3)}">\n${props}${[...cases, ...skipped].join('\n')}\n  </testsuite>`;
   });
   return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="badgateway" tests="${result.passed + result.failed + result.unchecked + result.skipped}" failures="${result.failed}" time="${(result.durationMs / 1000).toFixed(3)}">\n${suites.join('\n')}\n</testsuites>\n`;
 }
+
+const junitReporter: Reporter = {
+  id: 'junit',
+  describe: 'JUnit XML, one testcase per scenario and gateway, for CI test tabs (GitLab, Jenkins, GitHub test reporters)',
+  extension: '.xml',
+  render: (result) => toJunit(result),
+};
+export default junitReporter;

@@ -1,5 +1,6 @@
 /** Plain data views of a suite result that every reporter shares. Pure. */
 import type { CaseResult, GatewayRun, SuiteResult } from '../harness/run.js';
+import type { Scenario } from '../scenarios/scenario.js';
 
 export type CaseState = 'pass' | 'fail' | 'observed';
 
@@ -11,6 +12,26 @@ export function gatewayLabel(r: Pick<GatewayRun, 'gateway' | 'version' | 'runtim
   return `${r.gateway}${r.version ? ` ${r.version}` : ''} (${r.runtime})`;
 }
 
+/** What ran, for a header: "from /usr/sbin/nginx" or "from image nginx:stable"; empty when unknown. */
+export function sourceLabel(r: Pick<GatewayRun, 'runtime' | 'source'>): string {
+  if (!r.source) return '';
+  return r.runtime === 'container' ? `from image ${r.source}` : `from ${r.source}`;
+}
+
+/**
+ * How long a scenario took as a person counts it: for a sequence, from its first request
+ * sent to its last answer (not its longest request, which is what a `maxMs` expectation holds).
+ */
+export function caseDurationMs(c: Pick<CaseResult, 'outcomes' | 'observed' | 'durationMs'>): number {
+  return c.outcomes.length > 1 && c.durationMs !== undefined ? c.durationMs : c.observed.durationMs;
+}
+
+/** The time part of a line: "12 ms", or for a sequence "12 requests in 4510 ms". */
+export function durationText(c: Pick<CaseResult, 'outcomes' | 'observed' | 'durationMs'>): string {
+  const n = c.outcomes.length;
+  return n > 1 ? `${n} requests in ${caseDurationMs(c)} ms` : `${caseDurationMs(c)} ms`;
+}
+
 /** One-line summary of what was observed: "502 · complete · upstream-closed-early · 12 ms". */
 export function observedLine(c: CaseResult): string {
   const o = c.observed;
@@ -19,7 +40,7 @@ export function observedLine(c: CaseResult): string {
   if (o.body !== 'none') parts.push(o.body);
   parts.push(o.reasons.length ? o.reasons.join(',') : 'no log reason');
   if (o.websocket) parts.push(`ws ${o.websocket.upgraded ? 'upgraded' : 'not upgraded'}${o.websocket.closeCode ? ` close ${o.websocket.closeCode}` : ''}`);
-  parts.push(`${o.durationMs} ms`);
+  parts.push(durationText(c));
   return parts.join(' · ');
 }
 
@@ -70,4 +91,27 @@ export function changeFromBaseline(c: CaseResult): { change: Change; baseline: s
 /** Why a gateway's run skipped a scenario, by scenario id (the matrix shows it instead of an empty cell). */
 export function skipReasons(run: GatewayRun): Map<string, string> {
   return new Map(run.skipped.map((s) => [s.scenario.id, s.why]));
+}
+
+export interface MatrixRow {
+  readonly scenario: Scenario;
+  /** One cell per run, in the order of the runs: its case, or why it was skipped, or neither (not run). */
+  readonly cells: ReadonlyArray<{ readonly case?: CaseResult; readonly skipped?: string }>;
+}
+
+/**
+ * The scenario × gateway matrix every matrix reporter draws: one row per scenario any gateway
+ * ran or skipped (one every gateway skipped still shows why), sorted by id.
+ */
+export function matrix(result: SuiteResult): MatrixRow[] {
+  const scenarios = new Map<string, Scenario>();
+  for (const run of result.runs) {
+    for (const s of [...run.cases.map((c) => c.scenario), ...run.skipped.map((k) => k.scenario)]) if (!scenarios.has(s.id)) scenarios.set(s.id, s);
+  }
+  const index = result.runs.map((r) => new Map(r.cases.map((c) => [c.scenario.id, c])));
+  const skips = result.runs.map(skipReasons);
+  return [...scenarios.keys()].sort().map((id) => ({
+    scenario: scenarios.get(id)!,
+    cells: result.runs.map((_, i) => ({ case: index[i]!.get(id), skipped: skips[i]!.get(id) })),
+  }));
 }

@@ -145,7 +145,7 @@ export const containerRuntime: Runtime = {
     });
     logStream?.on('error', () => {});
     const v = await container.exec([adapter.binary, ...adapter.versionArgs]).catch(() => undefined);
-    const { gateway, logTail, stop } = runningGateway(input, 'container', v ? adapter.parseVersion(`${v.output}`) : undefined, () => '', async () => {
+    const { gateway, logTail, stop } = runningGateway(input, 'container', v ? adapter.parseVersion(`${v.output}`) : undefined, image, () => '', async () => {
       closed = true;
       try {
         await container.stop({ timeout: 2, remove: true });

@@ -50,6 +50,7 @@ export function runningGateway(
   input: StartInput,
   runtime: RuntimeKind,
   version: string | undefined,
+  source: string,
   output: () => string,
   stop: () => Promise<void>,
 ): { gateway: RunningGateway; logTail: (lines?: number) => Promise<string>; stop: () => Promise<void> } {
@@ -69,6 +70,7 @@ export function runningGateway(
     adapter,
     runtime,
     version,
+    source,
     host: input.listen.host,
     port: input.listen.port,
     prefix,

@@ -83,7 +83,7 @@ export const processRuntime: Runtime = {
     });
 
     let closed = false;
-    const { gateway, logTail, stop } = runningGateway(input, 'process', version, () => output, async () => {
+    const { gateway, logTail, stop } = runningGateway(input, 'process', version, bin, () => output, async () => {
       closed = true;
       if (!dead && child.pid !== undefined) {
         signalGroup(child.pid, 'SIGTERM');

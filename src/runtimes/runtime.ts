@@ -24,6 +24,8 @@ export interface RunningGateway extends AsyncDisposable {
   readonly adapter: GatewayAdapter;
   readonly runtime: RuntimeKind;
   readonly version: string | undefined;
+  /** What ran: the binary's path (process) or the image's name (container), for reports. */
+  readonly source: string;
   readonly host: string;
   readonly port: number;
   readonly prefix: string;

@@ -1,30 +1,15 @@
 import { setMaxListeners } from 'node:events';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import type { Argv } from 'yargs';
 import { InputError } from '../../errors.js';
 import { gatewayById, GATEWAYS } from '../../gateways/index.js';
 import { runSuite, type ProgressListener, type SuiteResult } from '../../harness/run.js';
 import { RUNTIME_CHOICES, RUNTIMES, type RuntimeChoice } from '../../runtimes/index.js';
-import { consoleProgress, consoleSummary } from '../../report/console.js';
-import { toHtml } from '../../report/html.js';
-import { toJson } from '../../report/json.js';
-import { toJunit } from '../../report/junit.js';
-import { toMarkdown } from '../../report/markdown.js';
+import { consoleProgress } from '../../report/console.js';
 import { builtinScenarioDir, loadSuite, selectScenarios } from '../../scenarios/load.js';
 import { useColor } from '../output.js';
+import { checkReportTargets, parseReporters, reporterHelp, writeReports } from '../reporters.js';
 import { loadCatalogue } from './faults.js';
-
-const REPORTERS = ['console', 'json', 'junit', 'markdown', 'html'] as const;
-type ReporterName = (typeof REPORTERS)[number];
-
-export function parseReporters(specs: readonly string[]): Array<{ name: ReporterName; path?: string }> {
-  return specs.flatMap((s) => s.split(',')).map((spec) => {
-    const i = spec.indexOf(':');
-    const name = (i === -1 ? spec : spec.slice(0, i)).trim() as ReporterName;
-    if (!REPORTERS.includes(name)) throw new InputError('BG_BAD_FLAG', `--reporter "${spec}": unknown reporter; use ${REPORTERS.join(', ')}, optionally with :path (e.g. junit:report.xml)`);
-    return { name, path: i === -1 ? undefined : spec.slice(i + 1) };
-  });
-}
 
 /** Ctrl-C and SIGTERM abort the run; the harness unwinds everything it started. */
 function abortOnSignals(): { signal: AbortSignal; dispose(): void } {
@@ -59,7 +44,7 @@ export function runCommand(y: Argv) {
         .option('runtime', { choices: RUNTIME_CHOICES, default: 'auto' as RuntimeChoice, describe: `auto: the first that can run the gateway; ${RUNTIMES.map((r) => `${r.id}: ${r.describe}`).join('; ')}` })
         .option('image', { type: 'string', array: true, describe: 'container image for the gateway (default: the official image, e.g. nginx:stable, pulled if missing; else the local one scripts/build-gateway-image.sh builds); with several gateways, GATEWAY=IMAGE (repeatable)' })
         .option('config', { type: 'string', describe: 'your own gateway config with placeholders ({{listen}}, {{upstream}}, {{healthy}}): reports what it turns each fault into' })
-        .option('reporter', { type: 'string', array: true, default: ['console'], describe: 'console, json, junit, markdown, html; add :path to write a file (e.g. junit:report.xml, html:matrix.html)' })
+        .option('reporter', { type: 'string', array: true, default: ['console'], describe: reporterHelp() })
         .option('concurrency', { type: 'number', default: 64, describe: 'scenarios in flight at once per gateway' })
         .option('faults-file', { type: 'string', array: true, describe: 'load custom faults for the suite (repeatable)' })
         .example('$0 run', 'the built-in suite through nginx')
@@ -70,14 +55,15 @@ export function runCommand(y: Argv) {
     async (argv) => {
       const catalogue = await loadCatalogue(argv['faults-file']);
       const gateways = argv.gateway.split(',').map((g) => gatewayById(g.trim()));
-      const reporters = parseReporters(argv.reporter);
+      const reports = parseReporters(argv.reporter);
+      // Before anything starts: a report that cannot be written must not cost a whole run first.
+      await checkReportTargets(reports);
       const scenarios = selectScenarios(await loadSuite(argv.suite ?? builtinScenarioDir(), catalogue, GATEWAYS.map((g) => g.id)), argv.only);
       const userConfig = argv.config === undefined ? undefined : await readUserConfig(argv.config);
       if (userConfig && gateways.length > 1) throw new InputError('BG_BAD_FLAG', '--config is a config for one gateway; name that one with --gateway.');
       const image = parseImages(argv.image, gateways.map((g) => g.id));
       const color = useColor(process.stdout);
-      const live = reporters.some((r) => r.name === 'console' && r.path === undefined);
-      const progress: ProgressListener | undefined = live ? consoleProgress(process.stdout, color) : undefined;
+      const progress: ProgressListener | undefined = reports.consoleOnStdout ? consoleProgress(process.stdout, color) : undefined;
       const signals = abortOnSignals();
       let result: SuiteResult | undefined;
       // The handlers stay until the reports are written: a Ctrl-C then still exits 130, never mid-file.
@@ -102,32 +88,13 @@ export function runCommand(y: Argv) {
           process.exitCode = 130;
           return;
         }
-        for (const r of reporters) {
-          const text = render(r.name, result, r.path === undefined && color);
-          if (r.path === undefined) process.stdout.write(text);
-          else await writeFile(r.path, text);
-        }
+        await writeReports(result, reports, { stdout: process.stdout, stderr: process.stderr, color });
         process.exitCode = signals.signal.aborted ? 130 : result.failed > 0 ? 1 : 0;
       } finally {
         signals.dispose();
       }
     },
   );
-}
-
-function render(name: ReporterName, result: SuiteResult, color: boolean): string {
-  switch (name) {
-    case 'console':
-      return consoleSummary(result, color);
-    case 'json':
-      return toJson(result);
-    case 'junit':
-      return toJunit(result);
-    case 'markdown':
-      return toMarkdown(result);
-    case 'html':
-      return toHtml(result);
-  }
 }
 
 async function readUserConfig(file: string): Promise<{ file: string; text: string }> {
