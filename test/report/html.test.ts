@@ -27,12 +27,13 @@ const haveChromium = existsSync(CHROMIUM);
 let dir: string;
 let result: SuiteResult;
 let browser: Browser | undefined;
+let pick: (id: string) => Scenario;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'badgateway-html-'));
   const catalogue = new Catalogue();
   const all = await loadSuite(builtinScenarioDir(), catalogue, GATEWAYS.map((g) => g.id));
-  const pick = (id: string) => all.find((s) => s.id === id)!;
+  pick = (id: string) => all.find((s) => s.id === id)!;
   // Two that hold everywhere, one Apache skips (no resolver of its own), and one deliberately
   // wrong for nginx (and unmeasured elsewhere), so the matrix shows every kind of cell.
   const wrong: Scenario = { ...pick('empty-reply'), id: 'empty-reply-expecting-504', expect: { nginx: { status: 504 } } };
@@ -89,6 +90,15 @@ test.skipIf(!haveChromium && !process.env.CI)('the matrix renders in headless Ch
   expect(grid[byRow.get('dns-nxdomain')!]).toEqual(['pass', 'pass', 'pass', 'skipped']);
   expect(await page.locator('td[data-state="skipped"]').innerText()).toMatch(/^skipped\s+apache resolves upstream names with the system resolver only/);
   expect(await page.locator('td.observed').first().innerText()).toContain('no expectation measured for haproxy');
+  // Why a gateway answers as it does (nginx's 504 for never-respond, HAProxy's 503 for a name that does not
+  // resolve) is on the page, not in a tooltip: the scenario's description is text in its row.
+  const nxRow = page.locator('tbody tr', { has: page.locator('th.scenario', { hasText: 'dns-nxdomain' }) });
+  const why = await nxRow.locator('th.scenario .why').innerText();
+  expect(why).toBe(pick('dns-nxdomain').description.trim());
+  expect(why).toMatch(/503/);
+  expect(await nxRow.locator('th.scenario .why').isVisible()).toBe(true);
+  // Each column names what ran, not only the gateway's name and version.
+  expect(heads[1]).toMatch(/from \/\S*nginx/);
   const failBox = (await page.locator('td.fail').boundingBox())!;
   const passBox = (await page.locator('td.pass').first().boundingBox())!;
   const seenBox = (await page.locator('td.observed').first().boundingBox())!;
