@@ -120,16 +120,19 @@ export function explainCommand(y: Argv) {
       const gateways = only ? [only] : GATEWAYS;
       // No `type: 'string'` on the positional: yargs turns a lone `-` into '' then, the same as an
       // empty argument; untyped, `-` arrives as `true`, which nothing else gives.
-      const line = argv.line === true ? '-' : argv.line === undefined ? undefined : String(argv.line);
+      let line = argv.line === true ? '-' : argv.line === undefined ? undefined : String(argv.line);
+      let file = argv.file;
+      // The same for `--file -`: the option gets '' and the `-` lands on the positional.
+      if (file === '' && line === '-') [file, line] = ['-', undefined];
       const color = useColor();
-      if (argv.file !== undefined) {
-        if (line !== undefined) throw new InputError('BG_USAGE', `explain takes a line or --file, not both. Run \`badgateway explain --file ${argv.file}\` for the log, or \`badgateway explain '<line>'\` for one line.`);
-        if (argv.file === '') throw new InputError('BG_USAGE', 'explain --file needs a path: a gateway log file, or - for stdin.');
-        const d = await digestLog(await linesOf(argv.file), gateways);
+      if (file !== undefined) {
+        if (line !== undefined) throw new InputError('BG_USAGE', `explain takes a line or --file, not both. Run \`badgateway explain --file ${file}\` for the log, or \`badgateway explain '<line>'\` for one line.`);
+        if (file === '') throw new InputError('BG_USAGE', 'explain --file needs a path: a gateway log file, or - for stdin.');
+        const d = await digestLog(await linesOf(file), gateways);
         if (argv.json) {
           const reasons = d.groups.map((g) => ({ reason: g.info.reason, gateway: g.gateway, count: g.count, meaning: g.info.meaning, example: g.example, scenarios: g.info.scenarios }));
-          process.stdout.write(JSON.stringify({ file: argv.file, lines: d.lines, recognised: d.lines - d.unrecognised, unrecognised: d.unrecognised, reasons }, null, 2) + '\n');
-        } else process.stdout.write(digestText(d, argv.file, color));
+          process.stdout.write(JSON.stringify({ file: file, lines: d.lines, recognised: d.lines - d.unrecognised, unrecognised: d.unrecognised, reasons }, null, 2) + '\n');
+        } else process.stdout.write(digestText(d, file, color));
         return;
       }
       if (line === undefined) {
