@@ -1,6 +1,6 @@
 /** JUnit XML: one testcase per scenario × gateway; a failure carries the diff and the gateway's log lines. */
 import type { SuiteResult } from '../harness/run.js';
-import { caseDurationMs, caseState, evidenceLines, gatewayLabel, observedLine } from './model.js';
+import { caseDurationMs, caseState, changeFromBaseline, evidenceLines, gatewayLabel, observedLine } from './model.js';
 import type { Reporter } from './reporter.js';
 
 export function xmlEscape(s: string): string {
@@ -24,7 +24,10 @@ export function toJunit(result: SuiteResult): string {
         const body = [...diff, '', 'gateway log:', ...evidenceLines(c, 20), '', `scenario: ${c.scenario.file}`].join('\n');
         inner = `<failure message="${xmlEscape(diff.join('; '))}" type="expectation">${xmlEscape(body)}</failure>`;
       } else if (state === 'observed') {
-        inner = `<skipped message="${xmlEscape(`${c.unjudged ?? `no expectation for ${c.gateway}`}: observed ${observedLine(c)}`)}"/>`;
+        // With a user's config the point is what it changes against the default config: say that, not "no expectation".
+        const ch = changeFromBaseline(c);
+        const why = ch ? (ch.change === 'same' ? `as with the default config (${ch.baseline})` : `${ch.change} by your config (default config: ${ch.baseline})`) : (c.unjudged ?? `no expectation for ${c.gateway}`);
+        inner = `<skipped message="${xmlEscape(`${why}: observed ${observedLine(c)}`)}"/>`;
       }
       return `    <testcase classname="badgateway.${xmlEscape(run.gateway)}" name="${name}" time="${time}">${inner}${out}</testcase>`;
     });

@@ -66,6 +66,15 @@ test('a report on stdout stays clean: the console steps aside and the paths go t
   expect(Number(cell![1])).toBeGreaterThanOrEqual(SEQUENCE_MIN_MS);
 });
 
+test('with your own config, JUnit says what the config changed, not "no expectation"', { timeout: 60_000 }, async () => {
+  const junit = join(dir, 'config.xml');
+  const r = await runCli(['run', '--runtime', 'process', '--config', 'test/fixtures/nginx-next-upstream.conf', '--only', 'empty-reply', '--only', 'body-cut-fin-length', '--reporter', `junit:${junit}`]);
+  expect(r.code, r.stderr).toBe(0);
+  const xml = await readFile(junit, 'utf8');
+  expect(xml).toMatch(/name="empty-reply" [^>]*><skipped message="hidden by your config \(default config: 502\): observed 200/);
+  expect(xml).toMatch(/name="body-cut-fin-length" [^>]*><skipped message="as with the default config \(200 truncated\): observed 200/);
+});
+
 test('an interrupted run prints no in-flight scenario as probed', { timeout: 60_000 }, async () => {
   const tmp = await mkdtemp(join(dir, 'tmp-'));
   const cli = startCli(['run', '--runtime', 'process', '--only', 'never-respond', '--only', 'healthy'], { TMPDIR: tmp });
