@@ -1,14 +1,17 @@
 /** The console summary's scenario × gateway matrix, from a suite result built by hand (pure). */
 import { expect, test } from 'vitest';
+import { Catalogue } from '../../src/faults/registry.js';
 import type { CaseResult, GatewayRun, SuiteResult } from '../../src/harness/run.js';
 import { consoleSummary } from '../../src/report/console.js';
 import type { Scenario } from '../../src/scenarios/scenario.js';
 
+const catalogue = new Catalogue();
 const scenario = (id: string): Scenario => ({
   id,
   file: `scenarios/${id}.yaml`,
   description: id,
   fault: id,
+  faultDef: catalogue.get(id),
   params: {},
   upstream: 'tcp',
   keepalive: false,
