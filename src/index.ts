@@ -32,7 +32,9 @@ export { BUILTIN_FAULTS as faults } from './faults/builtin/index.js';
 export type { FaultDef, ExchangeFaultDef, ListenerFaultDef, DnsFaultDef, FaultLayer, WireExpectation, WireBytes, WireBounds } from './faults/fault.js';
 export type { StepDef } from './faults/steps.js';
 
-// Reporters: each renders a SuiteResult to text.
+// Reporters: each renders a SuiteResult to text; REPORTERS is the registry the CLI's --reporter reads.
+export { REPORTERS, reporterById } from './report/index.js';
+export type { Reporter } from './report/reporter.js';
 export { consoleSummary, failureDetail } from './report/console.js';
 export { toJson } from './report/json.js';
 export { toJunit } from './report/junit.js';
