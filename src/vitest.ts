@@ -235,17 +235,28 @@ const starting = new Map<AbortController, Promise<unknown>>();
 const SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 let handlersOn = false;
 
-function onSignal(sig: NodeJS.Signals): void {
+/** Aborts every start under way and closes every gateway; settles when all of them have unwound. */
+async function closeEverything(why: string): Promise<void> {
   const unwinding = [...starting].map(([ac, settled]) => {
-    ac.abort(new Error(`interrupted by ${sig}`));
+    ac.abort(new Error(why));
     return settled;
   });
-  void Promise.allSettled([...unwinding, ...[...live].map((g) => g.close())]).then(() => {
-    live.clear();
-    setHandlers(false);
+  await Promise.allSettled([...unwinding, ...[...live].map((g) => g.close())]);
+  live.clear();
+  setHandlers(false);
+}
+
+function onSignal(sig: NodeJS.Signals): void {
+  void closeEverything(`interrupted by ${sig}`).then(() => {
     // Ours were the only handlers: let the signal do what it would have done without us.
     if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
   });
+}
+
+// A vitest fork whose runner died (SIGTERM to the runner alone leaves its workers running) learns it
+// only from its IPC channel closing; no afterAll will come.
+function onDisconnect(): void {
+  void closeEverything('the test runner went away');
 }
 
 function setHandlers(on: boolean): void {
@@ -255,6 +266,8 @@ function setHandlers(on: boolean): void {
     if (on) process.on(s, onSignal);
     else process.off(s, onSignal);
   }
+  if (on) process.on('disconnect', onDisconnect);
+  else process.off('disconnect', onDisconnect);
 }
 
 const syncHandlers = () => setHandlers(live.size > 0 || starting.size > 0);
