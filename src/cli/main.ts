@@ -3,6 +3,7 @@
  * 1 an expectation failed, 2 bad input or something would not start, 70 a bug). Importing it
  * runs nothing; bin.ts reads argv and exits.
  */
+import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
 import { InputError, isBadgatewayError, StartError } from '../errors.js';
 import { explainCommand } from './commands/explain.js';
@@ -21,7 +22,7 @@ export async function main(args: string[]): Promise<number> {
     .demandCommand(1, 'Name a command: run, serve, faults, explain (see --help).')
     .help()
     .alias('h', 'help')
-    .version()
+    .version(ownVersion())
     .wrap(Math.min(110, process.stdout.columns || 100))
     .fail((msg, err) => {
       // Throwing stops yargs before any command handler runs.
@@ -38,6 +39,14 @@ export async function main(args: string[]): Promise<number> {
     return report(err);
   }
   return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
+}
+
+/**
+ * Our own package.json, found from this file: yargs looks from the script path, which for an
+ * installed package is node_modules/.bin/ and so finds the user's package.json instead.
+ */
+function ownVersion(): string {
+  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 }
 
 export function report(err: unknown): number {

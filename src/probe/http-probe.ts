@@ -54,6 +54,10 @@ export interface Outcome {
   readonly bytes: number;
   /** The first bytes received, escaped, for reports. */
   readonly preview: string;
+  /** The response head as received (status line and header lines, interim heads included), latin1, at most 8 KiB. */
+  readonly head?: string;
+  /** The first bytes after the head (raw framing, chunk sizes included), escaped. */
+  readonly bodyPreview?: string;
   readonly websocket?: { readonly upgraded: boolean; readonly frames: number; readonly closeCode?: number };
 }
 
@@ -116,9 +120,9 @@ function toOutcome(bytes: Buffer, req: ProbeRequest, end: Outcome['end'], errorC
     case 'empty':
       return { kind: end === 'reset' ? 'reset' : end === 'timeout' ? 'timeout' : 'closed', body: 'none', bodyBytes: 0, ...common };
     case 'no-status-line':
-      return { kind: 'no-status-line', body: r.complete ? 'complete' : 'truncated', bodyBytes: r.bodyBytes, interim: r.interim, ...common };
+      return { kind: 'no-status-line', body: r.complete ? 'complete' : 'truncated', bodyBytes: r.bodyBytes, interim: r.interim, bodyPreview: escapeBytes(bytes, BODY_PREVIEW_BYTES), ...common };
     case 'partial-head':
-      return { kind: 'partial-head', status: r.status, body: 'none', bodyBytes: 0, interim: r.interim, ...common };
+      return { kind: 'partial-head', status: r.status, body: 'none', bodyBytes: 0, interim: r.interim, head: headText(bytes, bytes.length), ...common };
     case 'response': {
       const noBody = r.framing === 'none' || r.framing === 'upgrade' || (r.framing === 'length' && r.expectedBodyBytes === 0);
       const ws = req.websocket ? (r.status === 101 ? { upgraded: true, ...readFrames(r.rest, end) } : { upgraded: false, frames: 0 }) : undefined;
@@ -131,10 +135,20 @@ function toOutcome(bytes: Buffer, req: ProbeRequest, end: Outcome['end'], errorC
         bodyBytes: r.bodyBytes,
         expectedBodyBytes: r.expectedBodyBytes,
         websocket: ws,
+        head: headText(bytes, r.headBytes),
+        bodyPreview: escapeBytes(bytes.subarray(r.headBytes), BODY_PREVIEW_BYTES),
         ...common,
       };
     }
   }
+}
+
+// Bounds on what an outcome keeps of the bytes (outcomes go into the JSON report): a transcript, not a capture.
+const HEAD_MAX_BYTES = 8 * 1024;
+const BODY_PREVIEW_BYTES = 240;
+
+function headText(bytes: Buffer, headBytes: number): string {
+  return bytes.toString('latin1', 0, Math.min(headBytes, HEAD_MAX_BYTES)).replace(/\r\n\r\n$/, '');
 }
 
 /** Server frames after a 101: count them and find a close frame; no close frame means abnormal closure (1006). */
