@@ -8,7 +8,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { z } from 'zod';
-import { BadgatewayError, InputError } from '../errors.js';
+import { BadgatewayError, InputError, type ErrorCode } from '../errors.js';
 import type { FaultDef } from '../faults/fault.js';
 import { closeServer, listen } from '../upstream/listen.js';
 import type { RouterSpec, StartedUpstream } from '../upstream/upstream.js';
@@ -48,7 +48,7 @@ const EVENTS_PATH = '/api/events';
 class HttpError extends BadgatewayError {
   constructor(
     readonly status: number,
-    code: string,
+    code: ErrorCode,
     message: string,
     readonly headers: Readonly<Record<string, string>> = {},
   ) {
