@@ -8,6 +8,22 @@ import { BUILTIN_FAULTS } from './builtin/index.js';
 import { compileFault, type CompiledFault, type ExchangeFaultDef, type FaultDef } from './fault.js';
 import { StepError } from './steps.js';
 
+/**
+ * Where a custom fault was written (file:line:column of its id), for the error that names both
+ * faults when two share an id. Kept beside the definitions, not in them: a FaultDef stays the
+ * plain data a user writes.
+ */
+const origins = new WeakMap<FaultDef, string>();
+
+/** A `repeat` can ask for more bytes than a string can hold (V8 caps strings near 512 MiB); the user's data, not a bug. */
+const TOO_BIG = 'its steps ask for more bytes than fit in memory; make the writes smaller (a repeat of at most 64 MiB)';
+
+function describeOrigin(def: FaultDef): string {
+  const at = origins.get(def);
+  if (at !== undefined) return `the custom fault at ${at}`;
+  return BUILTIN_FAULTS.includes(def) ? 'a built-in fault' : 'a custom fault added earlier';
+}
+
 export class Catalogue {
   private readonly byId = new Map<string, FaultDef>();
 
@@ -15,7 +31,24 @@ export class Catalogue {
     for (const d of defs) this.add(d);
   }
 
+  /**
+   * Adds a fault; an id already taken is an error, never a silent replacement: a custom fault
+   * that shadowed a built-in would change what a scenario named after the built-in tests.
+   */
   add(def: FaultDef): void {
+    const taken = this.byId.get(def.id);
+    if (taken === def) return;
+    if (taken !== undefined) {
+      const where = origins.get(def);
+      const builtin = BUILTIN_FAULTS.includes(taken);
+      throw new InputError(
+        'BG_DUPLICATE_FAULT',
+        `${where === undefined ? '' : `${where}: `}fault id "${def.id}" is already taken by ${describeOrigin(taken)}. ` +
+          (builtin ? `A custom fault cannot replace a built-in one; give yours another id, e.g. my-${def.id}.` : 'Fault ids must be unique across every fault file; rename one of them.'),
+      );
+    }
+    // A definition made in code, not loaded from YAML (checked there): a broken step fails here, not at the first request.
+    if (def.layer === 'exchange' && !origins.has(def) && !BUILTIN_FAULTS.includes(def)) compileChecked(def);
     this.byId.set(def.id, def);
   }
 
@@ -44,12 +77,17 @@ export class Catalogue {
     if (def.layer !== 'exchange') {
       throw new InputError('BG_NOT_EXCHANGE_FAULT', `fault "${id}" acts at the ${def.layer} layer, not per request: it has its own ${def.layer === 'dns' ? 'DNS name' : 'listener'}, not a route.`);
     }
-    try {
-      return compileFault(def, params);
-    } catch (err) {
-      if (err instanceof StepError) throw new InputError('BG_INVALID_FAULT', `fault ${id}: ${err.path.join('.')}: ${err.message}`);
-      throw err;
-    }
+    return compileChecked(def, params);
+  }
+}
+
+function compileChecked(def: ExchangeFaultDef, params: Readonly<Record<string, string | number>> = {}): CompiledFault {
+  try {
+    return compileFault(def, params);
+  } catch (err) {
+    if (err instanceof StepError) throw new InputError('BG_INVALID_FAULT', `fault ${def.id}: ${err.path.join('.')}: ${err.message}`);
+    if (err instanceof RangeError) throw new InputError('BG_INVALID_FAULT', `fault ${def.id}: ${TOO_BIG} (${err.message})`);
+    throw err;
   }
 }
 
@@ -71,6 +109,7 @@ export function faultsFromYaml(src: YamlSource): ExchangeFaultDef[] {
     ? data.faults.map((f, i) => [f, ['faults', i]])
     : [[data, []]];
   const out: ExchangeFaultDef[] = [];
+  const seen = new Map<string, string>();
   for (const [raw, base] of list) {
     if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) fail(base, 'a fault is a map with id, summary and steps');
     const f = raw as Record<string, unknown>;
@@ -80,6 +119,11 @@ export function faultsFromYaml(src: YamlSource): ExchangeFaultDef[] {
       }
     }
     if (typeof f.id !== 'string' || !ID.test(f.id)) fail([...base, 'id'], 'id must be kebab-case (lower-case letters, digits and dashes), e.g. my-fault');
+    const firstAt = seen.get(f.id as string);
+    if (firstAt !== undefined) {
+      throw new InputError('BG_DUPLICATE_FAULT', `${src.where([...base, 'id'])}: fault id "${f.id}" is already used in this file, at ${firstAt}; give each fault its own id.`);
+    }
+    seen.set(f.id as string, src.where([...base, 'id']));
     if (f.layer !== undefined && f.layer !== 'exchange') fail([...base, 'layer'], 'custom faults are exchange faults (a script of steps); leave layer out or set it to exchange');
     if (f.summary !== undefined && typeof f.summary !== 'string') fail([...base, 'summary'], 'summary must be a string');
     if (f.explain !== undefined && typeof f.explain !== 'string') fail([...base, 'explain'], 'explain must be a string');
@@ -101,8 +145,10 @@ export function faultsFromYaml(src: YamlSource): ExchangeFaultDef[] {
       compileFault(def);
     } catch (err) {
       if (err instanceof StepError) fail([...base, ...err.path], err.message);
+      if (err instanceof RangeError) fail([...base, 'steps'], `${TOO_BIG} (${err.message})`);
       throw err;
     }
+    origins.set(def, src.where([...base, 'id']));
     out.push(def);
   }
   return out;

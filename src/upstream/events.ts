@@ -5,6 +5,10 @@ export type UpstreamEvent =
   | { readonly type: 'request'; readonly conn: number; readonly method: string; readonly target: string; readonly fault: string; readonly via: string }
   | { readonly type: 'step'; readonly conn: number; readonly fault: string; readonly index: number; readonly op: string }
   | { readonly type: 'close'; readonly conn: number; readonly requests: number }
+  /** A request named a fault (by path or header) that cannot run by name; it was answered 404. `id` is cut at 100 characters. */
+  | { readonly type: 'unknown-fault'; readonly conn: number; readonly id: string; readonly via: 'path' | 'header' }
+  /** A bug: something in badgateway threw while serving (not the peer leaving). The connection was reset. */
+  | { readonly type: 'error'; readonly conn: number; readonly fault: string | undefined; readonly message: string }
   | { readonly type: 'listener-fault'; readonly listener: string; readonly fault: string; readonly remote: string }
   | { readonly type: 'dns-query'; readonly name: string; readonly qtype: string; readonly transport: string; readonly outcome: string };
 

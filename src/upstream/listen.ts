@@ -1,19 +1,26 @@
 /** Binding with errors a user can act on. */
+import { lstat, stat } from 'node:fs/promises';
 import type { Server } from 'node:net';
+import { dirname, resolve as resolvePath } from 'node:path';
 import { StartError } from '../errors.js';
+
+/** sun_path is 108 bytes on Linux, with a NUL: a longer path is cut short by libuv, silently, and the socket lands elsewhere. */
+const UNIX_PATH_MAX = 107;
 
 export function listen(server: Server, opts: { host?: string; port?: number; path?: string; backlog?: number }, what: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException) => {
       server.off('listening', onListening);
-      const addr = opts.path ?? `${opts.host}:${opts.port}`;
+      if (opts.path !== undefined) {
+        void unixListenError(err, opts.path, what).then(reject);
+        return;
+      }
+      const addr = `${opts.host}:${opts.port}`;
       if (err.code === 'EADDRINUSE') {
         reject(
           new StartError(
             'BG_ADDRESS_IN_USE',
-            opts.path
-              ? `cannot listen on ${addr} for ${what}: the socket file already exists. Remove it if no process uses it, or pick another path.`
-              : `cannot listen on ${addr} for ${what}: the port is already in use. Stop the process that holds it (\`ss -ltnp 'sport = :${opts.port}'\` shows it) or pick another port (0 picks a free one).`,
+            `cannot listen on ${addr} for ${what}: the port is already in use. Stop the process that holds it (\`ss -ltnp 'sport = :${opts.port}'\` shows it) or pick another port (0 picks a free one).`,
             { cause: err },
           ),
         );
@@ -29,11 +36,71 @@ export function listen(server: Server, opts: { host?: string; port?: number; pat
       server.off('error', onError);
       resolve();
     };
+    if (opts.path !== undefined && Buffer.byteLength(opts.path) > UNIX_PATH_MAX) {
+      reject(
+        new StartError(
+          'BG_LISTEN_FAILED',
+          `cannot listen on ${opts.path} for ${what}: a unix socket path can be at most ${UNIX_PATH_MAX} bytes and this one has ${Buffer.byteLength(opts.path)}. Pick a shorter path (e.g. under /tmp).`,
+        ),
+      );
+      return;
+    }
     server.once('error', onError);
     server.once('listening', onListening);
     if (opts.path !== undefined) server.listen({ path: opts.path, backlog: opts.backlog });
     else server.listen({ host: opts.host, port: opts.port ?? 0, backlog: opts.backlog });
   });
+}
+
+/**
+ * Why a unix socket could not be bound, found by looking at the path: libuv reports a missing
+ * directory as EACCES (for Windows' sake), which would otherwise read as a privilege problem.
+ */
+async function unixListenError(err: NodeJS.ErrnoException, path: string, what: string): Promise<StartError> {
+  const at = `cannot listen on ${path} for ${what}`;
+  const dir = dirname(resolvePath(path));
+  const kind = async (p: string) => {
+    try {
+      const st = await lstat(p);
+      return st.isSocket() ? 'socket' : st.isDirectory() ? 'directory' : 'file';
+    } catch {
+      return 'missing';
+    }
+  };
+  if (err.code === 'EADDRINUSE') {
+    const k = await kind(path);
+    if (k !== 'socket' && k !== 'missing') {
+      return new StartError('BG_ADDRESS_IN_USE', `${at}: a ${k} already exists at that path and is not a socket. Pick another path.`, { cause: err });
+    }
+    return new StartError(
+      'BG_ADDRESS_IN_USE',
+      `${at}: the socket file already exists. Another process may be listening on it; if none is, it was left behind: remove it (rm ${path}) or pick another path.`,
+      { cause: err },
+    );
+  }
+  if (err.code === 'ENOTDIR') {
+    return new StartError('BG_SOCKET_DIR_MISSING', `${at}: a part of the path before the file name is not a directory. Pick a path in an existing directory.`, { cause: err });
+  }
+  if (err.code === 'EACCES' || err.code === 'ENOENT') {
+    let dirKind: string;
+    try {
+      dirKind = (await stat(dir)).isDirectory() ? 'directory' : 'not-directory';
+    } catch {
+      dirKind = 'missing';
+    }
+    if (dirKind === 'missing') {
+      return new StartError('BG_SOCKET_DIR_MISSING', `${at}: the directory ${dir} does not exist. Create it (mkdir -p ${dir}) or pick a path in an existing directory.`, { cause: err });
+    }
+    if (dirKind === 'not-directory') {
+      return new StartError('BG_SOCKET_DIR_MISSING', `${at}: ${dir} is not a directory. Pick a path in an existing directory.`, { cause: err });
+    }
+    return new StartError(
+      'BG_ADDRESS_DENIED',
+      `${at}: permission denied creating a socket file in ${dir} (this user cannot write there, or its file system does not take sockets). Pick a directory you can write to, e.g. /tmp.`,
+      { cause: err },
+    );
+  }
+  return new StartError('BG_LISTEN_FAILED', `${at}: ${err.message}`, { cause: err });
 }
 
 export function closeServer(server: Server): Promise<void> {

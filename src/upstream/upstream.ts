@@ -7,15 +7,16 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { Conn } from '../faults/conn.js';
-import { runScript } from '../faults/executor.js';
+import { isPeerError, reportBugOnce, runScript } from '../faults/executor.js';
 import type { CompiledFault } from '../faults/fault.js';
 import { Catalogue } from '../faults/registry.js';
 import { InputError } from '../errors.js';
-import { wantsKeepAlive, type RequestHead } from '../wire/request-head.js';
+import { headerValue, wantsKeepAlive, type RequestHead } from '../wire/request-head.js';
 import { EventBus } from './events.js';
 import { closeServer, listen } from './listen.js';
 import { startListenerFault, type ListenerFaultHandle } from './listener-faults.js';
 import { Router, type MixEntry, type Route } from './router.js';
+import { namesAFault, shortId, unknownFaultResponse, type UnknownVia } from './unknown-fault.js';
 
 export interface RouteSpec {
   readonly pathPrefix?: string;
@@ -143,6 +144,8 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<Started
   const router = new Router(buildRouter(routing), byName, opts.faultHeader === false ? undefined : (opts.faultHeader ?? 'x-badgateway-fault'));
 
   const serve = async (conn: Conn) => {
+    const overrideHeader = opts.faultHeader === false ? undefined : (opts.faultHeader ?? 'x-badgateway-fault');
+    let faultId: string | undefined;
     try {
       for (;;) {
         let head: RequestHead | undefined;
@@ -150,6 +153,7 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<Started
           // Keep-alive fast path: a head already buffered is parsed without a promise.
           head = conn.tryHead() ?? (await conn.readHead());
         } catch (err) {
+          if (!isPeerError(err)) throw err;
           if ((err as { code?: string }).code === 'BG_BAD_REQUEST') {
             conn.write(BAD_REQUEST);
             conn.close();
@@ -160,15 +164,23 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<Started
           conn.destroy();
           return;
         }
+        faultId = undefined;
+        // A fault named by id that cannot run by name gets a 404, not the default fault: a 200
+        // would read as "the fault did nothing". The header is always an explicit request.
+        const inHeader = overrideHeader === undefined ? undefined : headerValue(head, overrideHeader);
+        if (inHeader !== undefined && !runsByName(inHeader)) return await answerUnknown(conn, inHeader, 'header');
         let sel = router.select(head);
         if (sel.via === 'default' && faultPaths) {
           const id = firstSegment(head.path);
           const named = id === undefined ? undefined : byName(id, head);
           if (named) sel = { fault: named, via: 'route' };
+          // A path only when it reads as a fault id (see namesAFault): other paths keep the default.
+          else if (id !== undefined && namesAFault(id, catalogue.ids())) return await answerUnknown(conn, id, 'path');
         }
-        const faultId = sel.fault.def.id;
-        if (events.active) events.emit({ type: 'request', conn: conn.id, method: head.method, target: head.target, fault: faultId, via: sel.via });
-        const onStep = events.active ? (s: { index: number; op: string }) => events.emit({ type: 'step', conn: conn.id, fault: faultId, ...s }) : undefined;
+        faultId = sel.fault.def.id;
+        const fault = faultId;
+        if (events.active) events.emit({ type: 'request', conn: conn.id, method: head.method, target: head.target, fault, via: sel.via });
+        const onStep = events.active ? (s: { index: number; op: string }) => events.emit({ type: 'step', conn: conn.id, fault, ...s }) : undefined;
         const ran = runScript(conn, sel.fault.steps, onStep);
         const end = typeof ran === 'string' ? ran : await ran;
         if (end === 'closed') return;
@@ -184,9 +196,32 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<Started
           return;
         }
       }
-    } catch {
-      conn.destroy();
+    } catch (err) {
+      if (isPeerError(err)) {
+        conn.destroy();
+        return;
+      }
+      // A bug, not a peer that left: the gateway sees a reset, as from a backend that crashed, and
+      // the upstream keeps serving everyone else.
+      if (events.active) events.emit({ type: 'error', conn: conn.id, fault: faultId, message: (err as Error)?.message ?? String(err) });
+      reportBugOnce(err, faultId === undefined ? 'the chaos upstream' : `fault ${faultId}`);
+      try {
+        conn.socket.resetAndDestroy();
+      } catch {
+        conn.destroy(); // a unix socket: no RST to send
+      }
     }
+  };
+  /** Whether `id` names a fault that a request can run: an exchange fault of the catalogue. */
+  const runsByName = (id: string) => catalogue.has(id) && catalogue.get(id).layer === 'exchange';
+  /** The rest of the request is read first, so the close after the 404 is a FIN the client sees after the answer, not a reset. */
+  const answerUnknown = async (conn: Conn, id: string, via: UnknownVia) => {
+    if (events.active) events.emit({ type: 'unknown-fault', conn: conn.id, id: shortId(id), via });
+    await conn.readBody();
+    const def = catalogue.has(id) ? catalogue.get(id) : undefined;
+    const exchangeIds = catalogue.list().flatMap((f) => (f.layer === 'exchange' ? [f.id] : []));
+    conn.write(unknownFaultResponse(id, via, def, exchangeIds));
+    conn.close();
   };
 
   const onConnection = (listenerName: string) => (socket: Socket) => {

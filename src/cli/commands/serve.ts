@@ -4,7 +4,11 @@ import { listenerFaultIds } from '../../upstream/upstream.js';
 import { startChaos, type StartedChaos } from '../../harness/chaos.js';
 import type { MixSpec, RouteSpec } from '../../upstream/upstream.js';
 import { paint, table, useColor } from '../output.js';
+import { parseWholeNumber, port, PORT, wholeNumber } from '../flags.js';
 import { loadCatalogue } from './faults.js';
+
+/** Any safe integer: the PRNG folds it to 32 bits, and negative seeds are as replayable as positive ones. */
+const SEED = { min: -Number.MAX_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER, what: 'a whole number, e.g. --seed 42' };
 
 /** "fault?k=v&k2=v2" → id and params (numbers stay numbers). */
 export function parseFaultRef(ref: string, flag: string): { fault: string; params?: Record<string, string | number> } {
@@ -49,13 +53,13 @@ export function serveCommand(y: Argv) {
     (a) =>
       a
         .option('host', { type: 'string', default: '127.0.0.1', describe: 'address for every listener' })
-        .option('port', { type: 'number', default: 0, describe: 'HTTP port of the upstream (0 = any free port)' })
+        .option('port', { default: 0, requiresArg: true, coerce: port('--port'), describe: 'HTTP port of the upstream (0 = any free port)' })
         .option('unix', { type: 'string', describe: 'also listen on this unix socket path' })
         .option('fault', { type: 'string', default: 'healthy', describe: 'default fault for requests no route matches' })
         .option('route', { type: 'string', array: true, describe: 'PATH_PREFIX=FAULT[?param=value] (repeatable, first match wins)' })
         .option('header-route', { type: 'string', array: true, describe: 'HEADER[:VALUE]=FAULT[?param=value] (repeatable)' })
         .option('mix', { type: 'string', describe: 'weighted random faults for unrouted requests: FAULT:WEIGHT,...' })
-        .option('seed', { type: 'number', describe: 'seed for --mix; the same seed replays the same sequence of faults' })
+        .option('seed', { requiresArg: true, coerce: wholeNumber('--seed', SEED), describe: 'seed for --mix (a whole number); the same seed replays the same sequence of faults' })
         .option('faults-file', { type: 'string', array: true, describe: 'load custom faults (YAML steps) from this file (repeatable)' })
         .option('fault-paths', { type: 'boolean', default: true, describe: 'route /<fault-id> to each fault (--no-fault-paths to turn off)' })
         .option('fault-header', { type: 'string', default: 'x-badgateway-fault', describe: 'request header that picks the fault by id' })
@@ -63,11 +67,11 @@ export function serveCommand(y: Argv) {
         .option('listener-fault-port', { type: 'string', array: true, describe: 'pin a listener fault to a port: ID=PORT (repeatable), e.g. connect-refused=9001' })
         .option('dns-address', { type: 'string', array: true, describe: 'address(es) healthy DNS names resolve to (default: --host, or loopback for 0.0.0.0); IPv6 ones go in AAAA' })
         .option('dns', { type: 'boolean', default: true, describe: 'start the DNS responder (--no-dns to turn off)' })
-        .option('dns-port', { type: 'number', default: 0, describe: 'UDP and TCP port of the DNS responder' })
+        .option('dns-port', { default: 0, requiresArg: true, coerce: port('--dns-port'), describe: 'UDP and TCP port of the DNS responder' })
         .option('dns-zone', { type: 'string', default: 'badgateway.test', describe: 'the zone the DNS responder answers for' })
         .option('control', { type: 'boolean', default: true, describe: 'start the control API (--no-control to turn off)' })
         .option('control-host', { type: 'string', default: '127.0.0.1', describe: 'address of the control API; any non-loopback address needs --control-token' })
-        .option('control-port', { type: 'number', default: 0, describe: 'port of the control API' })
+        .option('control-port', { default: 0, requiresArg: true, coerce: port('--control-port'), describe: 'port of the control API' })
         .option('control-token', { type: 'string', describe: 'bearer token for the control API (or env BADGATEWAY_CONTROL_TOKEN)' })
         .option('events', { type: 'boolean', default: false, describe: 'log every upstream event to stderr as JSON lines' })
         .option('json', { type: 'boolean', default: false, describe: 'print the listeners as one JSON object' })
@@ -91,11 +95,13 @@ export function serveCommand(y: Argv) {
       }
       const listenerFaultPorts: Record<string, number> = {};
       for (const spec of argv['listener-fault-port'] ?? []) {
-        const m = /^([a-z0-9-]+)=(\d+)$/.exec(spec.trim());
-        if (!m || !listenerIds.includes(m[1]!) || Number(m[2]) > 65535) {
-          throw new InputError('BG_BAD_FLAG', `--listener-fault-port "${spec}": expected ID=PORT with ID one of ${listenerIds.join(', ')}, e.g. connect-refused=9001`);
-        }
-        listenerFaultPorts[m[1]!] = Number(m[2]);
+        const bad = (why: string) => new InputError('BG_BAD_FLAG', `--listener-fault-port ${spec}: ${why}`);
+        const eq = spec.indexOf('=');
+        if (eq === -1) throw bad(`expected ID=PORT, e.g. connect-refused=9001, with ID one of ${listenerIds.join(', ')}.`);
+        const id = spec.slice(0, eq).trim();
+        if (!listenerIds.includes(id)) throw bad(`"${id}" is not a listener fault; they are: ${listenerIds.join(', ')}.`);
+        if (id in listenerFaultPorts) throw bad(`${id} already has port ${listenerFaultPorts[id]}; give each listener fault one port.`);
+        listenerFaultPorts[id] = parseWholeNumber(`--listener-fault-port ${id}=`, spec.slice(eq + 1), PORT);
       }
       const dnsAddresses = argv['dns-address']
         ? { a: argv['dns-address'].filter((a) => !a.includes(':')), aaaa: argv['dns-address'].filter((a) => a.includes(':')) }
