@@ -1,8 +1,8 @@
 /**
- * Numeric options checked while yargs parses, so a bad value stops the command before it
- * starts anything. The options are declared without `type: 'number'` on purpose: yargs
- * turns "abc" into NaN (and a bare `--port` into 0), and the error could no longer quote
- * what was typed.
+ * Numeric options, checked first thing in a command's handler so a bad value stops it before it
+ * starts anything. The options are declared without `type: 'number'` on purpose: yargs turns
+ * "abc" into NaN, and the error could no longer quote what was typed. (Not as a yargs `coerce`:
+ * yargs rewraps what a coerce throws as a plain YError, which loses the code.)
  */
 import { InputError } from '../errors.js';
 
@@ -13,11 +13,7 @@ export interface WholeNumberSpec {
   readonly what: string;
 }
 
-/** A yargs `coerce` for a whole number within [min, max]; anything else is an InputError that names the flag. */
-export function wholeNumber(flag: string, spec: WholeNumberSpec): (value: unknown) => number {
-  return (value) => parseWholeNumber(flag, value, spec);
-}
-
+/** A whole number within [min, max], from what yargs parsed; anything else is an InputError that names the flag. */
 export function parseWholeNumber(flag: string, value: unknown, spec: WholeNumberSpec): number {
   if (Array.isArray(value)) {
     throw new InputError('BG_BAD_FLAG', `${flag} was given ${value.length} times (${value.join(', ')}); give it once: ${spec.what}.`);
@@ -33,8 +29,6 @@ export function parseWholeNumber(flag: string, value: unknown, spec: WholeNumber
 }
 
 export const PORT: WholeNumberSpec = { min: 0, max: 65535, what: 'a port from 0 to 65535 (0 picks a free one)' };
-
-export const port = (flag: string) => wholeNumber(flag, PORT);
 
 function quote(text: string): string {
   // A pasted value can be long or hold control characters: keep the message one short paragraph.

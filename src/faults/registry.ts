@@ -40,6 +40,9 @@ export class Catalogue {
     if (taken === def) return;
     if (taken !== undefined) {
       const where = origins.get(def);
+      if (where !== undefined && where === origins.get(taken)) {
+        throw new InputError('BG_DUPLICATE_FAULT', `${where}: fault "${def.id}" was loaded twice: the same fault file was given twice. Give each fault file once.`);
+      }
       const builtin = BUILTIN_FAULTS.includes(taken);
       throw new InputError(
         'BG_DUPLICATE_FAULT',

@@ -34,7 +34,7 @@ export function namesAFault(segment: string, ids: readonly string[]): boolean {
 }
 
 /** The 404 for a request that named `id`: a short text body that names the id and what to do instead. */
-export function unknownFaultResponse(id: string, via: UnknownVia, def: FaultDef | undefined, exchangeIds: readonly string[]): Buffer {
+export function unknownFaultResponse(id: string, via: UnknownVia, def: FaultDef | undefined, ids: readonly string[]): Buffer {
   const shown = JSON.stringify(shortId(id));
   const how = via === 'path' ? 'by the request path' : 'by the fault header';
   let text: string;
@@ -43,7 +43,7 @@ export function unknownFaultResponse(id: string, via: UnknownVia, def: FaultDef 
   } else if (def?.layer === 'dns') {
     text = `fault ${shown} (named ${how}) is a DNS fault: the DNS responder plays it for a name of its own (\`badgateway faults ${def.id}\`). Resolve that name instead.`;
   } else {
-    const near = closest(id.slice(0, MAX_ID_CHARS), exchangeIds);
+    const near = closest(id.slice(0, MAX_ID_CHARS), ids);
     const params = id.includes('?') ? ' Parameters go in the query string of the request, not in the fault id.' : '';
     text = `no fault ${shown} (named ${how}). Closest: ${near.join(', ')}.${params} \`badgateway faults\` (or GET /api/faults on the control API) lists them all.`;
   }

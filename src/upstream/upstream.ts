@@ -219,8 +219,7 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<Started
     if (events.active) events.emit({ type: 'unknown-fault', conn: conn.id, id: shortId(id), via });
     await conn.readBody();
     const def = catalogue.has(id) ? catalogue.get(id) : undefined;
-    const exchangeIds = catalogue.list().flatMap((f) => (f.layer === 'exchange' ? [f.id] : []));
-    conn.write(unknownFaultResponse(id, via, def, exchangeIds));
+    conn.write(unknownFaultResponse(id, via, def, catalogue.ids()));
     conn.close();
   };
 

@@ -7,7 +7,7 @@ import { runSuite, type ProgressListener, type SuiteResult } from '../../harness
 import { RUNTIME_CHOICES, RUNTIMES, type RuntimeChoice } from '../../runtimes/index.js';
 import { consoleProgress } from '../../report/console.js';
 import { builtinScenarioDir, loadSuite, selectScenarios } from '../../scenarios/load.js';
-import { wholeNumber } from '../flags.js';
+import { parseWholeNumber } from '../flags.js';
 import { useColor } from '../output.js';
 import { checkReportTargets, parseReporters, reporterHelp, writeReports } from '../reporters.js';
 import { loadCatalogue } from './faults.js';
@@ -46,7 +46,7 @@ export function runCommand(y: Argv) {
         .option('image', { type: 'string', array: true, describe: 'container image for the gateway (default: the official image, e.g. nginx:stable, pulled if missing; else the local one scripts/build-gateway-image.sh builds); with several gateways, GATEWAY=IMAGE (repeatable)' })
         .option('config', { type: 'string', describe: 'your own gateway config with placeholders ({{listen}}, {{upstream}}, {{healthy}}): reports what it turns each fault into' })
         .option('reporter', { type: 'string', array: true, default: ['console'], describe: reporterHelp() })
-        .option('concurrency', { default: 64, requiresArg: true, coerce: wholeNumber('--concurrency', { min: 1, max: 1024, what: 'a whole number from 1 to 1024, the scenarios in flight at once per gateway' }), describe: 'scenarios in flight at once per gateway (1 to 1024)' })
+        .option('concurrency', { default: 64, describe: 'scenarios in flight at once per gateway (1 to 1024)' })
         .option('faults-file', { type: 'string', array: true, describe: 'load custom faults for the suite (repeatable)' })
         .example('$0 run', 'the built-in suite through nginx')
         .example('$0 run --only "body-cut-*" --runtime process', 'some scenarios, local nginx binary')
@@ -54,6 +54,7 @@ export function runCommand(y: Argv) {
         .example('$0 run --gateway nginx,envoy --runtime container --image envoy=envoyproxy/envoy:v1.39-latest', 'an image for one gateway of several')
         .example('$0 run --reporter console --reporter junit:report.xml --reporter markdown:summary.md', 'CI reports'),
     async (argv) => {
+      const concurrency = parseWholeNumber('--concurrency', argv.concurrency, { min: 1, max: 1024, what: 'a whole number from 1 to 1024, the scenarios in flight at once per gateway' });
       if (argv.image !== undefined && argv.image.length > 0 && argv.runtime !== 'container' && argv.runtime !== 'auto') {
         throw new InputError('BG_BAD_FLAG', `--image ${argv.image.join(' --image ')} names a container image, but --runtime ${argv.runtime} runs no container. Drop --image, or use --runtime container (or auto).`);
       }
@@ -80,7 +81,7 @@ export function runCommand(y: Argv) {
             runtime: argv.runtime as RuntimeChoice,
             image,
             userConfig,
-            concurrency: argv.concurrency,
+            concurrency,
             signal: signals.signal,
             progress,
           });

@@ -4,7 +4,7 @@ import { listenerFaultIds } from '../../upstream/upstream.js';
 import { startChaos, type StartedChaos } from '../../harness/chaos.js';
 import type { MixSpec, RouteSpec } from '../../upstream/upstream.js';
 import { paint, table, useColor } from '../output.js';
-import { parseWholeNumber, port, PORT, wholeNumber } from '../flags.js';
+import { parseWholeNumber, PORT } from '../flags.js';
 import { loadCatalogue } from './faults.js';
 
 /** Any safe integer: the PRNG folds it to 32 bits, and negative seeds are as replayable as positive ones. */
@@ -53,13 +53,13 @@ export function serveCommand(y: Argv) {
     (a) =>
       a
         .option('host', { type: 'string', default: '127.0.0.1', describe: 'address for every listener' })
-        .option('port', { default: 0, requiresArg: true, coerce: port('--port'), describe: 'HTTP port of the upstream (0 = any free port)' })
+        .option('port', { default: 0, describe: 'HTTP port of the upstream (0 = any free port)' })
         .option('unix', { type: 'string', describe: 'also listen on this unix socket path' })
         .option('fault', { type: 'string', default: 'healthy', describe: 'default fault for requests no route matches' })
         .option('route', { type: 'string', array: true, describe: 'PATH_PREFIX=FAULT[?param=value] (repeatable, first match wins)' })
         .option('header-route', { type: 'string', array: true, describe: 'HEADER[:VALUE]=FAULT[?param=value] (repeatable)' })
         .option('mix', { type: 'string', describe: 'weighted random faults for unrouted requests: FAULT:WEIGHT,...' })
-        .option('seed', { requiresArg: true, coerce: wholeNumber('--seed', SEED), describe: 'seed for --mix (a whole number); the same seed replays the same sequence of faults' })
+        .option('seed', { describe: 'seed for --mix (a whole number); the same seed replays the same sequence of faults' })
         .option('faults-file', { type: 'string', array: true, describe: 'load custom faults (YAML steps) from this file (repeatable)' })
         .option('fault-paths', { type: 'boolean', default: true, describe: 'route /<fault-id> to each fault (--no-fault-paths to turn off)' })
         .option('fault-header', { type: 'string', default: 'x-badgateway-fault', describe: 'request header that picks the fault by id' })
@@ -67,11 +67,11 @@ export function serveCommand(y: Argv) {
         .option('listener-fault-port', { type: 'string', array: true, describe: 'pin a listener fault to a port: ID=PORT (repeatable), e.g. connect-refused=9001' })
         .option('dns-address', { type: 'string', array: true, describe: 'address(es) healthy DNS names resolve to (default: --host, or loopback for 0.0.0.0); IPv6 ones go in AAAA' })
         .option('dns', { type: 'boolean', default: true, describe: 'start the DNS responder (--no-dns to turn off)' })
-        .option('dns-port', { default: 0, requiresArg: true, coerce: port('--dns-port'), describe: 'UDP and TCP port of the DNS responder' })
+        .option('dns-port', { default: 0, describe: 'UDP and TCP port of the DNS responder' })
         .option('dns-zone', { type: 'string', default: 'badgateway.test', describe: 'the zone the DNS responder answers for' })
         .option('control', { type: 'boolean', default: true, describe: 'start the control API (--no-control to turn off)' })
         .option('control-host', { type: 'string', default: '127.0.0.1', describe: 'address of the control API; any non-loopback address needs --control-token' })
-        .option('control-port', { default: 0, requiresArg: true, coerce: port('--control-port'), describe: 'port of the control API' })
+        .option('control-port', { default: 0, describe: 'port of the control API' })
         .option('control-token', { type: 'string', describe: 'bearer token for the control API (or env BADGATEWAY_CONTROL_TOKEN)' })
         .option('events', { type: 'boolean', default: false, describe: 'log every upstream event to stderr as JSON lines' })
         .option('json', { type: 'boolean', default: false, describe: 'print the listeners as one JSON object' })
@@ -80,6 +80,10 @@ export function serveCommand(y: Argv) {
         .example('$0 serve --route /api=slow-response?delayMs=5000', 'a route with a parameter')
         .example('$0 serve --mix healthy:90,reset-after-request:10 --seed 42', 'a replayable 10% reset rate'),
     async (argv) => {
+      const port = parseWholeNumber('--port', argv.port, PORT);
+      const dnsPort = parseWholeNumber('--dns-port', argv['dns-port'], PORT);
+      const controlPort = parseWholeNumber('--control-port', argv['control-port'], PORT);
+      const seed = argv.seed === undefined ? undefined : parseWholeNumber('--seed', argv.seed, SEED);
       const catalogue = await loadCatalogue(argv['faults-file']);
       const routes = [...(argv.route ?? []).map(parseRoute), ...(argv['header-route'] ?? []).map(parseHeaderRoute)];
       const def = parseFaultRef(argv.fault, '--fault');
@@ -109,22 +113,22 @@ export function serveCommand(y: Argv) {
       const token = argv['control-token'] ?? process.env.BADGATEWAY_CONTROL_TOKEN;
       const chaos = await startChaos({
         host: argv.host,
-        port: argv.port,
+        port,
         unixPath: argv.unix,
         catalogue,
         routes,
         defaultFault: def.fault,
         defaultParams: def.params,
         mix: argv.mix === undefined ? undefined : parseMix(argv.mix),
-        seed: argv.seed,
+        seed,
         faultPaths: argv['fault-paths'],
         faultHeader: argv['fault-header'] === '' ? false : argv['fault-header'],
         listenerFaults,
         listenerFaultPorts,
         dnsAddresses,
-        dnsPort: argv.dns ? argv['dns-port'] : false,
+        dnsPort: argv.dns ? dnsPort : false,
         dnsZone: argv['dns-zone'],
-        control: argv.control ? { host: argv['control-host'], port: argv['control-port'], token } : false,
+        control: argv.control ? { host: argv['control-host'], port: controlPort, token } : false,
       });
       if (argv.events) chaos.upstream.events.subscribe((e) => process.stderr.write(JSON.stringify(e) + '\n'));
       printListeners(chaos, argv.json);
