@@ -42,7 +42,7 @@ export { toMarkdown } from './report/markdown.js';
 export { toHtml } from './report/html.js';
 
 // Errors: every error badgateway throws on purpose is a BadgatewayError with a stable `code`.
-export { BadgatewayError, InputError, StartError, isBadgatewayError } from './errors.js';
+export { BadgatewayError, InputError, StartError, isBadgatewayError, ERROR_CODES, type ErrorCode } from './errors.js';
 
 /** Every gateway adapter badgateway knows, in registry order. */
 export const gateways = GATEWAYS;
