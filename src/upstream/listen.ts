@@ -2,7 +2,7 @@
 import { lstat, stat } from 'node:fs/promises';
 import type { Server } from 'node:net';
 import { dirname, resolve as resolvePath } from 'node:path';
-import { StartError } from '../errors.js';
+import { InputError, StartError } from '../errors.js';
 
 /** sun_path is 108 bytes on Linux, with a NUL: a longer path is cut short by libuv, silently, and the socket lands elsewhere. */
 const UNIX_PATH_MAX = 107;
@@ -36,6 +36,12 @@ export function listen(server: Server, opts: { host?: string; port?: number; pat
       server.off('error', onError);
       resolve();
     };
+    const port = opts.port ?? 0;
+    if (opts.path === undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) {
+      // Node would throw ERR_SOCKET_BAD_PORT, a RangeError the CLI could only report as a bug.
+      reject(new InputError('BG_BAD_OPTION', `port ${String(port)} for ${what}: give a whole number from 0 to 65535 (0 picks a free one).`));
+      return;
+    }
     if (opts.path !== undefined && Buffer.byteLength(opts.path) > UNIX_PATH_MAX) {
       reject(
         new StartError(
@@ -48,7 +54,7 @@ export function listen(server: Server, opts: { host?: string; port?: number; pat
     server.once('error', onError);
     server.once('listening', onListening);
     if (opts.path !== undefined) server.listen({ path: opts.path, backlog: opts.backlog });
-    else server.listen({ host: opts.host, port: opts.port ?? 0, backlog: opts.backlog });
+    else server.listen({ host: opts.host, port, backlog: opts.backlog });
   });
 }
 
