@@ -16,6 +16,8 @@ export const ERROR_CODES = {
   BG_BAD_OPTION: 'an option given through the API is wrong (no gateway, one named twice, a concurrency below 1, a listener fault that was not started)',
   BG_FILE_UNREADABLE: 'a file that was named cannot be read (fault file, scenario, gateway config); check the path',
   BG_YAML_SYNTAX: 'a YAML file does not parse; the message gives file:line:column',
+  BG_REPORT_PATH: "a --reporter file cannot be written there (a folder that does not exist, a folder given as the file, no permission); checked before anything starts, the message says what to write instead",
+  BG_REPORT_WRITE: 'a report file could not be written after the run finished (disk full, permissions); the run itself is summed up in the message',
   // Faults.
   BG_UNKNOWN_FAULT: 'no fault has that id; the message names the closest ids (`badgateway faults` lists them all). The upstream answers 404 with this code to a request that names an unknown fault',
   BG_INVALID_FAULT: 'a custom fault is malformed, or a parameter given to a fault is wrong; the message names the step (file:line:column for YAML)',
