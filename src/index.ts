@@ -14,7 +14,7 @@ export type { Stamped as UpstreamEventStamped, UpstreamEvent } from './upstream/
 export type { RouteSpec, MixSpec, RouterSpec } from './upstream/upstream.js';
 
 // Suites and gateways.
-export { loadSuite, runSuite, startGateway, type LoadSuiteOptions, type LoadedSuite, type RunSuiteOptions, type StartGatewayOptions, type StartedGateway } from './api/suite.js';
+export { loadCatalogue, loadSuite, runSuite, startGateway, type LoadSuiteOptions, type LoadedSuite, type RunSuiteOptions, type StartGatewayOptions, type StartedGateway } from './api/suite.js';
 export type { SuiteResult, GatewayRun, ProgressListener } from './harness/run.js';
 export type { CaseResult } from './harness/judge.js';
 export type { Observed, Verdict, Mismatch, StatusLabel } from './harness/evaluate.js';

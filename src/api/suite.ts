@@ -34,14 +34,19 @@ export interface LoadedSuite {
   readonly catalogue: Catalogue;
 }
 
-export async function loadSuite(opts: LoadSuiteOptions = {}): Promise<LoadedSuite> {
+/**
+ * The built-in faults plus custom ones, as definitions or fault files. An id already taken (a
+ * built-in one, or another custom fault) is BG_DUPLICATE_FAULT, with the file position.
+ */
+export async function loadCatalogue(opts: { readonly faults?: readonly FaultDef[]; readonly faultsFiles?: readonly string[] } = {}): Promise<Catalogue> {
   const catalogue = new Catalogue();
-  const add = (def: FaultDef, from: string) => {
-    if (catalogue.has(def.id)) throw new InputError('BG_INVALID_FAULT', `${from}: fault id "${def.id}" is already taken (a built-in fault or an earlier custom one); give yours another id.`);
-    catalogue.add(def);
-  };
-  for (const f of opts.faults ?? []) add(f, 'faults');
-  for (const file of opts.faultsFiles ?? []) for (const f of await loadFaultFile(file)) add(f, file);
+  for (const f of opts.faults ?? []) catalogue.add(f);
+  for (const file of opts.faultsFiles ?? []) for (const f of await loadFaultFile(file)) catalogue.add(f);
+  return catalogue;
+}
+
+export async function loadSuite(opts: LoadSuiteOptions = {}): Promise<LoadedSuite> {
+  const catalogue = await loadCatalogue(opts);
   const all = await loadScenarioFiles(opts.suite ?? builtinScenarioDir(), catalogue, GATEWAYS.map((g) => g.id));
   return { scenarios: selectScenarios(all, opts.only), catalogue };
 }

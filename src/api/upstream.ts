@@ -5,7 +5,8 @@
  */
 import { InputError } from '../errors.js';
 import type { FaultDef } from '../faults/fault.js';
-import { Catalogue, loadFaultFile } from '../faults/registry.js';
+import type { Catalogue } from '../faults/registry.js';
+import { loadCatalogue } from './suite.js';
 import { startChaos } from '../harness/chaos.js';
 import { EventBus, type Stamped } from '../upstream/events.js';
 import type { MixSpec, RouteSpec, RouterSpec } from '../upstream/upstream.js';
@@ -84,9 +85,7 @@ export interface Upstream extends AsyncDisposable {
 const EVENT_QUEUE_MAX = 10_000;
 
 export async function startUpstream(opts: StartUpstreamOptions = {}): Promise<Upstream> {
-  const catalogue = new Catalogue();
-  for (const f of opts.faults ?? []) addCustom(catalogue, f, 'faults');
-  for (const file of opts.faultsFiles ?? []) for (const f of await loadFaultFile(file)) addCustom(catalogue, f, file);
+  const catalogue = await loadCatalogue(opts);
   const bus = new EventBus();
   const iterators = new Set<() => void>();
   const dnsOpt = opts.dns ?? true;
@@ -156,11 +155,6 @@ export async function startUpstream(opts: StartUpstreamOptions = {}): Promise<Up
 
 function notStarted(faultId: string): never {
   throw new InputError('BG_BAD_OPTION', `listener fault "${faultId}" was not started; leave listenerFaults out (all of them) or list it.`);
-}
-
-function addCustom(catalogue: Catalogue, def: FaultDef, from: string): void {
-  if (catalogue.has(def.id)) throw new InputError('BG_INVALID_FAULT', `${from}: fault id "${def.id}" is already taken (a built-in fault or an earlier custom one); give yours another id.`);
-  catalogue.add(def);
 }
 
 /** A `for await` over the bus: a bounded queue per reader, ended by `return()` or by close(). */

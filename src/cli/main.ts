@@ -25,7 +25,9 @@ export async function main(args: string[]): Promise<number> {
     .version(ownVersion())
     .wrap(Math.min(110, process.stdout.columns || 100))
     .fail((msg, err) => {
-      // Throwing stops yargs before any command handler runs.
+      // Throwing stops yargs before any command handler runs. yargs' own errors (YError: a bad
+      // option value it could not take) are usage errors, not bugs.
+      if (err && err.name === 'YError') throw new InputError('BG_USAGE', `${err.message}\nRun \`badgateway --help\` for the commands and their options.`);
       if (err) throw err;
       throw new InputError('BG_USAGE', `${msg}\nRun \`badgateway --help\` for the commands and their options.`);
     });

@@ -1,14 +1,13 @@
 import type { Argv } from 'yargs';
 import { stringify } from 'yaml';
 import { compileFault, type FaultDef } from '../../faults/fault.js';
-import { Catalogue, loadFaultFile } from '../../faults/registry.js';
+import type { Catalogue } from '../../faults/registry.js';
+import { loadCatalogue as loadCatalogueFrom } from '../../index.js';
 import { explainStep } from '../../faults/steps.js';
 import { paint, table, useColor } from '../output.js';
 
-export async function loadCatalogue(files: readonly string[] = []): Promise<Catalogue> {
-  const catalogue = new Catalogue();
-  for (const f of files) for (const def of await loadFaultFile(f)) catalogue.add(def);
-  return catalogue;
+export function loadCatalogue(files: readonly string[] = []): Promise<Catalogue> {
+  return loadCatalogueFrom({ faultsFiles: files });
 }
 
 export function faultsCommand(y: Argv) {

@@ -1,16 +1,11 @@
 import { setMaxListeners } from 'node:events';
-import { readFile } from 'node:fs/promises';
 import type { Argv } from 'yargs';
-import { InputError } from '../../errors.js';
-import { gatewayById, GATEWAYS } from '../../gateways/index.js';
-import { runSuite, type ProgressListener, type SuiteResult } from '../../harness/run.js';
-import { RUNTIME_CHOICES, RUNTIMES, type RuntimeChoice } from '../../runtimes/index.js';
+import { gateways as GATEWAYS, InputError, loadSuite, RUNTIME_CHOICES, RUNTIMES, runSuite, type ProgressListener, type RuntimeChoice, type SuiteResult } from '../../index.js';
+import { gatewayById } from '../../gateways/index.js';
 import { consoleProgress } from '../../report/console.js';
-import { builtinScenarioDir, loadSuite, selectScenarios } from '../../scenarios/load.js';
 import { parseWholeNumber } from '../flags.js';
 import { useColor } from '../output.js';
 import { checkReportTargets, parseReporters, reporterHelp, writeReports } from '../reporters.js';
-import { loadCatalogue } from './faults.js';
 
 /** Ctrl-C and SIGTERM abort the run; the harness unwinds everything it started. */
 function abortOnSignals(): { signal: AbortSignal; dispose(): void } {
@@ -58,14 +53,12 @@ export function runCommand(y: Argv) {
       if (argv.image !== undefined && argv.image.length > 0 && argv.runtime !== 'container' && argv.runtime !== 'auto') {
         throw new InputError('BG_BAD_FLAG', `--image ${argv.image.join(' --image ')} names a container image, but --runtime ${argv.runtime} runs no container. Drop --image, or use --runtime container (or auto).`);
       }
-      const catalogue = await loadCatalogue(argv['faults-file']);
       const gateways = argv.gateway.split(',').map((g) => gatewayById(g.trim()));
       const reports = parseReporters(argv.reporter);
       // Before anything starts: a report that cannot be written must not cost a whole run first.
       await checkReportTargets(reports);
-      const scenarios = selectScenarios(await loadSuite(argv.suite ?? builtinScenarioDir(), catalogue, GATEWAYS.map((g) => g.id)), argv.only);
-      const userConfig = argv.config === undefined ? undefined : await readUserConfig(argv.config);
-      if (userConfig && gateways.length > 1) throw new InputError('BG_BAD_FLAG', '--config is a config for one gateway; name that one with --gateway.');
+      const loaded = await loadSuite({ suite: argv.suite, only: argv.only, faultsFiles: argv['faults-file'] });
+      if (argv.config !== undefined && gateways.length > 1) throw new InputError('BG_BAD_FLAG', '--config is a config for one gateway; name that one with --gateway.');
       const image = parseImages(argv.image, gateways.map((g) => g.id));
       const color = useColor(process.stdout);
       const progress: ProgressListener | undefined = reports.consoleOnStdout ? consoleProgress(process.stdout, color) : undefined;
@@ -75,12 +68,11 @@ export function runCommand(y: Argv) {
       try {
         try {
           result = await runSuite({
-            scenarios,
-            gateways,
-            catalogue,
+            loaded,
+            gateways: gateways.map((g) => g.id),
             runtime: argv.runtime as RuntimeChoice,
             image,
-            userConfig,
+            config: argv.config,
             concurrency,
             signal: signals.signal,
             progress,
@@ -100,14 +92,6 @@ export function runCommand(y: Argv) {
       }
     },
   );
-}
-
-async function readUserConfig(file: string): Promise<{ file: string; text: string }> {
-  try {
-    return { file, text: await readFile(file, 'utf8') };
-  } catch (err) {
-    throw new InputError('BG_FILE_UNREADABLE', `cannot read --config ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
-  }
 }
 
 /**
