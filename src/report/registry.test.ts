@@ -5,10 +5,9 @@
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
-import { Catalogue } from '../faults/registry.js';
 import type { CaseResult, SuiteResult } from '../harness/run.js';
 import type { Outcome } from '../probe/http-probe.js';
-import type { Scenario } from '../scenarios/scenario.js';
+import { scenarioFixture } from '../../test/helpers/scenario.js';
 import { REPORTERS } from './index.js';
 import { isReporter, type Reporter } from './reporter.js';
 
@@ -29,21 +28,7 @@ function problemsOf(file: string, mod: Record<string, unknown>, registry: readon
   return problems;
 }
 
-const catalogue = new Catalogue();
-const scenario = (id: string, extra: Partial<Scenario> = {}): Scenario => ({
-  id,
-  file: `scenarios/${id}.yaml`,
-  description: `what ${id} does to a gateway, and why it answers as it does`,
-  fault: extra.fault ?? id,
-  faultDef: catalogue.get(extra.fault ?? id),
-  params: {},
-  upstream: 'tcp',
-  keepalive: false,
-  request: { method: 'GET', path: '/', headers: [], websocket: false, timeoutMs: 5000 },
-  expect: {},
-  tags: [],
-  ...extra,
-});
+const scenario = scenarioFixture;
 
 const outcome = (status: number, durationMs: number): Outcome => ({
   kind: 'response',

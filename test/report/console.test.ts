@@ -1,28 +1,13 @@
 /** The console summary's scenario × gateway matrix, from a suite result built by hand (pure). */
 import { expect, test } from 'vitest';
-import { Catalogue } from '../../src/faults/registry.js';
 import type { CaseResult, GatewayRun, SuiteResult } from '../../src/harness/run.js';
 import { consoleSummary } from '../../src/report/console.js';
-import type { Scenario } from '../../src/scenarios/scenario.js';
+import { scenarioFixture } from '../helpers/scenario.js';
 
-const catalogue = new Catalogue();
-const scenario = (id: string): Scenario => ({
-  id,
-  file: `scenarios/${id}.yaml`,
-  description: id,
-  fault: id,
-  faultDef: catalogue.get(id),
-  params: {},
-  upstream: 'tcp',
-  keepalive: false,
-  request: { method: 'GET', path: '/', headers: [], websocket: false, timeoutMs: 5000 },
-  expect: {},
-  tags: [],
-});
 
 function caseOf(gateway: string, id: string, verdict: boolean | undefined): CaseResult {
   return {
-    scenario: scenario(id),
+    scenario: scenarioFixture(id),
     gateway,
     version: '1.0.0',
     runtime: 'process',
@@ -40,7 +25,7 @@ const run = (gateway: string, cases: CaseResult[], skipped: string[] = []): Gate
   runtime: 'process',
   source: `/usr/sbin/${gateway}`,
   cases,
-  skipped: skipped.map((id) => ({ scenario: scenario(id), why: 'cannot here' })),
+  skipped: skipped.map((id) => ({ scenario: scenarioFixture(id), why: 'cannot here' })),
   durationMs: 5,
 });
 

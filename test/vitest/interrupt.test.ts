@@ -5,13 +5,13 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
 import { waitForOutput } from '../helpers/cli.js';
 import { leftIn, processesNaming } from '../helpers/interrupt.js';
+import { tryConnect } from '../helpers/raw-client.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const VITEST = join(ROOT, 'node_modules/vitest/vitest.mjs');
@@ -42,7 +42,7 @@ async function interrupt(how: 'ctrl-c' | 'sigterm-to-runner'): Promise<void> {
     while ((processesNaming(tmp) !== '' || (await ours(tmp)).length > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     expect(processesNaming(tmp)).toBe('');
     expect(await ours(tmp)).toEqual([]);
-    expect(await connectError(port)).toBe('ECONNREFUSED');
+    expect(await tryConnect(port, 2000)).toBe('ECONNREFUSED');
   } finally {
     if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, 'SIGKILL');
     await rm(tmp, { recursive: true, force: true });
@@ -53,13 +53,3 @@ it('Ctrl-C (SIGINT to the process group) stops the gateway useGateway started', 
 
 it('SIGTERM to the vitest runner alone stops it too (the worker sees its IPC channel close)', () => interrupt('sigterm-to-runner'), 90_000);
 
-function connectError(port: number): Promise<string> {
-  return new Promise((resolve) => {
-    const s = connect({ host: '127.0.0.1', port });
-    s.on('connect', () => {
-      s.destroy();
-      resolve('connected');
-    });
-    s.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? 'error'));
-  });
-}

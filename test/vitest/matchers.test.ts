@@ -3,13 +3,13 @@
  * each matcher passes where it should, fails where it should, and its failure message carries the
  * wire transcript, the gateway's log lines for the request and the scenario file.
  */
-import { connect } from 'node:net';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runSuite, type CaseResult } from '../../src/index.js';
 import { useGateway, withGateway } from '../../src/vitest.js';
+import { tryConnect } from '../helpers/raw-client.js';
 
 const nginx = useGateway('nginx', { runtime: 'process', only: ['healthy', 'empty-reply', 'body-cut-fin-length', 'reset-after-request'] });
 
@@ -210,17 +210,7 @@ describe('lifecycles', () => {
       }),
     ).rejects.toThrow('the test failed');
     const { port } = new URL(url);
-    expect(await connectError(Number(port))).toBe('ECONNREFUSED');
+    expect(await tryConnect(Number(port), 2000)).toBe('ECONNREFUSED');
   });
 });
 
-function connectError(port: number): Promise<string> {
-  return new Promise((resolve) => {
-    const s = connect({ host: '127.0.0.1', port });
-    s.on('connect', () => {
-      s.destroy();
-      resolve('connected');
-    });
-    s.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? 'error'));
-  });
-}
