@@ -14,7 +14,6 @@ import { judgeCase, type CaseResult } from '../harness/judge.js';
 import { planRun } from '../harness/plan.js';
 import { runSuite as runHarness, type ProgressListener, type SuiteResult } from '../harness/run.js';
 import type { RuntimeChoice } from '../runtimes/index.js';
-import type { RuntimeKind } from '../runtimes/runtime.js';
 import { builtinScenarioDir, loadSuite as loadScenarioFiles, selectScenarios } from '../scenarios/load.js';
 import type { Scenario } from '../scenarios/scenario.js';
 
@@ -118,7 +117,7 @@ export interface StartGatewayOptions extends LoadSuiteOptions {
 export interface StartedGateway extends AsyncDisposable {
   readonly gateway: string;
   readonly version: string | undefined;
-  readonly runtime: RuntimeKind;
+  readonly runtime: string;
   /** Where the gateway listens: `${url}/s/<scenario>/` reaches a scenario's fault through it. */
   readonly url: string;
   readonly scenarios: readonly Scenario[];

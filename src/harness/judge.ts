@@ -5,7 +5,6 @@
 import type { LogEntry } from '../gateways/gateway.js';
 import type { Outcome } from '../probe/http-probe.js';
 import { expectationFor, unmeasured, type Expectation, type Scenario } from '../scenarios/scenario.js';
-import type { RuntimeKind } from '../runtimes/runtime.js';
 import { evaluate, observe, type Observed, type Verdict } from './evaluate.js';
 
 /** One scenario's requests as probed: their numbers (the ?bgp= tags) and what each saw. */
@@ -21,7 +20,7 @@ export interface CaseResult {
   readonly scenario: Scenario;
   readonly gateway: string;
   readonly version: string | undefined;
-  readonly runtime: RuntimeKind;
+  readonly runtime: string;
   readonly outcomes: readonly Outcome[];
   readonly logs: readonly LogEntry[];
   readonly observed: Observed;
@@ -39,7 +38,7 @@ export interface CaseResult {
 export interface JudgeContext {
   readonly gateway: string;
   readonly version: string | undefined;
-  readonly runtime: RuntimeKind;
+  readonly runtime: string;
   /** A user's config is observed against the default config's expectation, not judged by it. */
   readonly userConfig: boolean;
 }

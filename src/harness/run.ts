@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Catalogue } from '../faults/registry.js';
 import type { GatewayAdapter } from '../gateways/gateway.js';
 import type { Outcome } from '../probe/http-probe.js';
-import type { RuntimeChoice, RuntimeKind } from '../runtimes/index.js';
+import type { RuntimeChoice } from '../runtimes/index.js';
 import type { Scenario } from '../scenarios/scenario.js';
 import { startSession, untilOr, type GatewaySession, type Timeouts } from './execute.js';
 import { judgeCase, type CaseResult } from './judge.js';
@@ -38,7 +38,7 @@ export interface RunOptions {
 export interface GatewayRun {
   readonly gateway: string;
   readonly version: string | undefined;
-  readonly runtime: RuntimeKind;
+  readonly runtime: string;
   /** The binary or image that ran (RunningGateway.source). */
   readonly source?: string;
   readonly userConfig?: string;
@@ -57,7 +57,7 @@ export interface SuiteResult {
 }
 
 export interface ProgressListener {
-  onGatewayReady?(info: { gateway: string; version: string | undefined; runtime: RuntimeKind; source: string; scenarios: number }): void;
+  onGatewayReady?(info: { gateway: string; version: string | undefined; runtime: string; source: string; scenarios: number }): void;
   /** Live: a scenario's requests are done (its verdict comes once the gateway's log is read); durationMs from first request to last answer. */
   onProbed?(info: { gateway: string; scenario: Scenario; outcomes: readonly Outcome[]; durationMs: number }): void;
   onCase?(result: CaseResult): void;

@@ -1,5 +1,5 @@
 /** Live progress and a final table on the terminal; colour only on a TTY without NO_COLOR. */
-import { paint, table } from '../cli/output.js';
+import { paint, table } from './terminal.js';
 import type { CaseResult, ProgressListener, SuiteResult } from '../harness/run.js';
 import { statusLabel } from '../harness/evaluate.js';
 import { caseState, changeFromBaseline, evidenceLines, gatewayLabel, matrix, observedLine, sourceLabel, totals } from './model.js';

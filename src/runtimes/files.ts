@@ -3,7 +3,7 @@ import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { RenderedConfig } from '../gateways/gateway.js';
-import type { RunningGateway, RuntimeKind, StartInput } from './runtime.js';
+import type { RunningGateway, StartInput } from './runtime.js';
 
 /** The gateway's stdout and stderr, kept by both runtimes, relative to the prefix. */
 export const OUTPUT_LOG = 'logs/output.log';
@@ -48,7 +48,7 @@ export function tail(text: string, lines: number): string {
  */
 export function runningGateway(
   input: StartInput,
-  runtime: RuntimeKind,
+  runtime: string,
   version: string | undefined,
   source: string,
   output: () => string,

@@ -1,8 +1,5 @@
 /** Where a gateway runs. Starting returns a RunningGateway; closing it leaves nothing behind. */
 import type { GatewayAdapter, RenderedConfig } from '../gateways/gateway.js';
-import type { RuntimeKind } from './index.js';
-
-export type { RuntimeKind };
 
 export interface StartInput {
   readonly adapter: GatewayAdapter;
@@ -22,7 +19,8 @@ export interface StartInput {
 
 export interface RunningGateway extends AsyncDisposable {
   readonly adapter: GatewayAdapter;
-  readonly runtime: RuntimeKind;
+  /** The runtime's kind: its id in RUNTIMES (src/runtimes/index.ts). */
+  readonly runtime: string;
   readonly version: string | undefined;
   /** What ran: the binary's path (process) or the image's name (container), for reports. */
   readonly source: string;
@@ -46,7 +44,8 @@ export interface Availability {
 }
 
 export interface Runtime {
-  readonly kind: RuntimeKind;
+  /** Its id in RUNTIMES (src/runtimes/index.ts), and its file's name. */
+  readonly kind: string;
   available(adapter: GatewayAdapter, image?: string): Promise<Availability>;
   start(input: StartInput): Promise<RunningGateway>;
 }

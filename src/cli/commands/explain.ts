@@ -7,7 +7,7 @@ import { InputError } from '../../errors.js';
 import { explainLine, unknownLineMessage, type Explanation } from '../../gateways/explain.js';
 import type { GatewayAdapter, ReasonInfo } from '../../gateways/gateway.js';
 import { gatewayById, GATEWAYS } from '../../gateways/index.js';
-import { paint, useColor, type Style } from '../output.js';
+import { paint, useColor, type Style } from '../../report/terminal.js';
 
 /** Log lines grouped by what they mean, for `explain --file`. */
 export interface LogDigest {

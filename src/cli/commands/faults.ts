@@ -4,7 +4,7 @@ import { compileFault, type FaultDef } from '../../faults/fault.js';
 import type { Catalogue } from '../../faults/registry.js';
 import { loadCatalogue as loadCatalogueFrom } from '../../index.js';
 import { explainStep } from '../../faults/steps.js';
-import { paint, table, useColor } from '../output.js';
+import { paint, table, useColor } from '../../report/terminal.js';
 
 export function loadCatalogue(files: readonly string[] = []): Promise<Catalogue> {
   return loadCatalogueFrom({ faultsFiles: files });

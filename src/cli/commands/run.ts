@@ -4,7 +4,7 @@ import { gateways as GATEWAYS, InputError, loadSuite, RUNTIME_CHOICES, RUNTIMES,
 import { gatewayById } from '../../gateways/index.js';
 import { consoleProgress } from '../../report/console.js';
 import { parseWholeNumber } from '../flags.js';
-import { useColor } from '../output.js';
+import { useColor } from '../../report/terminal.js';
 import { checkReportTargets, parseReporters, reporterHelp, writeReports } from '../reporters.js';
 
 /** Ctrl-C and SIGTERM abort the run; the harness unwinds everything it started. */

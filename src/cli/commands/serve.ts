@@ -3,7 +3,7 @@ import { InputError } from '../../errors.js';
 import { listenerFaultIds } from '../../upstream/upstream.js';
 import { startChaos, type StartedChaos } from '../../harness/chaos.js';
 import type { MixSpec, RouteSpec } from '../../upstream/upstream.js';
-import { paint, table, useColor } from '../output.js';
+import { paint, table, useColor } from '../../report/terminal.js';
 import { parseWholeNumber, PORT } from '../flags.js';
 import { loadCatalogue } from './faults.js';
 

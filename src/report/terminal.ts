@@ -1,4 +1,4 @@
-/** Terminal output: colour only on a TTY and never with NO_COLOR. */
+/** Terminal text shared by the console reporter and the CLI: colour only on a TTY and never with NO_COLOR; aligned columns. */
 
 export function useColor(stream: NodeJS.WriteStream = process.stdout): boolean {
   if (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '') return false;
