@@ -40,6 +40,7 @@ export class Conn {
   // Made on first use: most connections never wait on a timer, and an AbortController
   // plus its abort on close cost more than the rest of a short connection's bookkeeping.
   private controller: AbortController | undefined;
+  private finController: AbortController | undefined;
 
   /**
    * The upstream stops a connection by destroying its socket (it tracks every one),
@@ -58,13 +59,34 @@ export class Conn {
     });
     socket.on('end', () => {
       this.peerEnded = true;
+      this.finController?.abort(new PeerClosedError('peer ended the connection'));
       this.notify();
     });
     socket.on('close', () => {
       this.closed = true;
       this.controller?.abort(new PeerClosedError('connection closed'));
+      this.finController?.abort(new PeerClosedError('connection closed'));
       this.notify();
     });
+  }
+
+  /**
+   * Aborted when the peer leaves: the socket closes (reset, error, the upstream stopping) or
+   * the peer ends its side (FIN). A timed wait listens to this one unless its fault ignores the
+   * peer's FIN: the upstream listens with allowHalfOpen, so a client that hangs up is only a
+   * read EOF here, and a wait that missed it would keep the socket in CLOSE-WAIT to its end.
+   */
+  get finSignal(): AbortSignal {
+    if (!this.finController) {
+      this.finController = new AbortController();
+      if (this.closed || this.peerEnded) this.finController.abort(new PeerClosedError('peer ended the connection'));
+    }
+    return this.finController.signal;
+  }
+
+  /** The signal a timed wait listens to: finSignal, or only the close when the fault ignores the peer's FIN. */
+  waitSignal(ignoresFin: boolean): AbortSignal {
+    return ignoresFin ? this.signal : this.finSignal;
   }
 
   /** Aborted when the socket closes: every timed wait listens to it. */
@@ -164,30 +186,51 @@ export class Conn {
     return total;
   }
 
-  /** Read exactly `count` raw bytes (they count against the current body, if any). */
-  async readBytes(count: number): Promise<Buffer> {
-    while (this.buf.length < count) await this.waitMore();
-    const out = Buffer.from(this.take(count));
-    if (this.bodyLeft > 0) this.bodyLeft = Math.max(0, this.bodyLeft - count);
-    else if (this.chunked) this.chunked.push(out);
-    if (this.chunked?.done) this.chunked = undefined;
-    return out;
+  /**
+   * Read and drop exactly `count` raw bytes (they count against the current body, if any),
+   * as they arrive: only the count is kept, so a read of a gigabyte holds no more than a
+   * socket read's worth.
+   */
+  async readBytes(count: number): Promise<void> {
+    let left = count;
+    while (left > 0) {
+      if (this.buf.length === 0) {
+        await this.waitMore();
+        continue;
+      }
+      const piece = this.take(Math.min(left, this.buf.length));
+      left -= piece.length;
+      if (this.bodyLeft > 0) this.bodyLeft = Math.max(0, this.bodyLeft - piece.length);
+      else if (this.chunked) {
+        this.chunked.push(piece);
+        if (this.chunked.done) this.chunked = undefined;
+      }
+    }
   }
 
-  /** Resolves when bytes are buffered (true) or after `ms` with none (false); rejects if the peer goes away. */
-  async waitForBytes(ms: number): Promise<boolean> {
+  /**
+   * Resolves when bytes are buffered (true) or after `ms` with none (false). Rejects when the
+   * peer goes away: it closes, or it ends its side unless `ignoresFin` (then only a close
+   * ends the wait early, and after a FIN it runs its full time: nothing more can arrive).
+   */
+  async waitForBytes(ms: number, ignoresFin = false): Promise<boolean> {
     if (this.buf.length > 0) return true;
-    if (this.closed || this.peerEnded) throw new PeerClosedError('peer ended the connection');
+    if (this.closed || (this.peerEnded && !ignoresFin)) throw new PeerClosedError('peer ended the connection');
     return new Promise<boolean>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiter = undefined;
         resolve(false);
       }, ms);
-      this.waiter = () => {
-        clearTimeout(timer);
-        if (this.buf.length > 0) resolve(true);
-        else reject(new PeerClosedError('peer ended the connection'));
+      const check = () => {
+        if (this.buf.length > 0) {
+          clearTimeout(timer);
+          resolve(true);
+        } else if (this.closed || !ignoresFin) {
+          clearTimeout(timer);
+          reject(new PeerClosedError('peer ended the connection'));
+        } else this.waiter = check;
       };
+      this.waiter = check;
     });
   }
 

@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { headerValue, wantsKeepAlive } from '../wire/request-head.js';
 import { buildHead } from '../wire/response.js';
 import type { Conn } from './conn.js';
-import type { Step } from './steps.js';
+import { isRepeat, sliceBytes, type Bytes, type Step } from './steps.js';
 
 export type ScriptEnd =
   /** The script finished and the connection is open for the next request. */
@@ -143,13 +143,13 @@ function runStep(conn: Conn, step: Step): StepResult | Promise<StepResult> {
     case 'read-body':
       return conn.readBody().then(() => undefined);
     case 'read-bytes':
-      return conn.readBytes(step.count).then(() => undefined);
+      return conn.readBytes(step.count);
     case 'write':
-      return conn.write(step.bytes) ? undefined : drain(conn);
+      return writeBytes(conn, step.bytes);
     case 'delay':
-      return sleep(step.ms, undefined, { signal: conn.signal });
+      return sleep(step.ms, undefined, { signal: conn.waitSignal(step.ignoresFin) });
     case 'dribble':
-      return dribble(conn, step.bytes, step.chunkBytes, step.intervalMs);
+      return dribble(conn, step.bytes, step.length, step.chunkBytes, step.intervalMs, conn.waitSignal(step.ignoresFin));
     case 'close':
       conn.close();
       return 'closed';
@@ -175,15 +175,20 @@ function runStep(conn: Conn, step: Step): StepResult | Promise<StepResult> {
       const req = conn.current;
       const keep = req === undefined || wantsKeepAlive(req);
       if (!keep) {
-        conn.write(step.close);
-        conn.close();
-        return 'closed';
+        const written = writeBytes(conn, step.close);
+        if (written === undefined) {
+          conn.close();
+          return 'closed';
+        }
+        return written.then(() => {
+          conn.close();
+          return 'closed' as const;
+        });
       }
-      conn.write(req !== undefined && req.version === 'HTTP/1.0' ? step.http10KeepAlive : step.keepAlive);
-      return;
+      return writeBytes(conn, req !== undefined && req.version === 'HTTP/1.0' ? step.http10KeepAlive : step.keepAlive);
     }
     case 'keep-alive':
-      return keepAlive(conn, step.idleMs);
+      return keepAlive(conn, step.idleMs, step.ignoresFin);
     case 'websocket-accept': {
       const key = conn.current ? headerValue(conn.current, 'sec-websocket-key') : undefined;
       const accept = createHash('sha1').update((key ?? '') + WS_GUID).digest('base64');
@@ -193,9 +198,9 @@ function runStep(conn: Conn, step: Step): StepResult | Promise<StepResult> {
   }
 }
 
-async function keepAlive(conn: Conn, idleMs: number): Promise<StepResult> {
+async function keepAlive(conn: Conn, idleMs: number, ignoresFin: boolean): Promise<StepResult> {
   await conn.flush();
-  if (await conn.waitForBytes(idleMs)) return;
+  if (await conn.waitForBytes(idleMs, ignoresFin)) return;
   conn.close();
   return 'closed';
 }
@@ -212,13 +217,51 @@ function drain(conn: Conn): Promise<void> {
   });
 }
 
-/** Send `bytes` in pieces of `chunkBytes` every `intervalMs`, on an absolute schedule so timing does not drift. */
-async function dribble(conn: Conn, bytes: Buffer, chunkBytes: number, intervalMs: number): Promise<void> {
-  const start = performance.now();
-  for (let off = 0, i = 0; off < bytes.length; off += chunkBytes, i++) {
-    const due = start + i * intervalMs - performance.now();
-    if (due > 0) await sleep(due, undefined, { signal: conn.signal });
+/** The size of each write of a generated repeat: a few socket buffers' worth, built once per write step. */
+const REPEAT_BLOCK = 64 * 1024;
+
+/**
+ * Writes compiled bytes: synchronously when they are buffers the socket takes at once (a
+ * healthy response costs no promise), and a repeat as blocks made on the way, each after the
+ * socket drained the previous one, so a gigabyte costs one block of memory.
+ */
+function writeBytes(conn: Conn, bytes: Bytes): Promise<void> | undefined {
+  for (let i = 0; i < bytes.length; i++) {
+    const part = bytes[i]!;
+    if (isRepeat(part)) return writeRest(conn, bytes, i);
+    if (!conn.write(part)) return i + 1 < bytes.length ? drain(conn).then(() => writeRest(conn, bytes, i + 1)) : drain(conn);
+  }
+  return undefined;
+}
+
+async function writeRest(conn: Conn, bytes: Bytes, from: number): Promise<void> {
+  for (let i = from; i < bytes.length; i++) {
+    const part = bytes[i]!;
     if (conn.closed) return;
-    conn.write(bytes.subarray(off, off + chunkBytes));
+    if (!isRepeat(part)) {
+      if (!conn.write(part)) await drain(conn);
+      continue;
+    }
+    const total = part.pattern.length * part.times;
+    // Whole patterns per block, so every block but the last is the same bytes.
+    const perBlock = Math.max(1, Math.floor(REPEAT_BLOCK / part.pattern.length)) * part.pattern.length;
+    const block = sliceBytes([part], 0, Math.min(perBlock, total));
+    for (let off = 0; off < total; off += block.length) {
+      if (conn.closed) return;
+      const piece = total - off >= block.length ? block : block.subarray(0, total - off);
+      if (!conn.write(piece)) await drain(conn);
+    }
+  }
+}
+
+/** Send `bytes` in pieces of `chunkBytes` every `intervalMs`, on an absolute schedule so timing does not drift. */
+async function dribble(conn: Conn, bytes: Bytes, length: number, chunkBytes: number, intervalMs: number, signal: AbortSignal): Promise<void> {
+  const start = performance.now();
+  for (let off = 0, i = 0; off < length; off += chunkBytes, i++) {
+    const due = start + i * intervalMs - performance.now();
+    if (due > 0) await sleep(due, undefined, { signal });
+    else signal.throwIfAborted();
+    if (conn.closed) return;
+    if (!conn.write(sliceBytes(bytes, off, chunkBytes))) await drain(conn);
   }
 }

@@ -22,6 +22,17 @@ export interface ExchangeFaultDef extends FaultInfo {
   readonly params?: Readonly<Record<string, string | number>>;
   readonly steps: ReadonlyArray<StepDef>;
   /**
+   * The fault's timed waits (`delay`, `dribble`, `keep-alive` idle) run their full time even
+   * after the peer's FIN. By default a FIN ends them, as it ends every wait: a client that
+   * hangs up is gone (nginx and most servers read an EOF while a response is pending as the
+   * client going away), and waiting on would hold its socket in CLOSE-WAIT for the whole
+   * delay. Set it for a fault whose point is a timing that must hold for a peer that only
+   * half-closed (RFC 9112 lets a client shut down its sending side and still read the answer).
+   * A reset or close still ends every wait (nothing can be sent then), and `hang`, which
+   * nothing else would ever end, ends on a FIN regardless.
+   */
+  readonly ignoresPeer?: boolean;
+  /**
    * What a client sees on the wire when it sends `request` straight to the upstream: every
    * byte, how the stream ends, and the timing that makes the fault what it is.
    * test/faults/exchange.test.ts plays it on a real socket; every built-in exchange fault has
@@ -140,5 +151,36 @@ export function compileFault(def: ExchangeFaultDef, overrides: Readonly<Record<s
   }
   const params = { ...declared, ...overrides };
   const resolved = substituteParams(def.steps, params, ['steps']);
-  return { def, params, steps: compileSteps(resolved, ['steps']) };
+  try {
+    return { def, params, steps: compileSteps(resolved, ['steps'], { ignoresPeer: def.ignoresPeer === true }) };
+  } catch (err) {
+    // A value out of range that came from a parameter names it: at load the parameter's
+    // default is what to change, and at request time the query string's value.
+    const names = err instanceof StepError ? paramsAt(def.steps, err.path) : [];
+    if (names.length === 0) throw err;
+    const which = names.map((n) => `${n}=${String(params[n]).slice(0, 40)}`).join(', ');
+    throw new StepError((err as StepError).path, `parameter ${which}: ${(err as StepError).message}`);
+  }
+}
+
+/**
+ * The `${name}` placeholders behind the value at `path` of the steps as written: in that value
+ * and everything under it (a step's total size can come from several parameters). A plain
+ * value written in the file names none.
+ */
+function paramsAt(steps: unknown, path: ReadonlyArray<string | number>): string[] {
+  let v: unknown = { steps };
+  for (const key of path) {
+    if (v === null || typeof v !== 'object') return [];
+    v = (v as Record<string | number, unknown>)[key];
+  }
+  const names = new Set<string>();
+  collectPlaceholders(v, names);
+  return [...names];
+}
+
+function collectPlaceholders(value: unknown, into: Set<string>): void {
+  if (typeof value === 'string') for (const m of value.matchAll(PART)) into.add(m[1]!);
+  else if (Array.isArray(value)) for (const v of value) collectPlaceholders(v, into);
+  else if (value !== null && typeof value === 'object') for (const v of Object.values(value)) collectPlaceholders(v, into);
 }

@@ -46,20 +46,53 @@ export type StepDef =
   | { readonly respond: RespondDef }
   | { readonly 'keep-alive': { readonly idleMs: Num } };
 
+/**
+ * Bytes generated as they are written: `pattern` `times` over. A long repeat stays this
+ * small object in the compiled fault (and in the upstream's cache) instead of its bytes.
+ */
+export interface Repeat {
+  readonly pattern: Buffer;
+  readonly times: number;
+}
+export type BytePart = Buffer | Repeat;
+/** Compiled bytes: parts in order, adjacent buffers merged, so a plain write is one Buffer. */
+export type Bytes = readonly BytePart[];
+
+/**
+ * The waits that `ignoresFin` applies to (delay, dribble, keep-alive idle) end when the peer
+ * closes or resets, and also on its FIN unless the fault says it ignores the peer's FIN
+ * (`ignoresPeer`, see ExchangeFaultDef).
+ */
 export type Step =
   | { readonly op: 'read-head' }
   | { readonly op: 'read-body' }
   | { readonly op: 'read-bytes'; readonly count: number }
-  | { readonly op: 'write'; readonly bytes: Buffer }
-  | { readonly op: 'delay'; readonly ms: number }
-  | { readonly op: 'dribble'; readonly bytes: Buffer; readonly chunkBytes: number; readonly intervalMs: number }
+  | { readonly op: 'write'; readonly bytes: Bytes; readonly length: number }
+  | { readonly op: 'delay'; readonly ms: number; readonly ignoresFin: boolean }
+  | { readonly op: 'dribble'; readonly bytes: Bytes; readonly length: number; readonly chunkBytes: number; readonly intervalMs: number; readonly ignoresFin: boolean }
   | { readonly op: 'close' }
   | { readonly op: 'reset' }
   | { readonly op: 'half-close' }
   | { readonly op: 'hang' }
   | { readonly op: 'websocket-accept' }
-  | { readonly op: 'respond'; readonly keepAlive: Buffer; readonly close: Buffer; readonly http10KeepAlive: Buffer }
-  | { readonly op: 'keep-alive'; readonly idleMs: number };
+  | { readonly op: 'respond'; readonly keepAlive: Bytes; readonly close: Bytes; readonly http10KeepAlive: Bytes }
+  | { readonly op: 'keep-alive'; readonly idleMs: number; readonly ignoresFin: boolean };
+
+/**
+ * Limits on what a fault's parameters size, checked when the fault compiles (at load, and for
+ * params from a request's query string, when the request is routed: then a 400). README's
+ * "Fault parameters" limits list is written from these.
+ */
+/** The longest wait a step may ask for (delay, dribble interval and whole dribble, keep-alive idle): 24 h. Node fires a timer of more than 2^31-1 ms after 1 ms; this bound is far inside it. */
+export const MAX_WAIT_MS = 24 * 60 * 60 * 1000;
+/** The most bytes one step may send (a write, a respond body, a dribble's data), repeats included: 1 GiB. Repeats are generated as they are written, never held. */
+export const MAX_STEP_BYTES = 1024 * 1024 * 1024;
+/** The most bytes `read: {bytes: N}` may ask for: 1 GiB. They are counted and dropped, never held. */
+export const MAX_READ_BYTES = 1024 * 1024 * 1024;
+/** The largest piece a dribble writes at once (`chunkBytes`): 1 MiB. */
+export const MAX_CHUNK_BYTES = 1024 * 1024;
+/** A repeat of at most this many bytes is built once when the fault compiles; a longer one is generated as it is written. */
+const BUILD_REPEAT_UP_TO = 64 * 1024;
 
 export const STEP_NAMES = ['read', 'write', 'delay', 'dribble', 'close', 'reset', 'half-close', 'hang', 'respond', 'keep-alive', 'websocket-accept'] as const;
 const BARE_STEPS = new Set(['close', 'reset', 'half-close', 'hang', 'websocket-accept']);
@@ -81,7 +114,12 @@ const headSchema = z.strictObject({
   reason: z.string().optional(),
   headers: headersSchema.optional(),
 });
-const nonNegMs = z.number().finite().min(0);
+const waitMs = z
+  .number()
+  .finite()
+  .min(0)
+  .max(MAX_WAIT_MS, { message: `a wait is at most ${MAX_WAIT_MS} ms (24 h)` });
+const hours = (ms: number) => `${Math.round((ms / 3_600_000) * 10) / 10} h`;
 
 function zodCheck<T>(schema: z.ZodType<T>, value: unknown, path: Array<string | number>): T {
   const r = schema.safeParse(value);
@@ -91,27 +129,120 @@ function zodCheck<T>(schema: z.ZodType<T>, value: unknown, path: Array<string | 
   throw new StepError(where, issue.message);
 }
 
-export function compileBytes(def: unknown, path: Array<string | number>): Buffer {
-  if (typeof def === 'string') return Buffer.from(def, 'latin1');
-  if (typeof def === 'number') return Buffer.from(String(def), 'latin1');
-  if (Array.isArray(def)) return Buffer.concat(def.map((d, i) => compileBytes(d, [...path, i])));
+/** Validate bytes as written in YAML and compile them; long repeats stay repeats (see Repeat). */
+export function compileBytes(def: unknown, path: Array<string | number>): Bytes {
+  const parts: BytePart[] = [];
+  addBytes(def, path, parts);
+  return mergeBuffers(parts);
+}
+
+function addBytes(def: unknown, path: Array<string | number>, out: BytePart[]): void {
+  if (typeof def === 'string') return void out.push(Buffer.from(def, 'latin1'));
+  if (typeof def === 'number') return void out.push(Buffer.from(String(def), 'latin1'));
+  if (Array.isArray(def)) return def.forEach((d, i) => addBytes(d, [...path, i], out));
   if (def !== null && typeof def === 'object') {
     const keys = Object.keys(def);
     const o = def as Record<string, unknown>;
     if (keys.length === 1 && 'hex' in o) {
       const hex = String(o.hex).replace(/\s+/g, '');
       if (!/^([0-9a-fA-F]{2})*$/.test(hex)) throw new StepError([...path, 'hex'], 'hex must be pairs of hex digits (spaces allowed)');
-      return Buffer.from(hex, 'hex');
+      return void out.push(Buffer.from(hex, 'hex'));
     }
     if ('repeat' in o) {
-      const r = zodCheck(z.strictObject({ repeat: z.string(), times: z.number().int().min(0).max(64 * 1024 * 1024) }), def, path);
-      return Buffer.from(r.repeat.repeat(r.times), 'latin1');
+      const r = zodCheck(z.strictObject({ repeat: z.string(), times: z.number().int().min(0) }), def, path);
+      const pattern = Buffer.from(r.repeat, 'latin1');
+      const total = pattern.length * r.times;
+      if (total > MAX_STEP_BYTES) {
+        throw new StepError([...path, 'times'], `a step sends at most ${MAX_STEP_BYTES} bytes (1 GiB); this repeat makes ${pattern.length} × ${r.times} = ${total}`);
+      }
+      if (total === 0) return;
+      // Built now when short (a header line of 64 KiB stays one write); generated at write time otherwise.
+      return void out.push(total <= BUILD_REPEAT_UP_TO ? Buffer.alloc(total, pattern) : { pattern, times: r.times });
     }
-    if (keys.length === 1 && 'head' in o) return buildHead(zodCheck(headSchema, o.head, [...path, 'head']) as HeadSpec);
-    if (keys.length === 1 && 'chunk' in o) return encodeChunk(compileBytes(o.chunk, [...path, 'chunk']));
-    if (keys.length === 1 && 'last-chunk' in o) return LAST_CHUNK;
+    if (keys.length === 1 && 'head' in o) return void out.push(buildHead(zodCheck(headSchema, o.head, [...path, 'head']) as HeadSpec));
+    if (keys.length === 1 && 'chunk' in o) return void out.push(...encodeChunkBytes(compileBytes(o.chunk, [...path, 'chunk'])));
+    if (keys.length === 1 && 'last-chunk' in o) return void out.push(LAST_CHUNK);
   }
   throw new StepError(path, 'bytes must be a string, a list, or one of {hex}, {repeat, times}, {head}, {chunk}, {last-chunk: true}');
+}
+
+export const isRepeat = (p: BytePart): p is Repeat => (p as Partial<Repeat>).pattern !== undefined;
+
+/** How many bytes `b` makes. */
+export function bytesLength(b: Bytes): number {
+  let n = 0;
+  for (const p of b) n += isRepeat(p) ? p.pattern.length * p.times : p.length;
+  return n;
+}
+
+/** How many bytes `b` holds in memory (a repeat holds its pattern only): what a compiled fault costs to keep. */
+export function bytesHeld(b: Bytes): number {
+  let n = 0;
+  for (const p of b) n += isRepeat(p) ? p.pattern.length : p.length;
+  return n;
+}
+
+/** The bytes from `offset`, at most `max` of them, as one Buffer (a view when they lie in one part). */
+export function sliceBytes(b: Bytes, offset: number, max: number): Buffer {
+  const pieces: Buffer[] = [];
+  let want = max;
+  let skip = offset;
+  for (const p of b) {
+    if (want === 0) break;
+    const len = isRepeat(p) ? p.pattern.length * p.times : p.length;
+    if (skip >= len) {
+      skip -= len;
+      continue;
+    }
+    const n = Math.min(want, len - skip);
+    if (!isRepeat(p)) pieces.push(p.subarray(skip, skip + n));
+    else {
+      const out = Buffer.alloc(n);
+      const start = skip % p.pattern.length;
+      // Fill from the pattern's phase at `skip`: the rest of one pattern, then whole ones.
+      let at = p.pattern.copy(out, 0, start);
+      while (at < n) at += p.pattern.copy(out, at);
+      pieces.push(out);
+    }
+    want -= n;
+    skip = 0;
+  }
+  return pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces);
+}
+
+/** Adjacent buffers joined into one: a step made only of buffers is a single write. */
+function mergeBuffers(parts: readonly BytePart[]): Bytes {
+  const out: BytePart[] = [];
+  let run: Buffer[] = [];
+  const flush = () => {
+    if (run.length > 0) out.push(run.length === 1 ? run[0]! : Buffer.concat(run));
+    run = [];
+  };
+  for (const p of parts) {
+    if (Buffer.isBuffer(p)) {
+      if (p.length > 0) run.push(p);
+    } else {
+      flush();
+      out.push(p);
+    }
+  }
+  flush();
+  return out;
+}
+
+/** `bytes` as one chunk of the chunked coding (nothing for no bytes: a zero-size chunk would be the last one). */
+function encodeChunkBytes(bytes: Bytes): Bytes {
+  const n = bytesLength(bytes);
+  if (n === 0) return [];
+  if (bytes.length === 1 && Buffer.isBuffer(bytes[0])) return [encodeChunk(bytes[0])];
+  return [Buffer.from(`${n.toString(16)}\r\n`, 'latin1'), ...bytes, Buffer.from('\r\n', 'latin1')];
+}
+
+/** A step's bytes within MAX_STEP_BYTES, or a StepError at `path`. */
+function checkStepBytes(bytes: Bytes, path: Array<string | number>): number {
+  const n = bytesLength(bytes);
+  if (n > MAX_STEP_BYTES) throw new StepError(path, `a step sends at most ${MAX_STEP_BYTES} bytes (1 GiB); this one makes ${n}`);
+  return n;
 }
 
 const respondSchema = z.strictObject({
@@ -124,24 +255,31 @@ const respondSchema = z.strictObject({
 
 function buildRespond(def: z.infer<typeof respondSchema>, path: Array<string | number>): Step {
   const status = def.status ?? 200;
-  const body = def.body === undefined ? Buffer.alloc(0) : compileBytes(def.body, [...path, 'body']);
+  const body = def.body === undefined ? [] : compileBytes(def.body, [...path, 'body']);
+  const length = checkStepBytes(body, [...path, 'body']);
   const base = [...headerPairs(def.headers)];
   if (def.chunked) {
     if (!hasHeader(def.headers, 'transfer-encoding')) base.push(['Transfer-Encoding', 'chunked']);
   } else if (!hasHeader(def.headers, 'content-length') && status >= 200 && status !== 204 && status !== 304) {
-    base.push(['Content-Length', body.length]);
+    base.push(['Content-Length', length]);
   }
-  const payload = def.chunked ? Buffer.concat([encodeChunk(body), LAST_CHUNK]) : body;
+  const payload = def.chunked ? [...encodeChunkBytes(body), LAST_CHUNK] : body;
   const variant = (conn: string | undefined) => {
     const headers = conn === undefined || hasHeader(def.headers, 'connection') ? base : [...base, ['Connection', conn] as const];
-    return Buffer.concat([buildHead({ status, reason: def.reason, headers }), payload]);
+    return mergeBuffers([buildHead({ status, reason: def.reason, headers }), ...payload]);
   };
   return { op: 'respond', keepAlive: variant(undefined), close: variant('close'), http10KeepAlive: variant('keep-alive') };
 }
 
+/** How a fault's steps compile. */
+export interface CompileOptions {
+  /** The fault ignores the peer's FIN in its timed waits (ExchangeFaultDef.ignoresPeer). */
+  readonly ignoresPeer?: boolean;
+}
 
 /** Validate one step as written in YAML and compile it. */
-export function compileStep(def: unknown, path: Array<string | number>): Step {
+export function compileStep(def: unknown, path: Array<string | number>, opts: CompileOptions = {}): Step {
+  const ignoresFin = opts.ignoresPeer === true;
   if (typeof def === 'string') {
     if (BARE_STEPS.has(def)) return { op: def as 'close' | 'reset' | 'half-close' | 'hang' | 'websocket-accept' };
     throw new StepError(path, unknownStepMessage(def));
@@ -158,27 +296,45 @@ export function compileStep(def: unknown, path: Array<string | number>): Step {
     case 'read': {
       if (arg === 'head') return { op: 'read-head' };
       if (arg === 'body') return { op: 'read-body' };
-      const r = zodCheck(z.strictObject({ bytes: z.number().int().min(1) }), arg, at);
+      const r = zodCheck(
+        z.strictObject({ bytes: z.number().int().min(1).max(MAX_READ_BYTES, { message: `read: bytes is at most ${MAX_READ_BYTES} (1 GiB)` }) }),
+        arg,
+        at,
+      );
       return { op: 'read-bytes', count: r.bytes };
     }
-    case 'write':
-      return { op: 'write', bytes: compileBytes(arg, at) };
+    case 'write': {
+      const bytes = compileBytes(arg, at);
+      return { op: 'write', bytes, length: checkStepBytes(bytes, at) };
+    }
     case 'delay':
-      return { op: 'delay', ms: zodCheck(nonNegMs, arg, at) };
+      return { op: 'delay', ms: zodCheck(waitMs, arg, at), ignoresFin };
     case 'dribble': {
       const r = zodCheck(
-        z.strictObject({ data: z.unknown(), chunkBytes: z.number().int().min(1).optional(), intervalMs: nonNegMs }),
+        z.strictObject({
+          data: z.unknown(),
+          chunkBytes: z.number().int().min(1).max(MAX_CHUNK_BYTES, { message: `chunkBytes is at most ${MAX_CHUNK_BYTES} (1 MiB)` }).optional(),
+          intervalMs: waitMs,
+        }),
         arg,
         at,
       );
       if (r.data === undefined) throw new StepError([...at, 'data'], 'dribble needs data: the bytes to send slowly');
-      return { op: 'dribble', bytes: compileBytes(r.data, [...at, 'data']), chunkBytes: r.chunkBytes ?? 1, intervalMs: r.intervalMs };
+      const bytes = compileBytes(r.data, [...at, 'data']);
+      const length = checkStepBytes(bytes, [...at, 'data']);
+      const chunkBytes = r.chunkBytes ?? 1;
+      // The whole dribble is a wait too: its pieces after the first, one interval apart.
+      const totalMs = Math.max(0, Math.ceil(length / chunkBytes) - 1) * r.intervalMs;
+      if (totalMs > MAX_WAIT_MS) {
+        throw new StepError(at, `a dribble lasts at most ${MAX_WAIT_MS} ms (24 h); this one sends ${length} bytes, ${chunkBytes} every ${r.intervalMs} ms: ${hours(totalMs)}`);
+      }
+      return { op: 'dribble', bytes, length, chunkBytes, intervalMs: r.intervalMs, ignoresFin };
     }
     case 'respond':
       return buildRespond(zodCheck(respondSchema, arg ?? {}, at), at);
     case 'keep-alive': {
-      const r = zodCheck(z.strictObject({ idleMs: nonNegMs }), arg, at);
-      return { op: 'keep-alive', idleMs: r.idleMs };
+      const r = zodCheck(z.strictObject({ idleMs: waitMs }), arg, at);
+      return { op: 'keep-alive', idleMs: r.idleMs, ignoresFin };
     }
     case 'close':
     case 'reset':
@@ -197,9 +353,19 @@ function unknownStepMessage(name: string): string {
   return `unknown step "${name}"; steps are: ${STEP_NAMES.join(', ')}`;
 }
 
-export function compileSteps(defs: unknown, path: Array<string | number> = ['steps']): Step[] {
+export function compileSteps(defs: unknown, path: Array<string | number> = ['steps'], opts: CompileOptions = {}): Step[] {
   if (!Array.isArray(defs) || defs.length === 0) throw new StepError(path, 'steps must be a non-empty list');
-  return defs.map((d, i) => compileStep(d, [...path, i]));
+  return defs.map((d, i) => compileStep(d, [...path, i], opts));
+}
+
+/** What a compiled script holds in memory, in bytes: the upstream's cache of compiled faults is bounded by it. */
+export function stepsHeld(steps: readonly Step[]): number {
+  let n = 0;
+  for (const s of steps) {
+    if (s.op === 'write' || s.op === 'dribble') n += bytesHeld(s.bytes);
+    else if (s.op === 'respond') n += bytesHeld(s.keepAlive) + bytesHeld(s.close) + bytesHeld(s.http10KeepAlive);
+  }
+  return n;
 }
 
 /** One line of plain English per step, for `badgateway faults <id>` and the control API. */
@@ -208,17 +374,31 @@ export function explainStep(step: Step): string {
     case 'read-head': return 'read the next request head on this connection';
     case 'read-body': return 'read the request body (Content-Length or chunked)';
     case 'read-bytes': return `read ${step.count} more bytes`;
-    case 'write': return `write ${step.bytes.length} bytes: ${preview(step.bytes)}`;
-    case 'delay': return `wait ${step.ms} ms`;
-    case 'dribble': return `write ${step.bytes.length} bytes, ${step.chunkBytes} every ${step.intervalMs} ms: ${preview(step.bytes)}`;
+    case 'write': return `write ${step.length} bytes: ${previewBytes(step.bytes, step.length)}`;
+    case 'delay': return `wait ${step.ms} ms${untilFin(step.ignoresFin)}`;
+    case 'dribble': return `write ${step.length} bytes, ${step.chunkBytes} every ${step.intervalMs} ms${untilFin(step.ignoresFin)}: ${previewBytes(step.bytes, step.length)}`;
     case 'close': return 'close the connection (FIN)';
     case 'reset': return 'reset the connection (RST)';
     case 'half-close': return 'shut down the write side (FIN) and keep reading';
     case 'hang': return 'do nothing until the peer gives up or the upstream stops';
     case 'websocket-accept': return 'answer the WebSocket upgrade with a valid 101 (Sec-WebSocket-Accept computed from the key)';
-    case 'respond': return `respond normally: ${preview(step.keepAlive.subarray(0, step.keepAlive.indexOf('\r\n')))}`;
-    case 'keep-alive': return `keep the connection open for the next request; close it (FIN) after exactly ${step.idleMs} ms idle`;
+    case 'respond': {
+      const start = sliceBytes(step.keepAlive, 0, 200);
+      return `respond normally: ${preview(start.subarray(0, start.indexOf('\r\n')))}`;
+    }
+    case 'keep-alive': return `keep the connection open for the next request; close it (FIN) after exactly ${step.idleMs} ms idle${step.ignoresFin ? ', even after the peer\'s FIN' : ''}`;
   }
+}
+
+/** Said of a timed wait: what ends it early. */
+function untilFin(ignoresFin: boolean): string {
+  return ignoresFin ? ' (a FIN from the peer does not end it; a reset does)' : '';
+}
+
+/** preview() of bytes that may be generated: only the first `max` are built. */
+function previewBytes(b: Bytes, length: number, max = 60): string {
+  const shown = escapeBytes(sliceBytes(b, 0, Math.min(length, max)), max);
+  return `"${(length > max ? `${shown}… (+${length - max} bytes)` : shown).replace(/"/g, '\\"')}"`;
 }
 
 /** A printable preview of bytes, quoted. */

@@ -7,6 +7,8 @@ export type UpstreamEvent =
   | { readonly type: 'close'; readonly conn: number; readonly requests: number }
   /** A request named a fault (by path or header) that cannot run by name; it was answered 404. `id` is cut at 100 characters. */
   | { readonly type: 'unknown-fault'; readonly conn: number; readonly id: string; readonly via: 'path' | 'header' }
+  /** A request named a fault (by path or header) with query params it cannot run with (out of range, not a number); it was answered 400. `why` names the param and its limit. */
+  | { readonly type: 'rejected'; readonly conn: number; readonly fault: string; readonly why: string }
   /** A bug: something in badgateway threw while serving (not the peer leaving). The connection was reset. */
   | { readonly type: 'error'; readonly conn: number; readonly fault: string | undefined; readonly message: string }
   | { readonly type: 'listener-fault'; readonly listener: string; readonly fault: string; readonly remote: string }

@@ -9,13 +9,14 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { Conn } from '../faults/conn.js';
 import { isPeerError, reportBugOnce, runScript } from '../faults/executor.js';
 import type { CompiledFault } from '../faults/fault.js';
+import { stepsHeld } from '../faults/steps.js';
 import { Catalogue } from '../faults/registry.js';
 import { InputError } from '../errors.js';
 import { headerValue, wantsKeepAlive, type RequestHead } from '../wire/request-head.js';
 import { EventBus } from './events.js';
 import { closeServer, listen } from './listen.js';
 import { startListenerFault, type ListenerFaultHandle } from './listener-faults.js';
-import { Router, type MixEntry, type Route } from './router.js';
+import { Router, type MixEntry, type Route, type Selection } from './router.js';
 import { namesAFault, shortId, unknownFaultResponse, type UnknownVia } from './unknown-fault.js';
 
 export interface RouteSpec {
@@ -88,6 +89,26 @@ export interface StartedUpstream extends AsyncDisposable {
   close(): Promise<void>;
 }
 
+/** Bounds of the upstream's cache of compiled faults (see compile in startUpstream). */
+const CACHE_MAX_ENTRIES = 512;
+const CACHE_MAX_BYTES = 16 * 1024 * 1024;
+
+/** A request named a fault with params it cannot run with; `why` names them and their limit. */
+class ParamsRejected extends Error {
+  constructor(
+    readonly fault: string,
+    readonly why: string,
+  ) {
+    super(why);
+  }
+}
+
+function rejectedResponse(why: string): Buffer {
+  const body = Buffer.from(`badgateway: BG_INVALID_FAULT: ${why}. Parameters come from the request's query string; \`badgateway faults <id>\` lists a fault's parameters.\n`, 'utf8');
+  const head = `HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${body.length}\r\nConnection: close\r\nX-Badgateway-Error: BG_INVALID_FAULT\r\n\r\n`;
+  return Buffer.concat([Buffer.from(head, 'latin1'), body]);
+}
+
 const BAD_REQUEST = Buffer.from('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n', 'latin1');
 
 export async function startUpstream(opts: UpstreamOptions = {}): Promise<StartedUpstream> {
@@ -101,28 +122,43 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<Started
   const listeners: ListenerInfo[] = [];
   const faultPaths = opts.faultPaths ?? true;
 
-  // Compiled scripts are cached by id and params: the override header and query params compile on demand.
-  const compiled = new Map<string, CompiledFault>();
+  // Compiled scripts are cached by id and params: the override header and query params compile
+  // on demand. Params come from any request's query string, so the cache is bounded in entries
+  // and in the bytes its scripts hold (a repeat holds its pattern, not its bytes); the oldest go first.
+  const compiled = new Map<string, { fault: CompiledFault; held: number }>();
+  let cachedBytes = 0;
   const compile = (id: string, params: Readonly<Record<string, string | number>> = {}): CompiledFault => {
     const key = Object.keys(params).length === 0 ? id : `${id}?${JSON.stringify(params)}`;
-    let c = compiled.get(key);
-    if (!c) {
-      c = catalogue.compile(id, params);
-      // Params can come from any request's query string: keep the cache bounded.
-      if (compiled.size >= 512) compiled.delete(compiled.keys().next().value!);
-      compiled.set(key, c);
+    const hit = compiled.get(key);
+    if (hit) return hit.fault;
+    const fault = catalogue.compile(id, params);
+    const held = stepsHeld(fault.steps);
+    // One script larger than the whole budget runs uncached: it is compiled again per request.
+    if (held > CACHE_MAX_BYTES) return fault;
+    while (compiled.size > 0 && (compiled.size >= CACHE_MAX_ENTRIES || cachedBytes + held > CACHE_MAX_BYTES)) {
+      const [oldest, entry] = compiled.entries().next().value!;
+      compiled.delete(oldest);
+      cachedBytes -= entry.held;
     }
-    return c;
+    compiled.set(key, { fault, held });
+    cachedBytes += held;
+    return fault;
   };
-  /** A fault named at request time (header or /<id> path), with declared params taken from the query string. */
+  /**
+   * A fault named at request time (header or /<id> path), with declared params taken from the
+   * query string. Params it cannot run with (out of range, not a number) throw ParamsRejected:
+   * the request gets a 400 that names them, never the fault with other values than asked.
+   */
   const byName = (id: string, head: RequestHead): CompiledFault | undefined => {
     if (!catalogue.has(id)) return undefined;
     const def = catalogue.get(id);
     if (def.layer !== 'exchange') return undefined;
+    const params = queryParams(head, def.params);
     try {
-      return compile(id, queryParams(head, def.params));
-    } catch {
-      return compile(id);
+      return compile(id, params);
+    } catch (err) {
+      if (err instanceof InputError && err.code === 'BG_INVALID_FAULT') throw new ParamsRejected(id, err.message);
+      throw err;
     }
   };
 
@@ -169,13 +205,19 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<Started
         // would read as "the fault did nothing". The header is always an explicit request.
         const inHeader = overrideHeader === undefined ? undefined : headerValue(head, overrideHeader);
         if (inHeader !== undefined && !runsByName(inHeader)) return await answerUnknown(conn, inHeader, 'header');
-        let sel = router.select(head);
-        if (sel.via === 'default' && faultPaths) {
-          const id = firstSegment(head.path);
-          const named = id === undefined ? undefined : byName(id, head);
-          if (named) sel = { fault: named, via: 'route' };
-          // A path only when it reads as a fault id (see namesAFault): other paths keep the default.
-          else if (id !== undefined && namesAFault(id, catalogue.ids())) return await answerUnknown(conn, id, 'path');
+        let sel: Selection;
+        try {
+          sel = router.select(head);
+          if (sel.via === 'default' && faultPaths) {
+            const id = firstSegment(head.path);
+            const named = id === undefined ? undefined : byName(id, head);
+            if (named) sel = { fault: named, via: 'route' };
+            // A path only when it reads as a fault id (see namesAFault): other paths keep the default.
+            else if (id !== undefined && namesAFault(id, catalogue.ids())) return await answerUnknown(conn, id, 'path');
+          }
+        } catch (err) {
+          if (err instanceof ParamsRejected) return await answerRejected(conn, err);
+          throw err;
         }
         faultId = sel.fault.def.id;
         const fault = faultId;
@@ -220,6 +262,14 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<Started
     await conn.readBody();
     const def = catalogue.has(id) ? catalogue.get(id) : undefined;
     conn.write(unknownFaultResponse(id, via, def, catalogue.ids()));
+    conn.close();
+  };
+
+  /** Like answerUnknown: the request is read to its end, then a 400 that says which param is wrong and why, then a FIN. */
+  const answerRejected = async (conn: Conn, err: ParamsRejected) => {
+    if (events.active) events.emit({ type: 'rejected', conn: conn.id, fault: err.fault, why: err.why });
+    await conn.readBody();
+    conn.write(rejectedResponse(err.why));
     conn.close();
   };
 

@@ -23,8 +23,8 @@ import { GET, openSession, rawRequest, waitUntil } from '../helpers/raw-client.j
 
 const OK_CLOSE = 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 3\r\nConnection: close\r\n\r\nok\n';
 
-/** A write of something that is not bytes: socket.write throws ERR_INVALID_ARG_TYPE, as a bug in our own code would. */
-const BROKEN_WRITE = { op: 'write', bytes: 42 } as unknown as Step;
+/** A write of something that is not bytes (it only has a length): socket.write throws ERR_INVALID_ARG_TYPE, as a bug in our own code would. */
+const BROKEN_WRITE = { op: 'write', bytes: [{ length: 1 }], length: 1 } as unknown as Step;
 
 const def = (id: string): ExchangeFaultDef => ({ id, layer: 'exchange', summary: `stands in for a step with a bug (${id})`, explain: 'test only', steps: ['close'] });
 
@@ -32,7 +32,7 @@ class CatalogueWithACompilerBug extends Catalogue {
   override compile(id: string, params: Readonly<Record<string, string | number>> = {}): CompiledFault {
     const ok = super.compile(id, params);
     if (id === 'bug-at-once') return { ...ok, steps: [BROKEN_WRITE] };
-    if (id === 'bug-after-wait') return { ...ok, steps: [{ op: 'delay', ms: 5 }, BROKEN_WRITE] };
+    if (id === 'bug-after-wait') return { ...ok, steps: [{ op: 'delay', ms: 5, ignoresFin: false }, BROKEN_WRITE] };
     return ok;
   }
 }
