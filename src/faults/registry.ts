@@ -15,8 +15,8 @@ import { StepError } from './steps.js';
  */
 const origins = new WeakMap<FaultDef, string>();
 
-/** A `repeat` can ask for more bytes than a string can hold (V8 caps strings near 512 MiB); the user's data, not a bug. */
-const TOO_BIG = 'its steps ask for more bytes than fit in memory; make the writes smaller (a repeat of at most 64 MiB)';
+/** Bytes written out in the file can still be more than a string holds (V8 caps strings near 512 MiB); the user's data, not a bug. */
+const TOO_BIG = 'its steps ask for more bytes than fit in memory; make the writes smaller, or use {repeat, times} (generated as it is written, up to 1 GiB a step)';
 
 function describeOrigin(def: FaultDef): string {
   const at = origins.get(def);
@@ -117,8 +117,8 @@ export function faultsFromYaml(src: YamlSource): ExchangeFaultDef[] {
     if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) fail(base, 'a fault is a map with id, summary and steps');
     const f = raw as Record<string, unknown>;
     for (const key of Object.keys(f)) {
-      if (!['id', 'summary', 'explain', 'params', 'steps', 'layer'].includes(key)) {
-        fail([...base, key], `unknown key "${key}"; a fault has id, summary, explain, params, steps`, true);
+      if (!['id', 'summary', 'explain', 'params', 'steps', 'layer', 'ignoresPeer'].includes(key)) {
+        fail([...base, key], `unknown key "${key}"; a fault has id, summary, explain, params, steps, ignoresPeer`, true);
       }
     }
     if (typeof f.id !== 'string' || !ID.test(f.id)) fail([...base, 'id'], 'id must be kebab-case (lower-case letters, digits and dashes), e.g. my-fault');
@@ -130,6 +130,7 @@ export function faultsFromYaml(src: YamlSource): ExchangeFaultDef[] {
     if (f.layer !== undefined && f.layer !== 'exchange') fail([...base, 'layer'], 'custom faults are exchange faults (a script of steps); leave layer out or set it to exchange');
     if (f.summary !== undefined && typeof f.summary !== 'string') fail([...base, 'summary'], 'summary must be a string');
     if (f.explain !== undefined && typeof f.explain !== 'string') fail([...base, 'explain'], 'explain must be a string');
+    if (f.ignoresPeer !== undefined && typeof f.ignoresPeer !== 'boolean') fail([...base, 'ignoresPeer'], 'ignoresPeer must be true or false');
     if (f.params !== undefined) {
       if (f.params === null || typeof f.params !== 'object' || Array.isArray(f.params)) fail([...base, 'params'], 'params must be a map of name: default value');
       for (const [k, v] of Object.entries(f.params as object)) {
@@ -143,6 +144,7 @@ export function faultsFromYaml(src: YamlSource): ExchangeFaultDef[] {
       explain: (f.explain as string | undefined) ?? '',
       params: f.params as Record<string, string | number> | undefined,
       steps: f.steps as ExchangeFaultDef['steps'],
+      ...(f.ignoresPeer === true ? { ignoresPeer: true } : {}),
     };
     try {
       compileFault(def);

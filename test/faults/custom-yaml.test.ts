@@ -229,7 +229,7 @@ describe('errors a user can act on', () => {
   test('an unknown key in a fault points at the key', () => {
     expect(loadError('id: typo-key\nstpes:\n  - close\n', 'key.yaml')).toMatchObject({
       code: 'BG_INVALID_FAULT',
-      message: 'key.yaml:2:1: unknown key "stpes"; a fault has id, summary, explain, params, steps',
+      message: 'key.yaml:2:1: unknown key "stpes"; a fault has id, summary, explain, params, steps, ignoresPeer',
     });
     expect(loadError('faults:\n  - id: a\n    steps: [close]\n    colour: red\n', 'keys.yaml').message).toMatch(/^keys\.yaml:4:5: unknown key "colour"/);
   });
