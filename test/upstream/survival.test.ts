@@ -217,9 +217,9 @@ test('the upstream survives it all, then answers, lets go, and leaves nothing be
         const r = await rawRequest(req, { port: up.http.port, timeoutMs: 5000 });
         expect([r.end, r.bytes.toString('latin1')]).toEqual(['fin', OK_KEEP + OK_CLOSE]);
       })(),
-      // Every fault at once, by path and by the override header, and every listener fault. A FIN
-      // does not cut a delay short (a half-closed peer still waits for its answer), so delays are
-      // lowered: the connections must be gone soon after the clients.
+      // Every fault at once, by path and by the override header, and every listener fault. Delays
+      // are lowered to keep the run short; the connections must be gone soon after the clients
+      // (a client's FIN ends a wait: test/upstream/peer-leaves.test.ts).
       ...exchangeIds.map((id) => rawRequest(GET(`/${id}${QUICK}`), { port: up.http.port, timeoutMs: 300 })),
       ...exchangeIds.map((id) => rawRequest(GET(`/${QUICK}`, `X-Badgateway-Fault: ${id}\r\n`), { port: up.http.port, timeoutMs: 300 })),
       ...up.listeners.filter((l) => l.fault !== undefined).map((l) => tryConnect(l.port!, 300)),
