@@ -205,7 +205,9 @@ async function keepAlive(conn: Conn, idleMs: number, ignoresFin: boolean): Promi
   return 'closed';
 }
 
+/** Resolves when the socket wants more (or never will: closed, or our side ended and nothing is queued). */
 function drain(conn: Conn): Promise<void> {
+  if (conn.closed || !conn.socket.writableNeedDrain) return Promise.resolve();
   return new Promise((resolve) => {
     const done = () => {
       conn.socket.off('drain', done);
@@ -219,6 +221,9 @@ function drain(conn: Conn): Promise<void> {
 
 /** The size of each write of a generated repeat: a few socket buffers' worth, built once per write step. */
 const REPEAT_BLOCK = 64 * 1024;
+
+/** Closed, or our side ended (a half-close before): the rest of a long write would go nowhere. */
+const cannotWrite = (conn: Conn) => conn.closed || conn.socket.writableEnded;
 
 /**
  * Writes compiled bytes: synchronously when they are buffers the socket takes at once (a
@@ -237,7 +242,7 @@ function writeBytes(conn: Conn, bytes: Bytes): Promise<void> | undefined {
 async function writeRest(conn: Conn, bytes: Bytes, from: number): Promise<void> {
   for (let i = from; i < bytes.length; i++) {
     const part = bytes[i]!;
-    if (conn.closed) return;
+    if (cannotWrite(conn)) return;
     if (!isRepeat(part)) {
       if (!conn.write(part)) await drain(conn);
       continue;
@@ -247,7 +252,7 @@ async function writeRest(conn: Conn, bytes: Bytes, from: number): Promise<void> 
     const perBlock = Math.max(1, Math.floor(REPEAT_BLOCK / part.pattern.length)) * part.pattern.length;
     const block = sliceBytes([part], 0, Math.min(perBlock, total));
     for (let off = 0; off < total; off += block.length) {
-      if (conn.closed) return;
+      if (cannotWrite(conn)) return;
       const piece = total - off >= block.length ? block : block.subarray(0, total - off);
       if (!conn.write(piece)) await drain(conn);
     }
