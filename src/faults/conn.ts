@@ -89,7 +89,7 @@ export class Conn {
     return ignoresFin ? this.signal : this.finSignal;
   }
 
-  /** Aborted when the socket closes: every timed wait listens to it. */
+  /** Aborted when the socket closes: the timed waits of a fault that ignores the peer's FIN listen to it (others to finSignal). */
   get signal(): AbortSignal {
     if (!this.controller) {
       this.controller = new AbortController();
