@@ -20,7 +20,7 @@ export const ERROR_CODES = {
   BG_REPORT_WRITE: 'a report file could not be written after the run finished (disk full, permissions); the run itself is summed up in the message',
   // Faults.
   BG_UNKNOWN_FAULT: 'no fault has that id; the message names the closest ids (`badgateway faults` lists them all). The upstream answers 404 with this code to a request that names an unknown fault',
-  BG_INVALID_FAULT: 'a custom fault is malformed, or a parameter given to a fault is wrong; the message names the step (file:line:column for YAML)',
+  BG_INVALID_FAULT: 'a custom fault is malformed, or a parameter given to a fault is wrong or over its limit; the message names the step (file:line:column for YAML); on the upstream, a request whose query params a fault cannot run with gets a 400 carrying this code',
   BG_DUPLICATE_FAULT: "a custom fault's id is already taken, by a built-in fault or by another custom one (in the same file or another); rename yours",
   BG_NOT_EXCHANGE_FAULT: 'a listener or DNS fault was named where a per-request script is needed (a route, the default fault, a mix); those have their own port or DNS name',
   BG_NOT_LISTENER_FAULT: 'a fault that is not a listener fault was named as one (listener faults: connect-refused, accept-queue-full, ...)',
