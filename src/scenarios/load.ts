@@ -3,14 +3,14 @@
  * every problem. A suite is a folder of scenario files, a single file, or a
  * list file (one path per line).
  */
-import { readdir, stat, readFile } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { closest, InputError } from '../errors.js';
 import type { Catalogue } from '../faults/registry.js';
 import { isReason, REASON_IDS } from '../gateways/reasons.js';
-import { readYaml, type YamlSource } from '../yaml-source.js';
+import { readInputText, readYaml, type YamlSource } from '../yaml-source.js';
 import { RANGE, type Expectation, type Scenario } from './scenario.js';
 
 const ID = /^[a-z0-9][a-z0-9-]*$/;
@@ -172,7 +172,7 @@ async function filesOf(path: string): Promise<string[]> {
   }
   if (path.endsWith('.yaml') || path.endsWith('.yml')) return [path];
   // A list file: one scenario path per line, relative to the list; # comments.
-  const lines = (await readFile(path, 'utf8')).split('\n').map((l) => l.replace(/#.*/, '').trim()).filter(Boolean);
+  const lines = (await readInputText(path)).split('\n').map((l) => l.replace(/#.*/, '').trim()).filter(Boolean);
   return lines.map((l) => resolve(dirname(path), l));
 }
 
