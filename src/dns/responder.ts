@@ -9,7 +9,7 @@ import { createServer, isIPv6, type Server, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import dnsPacket from 'dns-packet';
 import type { DecodedPacket } from 'dns-packet';
-import { StartError } from '../errors.js';
+import { InputError, StartError } from '../errors.js';
 import type { DnsBehavior } from '../faults/fault.js';
 import { decide, DnsZone, encodeResponse, udpLimit, type DnsDecision, type DnsOutcome } from './answer.js';
 
@@ -38,7 +38,21 @@ export interface DnsResponderOptions {
   /** Milliseconds, for flap phases. Default performance.now. */
   now?: () => number;
   onQuery?: (e: DnsQueryEvent) => void;
+  /**
+   * Milliseconds a TCP connection may go without a complete query arriving before it is closed
+   * (RFC 7766 section 6.2.3). Partial bytes do not count: a length prefix and nothing more is
+   * idle. Queries to a silent name count, but are not answered. Default 10,000.
+   */
+  tcpIdleTimeoutMs?: number;
+  /** TCP connections open at once; more are closed at accept (reported to onLimit). Default 256. */
+  maxTcpConnections?: number;
+  /** A guard acted: a TCP connection refused at the cap, or closed for being idle. */
+  onLimit?: (e: DnsLimitEvent) => void;
 }
+
+export type DnsLimitEvent =
+  | { readonly limit: 'tcp-connections'; readonly max: number; readonly remote: string }
+  | { readonly limit: 'tcp-idle'; readonly idleMs: number; readonly remote: string };
 
 export interface StartedDnsResponder extends AsyncDisposable {
   readonly host: string;
@@ -56,11 +70,23 @@ export interface StartedDnsResponder extends AsyncDisposable {
 const PORT_ZERO_ATTEMPTS = 8;
 /** A TCP message is at most 65535 bytes plus its 2-byte length. */
 const TCP_LENGTH_BYTES = 2;
+/**
+ * Longer than the per-try timeout of common stub resolvers (glibc, Go and c-ares: 5 s or less),
+ * so a client waiting on a silent name gives up on its own before we close; still "seconds",
+ * as RFC 7766 section 6.2.3 asks of a server's idle timeout.
+ */
+export const DNS_TCP_IDLE_TIMEOUT_MS = 10_000;
+/** Gateways use TCP only for answers truncated on UDP; hundreds at once is already hostile. */
+export const DNS_MAX_TCP_CONNECTIONS = 256;
 
 export async function startDnsResponder(opts: DnsResponderOptions): Promise<StartedDnsResponder> {
   const host = opts.host ?? '127.0.0.1';
   const requestedPort = opts.port ?? 0;
   const now = opts.now ?? (() => performance.now());
+  const idleMs = opts.tcpIdleTimeoutMs ?? DNS_TCP_IDLE_TIMEOUT_MS;
+  const maxTcp = opts.maxTcpConnections ?? DNS_MAX_TCP_CONNECTIONS;
+  if (!(idleMs > 0 && idleMs <= 2 ** 31 - 1)) throw new InputError('BG_BAD_OPTION', `tcpIdleTimeoutMs must be between 1 and ${2 ** 31 - 1} ms, not ${idleMs}`);
+  if (!(Number.isInteger(maxTcp) && maxTcp > 0)) throw new InputError('BG_BAD_OPTION', `maxTcpConnections must be a positive whole number, not ${maxTcp}`);
   const zone = new DnsZone({
     zone: opts.zone ?? 'badgateway.test',
     defaultAddresses: { a: opts.defaultAddresses?.a ?? ['127.0.0.1'], aaaa: opts.defaultAddresses?.aaaa ?? ['::1'] },
@@ -76,15 +102,17 @@ export async function startDnsResponder(opts: DnsResponderOptions): Promise<Star
   let closing = false;
   let closed: Promise<void> | undefined;
 
-  const report = (e: DnsQueryEvent) => {
-    if (!opts.onQuery) return;
-    // A broken event consumer must not take the responder (and the run) down with it.
+  /** A broken event consumer must not take the responder (and the run) down with it. */
+  const safely = <E>(fn: ((e: E) => void) | undefined, e: E) => {
+    if (!fn) return;
     try {
-      opts.onQuery(e);
+      fn(e);
     } catch {
       /* ignored on purpose */
     }
   };
+  const report = (e: DnsQueryEvent) => safely(opts.onQuery, e);
+  const remoteOf = (address: string | undefined, port: number | undefined) => `${address?.includes(':') ? `[${address}]` : (address ?? '?')}:${port ?? '?'}`;
 
   /** undefined: the bytes are not a DNS query we can answer at all. */
   const handle = (message: Buffer, transport: 'udp' | 'tcp'): { decision: DnsDecision; query: DecodedPacket } | undefined => {
@@ -118,6 +146,10 @@ export async function startDnsResponder(opts: DnsResponderOptions): Promise<Star
     udp.send(bytes, rinfo.port, rinfo.address, () => {});
   });
 
+  // Node closes connections past the cap right at accept and says so with 'drop'.
+  tcp.maxConnections = maxTcp;
+  tcp.on('drop', (d) => safely(opts.onLimit, { limit: 'tcp-connections', max: maxTcp, remote: remoteOf(d?.remoteAddress, d?.remotePort) }));
+
   tcp.on('connection', (socket) => {
     socket.on('error', () => {
       // Resets from clients are routine; the socket closes itself.
@@ -127,28 +159,58 @@ export async function startDnsResponder(opts: DnsResponderOptions): Promise<Star
       return;
     }
     connections.add(socket);
-    socket.on('close', () => connections.delete(socket));
-    let pending: Buffer = Buffer.alloc(0);
+    const remote = remoteOf(socket.remoteAddress, socket.remotePort);
+    // Not socket.setTimeout: any byte would restart it, and a message sent a byte at a time never ends.
+    // Silent names are no exception: the fault is not answering, not holding the socket forever.
+    let idle: NodeJS.Timeout | undefined;
+    const restartIdle = () => {
+      clearTimeout(idle);
+      idle = setTimeout(() => {
+        safely(opts.onLimit, { limit: 'tcp-idle', idleMs, remote });
+        socket.destroy();
+      }, idleMs);
+    };
+    restartIdle();
+    socket.on('close', () => {
+      clearTimeout(idle);
+      connections.delete(socket);
+    });
+    // Chunks are joined once per message, not once per chunk: a message sent a byte at a time
+    // would otherwise be copied 65,535 times.
+    let parts: Buffer[] = [];
+    let size = 0;
     socket.on('data', (chunk: Buffer) => {
-      pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
-      while (pending.length >= TCP_LENGTH_BYTES) {
-        const length = pending.readUInt16BE(0);
-        if (pending.length < TCP_LENGTH_BYTES + length) break;
-        const message = pending.subarray(TCP_LENGTH_BYTES, TCP_LENGTH_BYTES + length);
-        pending = pending.subarray(TCP_LENGTH_BYTES + length);
+      parts.push(chunk);
+      size += chunk.length;
+      while (size >= TCP_LENGTH_BYTES) {
+        if (parts[0]!.length < TCP_LENGTH_BYTES) parts = [Buffer.concat(parts, size)];
+        const length = parts[0]!.readUInt16BE(0);
+        if (size < TCP_LENGTH_BYTES + length) break;
+        const all = parts.length === 1 ? parts[0]! : Buffer.concat(parts, size);
+        const message = all.subarray(TCP_LENGTH_BYTES, TCP_LENGTH_BYTES + length);
+        const rest = all.subarray(TCP_LENGTH_BYTES + length);
+        parts = rest.length === 0 ? [] : [rest];
+        size = rest.length;
+        restartIdle();
         const handled = length === 0 ? undefined : handle(message, 'tcp');
         if (!handled) {
           // After garbage the framing cannot be trusted any more.
           socket.destroy();
           return;
         }
-        // Silent: no answer, and the connection stays open, like a server that hung.
+        // Silent: no answer; the connection stays open until the idle timeout, like a server that hung.
         if (!handled.decision.response) continue;
+        let flushed: boolean;
         try {
-          socket.write(dnsPacket.streamEncode(handled.decision.response));
+          flushed = socket.write(dnsPacket.streamEncode(handled.decision.response));
         } catch {
           socket.destroy();
           return;
+        }
+        // A client that queries without reading the answers waits in the kernel, not in our memory.
+        if (!flushed && !socket.isPaused()) {
+          socket.pause();
+          socket.once('drain', () => socket.resume());
         }
       }
     });
