@@ -123,7 +123,8 @@ export function levenshtein(a: string, b: string): number {
 
 /** The ids closest to `wanted`: substring matches first, then by edit distance. */
 export function closest(wanted: string, ids: readonly string[], max = 3): string[] {
-  const w = wanted.toLowerCase();
+  // The edit distance costs length × length per id: a 1 MB "id" took seconds. Ids are short.
+  const w = wanted.slice(0, 100).toLowerCase();
   return [...ids]
     .map((id) => ({ id, score: id.includes(w) || w.includes(id) ? 0 : levenshtein(w, id) }))
     .sort((x, y) => x.score - y.score || x.id.localeCompare(y.id))

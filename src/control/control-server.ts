@@ -13,9 +13,9 @@ import type { FaultDef } from '../faults/fault.js';
 import { closeServer, listen } from '../upstream/listen.js';
 import type { RouterSpec, StartedUpstream } from '../upstream/upstream.js';
 import { bearerToken, isLiteralHost, isLocalOrigin, isLoopback, TokenCheck } from './auth.js';
-import { streamEvents } from './event-stream.js';
+import { EventFanout, type EventStreamOptions } from './event-stream.js';
 import { faultDetail, faultSummary, type DnsInfo } from './fault-view.js';
-import { defaultFaultSchema, parseBody, routerSpecSchema } from './routing-schema.js';
+import { defaultFaultSchema, MAX_MIX_ENTRIES, MAX_ROUTES, parseBody, routerSpecSchema } from './routing-schema.js';
 
 export interface ControlOptions {
   /** Default 127.0.0.1. Anything but loopback needs `token`. */
@@ -27,6 +27,8 @@ export interface ControlOptions {
   readonly upstream: StartedUpstream;
   /** The DNS responder, so DNS faults can show the name that plays them. */
   readonly dns?: DnsInfo;
+  /** Bounds of the WebSocket event stream (how much may wait for a slow client). */
+  readonly events?: EventStreamOptions;
 }
 
 export interface StartedControl extends AsyncDisposable {
@@ -109,7 +111,9 @@ export async function startControl(opts: ControlOptions): Promise<StartedControl
       methods: {
         GET: () => upstream.routing,
         PUT: async (req) => {
-          const spec: RouterSpec = checked(routerSpecSchema, await readJson(req));
+          const body = await readJson(req);
+          checkTableSize(body);
+          const spec: RouterSpec = checked(routerSpecSchema, body);
           applyRouting(upstream, spec);
           return upstream.routing;
         },
@@ -187,6 +191,7 @@ export async function startControl(opts: ControlOptions): Promise<StartedControl
 
   const sockets = new Set<Socket>();
   const clients = new Set<WebSocket>();
+  const fanout = new EventFanout(upstream.events, opts.events);
   let closing: Promise<void> | undefined;
 
   const server = createServer({ requestTimeout: REQUEST_TIMEOUT_MS, headersTimeout: HEADERS_TIMEOUT_MS }, (req, res) => {
@@ -220,7 +225,7 @@ export async function startControl(opts: ControlOptions): Promise<StartedControl
       clients.add(ws);
       ws.on('error', () => {});
       ws.once('close', () => clients.delete(ws));
-      streamEvents(ws, upstream.events);
+      fanout.add(ws, socket);
     });
   });
 
@@ -258,6 +263,21 @@ const ENDPOINT_LIST = [
   'GET /api/stats',
   `WebSocket ${EVENTS_PATH}`,
 ].join(', ');
+
+/**
+ * Every request walks the routes in order and a PUT compiles each entry, so a table of
+ * thousands (a 1 MiB body holds ~20,000) would slow every request; refused before the
+ * shape is even checked.
+ */
+function checkTableSize(body: unknown): void {
+  if (body === null || typeof body !== 'object') return;
+  const { routes, mix } = body as { routes?: unknown; mix?: unknown };
+  for (const [name, list, max] of [['routes', routes, MAX_ROUTES], ['mix', mix, MAX_MIX_ENTRIES]] as const) {
+    if (Array.isArray(list) && list.length > max) {
+      throw new HttpError(400, 'BG_CONTROL_ROUTING_TOO_LARGE', `${name} has ${list.length} entries; the control API takes at most ${max}. A route matches a path prefix or a header, so a few cover any test.`);
+    }
+  }
+}
 
 /** setRouting changes nothing when it throws, so a rejected table leaves the running one in place. */
 function applyRouting(upstream: StartedUpstream, spec: RouterSpec): void {

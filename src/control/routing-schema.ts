@@ -5,8 +5,15 @@
  */
 import { z } from 'zod';
 
+/** Routes in one table (README "Limits"). */
+export const MAX_ROUTES = 256;
+/** Weighted entries of one mix. */
+export const MAX_MIX_ENTRIES = 256;
+/** Fault ids are short kebab-case names; a longer one is refused before any closest-id search. */
+export const MAX_FAULT_ID_CHARS = 200;
+
 const params = z.record(z.string(), z.union([z.string(), z.number()]));
-const faultId = z.string().min(1, 'a fault id is required');
+const faultId = z.string().min(1, 'a fault id is required').max(MAX_FAULT_ID_CHARS, `a fault id is at most ${MAX_FAULT_ID_CHARS} characters`);
 
 const route = z.strictObject({
   pathPrefix: z.string().startsWith('/', 'a path prefix starts with /').optional(),

@@ -209,27 +209,51 @@ describe('event stream', () => {
     }
   });
 
-  test('a client that falls behind gets a dropped count instead of unbounded buffering', async () => {
+  test('events of every frame length and in any script arrive intact, one message each', async () => {
     const ws = await openWs(`ws://127.0.0.1:${ctl.port}/api/events`);
-    let received = 0;
-    let dropped: any;
-    ws.on('message', (d) => {
-      const e = JSON.parse(String(d));
-      if (e.type === 'dropped') dropped = e;
-      else if (dropped === undefined) received++;
-      else throw new Error('an event arrived after the dropped notice');
-    });
+    const got: any[] = [];
+    ws.on('message', (d, isBinary) => got.push({ isBinary, e: JSON.parse(String(d)) }));
     try {
-      ws.pause();
-      const target = 'x'.repeat(64 * 1024);
-      const total = 400;
-      for (let i = 0; i < total; i++) up.events.emit({ type: 'request', conn: -1, method: 'GET', target, fault: 'test', via: 'test' });
-      ws.resume();
-      await until(() => dropped !== undefined, 4000);
-      expect(dropped.count).toBeGreaterThan(0);
-      expect(received + dropped.count).toBe(total);
+      // JSON lengths across the 7-bit, 16-bit and 64-bit length forms of a frame.
+      const targets = ['/', '/' + 'a'.repeat(200), '/' + 'b'.repeat(70_000), '/é€😀'];
+      for (const target of targets) up.events.emit({ type: 'request', conn: -1, method: 'GET', target, fault: 'test', via: 'test' });
+      await until(() => got.length === targets.length);
+      expect(got.map((g) => [g.isBinary, g.e.target])).toEqual(targets.map((t) => [false, t]));
     } finally {
       ws.close();
+    }
+  });
+
+  test('a client that falls behind is closed with 1008 instead of being buffered without limit', async () => {
+    const slowCtl = await startControl({ upstream: up, events: { maxBufferedBytes: 64 * 1024, closeGraceMs: 10_000 } });
+    const slow = await openWs(`ws://127.0.0.1:${slowCtl.port}/api/events`);
+    const fast = await openWs(`ws://127.0.0.1:${slowCtl.port}/api/events`);
+    let received = 0;
+    let fastReceived = 0;
+    const closed = new Promise<{ code: number; reason: string }>((resolve) => slow.once('close', (code, reason) => resolve({ code, reason: String(reason) })));
+    slow.on('message', () => received++);
+    fast.on('message', () => fastReceived++);
+    try {
+      slow.pause();
+      const target = 'x'.repeat(16 * 1024);
+      // One event per turn of the loop, as a busy upstream emits them, until the kernel and the bound are full.
+      for (let i = 0; i < 1000; i++) {
+        up.events.emit({ type: 'request', conn: -1, method: 'GET', target, fault: 'test', via: 'test' });
+        await new Promise((r) => setImmediate(r));
+      }
+      await until(() => fastReceived === 1000, 4000);
+      slow.resume();
+      const { code, reason } = await closed;
+      expect(code).toBe(1008);
+      expect(reason).toBe('too slow: more than 65536 bytes of events unread');
+      // What was queued before the close frame arrived first, then the close: never all of it.
+      expect(received).toBeGreaterThan(0);
+      expect(received).toBeLessThan(1000);
+      expect(fast.readyState).toBe(WebSocket.OPEN);
+    } finally {
+      slow.terminate();
+      fast.close();
+      await slowCtl.close();
     }
   });
 });
