@@ -16,6 +16,10 @@ export const ERROR_CODES = {
   BG_BAD_OPTION: 'an option given through the API is wrong (no gateway, one named twice, a concurrency below 1, a listener fault that was not started)',
   BG_FILE_UNREADABLE: 'a file that was named cannot be read (fault file, scenario, gateway config); check the path',
   BG_YAML_SYNTAX: 'a YAML file does not parse; the message gives file:line:column',
+  BG_FILE_TOO_LARGE: 'a scenario, fault or list file is larger than the limit (1 MiB, BADGATEWAY_MAX_INPUT_BYTES); refused before it is read. Split it, or raise the limit',
+  BG_YAML_LIMIT: 'a YAML file has more values than the limit (20,000, BADGATEWAY_MAX_INPUT_VALUES) or nests deeper than 100 levels; the message gives file:line:column',
+  BG_YAML_ALIAS: 'a YAML alias (*name) names no anchor, sits inside the node its anchor marks, or repeats so much that the file, aliases written out, is over the limits (a "billion laughs"); file:line:column',
+  BG_BAD_ENV: 'an environment variable badgateway reads has a value it cannot use (BADGATEWAY_MAX_INPUT_BYTES, BADGATEWAY_MAX_INPUT_VALUES); the message says what it takes',
   BG_REPORT_PATH: "a --reporter file cannot be written there (a folder that does not exist, a folder given as the file, no permission); checked before anything starts, the message says what to write instead",
   BG_REPORT_WRITE: 'a report file could not be written after the run finished (disk full, permissions); the run itself is summed up in the message',
   // Faults.
@@ -64,6 +68,7 @@ export const ERROR_CODES = {
   BG_CONTROL_BAD_BODY: '400: the JSON body does not have the expected shape; the message says which field',
   BG_CONTROL_BAD_JSON: '400: the body is empty or not JSON',
   BG_CONTROL_BODY_TOO_LARGE: '413: the body is larger than the control API accepts',
+  BG_CONTROL_ROUTING_TOO_LARGE: '400: PUT /api/routing with more than 256 routes or 256 mix entries',
   BG_CONTROL_CLOSING: '503: the control API is shutting down',
   BG_CONTROL_INTERNAL: '500: a bug in the control API; please report it with the request',
   // The upstream's wire side: codes of errors that end a connection, never printed to a user.
