@@ -62,11 +62,6 @@ export class EventFanout {
     this.graceMs = opts.closeGraceMs ?? CLOSE_GRACE_MS;
   }
 
-  /** Clients receiving events (a client closed for being slow no longer counts). */
-  get size(): number {
-    return this.clients.size;
-  }
-
   /** `socket` is the one `ws` was upgraded on. */
   add(ws: WebSocket, socket: Duplex): void {
     const client: Client = { ws, socket, waiting: [], waitingBytes: 0, full: false };
