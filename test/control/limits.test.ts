@@ -69,9 +69,11 @@ describe('closest-id search', () => {
 
   test('closest() reads at most the first 100 characters, so any caller stays fast and still useful', () => {
     const ids = up.catalogue.ids();
+    const huge = 'empty-replay' + 'x'.repeat(1_000_000);
     const started = performance.now();
-    const near = closest('empty-replay' + 'x'.repeat(1_000_000), ids);
-    expect(performance.now() - started).toBeLessThan(200);
+    const near = closest(huge, ids);
+    // Uncapped, this took about 3 s here; capped, well under a millisecond when the machine is idle.
+    expect(performance.now() - started).toBeLessThan(1000);
     expect(near).toHaveLength(3);
     expect(closest('empty-replay', ids)[0]).toBe('empty-reply');
   });
