@@ -41,6 +41,12 @@ export interface StartUpstreamOptions {
   readonly dns?: boolean | { readonly port?: number; readonly zone?: string };
   /** The control API (HTTP + WebSocket events). Default off; true for 127.0.0.1 and a free port. */
   readonly control?: boolean | { readonly host?: string; readonly port?: number; readonly token?: string };
+  /** Longest a peer may take to send a request head (408 and a `guard` event past it; never during a fault's script). Default 30000 ms. */
+  readonly headTimeoutMs?: number;
+  /** Largest request head (431 and a `guard` event past it). Default 65536 bytes. */
+  readonly maxHeadBytes?: number;
+  /** Most connections the HTTP (and unix) listener holds; more are closed at accept, with a `guard` event. Default: the descriptor limit minus a reserve. */
+  readonly maxConnections?: number;
 }
 
 export interface ListenerAddress {
@@ -104,6 +110,9 @@ export async function startUpstream(opts: StartUpstreamOptions = {}): Promise<Up
     faultPaths: opts.faultPaths,
     faultHeader: opts.faultHeader,
     listenerFaults: opts.listenerFaults,
+    headTimeoutMs: opts.headTimeoutMs,
+    maxHeadBytes: opts.maxHeadBytes,
+    maxConnections: opts.maxConnections,
     dnsPort: dnsOpt === false ? false : dnsOpt === true ? 0 : (dnsOpt.port ?? 0),
     dnsZone: typeof dnsOpt === 'object' ? dnsOpt.zone : undefined,
     control: controlOpt === false ? false : controlOpt === true ? {} : controlOpt,

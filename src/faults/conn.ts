@@ -9,14 +9,28 @@ import { ChunkedBodyScanner } from '../wire/chunked.js';
 import { parseRequestHead, requestBodyFraming, type RequestHead } from '../wire/request-head.js';
 
 const EMPTY = Buffer.alloc(0);
+const CRLFCRLF = Buffer.from('\r\n\r\n');
 /** Stop reading from the kernel when this much is buffered and nobody is reading. */
 const HIGH_WATER = 1024 * 1024;
+/** The request-head size limit when the listener gives none: the parser's own. */
+export const DEFAULT_MAX_HEAD_BYTES = 64 * 1024;
 
 export class PeerClosedError extends Error {
   readonly code = 'BG_PEER_CLOSED';
 }
 export class BadRequestError extends Error {
   readonly code = 'BG_BAD_REQUEST';
+}
+/** The request head grew past the listener's size limit (answered 431, not 400). */
+export class HeadTooBigError extends BadRequestError {}
+/** The listener's head guard ended the head read (see Conn.failHead). */
+export class HeadGuardError extends Error {
+  readonly code = 'BG_HEAD_GUARD';
+}
+
+export interface ConnOptions {
+  /** Largest request head, terminator included; a bigger one is a HeadTooBigError. Default 64 KiB. */
+  readonly maxHeadBytes?: number;
 }
 
 let nextId = 1;
@@ -32,6 +46,14 @@ export class Conn {
   peerEnded = false;
   closed = false;
   lastError: Error | undefined;
+  /**
+   * The head guard's clock: when the upstream began waiting for the request head it routes on
+   * (performance.now()), 0 while it waits on an idle kept-alive connection for the head's first
+   * byte, -1 when no guarded head read is under way (a script is running: a fault may read slowly
+   * on purpose). Set by the upstream at accept and by readHead(true).
+   */
+  headSince = -1;
+  readonly maxHeadBytes: number;
 
   private buf: Buffer = EMPTY;
   private waiter: (() => void) | undefined;
@@ -41,13 +63,17 @@ export class Conn {
   // plus its abort on close cost more than the rest of a short connection's bookkeeping.
   private controller: AbortController | undefined;
   private finController: AbortController | undefined;
+  /** How far the buffer is known to hold no blank line: a head sent a byte at a time is scanned once, not once per byte. */
+  private headScanned = 0;
+  private headFailure: Error | undefined;
 
   /**
    * The upstream stops a connection by destroying its socket (it tracks every one),
    * so 'close' is the single event every wait needs.
    */
-  constructor(socket: Socket) {
+  constructor(socket: Socket, opts: ConnOptions = {}) {
     this.socket = socket;
+    this.maxHeadBytes = opts.maxHeadBytes ?? DEFAULT_MAX_HEAD_BYTES;
     socket.on('error', (err) => {
       this.lastError = err;
       this.notify();
@@ -55,6 +81,8 @@ export class Conn {
     socket.on('data', (chunk: Buffer) => {
       this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
       if (this.buf.length > HIGH_WATER && this.waiter === undefined) socket.pause();
+      // An idle kept-alive connection is not a slow head: the clock starts at the head's first byte.
+      if (this.headSince === 0) this.headSince = performance.now();
       this.notify();
     });
     socket.on('end', () => {
@@ -122,6 +150,7 @@ export class Conn {
   private take(n: number): Buffer {
     const out = this.buf.subarray(0, n);
     this.buf = n >= this.buf.length ? EMPTY : this.buf.subarray(n);
+    this.headScanned = 0;
     if (this.socket.isPaused() && this.buf.length < HIGH_WATER) this.socket.resume();
     return out;
   }
@@ -129,19 +158,41 @@ export class Conn {
   /**
    * Read the next request head, skipping whatever is left of the previous body.
    * Resolves undefined when the peer closes cleanly between requests.
+   * `guarded`: the upstream's own read of the head it routes on, which its head guard may end
+   * (failHead); a script's `read: head` is never guarded.
    */
-  async readHead(): Promise<RequestHead | undefined> {
+  async readHead(guarded = false): Promise<RequestHead | undefined> {
     if (this.bodyLeft > 0 || this.chunked) await this.readBody();
-    for (;;) {
-      const head = this.tryHead();
-      if (head) return head;
-      try {
-        await this.waitMore();
-      } catch (err) {
-        if (this.buf.length === 0) return undefined;
-        throw err;
+    // On a new connection the clock has run since accept (set by the upstream).
+    if (guarded && this.headSince < 0) this.headSince = this.buf.length > 0 ? performance.now() : 0;
+    try {
+      for (;;) {
+        const head = this.tryHead();
+        if (head) return head;
+        if (this.headFailure) throw this.headFailure;
+        try {
+          await this.waitMore();
+        } catch (err) {
+          if (this.buf.length === 0) return undefined;
+          throw err;
+        }
+        if (this.headFailure) throw this.headFailure;
       }
+    } finally {
+      if (guarded) this.headSince = -1;
     }
+  }
+
+  /**
+   * End a guarded head read that is under way with `err` (the head guard's timeout). Returns false,
+   * and does nothing, when no guarded head read is waiting.
+   */
+  failHead(err: Error): boolean {
+    if (this.headSince < 0 || this.headFailure || this.closed) return false;
+    this.headFailure = err;
+    this.headSince = -1;
+    this.notify();
+    return true;
   }
 
   /**
@@ -150,9 +201,27 @@ export class Conn {
    */
   tryHead(): RequestHead | undefined {
     if (this.buf.length === 0 || this.bodyLeft > 0 || this.chunked) return undefined;
-    const r = parseRequestHead(this.buf);
-    if (r.kind === 'invalid') throw new BadRequestError(r.reason);
-    if (r.kind !== 'ok') return undefined;
+    if (this.headScanned > 0) {
+      // A blank line split over two chunks starts up to 3 bytes before the new ones.
+      const end = this.buf.indexOf(CRLFCRLF, Math.max(0, this.headScanned - 3));
+      if (end === -1 && this.buf.length <= this.maxHeadBytes) {
+        this.headScanned = this.buf.length;
+        return undefined;
+      }
+    }
+    const r = parseRequestHead(this.buf, this.maxHeadBytes);
+    if (r.kind === 'invalid') {
+      this.headScanned = 0;
+      const end = this.buf.indexOf(CRLFCRLF);
+      if (end === -1 ? this.buf.length > this.maxHeadBytes : end + 4 > this.maxHeadBytes) throw new HeadTooBigError(r.reason);
+      throw new BadRequestError(r.reason);
+    }
+    if (r.kind !== 'ok') {
+      this.headScanned = this.buf.length;
+      return undefined;
+    }
+    this.headScanned = 0;
+    this.headSince = -1;
     this.take(r.size);
     this.current = r.head;
     this.requests++;

@@ -11,6 +11,19 @@ export type UpstreamEvent =
   | { readonly type: 'rejected'; readonly conn: number; readonly fault: string; readonly why: string }
   /** A bug: something in badgateway threw while serving (not the peer leaving). The connection was reset. */
   | { readonly type: 'error'; readonly conn: number; readonly fault: string | undefined; readonly message: string }
+  /**
+   * A listener guard acted on a connection that was still sending its request head (never during a
+   * fault's script): the head took longer than `limit` ms (answered 408) or grew past `limit` bytes
+   * (answered 431), and the connection was closed.
+   */
+  | { readonly type: 'guard'; readonly guard: 'head-timeout' | 'head-too-big'; readonly conn: number; readonly listener: string; readonly limit: number }
+  /**
+   * The HTTP and unix listeners hold `limit` connections: new ones are closed at accept, so the
+   * descriptors left over keep the control API and the DNS responder answering. One event when the
+   * cap is first hit, then at most one a second while it refuses, `refused` counting the connections
+   * closed since the previous event.
+   */
+  | { readonly type: 'guard'; readonly guard: 'connection-cap'; readonly listener: string; readonly limit: number; readonly refused: number }
   | { readonly type: 'listener-fault'; readonly listener: string; readonly fault: string; readonly remote: string }
   | { readonly type: 'dns-query'; readonly name: string; readonly qtype: string; readonly transport: string; readonly outcome: string };
 

@@ -1,4 +1,5 @@
-/** Binding with errors a user can act on. */
+/** Binding with errors a user can act on, and the descriptor budget the listeners share. */
+import { readFileSync } from 'node:fs';
 import { lstat, stat } from 'node:fs/promises';
 import type { Server } from 'node:net';
 import { dirname, resolve as resolvePath } from 'node:path';
@@ -114,4 +115,34 @@ export function closeServer(server: Server): Promise<void> {
     if (!server.listening) return resolve();
     server.close(() => resolve());
   });
+}
+
+/** When the process's descriptor limit cannot be read (not Linux): a common soft limit. */
+const FALLBACK_DESCRIPTOR_LIMIT = 1024;
+
+/**
+ * The soft limit on this process's open descriptors (`ulimit -n`), as Node runs with it: Node raises
+ * its soft limit to the hard one at startup, so this is read from /proc/self/limits rather than
+ * assumed. Node has no API for it; elsewhere than Linux, a fixed 1024.
+ */
+export function descriptorLimit(): number {
+  try {
+    const m = /^Max open files\s+(\d+|unlimited)\s/m.exec(readFileSync('/proc/self/limits', 'latin1'));
+    if (m) return m[1] === 'unlimited' ? Number.MAX_SAFE_INTEGER : Number(m[1]);
+  } catch {
+    /* not Linux */
+  }
+  return FALLBACK_DESCRIPTOR_LIMIT;
+}
+
+/**
+ * The default connection cap of the HTTP and unix listeners: the descriptor limit minus a reserve
+ * (a tenth of it, from 128 to 1024) for everything else the process holds or opens while the HTTP
+ * side is full: the control API and its event-stream clients, the DNS responder's TCP connections,
+ * listener faults, a gateway the harness starts (its pipes and log files), fault and scenario
+ * files. A limit too small for that reserve keeps half for the listeners.
+ */
+export function defaultMaxConnections(limit = descriptorLimit()): number {
+  const reserve = Math.min(1024, Math.max(128, Math.floor(limit / 10)));
+  return limit - reserve >= limit / 2 ? limit - reserve : Math.max(1, Math.floor(limit / 2));
 }

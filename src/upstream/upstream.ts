@@ -6,15 +6,15 @@
  * destroys every tracked socket.
  */
 import { createServer, type Server, type Socket } from 'node:net';
-import { Conn } from '../faults/conn.js';
+import { Conn, DEFAULT_MAX_HEAD_BYTES, HeadGuardError, HeadTooBigError } from '../faults/conn.js';
 import { isPeerError, reportBugOnce, runScript } from '../faults/executor.js';
 import type { CompiledFault } from '../faults/fault.js';
 import { stepsHeld } from '../faults/steps.js';
 import { Catalogue } from '../faults/registry.js';
 import { InputError } from '../errors.js';
 import { headerValue, wantsKeepAlive, type RequestHead } from '../wire/request-head.js';
-import { EventBus } from './events.js';
-import { closeServer, listen } from './listen.js';
+import { EventBus, type UpstreamEvent } from './events.js';
+import { closeServer, defaultMaxConnections, descriptorLimit, listen } from './listen.js';
 import { startListenerFault, type ListenerFaultHandle } from './listener-faults.js';
 import { Router, type MixEntry, type Route, type Selection } from './router.js';
 import { namesAFault, shortId, unknownFaultResponse, type UnknownVia } from './unknown-fault.js';
@@ -54,7 +54,45 @@ export interface UpstreamOptions {
   /** Fixed ports for listener faults, by fault id (default: a free port each). */
   readonly listenerFaultPorts?: Readonly<Record<string, number>>;
   readonly events?: EventBus;
+  /**
+   * Longest a peer may take to send the request head the upstream routes on, in ms: counted from
+   * accept for a connection's first request, from the head's first byte for later ones (an idle
+   * kept-alive connection is not a slow head). Past it the peer gets a 408 and the connection
+   * closes, with a `guard` event. Never applies while a fault's script runs, even to its own
+   * `read: head`. Default 30000; from 1 to 2147483647.
+   */
+  readonly headTimeoutMs?: number;
+  /**
+   * Largest request head in bytes, request line and blank line included; a larger one gets a 431
+   * and a `guard` event. A fault's own `read: head` keeps to it too (it bounds memory). Default
+   * 65536; from 64 to 1048576.
+   */
+  readonly maxHeadBytes?: number;
+  /**
+   * Most connections the HTTP and unix listeners hold at once; beyond it a new connection is closed
+   * at accept, with a `guard` event. Default: the process's descriptor limit minus a reserve (see
+   * defaultMaxConnections), so the control API and the DNS responder still answer when the HTTP
+   * side is full; at most the descriptor limit.
+   */
+  readonly maxConnections?: number;
+  /** Told of every guard event, whether or not `events` has subscribers (subscribing to it costs every request an event). */
+  readonly onGuard?: (e: GuardEvent) => void;
 }
+
+export type GuardEvent = Extract<UpstreamEvent, { type: 'guard' }>;
+
+/** The guards a listener applies, resolved from UpstreamOptions. */
+export interface ListenerGuards {
+  readonly headTimeoutMs: number;
+  readonly maxHeadBytes: number;
+  readonly maxConnections: number;
+}
+
+export const DEFAULT_HEAD_TIMEOUT_MS = 30_000;
+/** Node's timers hold at most this; the guard itself needs none that long, but one bound for every duration is easier to document. */
+const MAX_TIMER_MS = 2_147_483_647;
+const MIN_HEAD_BYTES = 64;
+const MAX_HEAD_BYTES = 1024 * 1024;
 
 export interface ListenerInfo {
   /** `http`, `unix`, or the id of the listener fault it plays. */
@@ -86,6 +124,8 @@ export interface StartedUpstream extends AsyncDisposable {
   setRouting(spec: RouterSpec): void;
   /** Open connections right now. */
   readonly openConnections: number;
+  /** The limits the HTTP and unix listeners apply (defaults filled in). */
+  readonly guards: ListenerGuards;
   close(): Promise<void>;
 }
 
@@ -110,13 +150,44 @@ function rejectedResponse(why: string): Buffer {
 }
 
 const BAD_REQUEST = Buffer.from('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n', 'latin1');
+const REQUEST_TIMEOUT = Buffer.from('HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n', 'latin1');
+const HEAD_TOO_BIG = Buffer.from('HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n', 'latin1');
+/** How long a connection a guard answered may drain what its peer still sends before it is destroyed. */
+const LINGER_MS = 2000;
+/** At most one connection-cap event per this long while the cap refuses connections. */
+const CAP_EVENT_EVERY_MS = 1000;
+
+/** UpstreamOptions' guard settings checked and defaulted; a value out of range is an InputError that says what to give. */
+export function resolveGuards(opts: Pick<UpstreamOptions, 'headTimeoutMs' | 'maxHeadBytes' | 'maxConnections'>): ListenerGuards {
+  const whole = (name: string, value: number | undefined, min: number, max: number, fallback: number, hint: string) => {
+    if (value === undefined) return fallback;
+    if (!Number.isInteger(value) || value < min || value > max) {
+      throw new InputError('BG_BAD_OPTION', `${name} ${String(value)}: give a whole number from ${min} to ${max}${hint}.`);
+    }
+    return value;
+  };
+  const limit = descriptorLimit();
+  return {
+    headTimeoutMs: whole('headTimeoutMs', opts.headTimeoutMs, 1, MAX_TIMER_MS, DEFAULT_HEAD_TIMEOUT_MS, ' (ms; default 30000)'),
+    maxHeadBytes: whole('maxHeadBytes', opts.maxHeadBytes, MIN_HEAD_BYTES, MAX_HEAD_BYTES, DEFAULT_MAX_HEAD_BYTES, ' (bytes; default 65536)'),
+    maxConnections: whole(
+      'maxConnections',
+      opts.maxConnections,
+      1,
+      limit,
+      defaultMaxConnections(limit),
+      `: this process may open at most ${limit} descriptors (ulimit -n), and the default, ${defaultMaxConnections(limit)}, keeps some for the control API and DNS; raise the limit for more`,
+    ),
+  };
+}
 
 export async function startUpstream(opts: UpstreamOptions = {}): Promise<StartedUpstream> {
   const host = opts.host ?? '127.0.0.1';
   const catalogue = opts.catalogue ?? new Catalogue();
   const events = opts.events ?? new EventBus();
+  const guards = resolveGuards(opts);
   const lifetime = new AbortController();
-  const sockets = new Set<Socket>();
+  const conns = new Set<Conn>();
   const servers: Server[] = [];
   const listenerFaults: ListenerFaultHandle[] = [];
   const listeners: ListenerInfo[] = [];
@@ -179,7 +250,25 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<Started
   };
   const router = new Router(buildRouter(routing), byName, opts.faultHeader === false ? undefined : (opts.faultHeader ?? 'x-badgateway-fault'));
 
-  const serve = async (conn: Conn) => {
+  const guard = (e: GuardEvent) => {
+    opts.onGuard?.(e);
+    if (events.active) events.emit(e);
+  };
+  /**
+   * A guard's answer, then FIN; what the peer still sends is drained for a while, since closing
+   * with unread bytes would turn the FIN into an RST that can discard the answer before it is read.
+   */
+  const answerAndLinger = (conn: Conn, answer: Buffer) => {
+    conn.write(answer);
+    conn.halfClose();
+    const timer = setTimeout(() => conn.destroy(), LINGER_MS);
+    void conn.untilGone().then(() => {
+      clearTimeout(timer);
+      conn.destroy();
+    });
+  };
+
+  const serve = async (conn: Conn, listener: string) => {
     const overrideHeader = opts.faultHeader === false ? undefined : (opts.faultHeader ?? 'x-badgateway-fault');
     let faultId: string | undefined;
     try {
@@ -187,8 +276,15 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<Started
         let head: RequestHead | undefined;
         try {
           // Keep-alive fast path: a head already buffered is parsed without a promise.
-          head = conn.tryHead() ?? (await conn.readHead());
+          head = conn.tryHead() ?? (await conn.readHead(true));
         } catch (err) {
+          conn.headSince = -1;
+          if (err instanceof HeadGuardError || err instanceof HeadTooBigError) {
+            const timeout = err instanceof HeadGuardError;
+            guard({ type: 'guard', guard: timeout ? 'head-timeout' : 'head-too-big', conn: conn.id, listener, limit: timeout ? guards.headTimeoutMs : guards.maxHeadBytes });
+            answerAndLinger(conn, timeout ? REQUEST_TIMEOUT : HEAD_TOO_BIG);
+            return;
+          }
           if (!isPeerError(err)) throw err;
           if ((err as { code?: string }).code === 'BG_BAD_REQUEST') {
             conn.write(BAD_REQUEST);
@@ -273,6 +369,37 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<Started
     conn.close();
   };
 
+  // The connection cap's event: the first refusal is told at once, later ones counted and told at most once a second.
+  let capRefused = 0;
+  let capToldAt = -Infinity;
+  let capTimer: NodeJS.Timeout | undefined;
+  const tellCap = (listener: string) => {
+    capTimer = undefined;
+    if (capRefused === 0) return;
+    capToldAt = performance.now();
+    guard({ type: 'guard', guard: 'connection-cap', listener, limit: guards.maxConnections, refused: capRefused });
+    capRefused = 0;
+  };
+  const refuseAtCap = (socket: Socket, listener: string) => {
+    socket.on('error', () => {});
+    socket.destroy();
+    capRefused++;
+    const since = performance.now() - capToldAt;
+    if (since >= CAP_EVENT_EVERY_MS) tellCap(listener);
+    else capTimer ??= setTimeout(() => tellCap(listener), CAP_EVENT_EVERY_MS - since);
+  };
+
+  // One sweep over the connections instead of a timer per head: most heads arrive whole in one
+  // packet, and a timer armed and cleared per request would cost the keep-alive path.
+  const sweeper = setInterval(
+    () => {
+      const now = performance.now();
+      for (const c of conns) if (c.headSince > 0 && now - c.headSince >= guards.headTimeoutMs) c.failHead(new HeadGuardError('request head timed out'));
+    },
+    Math.min(1000, Math.max(10, Math.floor(guards.headTimeoutMs / 4))),
+  );
+  sweeper.unref();
+
   const onConnection = (listenerName: string) => (socket: Socket) => {
     if (lifetime.signal.aborted) {
       // Accepted while stopping: close() has already walked the tracked sockets.
@@ -280,39 +407,48 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<Started
       socket.destroy();
       return;
     }
-    sockets.add(socket);
-    const conn = new Conn(socket);
+    if (conns.size >= guards.maxConnections) return refuseAtCap(socket, listenerName);
+    const conn = new Conn(socket, { maxHeadBytes: guards.maxHeadBytes });
+    conn.headSince = performance.now();
+    conns.add(conn);
     socket.once('close', () => {
-      sockets.delete(socket);
+      conns.delete(conn);
       if (events.active) events.emit({ type: 'close', conn: conn.id, requests: conn.requests });
     });
     socket.setNoDelay(true);
     if (events.active) events.emit({ type: 'connection', conn: conn.id, listener: listenerName, remote: `${socket.remoteAddress ?? 'unix'}:${socket.remotePort ?? ''}` });
-    void serve(conn);
+    void serve(conn, listenerName);
   };
 
   const close = async () => {
     if (lifetime.signal.aborted) return;
     lifetime.abort();
+    clearInterval(sweeper);
+    clearTimeout(capTimer);
     await Promise.all([
       ...servers.map((s) => closeServer(s)),
       ...listenerFaults.map((l) => l.close()),
       (async () => {
-        for (const s of sockets) s.destroy();
+        for (const c of conns) c.socket.destroy();
       })(),
     ]);
   };
+  // Once listening, an accept error (the descriptor table full, ENOBUFS) reaches the server's
+  // 'error' event: without a listener it would crash the process; the listener keeps listening.
+  const keepListening = (server: Server) => server.on('error', () => {});
 
   try {
     const main = createServer({ allowHalfOpen: true, noDelay: true }, onConnection('http'));
     servers.push(main);
     await listen(main, { host, port: opts.port ?? 0 }, 'the chaos upstream');
+    keepListening(main);
     const port = (main.address() as { port: number }).port;
     listeners.push({ name: 'http', kind: 'tcp', host, port, url: `http://${fmtHost(host)}:${port}` });
     if (opts.unixPath !== undefined) {
       const unix = createServer({ allowHalfOpen: true }, onConnection('unix'));
       servers.push(unix);
       await listen(unix, { path: opts.unixPath }, 'the chaos upstream (unix socket)');
+      keepListening(unix);
       listeners.push({ name: 'unix', kind: 'unix', path: opts.unixPath });
     }
     for (const fault of opts.listenerFaults ?? catalogue.list().filter((f) => f.layer === 'listener').map((f) => f.id)) {
@@ -343,8 +479,9 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<Started
       routing = spec;
     },
     get openConnections() {
-      return sockets.size;
+      return conns.size;
     },
+    guards,
     close,
     [Symbol.asyncDispose]: close,
   };
