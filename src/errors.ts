@@ -57,7 +57,7 @@ export const ERROR_CODES = {
   BG_DNS_BAD_RECORD: 'a DNS answer is wrong (an address that is not IPv4/IPv6, a TTL or phase out of range)',
   // The control API (each in a JSON error body, with its HTTP status).
   BG_CONTROL_TOKEN_EMPTY: 'the control token is empty; give a non-empty one',
-  BG_CONTROL_TOKEN_REQUIRED: 'the control API would listen beyond loopback without a token; pass --control-token or bind it to 127.0.0.1',
+  BG_CONTROL_TOKEN_REQUIRED: 'the control API would listen beyond loopback without a token; set BADGATEWAY_CONTROL_TOKEN or pass --control-token-file, or bind it to 127.0.0.1',
   BG_CONTROL_UNAUTHORIZED: '401: the request has no token, or the wrong one (Authorization: Bearer <token>)',
   BG_CONTROL_BAD_HOST: '403: without a token, only requests addressed to an IP address or localhost are answered',
   BG_CONTROL_BAD_ORIGIN: '403: without a token, only pages served from this machine may call it',

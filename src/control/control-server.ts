@@ -69,13 +69,13 @@ export async function startControl(opts: ControlOptions): Promise<StartedControl
   const host = opts.host ?? '127.0.0.1';
   const { upstream, dns } = opts;
   if (opts.token === '') {
-    throw new InputError('BG_CONTROL_TOKEN_EMPTY', 'the control API token is empty; pass a non-empty --control-token (or leave it out on a loopback address)');
+    throw new InputError('BG_CONTROL_TOKEN_EMPTY', 'the control API token is empty; give a non-empty one (BADGATEWAY_CONTROL_TOKEN, or the first line of --control-token-file FILE), or none on a loopback address');
   }
   if (opts.token === undefined && !isLoopback(host)) {
     throw new InputError(
       'BG_CONTROL_TOKEN_REQUIRED',
       `the control API would listen on ${host} without a token, so anyone who can reach that address could change what the upstream does. ` +
-        'Pass --control-token <secret> (or set BADGATEWAY_CONTROL_TOKEN), or bind the control API to 127.0.0.1.',
+        'Set BADGATEWAY_CONTROL_TOKEN or pass --control-token-file FILE (a token given as --control-token is visible to every local user in ps), or bind the control API to 127.0.0.1.',
     );
   }
   const tokenCheck = opts.token === undefined ? undefined : new TokenCheck(opts.token);

@@ -23,10 +23,8 @@ export class BadRequestError extends Error {
 }
 /** The request head grew past the listener's size limit (answered 431, not 400). */
 export class HeadTooBigError extends BadRequestError {}
-/** The listener's head guard ended the head read (see Conn.failHead). */
-export class HeadGuardError extends Error {
-  readonly code = 'BG_HEAD_GUARD';
-}
+/** The listener's head guard ended the head read (see Conn.failHead); the upstream answers 408. */
+export class HeadGuardError extends Error {}
 
 export interface ConnOptions {
   /** Largest request head, terminator included; a bigger one is a HeadTooBigError. Default 64 KiB. */

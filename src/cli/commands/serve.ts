@@ -1,6 +1,8 @@
 import type { Argv } from 'yargs';
 import { InputError } from '../../errors.js';
-import { listenerFaultIds } from '../../upstream/upstream.js';
+import { DEFAULT_HEAD_TIMEOUT_MS, listenerFaultIds, type GuardEvent } from '../../upstream/upstream.js';
+import { defaultMaxConnections, descriptorLimit } from '../../upstream/listen.js';
+import { controlToken, TOKEN_ENV } from '../control-token.js';
 import { startChaos, type StartedChaos } from '../../harness/chaos.js';
 import type { MixSpec, RouteSpec } from '../../upstream/upstream.js';
 import { paint, table, useColor } from '../../report/terminal.js';
@@ -9,6 +11,11 @@ import { loadCatalogue } from './faults.js';
 
 /** Any safe integer: the PRNG folds it to 32 bits, and negative seeds are as replayable as positive ones. */
 const SEED = { min: -Number.MAX_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER, what: 'a whole number, e.g. --seed 42' };
+
+const HEAD_TIMEOUT = { min: 1, max: 2_147_483_647, what: 'milliseconds from 1 to 2147483647, e.g. --head-timeout-ms 30000' };
+const HEAD_BYTES = { min: 64, max: 1024 * 1024, what: 'bytes from 64 to 1048576, e.g. --max-head-bytes 65536' };
+/** A line per guard kind at most this often on stderr; `--events` shows every one. */
+const GUARD_WARN_EVERY_MS = 10_000;
 
 /** "fault?k=v&k2=v2" → id and params (numbers stay numbers). */
 export function parseFaultRef(ref: string, flag: string): { fault: string; params?: Record<string, string | number> } {
@@ -70,9 +77,13 @@ export function serveCommand(y: Argv) {
         .option('dns-port', { default: 0, describe: 'UDP and TCP port of the DNS responder' })
         .option('dns-zone', { type: 'string', default: 'badgateway.test', describe: 'the zone the DNS responder answers for' })
         .option('control', { type: 'boolean', default: true, describe: 'start the control API (--no-control to turn off)' })
-        .option('control-host', { type: 'string', default: '127.0.0.1', describe: 'address of the control API; any non-loopback address needs --control-token' })
+        .option('control-host', { type: 'string', default: '127.0.0.1', describe: `address of the control API; any non-loopback address needs a token (${TOKEN_ENV} or --control-token-file)` })
         .option('control-port', { default: 0, describe: 'port of the control API' })
-        .option('control-token', { type: 'string', describe: 'bearer token for the control API (or env BADGATEWAY_CONTROL_TOKEN)' })
+        .option('control-token-file', { type: 'string', describe: `read the control API's bearer token from the first line of this file (keep it chmod 600); or set env ${TOKEN_ENV}` })
+        .option('control-token', { type: 'string', describe: `the token on the command line: every local user sees it in ps; prefer env ${TOKEN_ENV} or --control-token-file` })
+        .option('head-timeout-ms', { default: DEFAULT_HEAD_TIMEOUT_MS, describe: 'longest a peer may take to send a request head: then 408 and close (never during a fault\'s script)' })
+        .option('max-head-bytes', { default: 65536, describe: 'largest request head: a larger one gets 431 and close' })
+        .option('max-connections', { describe: 'most connections the HTTP and unix listeners hold; more are closed at accept (default: the descriptor limit, ulimit -n, minus a reserve for the control API and DNS)' })
         .option('events', { type: 'boolean', default: false, describe: 'log every upstream event to stderr as JSON lines' })
         .option('json', { type: 'boolean', default: false, describe: 'print the listeners as one JSON object' })
         .example('$0 serve --port 9000', 'every fault at http://127.0.0.1:9000/<fault-id>')
@@ -84,6 +95,19 @@ export function serveCommand(y: Argv) {
       const dnsPort = parseWholeNumber('--dns-port', argv['dns-port'], PORT);
       const controlPort = parseWholeNumber('--control-port', argv['control-port'], PORT);
       const seed = argv.seed === undefined ? undefined : parseWholeNumber('--seed', argv.seed, SEED);
+      const headTimeoutMs = parseWholeNumber('--head-timeout-ms', argv['head-timeout-ms'], HEAD_TIMEOUT);
+      const maxHeadBytes = parseWholeNumber('--max-head-bytes', argv['max-head-bytes'], HEAD_BYTES);
+      const limit = descriptorLimit();
+      const maxConnections =
+        argv['max-connections'] === undefined
+          ? undefined
+          : parseWholeNumber('--max-connections', argv['max-connections'], {
+              min: 1,
+              max: limit,
+              what: `a number from 1 to ${limit}, this process's descriptor limit (ulimit -n; the default, ${defaultMaxConnections(limit)}, keeps a reserve for the control API and DNS)`,
+            });
+      const warn = (line: string) => process.stderr.write(`${line}\n`);
+      const token = controlToken({ flag: argv['control-token'], file: argv['control-token-file'], env: process.env[TOKEN_ENV] }, warn);
       const catalogue = await loadCatalogue(argv['faults-file']);
       const routes = [...(argv.route ?? []).map(parseRoute), ...(argv['header-route'] ?? []).map(parseHeaderRoute)];
       const def = parseFaultRef(argv.fault, '--fault');
@@ -110,7 +134,6 @@ export function serveCommand(y: Argv) {
       const dnsAddresses = argv['dns-address']
         ? { a: argv['dns-address'].filter((a) => !a.includes(':')), aaaa: argv['dns-address'].filter((a) => a.includes(':')) }
         : undefined;
-      const token = argv['control-token'] ?? process.env.BADGATEWAY_CONTROL_TOKEN;
       const chaos = await startChaos({
         host: argv.host,
         port,
@@ -129,6 +152,10 @@ export function serveCommand(y: Argv) {
         dnsPort: argv.dns ? dnsPort : false,
         dnsZone: argv['dns-zone'],
         control: argv.control ? { host: argv['control-host'], port: controlPort, token } : false,
+        headTimeoutMs,
+        maxHeadBytes,
+        maxConnections,
+        onGuard: guardWarnings(warn),
       });
       if (argv.events) chaos.upstream.events.subscribe((e) => process.stderr.write(JSON.stringify(e) + '\n'));
       printListeners(chaos, argv.json);
@@ -147,6 +174,7 @@ function printListeners(chaos: StartedChaos, json: boolean): void {
     dns: dns ? { host: dns.host, port: dns.port, zone: dns.zone, names: Object.fromEntries(chaos.catalogue.list().flatMap((f) => (f.layer === 'dns' ? [[f.id, dns.nameFor(f.name)]] : []))) } : undefined,
     control: chaos.control ? { url: chaos.control.url } : undefined,
     routing: up.routing,
+    guards: up.guards,
   };
   if (json) {
     process.stdout.write(JSON.stringify(info) + '\n');
@@ -159,6 +187,29 @@ function printListeners(chaos: StartedChaos, json: boolean): void {
   if (info.dns) rows.push(['dns', `${info.dns.host}:${info.dns.port} udp+tcp`, `zone ${info.dns.zone}: ${Object.values(info.dns.names).join(', ')}`]);
   if (info.control) rows.push(['control', info.control.url, 'GET /api/faults, PUT /api/routing, WebSocket /api/events']);
   process.stdout.write(`${p('bold', 'badgateway is serving')}\n${table(rows)}\n${p('dim', 'Ctrl-C stops everything.')}\n`);
+}
+
+/**
+ * A line on stderr when a guard acts, so a full connection table or a slow peer is not silent
+ * without --events; at most one line per kind every 10 s, counting the ones in between.
+ */
+function guardWarnings(warn: (line: string) => void): (e: GuardEvent) => void {
+  const last = new Map<string, { at: number; unsaid: number }>();
+  return (e) => {
+    const now = performance.now();
+    const seen = last.get(e.guard);
+    const count = e.guard === 'connection-cap' ? e.refused : 1;
+    if (seen && now - seen.at < GUARD_WARN_EVERY_MS) {
+      seen.unsaid += count;
+      return;
+    }
+    const n = count + (seen?.unsaid ?? 0);
+    last.set(e.guard, { at: now, unsaid: 0 });
+    const since = seen ? ' since the last warning' : '';
+    if (e.guard === 'connection-cap') warn(`warning: the ${e.listener} listener holds ${e.limit} connections (--max-connections); ${n} new connection(s) closed at accept${since}.`);
+    else if (e.guard === 'head-timeout') warn(`warning: ${n} connection(s) did not send a request head within ${e.limit} ms (--head-timeout-ms): answered 408 and closed${since}.`);
+    else warn(`warning: ${n} request head(s) larger than ${e.limit} bytes (--max-head-bytes): answered 431 and closed${since}.`);
+  };
 }
 
 function untilSignal(): Promise<void> {
