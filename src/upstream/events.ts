@@ -13,8 +13,8 @@ export type UpstreamEvent =
   | { readonly type: 'error'; readonly conn: number; readonly fault: string | undefined; readonly message: string }
   /**
    * A listener guard acted on a connection that was still sending its request head (never during a
-   * fault's script): the head took longer than `limit` ms (answered 408) or grew past `limit` bytes
-   * (answered 431), and the connection was closed.
+   * fault's script): the head took longer than `limit` ms (answered 408; a connection that sent
+   * nothing is closed without one) or grew past `limit` bytes (answered 431); either way it closed.
    */
   | { readonly type: 'guard'; readonly guard: 'head-timeout' | 'head-too-big'; readonly conn: number; readonly listener: string; readonly limit: number }
   /**

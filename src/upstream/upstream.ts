@@ -57,8 +57,8 @@ export interface UpstreamOptions {
   /**
    * Longest a peer may take to send the request head the upstream routes on, in ms: counted from
    * accept for a connection's first request, from the head's first byte for later ones (an idle
-   * kept-alive connection is not a slow head). Past it the peer gets a 408 and the connection
-   * closes, with a `guard` event. Never applies while a fault's script runs, even to its own
+   * kept-alive connection is not a slow head). Past it the peer gets a 408 (none if it sent
+   * nothing at all) and the connection closes, with a `guard` event. Never applies while a fault's script runs, even to its own
    * `read: head`. Default 30000; from 1 to 2147483647.
    */
   readonly headTimeoutMs?: number;
@@ -282,7 +282,10 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<Started
           if (err instanceof HeadGuardError || err instanceof HeadTooBigError) {
             const timeout = err instanceof HeadGuardError;
             guard({ type: 'guard', guard: timeout ? 'head-timeout' : 'head-too-big', conn: conn.id, listener, limit: timeout ? guards.headTimeoutMs : guards.maxHeadBytes });
-            answerAndLinger(conn, timeout ? REQUEST_TIMEOUT : HEAD_TOO_BIG);
+            // A connection that sent nothing at all is closed without a word: to a gateway that
+            // opened it ahead of need, that is an idle upstream connection closing, not a 408 it never asked for.
+            if (timeout && conn.buffered === 0) conn.close();
+            else answerAndLinger(conn, timeout ? REQUEST_TIMEOUT : HEAD_TOO_BIG);
             return;
           }
           if (!isPeerError(err)) throw err;

@@ -78,12 +78,13 @@ describe('request-head time limit', () => {
     await waitUntil(() => up.openConnections === 0, 3000, 'every guarded connection released');
   });
 
-  test('a connection that sends nothing is timed from accept', async () => {
+  test('a connection that sends nothing is timed from accept, and closed without a 408 it never asked for', async () => {
     const { up, guards } = await upstream({ headTimeoutMs: 200 });
     const s = await session(up.http.port);
     const end = await s.waitEnd(2000);
     expect(end === 'timeout' ? end : end.end).toBe('fin');
-    expect(s.bytes().toString('latin1')).toBe(REQUEST_TIMEOUT);
+    expect(end === 'timeout' ? 0 : end.atMs).toBeGreaterThanOrEqual(190);
+    expect(s.bytes().length).toBe(0);
     expect(guards.map((g) => g.guard)).toEqual(['head-timeout']);
   });
 
