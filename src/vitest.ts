@@ -256,7 +256,11 @@ function onSignal(sig: NodeJS.Signals): void {
 // A vitest fork whose runner died (SIGTERM to the runner alone leaves its workers running) learns it
 // only from its IPC channel closing; no afterAll will come.
 function onDisconnect(): void {
-  void closeEverything('the test runner went away');
+  // The IPC channel was what kept this worker's event loop alive (the gateway's process is not
+  // waited on by the loop): without a handle of our own, the worker exits half-way through
+  // stopping the gateway, leaving its files (or the gateway) behind.
+  const keepAlive = setInterval(() => {}, 1000);
+  void closeEverything('the test runner went away').finally(() => clearInterval(keepAlive));
 }
 
 function setHandlers(on: boolean): void {
