@@ -361,7 +361,7 @@ export const apache: GatewayAdapter = {
   id: 'apache',
   binary: 'apache2',
   installHint: "apt-get install apache2 (Debian/Ubuntu; the rendered config expects Debian's apache2 binary and module directory)",
-  measuredOn: 'Apache httpd 2.4.71',
+  measuredOn: [{ version: '2.4.71', image: 'badgateway/apache:bookworm' }],
   // Not the official httpd:2.4 image: its layout differs (binary httpd, modules in
   // /usr/local/apache2/modules, mod_unixd loadable), and the rendered config names Debian's
   // apache2 and module directory, where the expectations were measured. So the container

@@ -292,7 +292,7 @@ export const haproxy: GatewayAdapter = {
   id: 'haproxy',
   binary: 'haproxy',
   installHint: 'apt-get install haproxy (Debian/Ubuntu), dnf install haproxy (Fedora), brew install haproxy (macOS)',
-  measuredOn: 'HAProxy 2.6.12',
+  measuredOn: [{ version: '2.6.12', image: 'badgateway/haproxy:bookworm' }],
   defaultImage: 'haproxy:lts',
   localImage: 'badgateway/haproxy:bookworm',
   versionArgs: ['-v'],

@@ -332,7 +332,7 @@ export const nginx: GatewayAdapter = {
   id: 'nginx',
   binary: 'nginx',
   installHint: 'apt-get install nginx-light (Debian/Ubuntu), dnf install nginx (Fedora), brew install nginx (macOS)',
-  measuredOn: 'nginx 1.22.1',
+  measuredOn: [{ version: '1.22.1', image: 'badgateway/nginx:bookworm' }],
   defaultImage: 'nginx:stable',
   localImage: 'badgateway/nginx:bookworm',
   versionArgs: ['-v'],
