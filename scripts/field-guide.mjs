@@ -30,7 +30,7 @@ const out = [
   '',
   `${scenarios.length} scenarios, each a real fault played by badgateway's chaos upstream and run through real gateways (${GATEWAYS.filter((g) => scenarios.some((s) => Object.keys(s.expect).some((k) => k.split('@')[0] === g.id))).map((g) => g.id).join(', ')}). ` +
     'Every expectation below was measured on the gateway, not written from memory; a version range after the gateway name (`nginx@>=1.23`, or `caddy@2.6.2+go>=1.20` for the Go toolchain Caddy was built with) marks an entry merged over the plain one for those versions. ' +
-    'A run is judged only between the lowest and highest measured version that get the same entries; elsewhere it is reported as "not measured on <version>". ' +
+    'A run is judged on a measured version, or between the two measured versions next to it when both get the same entries; elsewhere it is reported as "not measured on <version>". ' +
     'Reproduce any of them with `badgateway run --only <scenario>`; explain a log line of your own with `badgateway explain "<line>"`.',
   '',
   '**Measured on** (Debian\'s packages, images built by `scripts/build-gateway-image.sh GATEWAY --release RELEASE`):',

@@ -377,7 +377,13 @@ export const caddy: GatewayAdapter = {
   id: 'caddy',
   binary: 'caddy',
   installHint: 'apt-get install caddy (Debian/Ubuntu), dnf install caddy (Fedora), brew install caddy (macOS)',
-  measuredOn: [{ version: '2.6.2+go1.19.8', image: 'badgateway/caddy:bookworm' }],
+  // Debian's packages, one image per release (scripts/build-gateway-image.sh caddy --release ...);
+  // trixie's 2.6.2 is bookworm's release built with a newer Go, which rejects what 1.19 relayed.
+  measuredOn: [
+    { version: '2.6.2+go1.19.8', image: 'badgateway/caddy:bookworm' },
+    { version: '2.6.2+go1.24.4', image: 'badgateway/caddy:trixie' },
+    { version: '2.11.4+go1.26.5', image: 'badgateway/caddy:sid' },
+  ],
   defaultImage: 'caddy:2',
   localImage: 'badgateway/caddy:bookworm',
   versionArgs: ['version'],

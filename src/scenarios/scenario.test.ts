@@ -68,6 +68,18 @@ describe('resolveExpectation', () => {
     expect(resolveExpectation(s, 'nginx', undefined, nginxMeasured)).toMatchObject({ measured: false, why: 'not measured on nginx (version unknown)' });
   });
 
+  test('never across a measured version that behaved otherwise', () => {
+    // HAProxy 3.0 logged otherwise; 2.6 and 3.2 agree. 2.8 lies between 2.6 and 3.0: not measured.
+    const h = scenario({ haproxy: { reason: 'read-timeout' }, 'haproxy@>=3.0 <3.1': { reason: 'none' } });
+    const measured = ['2.6.12', '3.0.11', '3.2.26'];
+    expect(resolveExpectation(h, 'haproxy', '2.8.0', measured)).toMatchObject({ measured: false, from: { version: '2.6.12', expectation: { reason: 'read-timeout' } } });
+    expect(resolveExpectation(h, 'haproxy', '3.1.0', measured)).toMatchObject({ measured: false, from: { version: '2.6.12' } });
+    expect(resolveExpectation(h, 'haproxy', '3.0.11', measured)).toEqual({ measured: true, expectation: { reason: 'none' } });
+    expect(resolveExpectation(h, 'haproxy', '3.0.12', measured)).toMatchObject({ measured: false, from: { version: '3.0.11' } });
+    // With 3.0 agreeing, the plain key spans the whole measured range.
+    expect(resolveExpectation(scenario({ haproxy: { reason: 'none' } }), 'haproxy', '2.8.0', measured)).toMatchObject({ measured: true });
+  });
+
   test('a plain key applies between the lowest and highest measured version, not past them', () => {
     expect(resolveExpectation(s, 'haproxy', '2.8.0', ['2.6.12', '3.2.9'])).toMatchObject({ measured: true });
     expect(resolveExpectation(s, 'haproxy', '3.3.0', ['2.6.12', '3.2.9'])).toMatchObject({ measured: false, why: 'not measured on haproxy 3.3.0', from: { version: '3.2.9' } });

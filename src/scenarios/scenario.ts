@@ -155,13 +155,14 @@ export type Resolved =
 /**
  * The expectation for a gateway at a version, judged only where it was measured. `measuredOn`
  * lists the versions the whole suite was measured on (the adapter's). A version is judged when
- * some measured versions get the same expectation keys (plain key and ranges) as it does and it
- * lies between the lowest and highest of them: a plain key thus applies between the lowest and
- * highest measured version, and `nginx@>=1.26` from the lowest measured version it matches up to
- * the highest. Anywhere else the expectation would be borrowed from another version, so the case
- * is reported as not measured, naming the nearest measured version and what it expects.
- * Without `measuredOn` (a user's scenarios for a gateway we never measured) every key is taken
- * as written.
+ * it is one of them, or when the measured versions next to it on both sides get the same
+ * expectation keys (plain key and ranges) as it does: a plain key thus applies between the
+ * lowest and highest measured version, and `nginx@>=1.26` between the measured versions it
+ * matches, but never across a measured version that behaved otherwise. Anywhere else the
+ * expectation would be borrowed from another version, so the case is reported as not measured,
+ * naming the nearest measured version with the same keys (else the nearest one) and what it
+ * expects. Without `measuredOn` (a user's scenarios for a gateway we never measured) every key
+ * is taken as written.
  */
 export function resolveExpectation(s: Scenario, gateway: string, version: string | undefined, measuredOn: readonly string[] | undefined): Resolved {
   const own = Object.keys(s.expect).filter((k) => k === gateway || k.startsWith(`${gateway}@`));
@@ -172,25 +173,26 @@ export function resolveExpectation(s: Scenario, gateway: string, version: string
   }
   const signature = (v: string | undefined): string => keysFor(s, gateway, v).join('\n');
   const sorted = [...measuredOn].sort(compareGatewayVersions);
-  const nearest = (pool: readonly string[], v: string): string => {
-    // The highest measured version at or below this one, else the lowest above it.
-    const below = pool.filter((m) => compareGatewayVersions(m, v) <= 0);
-    return below.length ? below[below.length - 1]! : pool[0]!;
-  };
-  const from = (m: string) => {
-    const e = expectationFor(s, gateway, m);
-    return e ? { version: m, expectation: e } : undefined;
+  const from = (m: string | undefined) => {
+    const e = m === undefined ? undefined : expectationFor(s, gateway, m);
+    return e ? { version: m!, expectation: e } : undefined;
   };
   if (version === undefined) {
-    return { measured: false, why: `not measured on ${gateway} (version unknown)`, from: from(sorted[sorted.length - 1]!) };
+    return { measured: false, why: `not measured on ${gateway} (version unknown)`, from: from(sorted[sorted.length - 1]) };
   }
   const sig = signature(version);
-  const same = sorted.filter((m) => signature(m) === sig);
-  const inside = same.length > 0 && compareGatewayVersions(same[0]!, version) <= 0 && compareGatewayVersions(version, same[same.length - 1]!) <= 0;
+  const below = sorted.filter((m) => compareGatewayVersions(m, version) < 0);
+  const above = sorted.filter((m) => compareGatewayVersions(m, version) > 0);
+  const exact = sorted.some((m) => compareGatewayVersions(m, version) === 0 && signature(m) === sig);
+  const lower = below[below.length - 1];
+  const upper = above[0];
+  const inside = exact || (lower !== undefined && upper !== undefined && signature(lower) === sig && signature(upper) === sig);
   const expectation = expectationFor(s, gateway, version);
   if (inside) return expectation ? { measured: true, expectation } : { measured: false, why: unmeasured(s, gateway, version) };
-  const source = from(nearest(same.length > 0 ? same : sorted, version));
-  return { measured: false, why: `not measured on ${gateway} ${version}`, from: source };
+  // The nearest measured version that gets the same keys, below first; else the nearest at all.
+  const same = (m: string) => signature(m) === sig;
+  const near = [...below].reverse().find(same) ?? above.find(same) ?? lower ?? upper;
+  return { measured: false, why: `not measured on ${gateway} ${version}`, from: from(near) };
 }
 
 /**
