@@ -58,17 +58,18 @@ wanted=("${gateways[@]}")
 [ "$gateway" = all ] || wanted=("$gateway")
 
 present() { docker image inspect "$1" >/dev/null 2>&1; }
+tags() { local out=() g; for g in "$@"; do out+=("badgateway/$g:$release"); done; echo "${out[*]}"; }
 
 if [ -z "$force" ]; then
   missing=0
   for g in "${wanted[@]}"; do present "badgateway/$g:$release" || missing=1; done
   if [ "$missing" = 0 ]; then
-    echo "build-gateway-image: $(printf 'badgateway/%s:'"$release"' ' "${wanted[@]}")already present"
+    echo "build-gateway-image: $(tags "${wanted[@]}") already present"
     exit 0
   fi
   if present "$image"; then
     for g in "${wanted[@]}"; do docker tag "$image" "badgateway/$g:$release"; done
-    echo "build-gateway-image: tagged $image as $(printf 'badgateway/%s:'"$release"' ' "${wanted[@]}")"
+    echo "build-gateway-image: tagged $image as $(tags "${wanted[@]}")"
     exit 0
   fi
 fi
@@ -95,4 +96,4 @@ tar -C "$work/root" -c . | docker import \
   --change "LABEL org.badgateway.packages=\"$versions\"" \
   - "$image" >/dev/null
 for g in "${gateways[@]}"; do docker tag "$image" "badgateway/$g:$release"; done
-echo "build-gateway-image: built $image ($versions) in $(( $(date +%s) - started )) s, tagged $(printf 'badgateway/%s:'"$release"' ' "${gateways[@]}")"
+echo "build-gateway-image: built $image ($versions) in $(( $(date +%s) - started )) s, tagged $(tags "${gateways[@]}")"

@@ -15,6 +15,7 @@ import { startCli } from '../helpers/cli.js';
 import { containersLabelled, dockerImagePresent } from '../helpers/docker.js';
 import { interruptMidRun, leftIn } from '../helpers/interrupt.js';
 import { failures, runBuiltin } from '../helpers/suite.js';
+import { measuredImageTests } from '../helpers/measured.js';
 
 const binary = await findBinary('apache2');
 
@@ -73,4 +74,7 @@ describe('built-in suite through Apache httpd', () => {
       await rm(tmp, { recursive: true, force: true });
     }
   });
+
+  // Every other version the expectations were measured on (Debian trixie's and sid's images).
+  measuredImageTests('apache');
 });

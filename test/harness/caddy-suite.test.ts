@@ -12,6 +12,7 @@ import { findBinary } from '../../src/runtimes/process.js';
 import { dockerImagePresent } from '../helpers/docker.js';
 import { interruptMidRun } from '../helpers/interrupt.js';
 import { builtinScenarios, failures, runBuiltin } from '../helpers/suite.js';
+import { measuredImageTests } from '../helpers/measured.js';
 
 const binary = await findBinary('caddy');
 
@@ -105,4 +106,7 @@ describe('built-in suite through Caddy', () => {
     expect(why).toBeUndefined();
     await interruptMidRun({ gateway: 'caddy', runtime: 'container', signal: 'SIGTERM', image: 'badgateway/caddy:bookworm' });
   });
+
+  // Every other version the expectations were measured on (Debian trixie's and sid's images).
+  measuredImageTests('caddy');
 });

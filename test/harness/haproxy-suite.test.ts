@@ -16,6 +16,7 @@ import { satisfies } from '../../src/scenarios/scenario.js';
 import { dockerImagePresent } from '../helpers/docker.js';
 import { processesNaming } from '../helpers/interrupt.js';
 import { builtinScenarios, failures, runBuiltin } from '../helpers/suite.js';
+import { measuredImageTests } from '../helpers/measured.js';
 
 const binary = await findBinary('haproxy');
 
@@ -125,4 +126,7 @@ describe('built-in suite through HAProxy', () => {
       await rm(tmp, { recursive: true, force: true });
     }
   });
+
+  // Every other version the expectations were measured on (Debian trixie's and sid's images).
+  measuredImageTests('haproxy');
 });
