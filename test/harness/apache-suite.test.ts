@@ -2,7 +2,7 @@
  * The whole built-in suite through a real Apache httpd, as a process and in a
  * container (Debian's apache2, the image scripts/build-gateway-image.sh apache
  * builds). Expectations were established by running Apache 2.4 on Debian
- * bookworm; this proves they still hold. DNS scenarios are skipped: httpd has no
+ * bookworm, trixie and sid; this proves they still hold. DNS scenarios are skipped: httpd has no
  * resolver of its own to point at badgateway's DNS responder.
  */
 import { mkdtemp, rm } from 'node:fs/promises';

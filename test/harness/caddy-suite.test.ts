@@ -1,8 +1,9 @@
 /**
  * The whole built-in suite through a real Caddy, as a process (Debian's caddy)
  * and in a container (the image scripts/build-gateway-image.sh caddy builds).
- * Expectations were established by running Caddy 2.6.2 on Debian bookworm; this
- * proves they still hold, and that a user's own Caddyfile is run and compared.
+ * Expectations were established by running Caddy 2.6.2 (Go 1.19 and Go 1.24
+ * builds) and 2.11.4 from Debian bookworm, trixie and sid; this proves they
+ * still hold, and that a user's own Caddyfile is run and compared.
  */
 import { describe, expect, test } from 'vitest';
 import { gatewayById } from '../../src/gateways/index.js';

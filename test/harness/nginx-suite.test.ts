@@ -1,6 +1,7 @@
 /**
- * The whole built-in suite through a real nginx, in both runtimes. Expectations
- * were established by running nginx; this proves they still hold.
+ * The whole built-in suite through a real nginx, in both runtimes, and through
+ * every version its expectations were measured on (Debian bookworm's, trixie's
+ * and sid's images); this proves they still hold.
  */
 import { describe, expect, test } from 'vitest';
 import { satisfies } from '../../src/scenarios/scenario.js';
