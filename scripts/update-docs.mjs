@@ -29,8 +29,12 @@ function expectText(e, showBody = false) {
   return [status, bodyText(e, '', showBody) || undefined, e.reason && e.reason !== 'none' ? e.reason : undefined].filter(Boolean).join(' · ');
 }
 
-// The versions the built-in expectations were measured on (Debian bookworm's packages), from each adapter.
-const MEASURED = Object.fromEntries(GATEWAYS.filter((g) => g.measuredOn).map((g) => [g.id, g.measuredOn]));
+// The versions the built-in expectations were measured on, from each adapter: "nginx 1.22.1 (bookworm), 1.26.3 (trixie)".
+const NAMES = { nginx: 'nginx', haproxy: 'HAProxy', caddy: 'Caddy', apache: 'Apache httpd' };
+const versionText = (v) => v.replace(/\+go(.*)$/, ' with Go $1');
+const MEASURED = Object.fromEntries(
+  GATEWAYS.filter((g) => g.measuredOn?.length).map((g) => [g.id, `${NAMES[g.id] ?? g.id} ${g.measuredOn.map((m) => `${versionText(m.version)} (\`${m.image}\`)`).join(', ')}`]),
+);
 
 /** One gateway's cell: its plain entry, then each versioned entry with its range. */
 function gatewayCell(s, id) {
@@ -49,12 +53,12 @@ function gatewayCell(s, id) {
 async function scenariosTable() {
   const { scenarios } = await loadSuite();
   const ids = GATEWAYS.map((g) => g.id);
-  const measured = ids.filter((id) => MEASURED[id]).map((id) => MEASURED[id]).join(', ');
+  const measured = ids.filter((id) => MEASURED[id]).map((id) => MEASURED[id]).join('; ');
   // Gateways with an adapter but no measured expectation yet: their column is all —, and a run reports what it sees without a verdict.
   const unmeasured = ids.filter((id) => !MEASURED[id]);
   const none = unmeasured.length ? ` Nothing has been measured yet on ${unmeasured.join(' or ')}: ${unmeasured.length > 1 ? 'their columns are' : 'its column is'} all —, and a run reports "no expectation measured" instead of a verdict.` : '';
   const out = [
-    `${scenarios.length} scenarios in \`scenarios/\`, one column per gateway. Expectations were measured on ${measured} (Debian bookworm); an entry such as \`nginx@<1.23\` applies to those versions only, and other versions are reported without a verdict; — means no expectation (the scenario is skipped or only observed). Each file's description says why the answer is what it is.${none}`,
+    `${scenarios.length} scenarios in \`scenarios/\`, one column per gateway. Expectations were measured on ${measured} (Debian's packages, images built by \`scripts/build-gateway-image.sh\`). A plain entry applies to every measured version; an entry such as \`nginx@>=1.23\` (or \`caddy@2.6.2+go>=1.20\`, by Go toolchain) is merged over it for those versions. A run is judged on a measured version, or between the two measured versions next to it when both get the same entries as it does; any other version is reported as "not measured on <version>", with the measured version its expectation comes from and whether what was seen matches it. — means no expectation (the scenario is skipped or only observed). Each file's description says why the answer is what it is, and which release changed it.${none}`,
     '',
     `| scenario | fault | ${ids.join(' | ')} |`,
     `|---|---|${ids.map(() => '---|').join('')}`,

@@ -361,7 +361,13 @@ export const apache: GatewayAdapter = {
   id: 'apache',
   binary: 'apache2',
   installHint: "apt-get install apache2 (Debian/Ubuntu; the rendered config expects Debian's apache2 binary and module directory)",
-  measuredOn: 'Apache httpd 2.4.71',
+  // Debian's packages, one image per release (scripts/build-gateway-image.sh apache --release ...);
+  // bookworm's security update 2.4.71, what apt installs on the host, is trixie's version.
+  measuredOn: [
+    { version: '2.4.68', image: 'badgateway/apache:bookworm' },
+    { version: '2.4.69', image: 'badgateway/apache:sid' },
+    { version: '2.4.71', image: 'badgateway/apache:trixie' },
+  ],
   // Not the official httpd:2.4 image: its layout differs (binary httpd, modules in
   // /usr/local/apache2/modules, mod_unixd loadable), and the rendered config names Debian's
   // apache2 and module directory, where the expectations were measured. So the container

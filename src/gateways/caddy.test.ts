@@ -66,6 +66,17 @@ describe('caddy config rendering', () => {
     expect(caddy.testArgs('/tmp/p', '/tmp/p/Caddyfile')).toEqual(['validate', '--config', '/tmp/p/Caddyfile', '--adapter', 'caddyfile']);
     expect(caddy.parseVersion('2.6.2\n')).toBe('2.6.2');
   });
+
+  test('the version names the Go toolchain from build-info, which decides part of what Caddy does', () => {
+    expect(caddy.buildInfoArgs).toEqual(['build-info']);
+    // Debian's build: `caddy version` is bare and build-info has no module line.
+    expect(caddy.parseVersion('2.6.2\n\ngo\tgo1.24.4\npath\tgithub.com/caddyserver/caddy/v2/cmd/caddy\nbuild\t-compiler=gc\n')).toBe('2.6.2+go1.24.4');
+    // Caddy's own build: the version has its hash, build-info lists modules after the toolchain.
+    expect(caddy.parseVersion('v2.8.4 h1:q3pe0wpBj1OcHFZ3n/1nl4V4bxBrYoSoab7rL9BMYNk=\n\ngo\tgo1.22.5\npath\tcaddy\nmod\tcaddy\t(devel)\ndep\tgithub.com/caddyserver/caddy/v2\tv2.8.4\n')).toBe('2.8.4+go1.22.5');
+    // A go line elsewhere does not count as the toolchain, and a first line that is no version reads as none.
+    expect(caddy.parseVersion('2.11.4\n\nbuild\tgo go1.99\n')).toBe('2.11.4');
+    expect(caddy.parseVersion('go\tgo1.24.4\n')).toBeUndefined();
+  });
 });
 
 describe('caddy log parsing', () => {

@@ -362,16 +362,36 @@ const REASONS = [
   },
 ] as const satisfies readonly ReasonInfo[];
 
+/**
+ * `caddy version` (`2.6.2` from Debian, `v2.8.4 h1:...` from Caddy's own builds), then
+ * `caddy build-info` (`go\tgo1.19.8`): `2.6.2+go1.19.8`, or the release alone without build info.
+ */
+function parseVersion(output: string): string | undefined {
+  const release = /^\s*v?(\d+\.\d+\.\d+)/m.exec(output)?.[1];
+  if (!release) return undefined;
+  const go = /^go\s+go(\d+\.\d+(?:\.\d+)?)/m.exec(output)?.[1];
+  return go ? `${release}+go${go}` : release;
+}
+
 export const caddy: GatewayAdapter = {
   id: 'caddy',
   binary: 'caddy',
   installHint: 'apt-get install caddy (Debian/Ubuntu), dnf install caddy (Fedora), brew install caddy (macOS)',
-  measuredOn: 'Caddy 2.6.2',
+  // Debian's packages, one image per release (scripts/build-gateway-image.sh caddy --release ...);
+  // trixie's 2.6.2 is bookworm's release built with a newer Go, which rejects what 1.19 relayed.
+  measuredOn: [
+    { version: '2.6.2+go1.19.8', image: 'badgateway/caddy:bookworm' },
+    { version: '2.6.2+go1.24.4', image: 'badgateway/caddy:trixie' },
+    { version: '2.11.4+go1.26.5', image: 'badgateway/caddy:sid' },
+  ],
   defaultImage: 'caddy:2',
   localImage: 'badgateway/caddy:bookworm',
   versionArgs: ['version'],
-  versionExample: 'v2.6.2 h1:wKoFIxpmOJLGl3QXoo6PNbYvGW4xLEgo32GPBEjWL8o=\n',
-  parseVersion: (output) => /v?(\d+\.\d+\.\d+)/.exec(output)?.[1],
+  // The Go toolchain decides part of what Caddy does with malformed upstream headers (net/http's
+  // parser), so the version carries it: `2.6.2+go1.19.8`.
+  buildInfoArgs: ['build-info'],
+  versionExample: 'v2.6.2 h1:wKoFIxpmOJLGl3QXoo6PNbYvGW4xLEgo32GPBEjWL8o=\n\ngo\tgo1.19.8\npath\tgithub.com/caddyserver/caddy/v2/cmd/caddy\n',
+  parseVersion,
   render,
   args: (_prefix, configPath) => ['run', '--config', configPath, ...(configPath.endsWith('.json') ? [] : ['--adapter', 'caddyfile'])],
   testArgs: (_prefix, configPath) => ['validate', '--config', configPath, ...(configPath.endsWith('.json') ? [] : ['--adapter', 'caddyfile'])],

@@ -90,8 +90,12 @@ export interface GatewayAdapter {
   readonly binary: string;
   /** How to get that binary, for the error when it is not on PATH. */
   readonly installHint: string;
-  /** The gateway and version the built-in expectations were measured on (README catalogue); absent when none were. */
-  readonly measuredOn?: string;
+  /**
+   * The versions the whole built-in suite was measured on, as `parseVersion` gives them, and the
+   * image each ran from; absent when none were. A run on a version outside them is reported as
+   * "not measured on <version>", not judged (src/scenarios/scenario.ts `resolveExpectation`).
+   */
+  readonly measuredOn?: readonly MeasuredVersion[];
   /**
    * Default image for the container runtime: the gateway's official image, pulled when missing;
    * the local image when the rendered config does not fit the official one's layout (Apache).
@@ -101,7 +105,15 @@ export interface GatewayAdapter {
   readonly localImage: string;
   /** Arguments that make the binary print its version. */
   readonly versionArgs: readonly string[];
-  /** What `<binary> <versionArgs>` prints, as a sample `parseVersion` must read: the contract test requires it of every registered adapter. */
+  /**
+   * Arguments that make the binary print what it was built with, when that decides behaviour too
+   * (Caddy's `build-info`: the Go toolchain). Their output follows versionArgs' for parseVersion.
+   */
+  readonly buildInfoArgs?: readonly string[];
+  /**
+   * What `<binary> <versionArgs>` prints (then, with buildInfoArgs, what they print), as a sample
+   * `parseVersion` must read: the contract test requires it of every registered adapter.
+   */
   readonly versionExample?: string;
   parseVersion(output: string): string | undefined;
   render(input: RenderInput): RenderedConfig;
@@ -137,6 +149,24 @@ export interface GatewayAdapter {
   readonly reasons: readonly ReasonInfo[];
   /** A user's own config: replace the documented placeholders. Throws InputError naming what is missing. */
   fromUserConfig(text: string, file: string, values: UserConfigValues): RenderedConfig;
+}
+
+/** One version the built-in suite was measured on. */
+export interface MeasuredVersion {
+  /** As the adapter's parseVersion gives it, e.g. `1.26.3` or Caddy's `2.6.2+go1.24.4`. */
+  readonly version: string;
+  /** The image it ran from, e.g. `badgateway/nginx:trixie` (scripts/build-gateway-image.sh). */
+  readonly image: string;
+}
+
+/**
+ * A gateway's version: `versionArgs`' output, then `buildInfoArgs`' when the adapter has them,
+ * read by `parseVersion`. `exec` runs the binary with arguments and gives its output ('' on failure).
+ */
+export async function readVersion(adapter: GatewayAdapter, exec: (args: readonly string[]) => Promise<string>): Promise<string | undefined> {
+  const out = await exec(adapter.versionArgs);
+  const build = adapter.buildInfoArgs ? await exec(adapter.buildInfoArgs) : '';
+  return adapter.parseVersion(build ? `${out}\n${build}` : out);
 }
 
 export interface UserConfigValues {

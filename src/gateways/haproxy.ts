@@ -292,7 +292,12 @@ export const haproxy: GatewayAdapter = {
   id: 'haproxy',
   binary: 'haproxy',
   installHint: 'apt-get install haproxy (Debian/Ubuntu), dnf install haproxy (Fedora), brew install haproxy (macOS)',
-  measuredOn: 'HAProxy 2.6.12',
+  // Debian's packages, one image per release (scripts/build-gateway-image.sh haproxy --release ...).
+  measuredOn: [
+    { version: '2.6.12', image: 'badgateway/haproxy:bookworm' },
+    { version: '3.0.11', image: 'badgateway/haproxy:trixie' },
+    { version: '3.2.26', image: 'badgateway/haproxy:sid' },
+  ],
   defaultImage: 'haproxy:lts',
   localImage: 'badgateway/haproxy:bookworm',
   versionArgs: ['-v'],

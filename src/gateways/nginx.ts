@@ -332,7 +332,12 @@ export const nginx: GatewayAdapter = {
   id: 'nginx',
   binary: 'nginx',
   installHint: 'apt-get install nginx-light (Debian/Ubuntu), dnf install nginx (Fedora), brew install nginx (macOS)',
-  measuredOn: 'nginx 1.22.1',
+  // Debian's packages, one image per release (scripts/build-gateway-image.sh nginx --release ...).
+  measuredOn: [
+    { version: '1.22.1', image: 'badgateway/nginx:bookworm' },
+    { version: '1.26.3', image: 'badgateway/nginx:trixie' },
+    { version: '1.30.6', image: 'badgateway/nginx:sid' },
+  ],
   defaultImage: 'nginx:stable',
   localImage: 'badgateway/nginx:bookworm',
   versionArgs: ['-v'],

@@ -4,7 +4,7 @@
  */
 import type { LogEntry } from '../gateways/gateway.js';
 import type { Outcome } from '../probe/http-probe.js';
-import { expectationFor, unmeasured, type Expectation, type Scenario } from '../scenarios/scenario.js';
+import { resolveExpectation, type Expectation, type Scenario } from '../scenarios/scenario.js';
 import { evaluate, observe, type Observed, type Verdict } from './evaluate.js';
 
 /** One scenario's requests as probed: their numbers (the ?bgp= tags) and what each saw. */
@@ -27,8 +27,14 @@ export interface CaseResult {
   readonly expectation?: Expectation;
   /** Undefined when the scenario has no expectation for this gateway: the outcome is reported, not judged. */
   readonly verdict?: Verdict;
-  /** Why there is no verdict, e.g. "no expectation measured for envoy": reported, neither a pass nor a failure. */
+  /**
+   * Why there is no verdict, e.g. "no expectation measured for envoy", or "not measured on
+   * nginx 1.31.0: ..." with the measured version the nearest expectation comes from and whether
+   * what was seen matches it: reported, neither a pass nor a failure.
+   */
   readonly unjudged?: string;
+  /** On a version outside every measured range: the nearest measured version, its expectation, and how what was seen compares (not a verdict). */
+  readonly nearestMeasured?: { readonly version: string; readonly expectation: Expectation; readonly comparison: Verdict };
   /** With a user's config: what the gateway does with its default config, to show what the user's config changes. */
   readonly baseline?: Expectation;
   /** From the first request sent to the last answer: a sequence's whole duration (ProbeRun.durationMs). */
@@ -41,14 +47,18 @@ export interface JudgeContext {
   readonly runtime: string;
   /** A user's config is observed against the default config's expectation, not judged by it. */
   readonly userConfig: boolean;
+  /** The versions the adapter's expectations were measured on: outside them nothing is judged. */
+  readonly measuredOn?: readonly string[];
 }
 
 export function judgeCase(run: ProbeRun, byProbe: ReadonlyMap<number, readonly LogEntry[]>, ctx: JudgeContext): CaseResult {
   const { scenario, numbers, outcomes } = run;
   const logs = numbers.flatMap((n) => byProbe.get(n) ?? []);
   const observed = observe(outcomes, logs);
-  const builtin = expectationFor(scenario, ctx.gateway, ctx.version);
+  const resolved = resolveExpectation(scenario, ctx.gateway, ctx.version, ctx.measuredOn);
+  const builtin = resolved.measured ? resolved.expectation : undefined;
   const expectation = ctx.userConfig ? undefined : builtin;
+  const near = !resolved.measured && resolved.from ? { ...resolved.from, comparison: evaluate(observed, resolved.from.expectation) } : undefined;
   return {
     scenario,
     gateway: ctx.gateway,
@@ -59,8 +69,17 @@ export function judgeCase(run: ProbeRun, byProbe: ReadonlyMap<number, readonly L
     observed,
     expectation,
     verdict: expectation ? evaluate(observed, expectation) : undefined,
-    unjudged: ctx.userConfig || expectation ? undefined : unmeasured(scenario, ctx.gateway, ctx.version),
+    // With a user's config and a measured version the baseline says what the config changes.
+    unjudged: resolved.measured ? undefined : near ? `${resolved.why}: ${nearText(ctx.gateway, near)}` : resolved.why,
+    ...(near ? { nearestMeasured: near } : {}),
     baseline: ctx.userConfig ? builtin : undefined,
     durationMs: run.durationMs,
   };
+}
+
+/** How what was seen compares with the nearest measured version's expectation, in words. */
+function nearText(gateway: string, near: { readonly version: string; readonly comparison: Verdict }): string {
+  const on = `the expectation measured on ${gateway} ${near.version}`;
+  if (near.comparison.pass) return `what was seen matches ${on}`;
+  return `what was seen differs from ${on} (${near.comparison.mismatches.map((m) => `${m.field}: ${m.expected} there, ${m.observed} here`).join('; ')})`;
 }

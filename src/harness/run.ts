@@ -158,7 +158,7 @@ async function runGateway(adapter: GatewayAdapter, opts: RunOptions, barrier: St
     // Lines written as the gateway closes a connection can trail the client's view by a moment.
     await sleep(100, undefined, { signal: opts.signal });
     const byProbe = await session.logsByProbe();
-    const ctx = { gateway: adapter.id, version: gw.version, runtime: gw.runtime, userConfig: opts.userConfig !== undefined };
+    const ctx = { gateway: adapter.id, version: gw.version, runtime: gw.runtime, userConfig: opts.userConfig !== undefined, measuredOn: adapter.measuredOn?.map((m) => m.version) };
     const cases = probeRuns.map((run) => {
       const result = judgeCase(run, byProbe, ctx);
       opts.progress?.onCase?.(result);

@@ -11,7 +11,7 @@ import { appendFileSync, existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { StartError } from '../errors.js';
-import type { GatewayAdapter } from '../gateways/gateway.js';
+import { readVersion, type GatewayAdapter } from '../gateways/gateway.js';
 import { OUTPUT_LOG, removePrefix, runningGateway, writeConfig } from './files.js';
 import type { Availability, Runtime, RunningGateway, StartInput } from './runtime.js';
 import { waitReady } from './wait.js';
@@ -144,8 +144,8 @@ export const containerRuntime: Runtime = {
       }
     });
     logStream?.on('error', () => {});
-    const v = await container.exec([adapter.binary, ...adapter.versionArgs]).catch(() => undefined);
-    const { gateway, logTail, stop } = runningGateway(input, 'container', v ? adapter.parseVersion(`${v.output}`) : undefined, image, () => '', async () => {
+    const version = await readVersion(adapter, async (args) => `${(await container.exec([adapter.binary, ...args]).catch(() => undefined))?.output ?? ''}`);
+    const { gateway, logTail, stop } = runningGateway(input, 'container', version, image, () => '', async () => {
       closed = true;
       try {
         await container.stop({ timeout: 2, remove: true });

@@ -8,7 +8,7 @@ import { closeSync, openSync } from 'node:fs';
 import { access, constants } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { StartError } from '../errors.js';
-import type { GatewayAdapter } from '../gateways/gateway.js';
+import { readVersion, type GatewayAdapter } from '../gateways/gateway.js';
 import { OUTPUT_LOG, removePrefix, runningGateway, writeConfig } from './files.js';
 import type { Availability, Runtime, RunningGateway, StartInput } from './runtime.js';
 import { waitReady } from './wait.js';
@@ -45,8 +45,7 @@ export const processRuntime: Runtime = {
   async available(adapter: GatewayAdapter): Promise<Availability> {
     const bin = await findBinary(adapter.binary);
     if (!bin) return { ok: false, why: `${adapter.binary} is not on PATH. Install it (${adapter.installHint}) or use --runtime container.` };
-    const v = await run(bin, adapter.versionArgs);
-    return { ok: true, version: adapter.parseVersion(v.out) };
+    return { ok: true, version: await readVersion(adapter, async (args) => (await run(bin, args)).out) };
   },
 
   async start(input: StartInput): Promise<RunningGateway> {
@@ -56,7 +55,7 @@ export const processRuntime: Runtime = {
       await removePrefix(prefix);
       throw new StartError('BG_GATEWAY_MISSING', `${adapter.binary} is not on PATH. Install it (${adapter.installHint}) or run with --runtime container.`);
     }
-    const version = adapter.parseVersion((await run(bin, adapter.versionArgs)).out);
+    const version = await readVersion(adapter, async (args) => (await run(bin, args)).out);
     const configPath = await writeConfig(prefix, input.config);
     const env = adapter.env?.(prefix);
     const test = await run(bin, adapter.testArgs(prefix, configPath), env);

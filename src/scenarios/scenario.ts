@@ -55,6 +55,22 @@ export interface Scenario {
   readonly tags: readonly string[];
 }
 
+/**
+ * A gateway version as expectations are keyed by: the release, and for a Go-built gateway the
+ * Go toolchain it was built with after `+go` (`2.6.2+go1.19.8`), because Go's net/http decides
+ * some of its behaviour: Debian's Caddy 2.6.2 built with Go 1.24 rejects header bytes that the
+ * same release built with Go 1.19 relays.
+ */
+export interface GatewayVersion {
+  readonly release: string;
+  readonly go?: string;
+}
+
+export function parseGatewayVersion(v: string): GatewayVersion {
+  const at = v.indexOf('+go');
+  return at === -1 ? { release: v } : { release: v.slice(0, at), go: v.slice(at + 3) };
+}
+
 /** Compare dotted versions numerically. */
 export function compareVersions(a: string, b: string): number {
   const pa = a.split('.').map(Number);
@@ -66,13 +82,21 @@ export function compareVersions(a: string, b: string): number {
   return 0;
 }
 
-/** `>=1.23 <1.25`: space-separated comparisons, all must hold. */
-export function satisfies(version: string, range: string): boolean {
-  return range
+/** Order gateway versions: by release, then by Go toolchain when both name one. */
+export function compareGatewayVersions(a: string, b: string): number {
+  const va = parseGatewayVersion(a);
+  const vb = parseGatewayVersion(b);
+  return compareVersions(va.release, vb.release) || (va.go !== undefined && vb.go !== undefined ? compareVersions(va.go, vb.go) : 0);
+}
+
+const COMPARISON = /^(>=|<=|>|<|=)?(\d+(?:\.\d+)*)$/;
+
+function allHold(version: string, comparisons: string): boolean {
+  return comparisons
     .trim()
     .split(/\s+/)
     .every((part) => {
-      const m = /^(>=|<=|>|<|=)?(\d+(?:\.\d+)*)$/.exec(part);
+      const m = COMPARISON.exec(part);
       if (!m) return false;
       const c = compareVersions(version, m[2]!);
       switch (m[1] ?? '=') {
@@ -85,20 +109,90 @@ export function satisfies(version: string, range: string): boolean {
     });
 }
 
-export const RANGE = /^(>=|<=|>|<|=)?\d+(\.\d+)*(\s+(>=|<=|>|<|=)?\d+(\.\d+)*)*$/;
+/**
+ * `>=1.23 <1.25`: space-separated comparisons, all must hold. After `+go`, comparisons on the
+ * Go toolchain (`2.6.2+go>=1.20`, or `+go<1.20` for any release): a version that does not name
+ * its toolchain satisfies no such range.
+ */
+export function satisfies(version: string, range: string): boolean {
+  const v = parseGatewayVersion(version);
+  const r = parseGatewayVersion(range.trim());
+  if (r.release.trim() !== '' && !allHold(v.release, r.release)) return false;
+  if (r.go === undefined) return r.release.trim() !== '';
+  return v.go !== undefined && allHold(v.go, r.go);
+}
+
+const COMPARISONS = String.raw`(>=|<=|>|<|=)?\d+(\.\d+)*(\s+(>=|<=|>|<|=)?\d+(\.\d+)*)*`;
+export const RANGE = new RegExp(`^(${COMPARISONS}\\s*(\\+go${COMPARISONS})?|\\+go${COMPARISONS})$`);
+
+/** The keys of a scenario's expectations that apply to a gateway at a version: its plain key, then each matching range, in file order. */
+function keysFor(s: Scenario, gateway: string, version: string | undefined): string[] {
+  return Object.keys(s.expect).filter((key) => {
+    if (key === gateway) return true;
+    const at = key.indexOf('@');
+    return at !== -1 && key.slice(0, at) === gateway && version !== undefined && satisfies(version, key.slice(at + 1));
+  });
+}
 
 /**
- * The expectation for a gateway at a version: the plain `<gateway>` entry, with
- * every matching `<gateway>@<range>` entry merged over it in file order.
+ * The expectation for a gateway at a version as the scenario file writes it: the plain
+ * `<gateway>` entry, with every matching `<gateway>@<range>` entry merged over it in file order.
+ * Whether that version was measured is `resolveExpectation`'s question.
  */
 export function expectationFor(s: Scenario, gateway: string, version: string | undefined): Expectation | undefined {
-  let out: Expectation | undefined = s.expect[gateway];
-  for (const [key, exp] of Object.entries(s.expect)) {
-    const at = key.indexOf('@');
-    if (at === -1 || key.slice(0, at) !== gateway) continue;
-    if (version !== undefined && satisfies(version, key.slice(at + 1))) out = { ...(out ?? {}), ...exp };
-  }
+  let out: Expectation | undefined;
+  for (const key of keysFor(s, gateway, version)) out = { ...(out ?? {}), ...s.expect[key] };
   return out;
+}
+
+/** What a scenario expects of a gateway at a version, and whether that was measured there. */
+export type Resolved =
+  /** Judged: the version lies between measured versions that the same keys apply to. */
+  | { readonly measured: true; readonly expectation: Expectation }
+  /** Not judged. `from`: the measured version the nearest expectation comes from, and that expectation. */
+  | { readonly measured: false; readonly why: string; readonly from?: { readonly version: string; readonly expectation: Expectation } };
+
+/**
+ * The expectation for a gateway at a version, judged only where it was measured. `measuredOn`
+ * lists the versions the whole suite was measured on (the adapter's). A version is judged when
+ * it is one of them, or when the measured versions next to it on both sides get the same
+ * expectation keys (plain key and ranges) as it does: a plain key thus applies between the
+ * lowest and highest measured version, and `nginx@>=1.26` between the measured versions it
+ * matches, but never across a measured version that behaved otherwise. Anywhere else the
+ * expectation would be borrowed from another version, so the case is reported as not measured,
+ * naming the nearest measured version with the same keys (else the nearest one) and what it
+ * expects. Without `measuredOn` (a user's scenarios for a gateway we never measured) every key
+ * is taken as written.
+ */
+export function resolveExpectation(s: Scenario, gateway: string, version: string | undefined, measuredOn: readonly string[] | undefined): Resolved {
+  const own = Object.keys(s.expect).filter((k) => k === gateway || k.startsWith(`${gateway}@`));
+  if (own.length === 0) return { measured: false, why: `no expectation measured for ${gateway}` };
+  if (!measuredOn || measuredOn.length === 0) {
+    const e = expectationFor(s, gateway, version);
+    return e ? { measured: true, expectation: e } : { measured: false, why: unmeasured(s, gateway, version) };
+  }
+  const signature = (v: string | undefined): string => keysFor(s, gateway, v).join('\n');
+  const sorted = [...measuredOn].sort(compareGatewayVersions);
+  const from = (m: string | undefined) => {
+    const e = m === undefined ? undefined : expectationFor(s, gateway, m);
+    return e ? { version: m!, expectation: e } : undefined;
+  };
+  if (version === undefined) {
+    return { measured: false, why: `not measured on ${gateway} (version unknown)`, from: from(sorted[sorted.length - 1]) };
+  }
+  const sig = signature(version);
+  const below = sorted.filter((m) => compareGatewayVersions(m, version) < 0);
+  const above = sorted.filter((m) => compareGatewayVersions(m, version) > 0);
+  const exact = sorted.some((m) => compareGatewayVersions(m, version) === 0 && signature(m) === sig);
+  const lower = below[below.length - 1];
+  const upper = above[0];
+  const inside = exact || (lower !== undefined && upper !== undefined && signature(lower) === sig && signature(upper) === sig);
+  const expectation = expectationFor(s, gateway, version);
+  if (inside) return expectation ? { measured: true, expectation } : { measured: false, why: unmeasured(s, gateway, version) };
+  // The nearest measured version that gets the same keys, below first; else the nearest at all.
+  const same = (m: string) => signature(m) === sig;
+  const near = [...below].reverse().find(same) ?? above.find(same) ?? lower ?? upper;
+  return { measured: false, why: `not measured on ${gateway} ${version}`, from: from(near) };
 }
 
 /**

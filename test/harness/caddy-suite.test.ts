@@ -1,8 +1,9 @@
 /**
  * The whole built-in suite through a real Caddy, as a process (Debian's caddy)
  * and in a container (the image scripts/build-gateway-image.sh caddy builds).
- * Expectations were established by running Caddy 2.6.2 on Debian bookworm; this
- * proves they still hold, and that a user's own Caddyfile is run and compared.
+ * Expectations were established by running Caddy 2.6.2 (Go 1.19 and Go 1.24
+ * builds) and 2.11.4 from Debian bookworm, trixie and sid; this proves they
+ * still hold, and that a user's own Caddyfile is run and compared.
  */
 import { describe, expect, test } from 'vitest';
 import { gatewayById } from '../../src/gateways/index.js';
@@ -12,6 +13,7 @@ import { findBinary } from '../../src/runtimes/process.js';
 import { dockerImagePresent } from '../helpers/docker.js';
 import { interruptMidRun } from '../helpers/interrupt.js';
 import { builtinScenarios, failures, runBuiltin } from '../helpers/suite.js';
+import { measuredImageTests } from '../helpers/measured.js';
 
 const binary = await findBinary('caddy');
 
@@ -20,7 +22,8 @@ describe('built-in suite through Caddy', () => {
     expect(binary, 'CI must provide caddy (apt-get install caddy)').toBeDefined();
     const r = await runBuiltin(['caddy'], 'process');
     const run = r.runs[0]!;
-    expect(run.version).toMatch(/^2\.\d+\.\d+$/);
+    // The Go toolchain is part of the version: it decides part of what Caddy does.
+    expect(run.version).toMatch(/^2\.\d+\.\d+\+go1\.\d+(\.\d+)?$/);
     expect(failures(r)).toBe('');
     expect(r.failed).toBe(0);
     // Established on 2.6: every scenario is judged, none merely observed, none skipped (Caddy takes a resolver).
@@ -90,7 +93,8 @@ describe('built-in suite through Caddy', () => {
     const r = await runBuiltin(['caddy'], 'container', { image: 'badgateway/caddy:bookworm' });
     const run = r.runs[0]!;
     expect(run.runtime).toBe('container');
-    expect(run.version).toMatch(/^2\.\d+\.\d+$/);
+    // The Go toolchain is part of the version: it decides part of what Caddy does.
+    expect(run.version).toMatch(/^2\.\d+\.\d+\+go1\.\d+(\.\d+)?$/);
     expect(failures(r)).toBe('');
     expect(r.failed).toBe(0);
     expect(r.unchecked).toBe(0);
@@ -103,4 +107,7 @@ describe('built-in suite through Caddy', () => {
     expect(why).toBeUndefined();
     await interruptMidRun({ gateway: 'caddy', runtime: 'container', signal: 'SIGTERM', image: 'badgateway/caddy:bookworm' });
   });
+
+  // Every other version the expectations were measured on (Debian trixie's and sid's images).
+  measuredImageTests('caddy');
 });

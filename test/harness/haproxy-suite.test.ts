@@ -1,8 +1,9 @@
 /**
  * The whole built-in suite through a real HAProxy (process runtime), and
  * nginx and HAProxy at once, and in a container. Expectations were established
- * by running HAProxy 2.6 on Debian bookworm; this proves they still hold. The
- * container runtime uses the image scripts/build-gateway-image.sh haproxy builds.
+ * by running HAProxy 2.6, 3.0 and 3.2 (Debian bookworm, trixie and sid); this
+ * proves they still hold. The container runtime uses the images
+ * scripts/build-gateway-image.sh haproxy [--release ...] builds.
  */
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -16,6 +17,7 @@ import { satisfies } from '../../src/scenarios/scenario.js';
 import { dockerImagePresent } from '../helpers/docker.js';
 import { processesNaming } from '../helpers/interrupt.js';
 import { builtinScenarios, failures, runBuiltin } from '../helpers/suite.js';
+import { measuredImageTests } from '../helpers/measured.js';
 
 const binary = await findBinary('haproxy');
 
@@ -125,4 +127,7 @@ describe('built-in suite through HAProxy', () => {
       await rm(tmp, { recursive: true, force: true });
     }
   });
+
+  // Every other version the expectations were measured on (Debian trixie's and sid's images).
+  measuredImageTests('haproxy');
 });

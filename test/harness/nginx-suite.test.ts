@@ -1,11 +1,13 @@
 /**
- * The whole built-in suite through a real nginx, in both runtimes. Expectations
- * were established by running nginx; this proves they still hold.
+ * The whole built-in suite through a real nginx, in both runtimes, and through
+ * every version its expectations were measured on (Debian bookworm's, trixie's
+ * and sid's images); this proves they still hold.
  */
 import { describe, expect, test } from 'vitest';
 import { satisfies } from '../../src/scenarios/scenario.js';
 import { dockerImagePresent } from '../helpers/docker.js';
 import { failures, runBuiltin } from '../helpers/suite.js';
+import { measuredImageTests } from '../helpers/measured.js';
 
 describe('built-in suite through nginx', () => {
   test('process runtime: every expectation holds', { timeout: 60_000 }, async () => {
@@ -27,4 +29,7 @@ describe('built-in suite through nginx', () => {
     expect(r.failed).toBe(0);
     expect(r.passed).toBe(r.runs[0]!.cases.length);
   });
+
+  // Every other version the expectations were measured on (Debian trixie's and sid's images).
+  measuredImageTests('nginx');
 });

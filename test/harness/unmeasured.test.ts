@@ -1,8 +1,10 @@
 /**
  * A gateway no expectation was measured on (Envoy and Traefik today): a run
  * reports what it saw with "no expectation measured for <gateway>", neither a
- * pass nor a failure. The gateway here is a tiny Node proxy run by the process
- * runtime, so the test needs no gateway binary.
+ * pass nor a failure; and a version outside every measured range is reported
+ * "not measured on <version>" with the measured version its expectation came
+ * from. The gateway here is a tiny Node proxy run by the process runtime (its
+ * version is node's), so the test needs no gateway binary.
  */
 import { describe, expect, test } from 'vitest';
 import { Catalogue } from '../../src/faults/registry.js';
@@ -87,5 +89,45 @@ describe('a gateway without measured expectations', () => {
     expect(text).toMatch(/0 passed, 0 failed, 2 observed/);
     expect(JSON.parse(toJson(r)).runs[0].cases[0]).toMatchObject({ state: 'observed', unjudged: 'no expectation measured for nodeproxy' });
     expect(toJunit(r)).toContain('<skipped message="no expectation measured for nodeproxy: observed');
+  });
+});
+
+describe('a version outside every measured range', () => {
+  // The test proxy's version is the node running it; these say what "measured" means for it.
+  const nodeVersion = process.versions.node;
+  const withExpectations = async () => {
+    const catalogue = new Catalogue();
+    const all = await loadSuite(builtinScenarioDir(), catalogue, GATEWAYS.map((g) => g.id));
+    const scenarios = selectScenarios(all, ['healthy', 'empty-reply']).map((s) => ({
+      ...s,
+      // healthy: what the proxy does; empty-reply: not what it does (it answers 502).
+      expect: s.id === 'healthy' ? { nodeproxy: { status: 200, body: 'complete' as const } } : { nodeproxy: { status: 504 } },
+    }));
+    return { catalogue, scenarios };
+  };
+
+  test('is reported "not measured on <version>" with the version its expectation came from and what was seen, neither passed nor failed', { timeout: 30_000 }, async () => {
+    const { catalogue, scenarios } = await withExpectations();
+    const adapter: GatewayAdapter = { ...fake, measuredOn: [{ version: '1.0.0', image: 'none' }, { version: '2.0.0', image: 'none' }] };
+    const r = await runSuite({ scenarios, gateways: [adapter], catalogue, runtime: 'process' });
+    expect(r.runs[0]!.version).toBe(nodeVersion);
+    expect([r.passed, r.failed, r.unchecked]).toEqual([0, 0, 2]);
+    const byId = Object.fromEntries(r.runs[0]!.cases.map((c) => [c.scenario.id, c]));
+    expect(byId['healthy']!.verdict).toBeUndefined();
+    expect(byId['healthy']!.unjudged).toBe(`not measured on nodeproxy ${nodeVersion}: what was seen matches the expectation measured on nodeproxy 2.0.0`);
+    expect(byId['empty-reply']!.unjudged).toBe(`not measured on nodeproxy ${nodeVersion}: what was seen differs from the expectation measured on nodeproxy 2.0.0 (status: 504 there, 502 here)`);
+    expect(byId['empty-reply']!.nearestMeasured).toMatchObject({ version: '2.0.0', expectation: { status: 504 }, comparison: { pass: false } });
+    // Every reporter carries the reason instead of a verdict.
+    expect(consoleSummary(r, false)).toMatch(new RegExp(`seen\\s+empty-reply\\s+502 .*\\(not measured on nodeproxy ${nodeVersion.replace(/\./g, '\\.')}: what was seen differs`));
+    expect(JSON.parse(toJson(r)).runs[0].cases.find((c: { scenario: string }) => c.scenario === 'healthy')).toMatchObject({ state: 'observed', unjudged: expect.stringContaining('not measured on nodeproxy') });
+    expect(toJunit(r)).toContain(`<skipped message="not measured on nodeproxy ${nodeVersion}`);
+  });
+
+  test('inside the measured range the same cases are judged', { timeout: 30_000 }, async () => {
+    const { catalogue, scenarios } = await withExpectations();
+    const adapter: GatewayAdapter = { ...fake, measuredOn: [{ version: '1.0.0', image: 'none' }, { version: '999.0.0', image: 'none' }] };
+    const r = await runSuite({ scenarios, gateways: [adapter], catalogue, runtime: 'process' });
+    expect([r.passed, r.failed, r.unchecked]).toEqual([1, 1, 0]);
+    expect(r.runs[0]!.cases.find((c) => c.scenario.id === 'empty-reply')!.verdict!.mismatches).toEqual([{ field: 'status', expected: '504', observed: '502' }]);
   });
 });

@@ -43,7 +43,7 @@ export async function interruptMidRun(c: InterruptCase): Promise<void> {
   try {
     const args = ['run', '--gateway', c.gateway, '--runtime', c.runtime, ...(c.image ? ['--image', c.image] : []), '--only', 'never-respond', '--only', 'slow-*', '--only', 'healthy*'];
     const cli = startCli(args, { TMPDIR: tmp });
-    await waitForOutput(cli.output, new RegExp(`${c.gateway} \\d+\\.\\d+\\.\\d+ \\(${c.runtime}\\): \\d+ scenarios`), 30_000);
+    await waitForOutput(cli.output, new RegExp(`${c.gateway} \\d+\\.\\d+\\.\\d+(\\+go[\\d.]+)? \\(${c.runtime}\\): \\d+ scenarios`), 30_000);
     // healthy is done within milliseconds; never-respond holds the run for a second more.
     await waitForOutput(cli.output, new RegExp(`· ${c.gateway} healthy `), 10_000);
     cli.child.kill(c.signal);

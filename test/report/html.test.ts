@@ -63,7 +63,7 @@ test('the matrix escapes what gateways and scenarios put in it', () => {
 
 test('markdown gives the same matrix for a CI summary', () => {
   const md = toMarkdown(result);
-  expect(md).toMatch(/\| scenario \| nginx 1\.\d+\.\d+ \(process\) \| haproxy 2\.\d+\.\d+ \(process\) \| caddy 2\.\d+\.\d+ \(process\) \| apache 2\.4\.\d+ \(process\) \|/);
+  expect(md).toMatch(/\| scenario \| nginx 1\.\d+\.\d+ \(process\) \| haproxy 2\.\d+\.\d+ \(process\) \| caddy 2\.\d+\.\d+\+go1\.[\d.]+ \(process\) \| apache 2\.4\.\d+ \(process\) \|/);
   expect(md).toMatch(/\| empty-reply-expecting-504 \| ❌ 502/);
   expect(md).toMatch(/\| healthy \| ✅ 200[^|]*\| ✅ 200[^|]*\| ✅ 200[^|]*\| ✅ 200[^|]*\|/);
   expect(md).toMatch(/\| dns-nxdomain \| ✅ 502[^|]*\| ✅ 503[^|]*\| ✅ 502[^|]*\| ⏭ skipped: apache resolves upstream names with the system resolver only[^|]*\|/);
