@@ -3,7 +3,6 @@
  * in front of its chaos side and check scenarios one at a time (what the vitest helper uses).
  * Everything here takes gateway ids and paths, as the CLI does, and checks them before any work.
  */
-import { readFile } from 'node:fs/promises';
 import { InputError } from '../errors.js';
 import type { FaultDef } from '../faults/fault.js';
 import { Catalogue, loadFaultFile } from '../faults/registry.js';
@@ -16,6 +15,7 @@ import { runSuite as runHarness, type ProgressListener, type SuiteResult } from 
 import type { RuntimeChoice } from '../runtimes/index.js';
 import { builtinScenarioDir, loadSuite as loadScenarioFiles, selectScenarios } from '../scenarios/load.js';
 import type { Scenario } from '../scenarios/scenario.js';
+import { readInputText } from '../yaml-source.js';
 
 export interface LoadSuiteOptions {
   /** A folder of scenario files, one file, or a list file. Default: the built-in catalogue. */
@@ -72,9 +72,11 @@ export interface RunSuiteOptions extends LoadSuiteOptions {
 /** Reads a user's gateway config, with the error a person can act on. */
 export async function readUserConfig(file: string): Promise<{ file: string; text: string }> {
   try {
-    return { file, text: await readFile(file, 'utf8') };
+    // Bounded like every input file: a config is hand-written, and a huge one would only exhaust the heap.
+    return { file, text: await readInputText(file) };
   } catch (err) {
-    throw new InputError('BG_FILE_UNREADABLE', `cannot read --config ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+    if (err instanceof InputError) throw new InputError(err.code, `--config: ${err.message}`, { cause: err });
+    throw err;
   }
 }
 

@@ -38,9 +38,22 @@ export interface StartUpstreamOptions {
   /** Listener faults to start (ids). Default: all of them. */
   readonly listenerFaults?: readonly string[];
   /** The DNS responder for the test zone. Default on, a free port; false turns it off. */
-  readonly dns?: boolean | { readonly port?: number; readonly zone?: string };
-  /** The control API (HTTP + WebSocket events). Default off; true for 127.0.0.1 and a free port. */
-  readonly control?: boolean | { readonly host?: string; readonly port?: number; readonly token?: string };
+  readonly dns?:
+    | boolean
+    | {
+        readonly port?: number;
+        readonly zone?: string;
+        /** A TCP connection without a complete query for this long is closed, with a `guard` event. Default 10,000 ms. */
+        readonly tcpIdleTimeoutMs?: number;
+        /** TCP connections open at once; more are closed at accept, with a `guard` event. Default 256. */
+        readonly maxTcpConnections?: number;
+      };
+  /**
+   * The control API (HTTP + WebSocket events). Default off; true for 127.0.0.1 and a free port.
+   * `eventBufferBytes` bounds what may wait for one slow event-stream client before it is closed
+   * with code 1008 (default 1 MiB).
+   */
+  readonly control?: boolean | { readonly host?: string; readonly port?: number; readonly token?: string; readonly eventBufferBytes?: number };
   /** Longest a peer may take to send a request head (408 and a `guard` event past it; never during a fault's script). Default 30000 ms. */
   readonly headTimeoutMs?: number;
   /** Largest request head (431 and a `guard` event past it). Default 65536 bytes. */
@@ -115,6 +128,8 @@ export async function startUpstream(opts: StartUpstreamOptions = {}): Promise<Up
     maxConnections: opts.maxConnections,
     dnsPort: dnsOpt === false ? false : dnsOpt === true ? 0 : (dnsOpt.port ?? 0),
     dnsZone: typeof dnsOpt === 'object' ? dnsOpt.zone : undefined,
+    dnsTcpIdleTimeoutMs: typeof dnsOpt === 'object' ? dnsOpt.tcpIdleTimeoutMs : undefined,
+    dnsMaxTcpConnections: typeof dnsOpt === 'object' ? dnsOpt.maxTcpConnections : undefined,
     control: controlOpt === false ? false : controlOpt === true ? {} : controlOpt,
   });
   const up = chaos.upstream;

@@ -4,6 +4,7 @@
  * runs and what the harness starts before any gateway.
  */
 import type { DnsBehavior, DnsFaultDef } from '../faults/fault.js';
+import { InputError } from '../errors.js';
 import { Catalogue } from '../faults/registry.js';
 import { startControl, type StartedControl } from '../control/control-server.js';
 import { startDnsResponder, type StartedDnsResponder } from '../dns/responder.js';
@@ -17,8 +18,20 @@ export interface ChaosOptions extends UpstreamOptions {
   readonly dnsZone?: string;
   /** Addresses the DNS responder answers for healthy names (default: the upstream's host, or 127.0.0.1/::1 when it binds a wildcard). */
   readonly dnsAddresses?: { a?: string[]; aaaa?: string[] };
+  /** A DNS-over-TCP connection without a complete query for this long is closed. Default 10,000 ms. */
+  readonly dnsTcpIdleTimeoutMs?: number;
+  /** DNS-over-TCP connections open at once; more are closed at accept. Default 256. */
+  readonly dnsMaxTcpConnections?: number;
   /** Control API; false turns it off. Default: on, 127.0.0.1, a free port. */
-  readonly control?: false | { readonly host?: string; readonly port?: number; readonly token?: string };
+  readonly control?: false | ControlChoice;
+}
+
+export interface ControlChoice {
+  readonly host?: string;
+  readonly port?: number;
+  readonly token?: string;
+  /** Bytes of events that may wait for one slow event-stream client before it is closed (code 1008). Default 1 MiB. */
+  readonly eventBufferBytes?: number;
 }
 
 export interface StartedChaos extends AsyncDisposable {
@@ -39,6 +52,12 @@ function answerAddresses(host: string): { a: string[]; aaaa: string[] } {
   return host.includes(':') ? { a: [], aaaa: [host] } : { a: [host], aaaa: ['::1'] };
 }
 
+/** Checked here: the event stream itself takes any number, and 0 or NaN would drop every client at once. */
+function eventBufferBytes(n: number): number {
+  if (Number.isInteger(n) && n >= 1024) return n;
+  throw new InputError('BG_BAD_OPTION', `control.eventBufferBytes must be a whole number of bytes, at least 1024, not ${n}. It bounds what waits for one slow event-stream client (default 1048576).`);
+}
+
 export async function startChaos(opts: ChaosOptions = {}): Promise<StartedChaos> {
   const catalogue = opts.catalogue ?? new Catalogue();
   const events = opts.events ?? new EventBus();
@@ -56,6 +75,14 @@ export async function startChaos(opts: ChaosOptions = {}): Promise<StartedChaos>
           records: dnsRecords(catalogue),
           defaultAddresses: opts.dnsAddresses ?? answerAddresses(host),
           onQuery: (q) => events.emit({ type: 'dns-query', name: q.name, qtype: q.type, transport: q.transport, outcome: q.outcome }),
+          tcpIdleTimeoutMs: opts.dnsTcpIdleTimeoutMs,
+          maxTcpConnections: opts.dnsMaxTcpConnections,
+          onLimit: (l) =>
+            events.emit(
+              l.limit === 'tcp-connections'
+                ? { type: 'guard', guard: 'dns-connection-cap', listener: 'dns', limit: l.max, remote: l.remote }
+                : { type: 'guard', guard: 'dns-idle-timeout', listener: 'dns', limit: l.idleMs, remote: l.remote },
+            ),
         }),
       );
     }
@@ -66,6 +93,7 @@ export async function startChaos(opts: ChaosOptions = {}): Promise<StartedChaos>
           host: opts.control?.host,
           port: opts.control?.port,
           token: opts.control?.token,
+          events: opts.control?.eventBufferBytes === undefined ? undefined : { maxBufferedBytes: eventBufferBytes(opts.control.eventBufferBytes) },
           upstream,
           dns: dns ? { host: dns.host, port: dns.port, zone: dns.zone } : undefined,
         }),

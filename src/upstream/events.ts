@@ -24,6 +24,12 @@ export type UpstreamEvent =
    * closed since the previous event.
    */
   | { readonly type: 'guard'; readonly guard: 'connection-cap'; readonly listener: string; readonly limit: number; readonly refused: number }
+  /**
+   * A guard of the DNS responder's TCP side acted: a connection was closed at accept because
+   * `limit` were open (`dns-connection-cap`), or closed after `limit` ms without a complete query
+   * (`dns-idle-timeout`). One event per connection: DNS-over-TCP peers are few.
+   */
+  | { readonly type: 'guard'; readonly guard: 'dns-connection-cap' | 'dns-idle-timeout'; readonly listener: 'dns'; readonly limit: number; readonly remote: string }
   | { readonly type: 'listener-fault'; readonly listener: string; readonly fault: string; readonly remote: string }
   | { readonly type: 'dns-query'; readonly name: string; readonly qtype: string; readonly transport: string; readonly outcome: string };
 

@@ -123,6 +123,15 @@ describe('the user\'s own config', () => {
     expect(await readdir(tmp)).toEqual([]);
   });
 
+  test('a --config over the input size limit is refused before it is read, exit 2', async () => {
+    const conf = join(dir, 'huge.conf');
+    await writeFile(conf, `events {}\n# ${'x'.repeat(2 * 1024 * 1024)}\n`);
+    const r = await runCli(['run', '--runtime', 'process', '--config', conf]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--config: .*huge\.conf is \d+ bytes, over the limit of 1048576 bytes/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
   test('a config without {{upstream}} is refused with what to write', async () => {
     const conf = join(dir, 'no-upstream.conf');
     await writeFile(conf, 'events {}\nhttp { server { listen {{listen}}; } }\n');
