@@ -177,7 +177,7 @@ export const yamlNoise: fc.Arbitrary<string> = fc
  */
 export function expectInputError(err: unknown, file: string, text: string): void {
   if (!(err instanceof InputError)) throw err;
-  const m = new RegExp(`^${file.replace(/[.]/g, '\\.')}:(\\d+):(\\d+): \\S`).exec(err.message);
+  const m = new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:(\\d+):(\\d+): \\S`).exec(err.message);
   expect(m, `an InputError (${err.code}) without ${file}:line:col: ${err.message}`).not.toBeNull();
   const lines = text.split(/\r\n|\r|\n/).length;
   expect(Number(m![1])).toBeGreaterThanOrEqual(1);
