@@ -266,7 +266,7 @@ describe('fuzz: the control API', () => {
           }
           await stillWorks(up);
         }),
-        fuzz(400),
+        fuzz(300),
       );
     },
     timeout(60_000),

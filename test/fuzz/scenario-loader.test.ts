@@ -67,7 +67,7 @@ describe('fuzz: scenario files', () => {
   test(
     'built-in scenarios, edited and rewritten as YAML: they load, or fail with file:line:col',
     () => {
-      fc.assert(fc.property(documents(builtin), fileName, load), fuzz(1500));
+      fc.assert(fc.property(documents(builtin), fileName, load), fuzz(600));
     },
     timeout(30_000),
   );
@@ -75,7 +75,7 @@ describe('fuzz: scenario files', () => {
   test(
     'YAML-flavoured noise: loads, or an InputError with file:line:col',
     () => {
-      fc.assert(fc.property(yamlNoise, fileName, load), fuzz(1500));
+      fc.assert(fc.property(yamlNoise, fileName, load), fuzz(1000));
     },
     timeout(20_000),
   );

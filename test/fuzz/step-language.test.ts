@@ -134,7 +134,7 @@ describe('fuzz: fault files', () => {
             }
           },
         ),
-        fuzz(1500),
+        fuzz(600),
       );
     },
     timeout(20_000),
@@ -143,7 +143,7 @@ describe('fuzz: fault files', () => {
   test(
     'built-in faults, edited and rewritten as YAML: they load and compile, or fail with file:line:col',
     () => {
-      fc.assert(fc.property(documents(validDocs), load), fuzz(1500));
+      fc.assert(fc.property(documents(validDocs), load), fuzz(800));
     },
     timeout(30_000),
   );
