@@ -8,9 +8,11 @@
  *   BADGATEWAY_FUZZ_RUNS  runs of every property, instead of each one's CI count
  *   BADGATEWAY_FUZZ_MS    stop a property after this many ms, as a pass (fast-check's
  *                         interruptAfterTimeLimit plugin): the bound of a long run
+ *   BADGATEWAY_FUZZ_PATH  with the seed, replay one counterexample directly (filter the
+ *                         test with `-t`: the path belongs to one property)
  *
- * On a failure fast-check prints the seed, the path of the shrunk counterexample
- * and the input itself; `BADGATEWAY_FUZZ_SEED=<seed>` replays it.
+ * On a failure fast-check prints the seed, the path of the shrunk counterexample and
+ * the input itself; `BADGATEWAY_FUZZ_SEED=<seed> BADGATEWAY_FUZZ_PATH=<path>` replays it.
  */
 import fc, { type Parameters as FcParameters } from 'fast-check';
 
@@ -28,13 +30,22 @@ function envInt(name: string): number | undefined {
 export const seed = envInt('BADGATEWAY_FUZZ_SEED') ?? CI_SEED;
 const runsOverride = envInt('BADGATEWAY_FUZZ_RUNS');
 const budgetMs = envInt('BADGATEWAY_FUZZ_MS');
+const replayPath = process.env.BADGATEWAY_FUZZ_PATH || undefined;
+
+/** In a long run, how many inputs each property got through: the number that says how hard it tried. */
+const countRuns: fc.UniversalPlugin = () => ({
+  onAllRunsComplete: (details) => {
+    if (!details.failed) console.log(`fuzz: ${details.numRuns} runs, seed ${seed}${details.interrupted ? ' (time budget reached)' : ''}`);
+  },
+});
 
 /** fast-check parameters for a property that makes `ciRuns` runs in CI. */
 export function fuzz<T>(ciRuns: number): FcParameters<T> {
   return {
     seed,
     numRuns: runsOverride ?? ciRuns,
-    ...(budgetMs === undefined ? {} : { plugins: [fc.interruptAfterTimeLimit(budgetMs)] }),
+    ...(replayPath === undefined ? {} : { path: replayPath }),
+    ...(budgetMs === undefined ? {} : { plugins: [fc.interruptAfterTimeLimit(budgetMs), countRuns] }),
   };
 }
 
