@@ -182,6 +182,7 @@ function checkAnswer(buf: Buffer, r: HeadParse, max: number): void {
   const h = r.head;
   expect(h.method).toMatch(/^[^ ]+$/);
   expect(h.version).toMatch(/^HTTP\/1\.[^ ]*$/);
+  expect(h.target.length).toBeGreaterThan(0);
   expect(h.target.startsWith(h.path)).toBe(true);
   expect(h.path).not.toContain('?');
   for (const [n, v] of h.headers) {
