@@ -15,7 +15,7 @@ import { builtinScenarioDir, scenarioFromYaml } from '../../src/scenarios/load.j
 import { expectationFor, type Scenario } from '../../src/scenarios/scenario.js';
 import { parseYaml } from '../../src/yaml-source.js';
 import { fuzz, timeout } from './settings.js';
-import { documents, expectInputError, timed, yamlNoise } from './yaml-inputs.js';
+import { documents, expectInputError, NOISE_EXAMPLES, timed, yamlNoise } from './yaml-inputs.js';
 
 const HANG_MS = 3000;
 const catalogue = new Catalogue();
@@ -75,7 +75,7 @@ describe('fuzz: scenario files', () => {
   test(
     'YAML-flavoured noise: loads, or an InputError with file:line:col',
     () => {
-      fc.assert(fc.property(yamlNoise, fileName, load), fuzz(1000));
+      fc.assert(fc.property(yamlNoise, fileName, load), fuzz(1000, NOISE_EXAMPLES.map(([t]): [string, string] => [t, 'fuzz-scenario.yaml'])));
     },
     timeout(20_000),
   );

@@ -39,10 +39,14 @@ const countRuns: fc.UniversalPlugin = () => ({
   },
 });
 
-/** fast-check parameters for a property that makes `ciRuns` runs in CI. */
-export function fuzz<T>(ciRuns: number): FcParameters<T> {
+/**
+ * fast-check parameters for a property that makes `ciRuns` runs in CI. `examples` run first,
+ * every time: the inputs that once found a bug, so CI keeps checking them whatever the seed.
+ */
+export function fuzz<T>(ciRuns: number, examples: T[] = []): FcParameters<T> {
   return {
     seed,
+    examples,
     numRuns: runsOverride ?? ciRuns,
     ...(replayPath === undefined ? {} : { path: replayPath }),
     ...(budgetMs === undefined ? {} : { plugins: [fc.interruptAfterTimeLimit(budgetMs), countRuns] }),

@@ -165,6 +165,9 @@ export function documents(valid: readonly unknown[]): fc.Arbitrary<string> {
     });
 }
 
+/** Noise that once broke a loader: an alias to no anchor made the yaml library throw a ReferenceError. */
+export const NOISE_EXAMPLES: Array<[string]> = [['<<: *a\n'], ['a: *x'], ['- *a\n- &a 1']];
+
 /** YAML-flavoured noise: mostly not a valid document at all. */
 export const yamlNoise: fc.Arbitrary<string> = fc
   .array(fc.oneof(fc.constantFrom(...YAML_FRAGMENTS, ...KEYS.map((k) => `${k}: `)), fc.string({ maxLength: 6 })), { maxLength: 40 })
