@@ -67,7 +67,11 @@ describe('fuzz: scenario files', () => {
   test(
     'built-in scenarios, edited and rewritten as YAML: they load, or fail with file:line:col',
     () => {
-      fc.assert(fc.property(documents(builtin), fileName, load), fuzz(600));
+      fc.assert(
+        fc.property(documents(builtin), fileName, load),
+        // A description of only spaces passed as one and became ''.
+        fuzz(600, [['description: " "\nfault: healthy\nexpect:\n  nginx:\n    status: 200\n', 'fuzz-scenario.yaml']]),
+      );
     },
     timeout(30_000),
   );
