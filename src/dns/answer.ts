@@ -196,12 +196,14 @@ function addressAnswers(zone: DnsZone, answer: Extract<DnsAnswer, { kind: 'answe
 }
 
 /**
- * dns-packet decodes label bytes as UTF-8, so bytes that are not UTF-8 come back as U+FFFD and a
- * label can grow past 63 bytes: echoing such a question would send another name, or a response
- * nobody can decode ("bad label"). Those queries get FORMERR without a question section.
+ * dns-packet decodes label bytes as UTF-8 and joins labels with dots, so bytes that are not UTF-8
+ * come back as U+FFFD, a label can grow past 63 bytes, and a dot inside a label can split it
+ * into an empty one: echoing such a question would send another name, or a response nobody can
+ * decode ("bad label"). Those queries get FORMERR without a question section.
  */
 function echoable(q: Question): boolean {
-  return !q.name.includes('\uFFFD') && Buffer.byteLength(q.name) <= 253 && q.name.split('.').every((l) => Buffer.byteLength(l) <= 63);
+  if (q.name === '.') return true;
+  return !q.name.includes('\uFFFD') && Buffer.byteLength(q.name) <= 253 && q.name.split('.').every((l) => l.length > 0 && Buffer.byteLength(l) <= 63);
 }
 
 /** Decide the response to one decoded query, `elapsedMs` after the responder started. */
