@@ -228,6 +228,10 @@ export async function startControl(opts: ControlOptions): Promise<StartedControl
       fanout.add(ws, socket);
     });
   });
+  // Without a listener Node drops a CONNECT without a word; answer it as any method we do not serve.
+  server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
+    rejectUpgrade(socket, new HttpError(405, 'BG_CONTROL_METHOD_NOT_ALLOWED', `CONNECT is not allowed; the control API has ${ENDPOINT_LIST}`));
+  });
 
   const close = (): Promise<void> =>
     (closing ??= (async () => {

@@ -195,6 +195,17 @@ function addressAnswers(zone: DnsZone, answer: Extract<DnsAnswer, { kind: 'answe
   ];
 }
 
+/**
+ * dns-packet decodes label bytes as UTF-8 and joins labels with dots, so bytes that are not UTF-8
+ * come back as U+FFFD, a label can grow past 63 bytes, and a dot inside a label can split it
+ * into an empty one: echoing such a question would send another name, or a response nobody can
+ * decode ("bad label"). Those queries get FORMERR without a question section.
+ */
+function echoable(q: Question): boolean {
+  if (q.name === '.') return true;
+  return !q.name.includes('\uFFFD') && Buffer.byteLength(q.name) <= 253 && q.name.split('.').every((l) => l.length > 0 && Buffer.byteLength(l) <= 63);
+}
+
 /** Decide the response to one decoded query, `elapsedMs` after the responder started. */
 export function decide(zone: DnsZone, query: DecodedPacket, elapsedMs: number): DnsDecision {
   const question = query.questions?.[0];
@@ -203,13 +214,14 @@ export function decide(zone: DnsZone, query: DecodedPacket, elapsedMs: number): 
   const opcode = ((query.flags ?? 0) >> 11) & 0xf;
   const ednsOpt = query.additionals?.find((r) => r.type === 'OPT');
 
+  const echo = (query.questions ?? []).every(echoable);
   const reply = (outcome: DnsOutcome, rcode: number, authoritative: boolean, answers: Answer[] = [], authorities: Answer[] = []): DnsDecision => {
     const flags = (opcode << 11) | (authoritative ? dnsPacket.AUTHORITATIVE_ANSWER : 0) | (query.flag_rd ? dnsPacket.RECURSION_DESIRED : 0) | rcode;
     const response: Packet = {
       type: 'response',
       id: query.id ?? 0,
       flags,
-      questions: query.questions ?? [],
+      questions: echo ? (query.questions ?? []) : [],
       answers,
       authorities,
       // Answering an EDNS query with EDNS tells the resolver we understood it;
@@ -220,7 +232,7 @@ export function decide(zone: DnsZone, query: DecodedPacket, elapsedMs: number): 
   };
 
   if (opcode !== OPCODE_QUERY) return reply('not-implemented', RCODE.NOTIMP, false);
-  if (!question || query.questions!.length !== 1) return reply('format-error', RCODE.FORMERR, false);
+  if (!question || query.questions!.length !== 1 || !echo) return reply('format-error', RCODE.FORMERR, false);
   if (!zone.contains(name) || (question.class !== undefined && question.class !== 'IN' && question.class !== 'ANY')) {
     return reply('out-of-zone', RCODE.REFUSED, false);
   }

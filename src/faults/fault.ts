@@ -120,17 +120,22 @@ export interface CompiledFault {
 const WHOLE = /^\$\{([A-Za-z_][\w-]*)\}$/;
 const PART = /\$\{([A-Za-z_][\w-]*)\}/g;
 
+/** A declared param only: `in` or `params[name]` would find `${toString}` on Object.prototype and write out its source. */
+function paramValue(params: Readonly<Record<string, string | number>>, name: string): string | number | undefined {
+  return Object.hasOwn(params, name) ? params[name] : undefined;
+}
+
 /** Replace `${name}` placeholders; a value that is only a placeholder keeps the param's type. */
 export function substituteParams(value: unknown, params: Readonly<Record<string, string | number>>, path: Array<string | number>): unknown {
   if (typeof value === 'string') {
     const whole = WHOLE.exec(value);
     if (whole) {
-      const v = params[whole[1]!];
+      const v = paramValue(params, whole[1]!);
       if (v === undefined) throw new StepError(path, `unknown parameter \${${whole[1]}}; known: ${Object.keys(params).join(', ') || '(none)'}`);
       return v;
     }
     return value.replace(PART, (_m, name: string) => {
-      const v = params[name];
+      const v = paramValue(params, name);
       if (v === undefined) throw new StepError(path, `unknown parameter \${${name}}; known: ${Object.keys(params).join(', ') || '(none)'}`);
       return String(v);
     });
@@ -145,7 +150,7 @@ export function substituteParams(value: unknown, params: Readonly<Record<string,
 export function compileFault(def: ExchangeFaultDef, overrides: Readonly<Record<string, string | number>> = {}): CompiledFault {
   const declared = def.params ?? {};
   for (const k of Object.keys(overrides)) {
-    if (!(k in declared)) {
+    if (!Object.hasOwn(declared, k)) {
       throw new StepError(['params', k], `fault ${def.id} has no parameter "${k}"; its parameters: ${Object.keys(declared).join(', ') || '(none)'}`);
     }
   }

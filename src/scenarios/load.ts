@@ -35,7 +35,7 @@ const headers = z.union([
 
 const scenarioSchema = z.strictObject({
   id: z.string().regex(ID, 'ids are kebab-case: lower-case letters, digits and dashes').optional(),
-  description: z.string().min(1, 'say what production symptom this reproduces'),
+  description: z.string().trim().min(1, 'say what production symptom this reproduces'),
   fault: z.union([z.string(), z.strictObject({ id: z.string(), params: z.record(z.string(), z.union([z.string(), z.number()])).optional() })]),
   upstream: z.enum(['tcp', 'unix', 'dns']).optional(),
   keepalive: z.boolean().optional(),

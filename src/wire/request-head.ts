@@ -35,7 +35,8 @@ export function parseRequestHead(buf: Buffer, maxHeadBytes = 64 * 1024): HeadPar
   const requestLine = lines[0] ?? '';
   const sp1 = requestLine.indexOf(' ');
   const sp2 = requestLine.lastIndexOf(' ');
-  if (sp1 <= 0 || sp2 === sp1) return { kind: 'invalid', reason: `malformed request line ${JSON.stringify(requestLine)}` };
+  // sp2 === sp1 + 1 is two spaces in a row: an empty request-target, which no client sends (RFC 9112 section 3).
+  if (sp1 <= 0 || sp2 <= sp1 + 1) return { kind: 'invalid', reason: `malformed request line ${JSON.stringify(requestLine)}` };
   const method = requestLine.slice(0, sp1);
   const target = requestLine.slice(sp1 + 1, sp2);
   const version = requestLine.slice(sp2 + 1);
