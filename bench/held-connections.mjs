@@ -25,8 +25,7 @@ import { connect } from 'node:net';
 import { dirname, join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
-import { fmt, installCleanup, interrupted, positiveInt, SetupError, startServer, table } from './lib/harness.mjs';
+import { benchOptions, fmt, installCleanup, interrupted, positiveInt, SetupError, startServer, table } from './lib/harness.mjs';
 
 const NAME = 'held-connections';
 const here = dirname(fileURLToPath(import.meta.url));
@@ -48,26 +47,15 @@ const USAGE = `usage: node bench/${NAME}.mjs [options]
   --json <file>      where to write results (default bench/results/${NAME}.json)`;
 
 function options() {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      options: {
-        held: { type: 'string', default: '10000' },
-        samples: { type: 'string', default: '3000' },
-        rounds: { type: 'string', default: '3' },
-        hung: { type: 'boolean', default: false },
-        json: { type: 'string' },
-        help: { type: 'boolean', default: false },
-      },
-      strict: false,
-    }));
-  } catch (err) {
-    throw new SetupError(`${err.message}\n${USAGE}`);
-  }
-  if (values.help) {
-    console.log(USAGE);
-    process.exit(0);
-  }
+  const values = benchOptions(
+    {
+      held: { type: 'string', default: '10000' },
+      samples: { type: 'string', default: '3000' },
+      rounds: { type: 'string', default: '3' },
+      hung: { type: 'boolean', default: false },
+    },
+    USAGE,
+  );
   return {
     held: positiveInt('held', values.held),
     samples: positiveInt('samples', values.samples),

@@ -23,8 +23,7 @@ import { connect } from 'node:net';
 import { dirname, join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
-import { fmt, installCleanup, interrupted, median, positiveInt, SetupError, startServer, table } from './lib/harness.mjs';
+import { benchOptions, fmt, installCleanup, interrupted, median, positiveInt, SetupError, startServer, table } from './lib/harness.mjs';
 
 const NAME = 'soak';
 const here = dirname(fileURLToPath(import.meta.url));
@@ -53,28 +52,17 @@ const USAGE = `usage: node bench/${NAME}.mjs [options]
   --json <file>           where to write results (default bench/results/${NAME}.json)`;
 
 function options() {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      options: {
-        requests: { type: 'string', default: '1000000' },
-        concurrency: { type: 'string', default: '256' },
-        'healthy-share': { type: 'string', default: '0.9' },
-        pipeline: { type: 'string', default: '16' },
-        seed: { type: 'string', default: '1' },
-        'hang-ms': { type: 'string', default: String(HANG_MS) },
-        json: { type: 'string' },
-        help: { type: 'boolean', default: false },
-      },
-      strict: false,
-    }));
-  } catch (err) {
-    throw new SetupError(`${err.message}\n${USAGE}`);
-  }
-  if (values.help) {
-    console.log(USAGE);
-    process.exit(0);
-  }
+  const values = benchOptions(
+    {
+      requests: { type: 'string', default: '1000000' },
+      concurrency: { type: 'string', default: '256' },
+      'healthy-share': { type: 'string', default: '0.9' },
+      pipeline: { type: 'string', default: '16' },
+      seed: { type: 'string', default: '1' },
+      'hang-ms': { type: 'string', default: String(HANG_MS) },
+    },
+    USAGE,
+  );
   const share = Number(values['healthy-share']);
   if (!(share >= 0 && share < 1)) throw new SetupError(`--healthy-share must be a number from 0 to below 1, got ${values['healthy-share']}`);
   return {

@@ -23,8 +23,7 @@ import { connect, createServer } from 'node:net';
 import { dirname, join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
-import { checkWrk, cpuTimeMs, fmt, installCleanup, interrupted, machineLoad, median, parseDurationS, positiveInt, runWrk, SetupError, startServer, table } from './lib/harness.mjs';
+import { benchOptions, checkWrk, cpuTimeMs, fmt, installCleanup, interrupted, machineLoad, median, parseDurationS, positiveInt, runWrk, SetupError, startServer, table } from './lib/harness.mjs';
 
 const NAME = 'stalled-events';
 const here = dirname(fileURLToPath(import.meta.url));
@@ -41,26 +40,15 @@ const USAGE = `usage: node bench/${NAME}.mjs [options]
   --json <file>      where to write results (default bench/results/${NAME}.json)`;
 
 function options() {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      options: {
-        clients: { type: 'string', default: '100' },
-        duration: { type: 'string', default: '5' },
-        rounds: { type: 'string', default: '3' },
-        'no-replace': { type: 'boolean', default: false },
-        json: { type: 'string' },
-        help: { type: 'boolean', default: false },
-      },
-      strict: false,
-    }));
-  } catch (err) {
-    throw new SetupError(`${err.message}\n${USAGE}`);
-  }
-  if (values.help) {
-    console.log(USAGE);
-    process.exit(0);
-  }
+  const values = benchOptions(
+    {
+      clients: { type: 'string', default: '100' },
+      duration: { type: 'string', default: '5' },
+      rounds: { type: 'string', default: '3' },
+      'no-replace': { type: 'boolean', default: false },
+    },
+    USAGE,
+  );
   return {
     clients: positiveInt('clients', values.clients),
     durationS: parseDurationS(values.duration),

@@ -7,6 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
+import { parseArgs } from 'node:util';
 
 /** A benchmark could not run (a tool is missing, a server did not start): exit 1 with this message. */
 export class SetupError extends Error {}
@@ -225,6 +226,24 @@ export function parseDurationS(text) {
   if (!m) throw new SetupError(`--duration must look like 5, 5s or 1m, got ${JSON.stringify(text)}`);
   const s = Number(m[1]) * ({ ms: 0.001, s: 1, m: 60 }[m[2] ?? 's']);
   return Math.max(1, Math.round(s));
+}
+
+/**
+ * The benchmark's own options (plus --json and --help) parsed from the command line; a bad one is a
+ * SetupError with the usage, and --help prints the usage and exits 0.
+ */
+export function benchOptions(options, usage) {
+  let values;
+  try {
+    ({ values } = parseArgs({ options: { ...options, json: { type: 'string' }, help: { type: 'boolean', default: false } }, strict: false }));
+  } catch (err) {
+    throw new SetupError(`${err.message}\n${usage}`);
+  }
+  if (values.help) {
+    console.log(usage);
+    process.exit(0);
+  }
+  return values;
 }
 
 export function positiveInt(name, text) {
