@@ -263,9 +263,24 @@ function onDisconnect(): void {
   void closeEverything('the test runner went away').finally(() => clearInterval(keepAlive));
 }
 
+// Whatever ends this process while a gateway runs (vitest's worker calls process.exit(1) when its
+// channel to a runner that went away fails, half-way through an orderly close), the gateway does
+// not outlive it: the exit handler kills it and removes its files synchronously.
+function onExit(): void {
+  for (const g of live) {
+    try {
+      g.abandon();
+    } catch {
+      /* best effort: the process is exiting */
+    }
+  }
+}
+
 function setHandlers(on: boolean): void {
   if (on === handlersOn) return;
   handlersOn = on;
+  if (on) process.on('exit', onExit);
+  else process.off('exit', onExit);
   for (const s of SIGNALS) {
     if (on) process.on(s, onSignal);
     else process.off(s, onSignal);

@@ -131,6 +131,8 @@ export interface StartedGateway extends AsyncDisposable {
    */
   check(scenarioId: string): Promise<CaseResult>;
   close(): Promise<void>;
+  /** For an exit handler only: kills the gateway and removes its files synchronously, without waiting. */
+  abandon(): void;
 }
 
 /** How long after the last answer a gateway's log lines for it may still be arriving. */
@@ -164,5 +166,6 @@ export async function startGateway(opts: StartGatewayOptions): Promise<StartedGa
     },
     close: () => session.close(),
     [Symbol.asyncDispose]: () => session.close(),
+    abandon: () => session.abandon(),
   };
 }

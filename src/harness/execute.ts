@@ -3,6 +3,7 @@
  * gateway in front of it, and probes scenarios through it. Everything started sits on one
  * disposal stack, unwound by close(), by an abort, or when starting fails half-way.
  */
+import { rmSync } from 'node:fs';
 import { chmod, mkdtemp } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -53,6 +54,8 @@ export interface GatewaySession extends AsyncDisposable {
   /** The gateway's log so far, attributed to probe numbers. */
   logsByProbe(): Promise<Map<number, LogEntry[]>>;
   close(): Promise<void>;
+  /** This process is exiting and cannot wait for close(): kill the gateway and remove its files, synchronously. */
+  abandon(): void;
 }
 
 export async function freePort(host: string): Promise<number> {
@@ -172,6 +175,13 @@ export async function startSession(plan: RunPlan, opts: SessionOptions): Promise
       },
       close,
       [Symbol.asyncDispose]: close,
+      abandon() {
+        try {
+          gateway.abandon();
+        } finally {
+          rmSync(runDir, { recursive: true, force: true });
+        }
+      },
     };
   } catch (err) {
     await close();

@@ -6,6 +6,7 @@
  * testcontainers reaper, is off unless you turn it on: this runtime removes
  * what it starts itself, and labels it so leftovers of a killed run can be found.
  */
+import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { appendFileSync, existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -153,6 +154,9 @@ export const containerRuntime: Runtime = {
         /* already gone */
       }
       await removePrefix(prefix);
+    }, () => {
+      // No time to ask the engine politely: the CLI removes it in one synchronous call.
+      spawnSync('docker', ['rm', '-f', container.getId()], { stdio: 'ignore', timeout: 10_000 });
     });
     const ready = await waitReady(input.listen.host, input.listen.port, input.readyPath, input.startTimeoutMs ?? 15_000, () => closed);
     if (!ready) {

@@ -1,4 +1,5 @@
 /** The run's prefix directory: created with the config in it, removed on close. */
+import { rmSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -53,12 +54,15 @@ export function runningGateway(
   source: string,
   output: () => string,
   stop: () => Promise<void>,
+  /** Kill the gateway synchronously (the prefix is removed after it). */
+  kill: () => void,
 ): { gateway: RunningGateway; logTail: (lines?: number) => Promise<string>; stop: () => Promise<void> } {
   let stopping: Promise<void> | undefined;
   const onAbort = () => void once();
+  let stopped = false;
   const once = () => {
     input.signal?.removeEventListener('abort', onAbort);
-    return (stopping ??= stop());
+    return (stopping ??= stop().then(() => void (stopped = true)));
   };
   input.signal?.addEventListener('abort', onAbort, { once: true });
   if (input.signal?.aborted) onAbort();
@@ -78,6 +82,14 @@ export function runningGateway(
     logTail,
     close: once,
     [Symbol.asyncDispose]: once,
+    abandon() {
+      if (stopped) return;
+      try {
+        kill();
+      } finally {
+        rmSync(prefix, { recursive: true, force: true });
+      }
+    },
   };
   return { gateway, logTail, stop: once };
 }

@@ -93,6 +93,8 @@ export const processRuntime: Runtime = {
         signalGroup(child.pid, 'SIGKILL');
       }
       await removePrefix(prefix);
+    }, () => {
+      if (child.pid !== undefined) signalGroup(child.pid, 'SIGKILL');
     });
     const ready = await waitReady(input.listen.host, input.listen.port, input.readyPath, input.startTimeoutMs ?? 10_000, () => dead || closed);
     if (!ready) {

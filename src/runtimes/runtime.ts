@@ -32,6 +32,11 @@ export interface RunningGateway extends AsyncDisposable {
   /** The last lines of its logs and output, for error messages. */
   logTail(lines?: number): Promise<string>;
   close(): Promise<void>;
+  /**
+   * The last resort when this process is exiting and cannot wait for close(): synchronous,
+   * it kills the gateway at once and removes its prefix. Does nothing once close() has finished.
+   */
+  abandon(): void;
 }
 
 export interface Availability {
