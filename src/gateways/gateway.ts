@@ -159,15 +159,6 @@ export interface MeasuredVersion {
   readonly image: string;
 }
 
-/**
- * A gateway's version: `versionArgs`' output, then `buildInfoArgs`' when the adapter has them,
- * read by `parseVersion`. `exec` runs the binary with arguments and gives its output ('' on failure).
- */
-export async function readVersion(adapter: GatewayAdapter, exec: (args: readonly string[]) => Promise<string>): Promise<string | undefined> {
-  const out = await exec(adapter.versionArgs);
-  const build = adapter.buildInfoArgs ? await exec(adapter.buildInfoArgs) : '';
-  return adapter.parseVersion(build ? `${out}\n${build}` : out);
-}
 
 export interface UserConfigValues {
   readonly listen: { readonly host: string; readonly port: number };

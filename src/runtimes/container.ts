@@ -12,8 +12,8 @@ import { appendFileSync, existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { StartError } from '../errors.js';
-import { readVersion, type GatewayAdapter } from '../gateways/gateway.js';
-import { OUTPUT_LOG, removePrefix, runningGateway, writeConfig } from './files.js';
+import type { GatewayAdapter } from '../gateways/gateway.js';
+import { OUTPUT_LOG, readVersion, removePrefix, runningGateway, writeConfig } from './files.js';
 import type { Availability, Runtime, RunningGateway, StartInput } from './runtime.js';
 import { waitReady } from './wait.js';
 

@@ -3,7 +3,7 @@ import { rmSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import type { RenderedConfig } from '../gateways/gateway.js';
+import type { GatewayAdapter, RenderedConfig } from '../gateways/gateway.js';
 import type { RunningGateway, StartInput } from './runtime.js';
 
 /** The gateway's stdout and stderr, kept by both runtimes, relative to the prefix. */
@@ -92,4 +92,14 @@ export function runningGateway(
     },
   };
   return { gateway, logTail, stop: once };
+}
+
+/**
+ * A gateway's version: `versionArgs`' output, then `buildInfoArgs`' when the adapter has them,
+ * read by `parseVersion`. `exec` runs the binary with arguments and gives its output ('' on failure).
+ */
+export async function readVersion(adapter: GatewayAdapter, exec: (args: readonly string[]) => Promise<string>): Promise<string | undefined> {
+  const out = await exec(adapter.versionArgs);
+  const build = adapter.buildInfoArgs ? await exec(adapter.buildInfoArgs) : '';
+  return adapter.parseVersion(build ? `${out}\n${build}` : out);
 }

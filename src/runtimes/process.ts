@@ -8,8 +8,8 @@ import { closeSync, openSync } from 'node:fs';
 import { access, constants } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { StartError } from '../errors.js';
-import { readVersion, type GatewayAdapter } from '../gateways/gateway.js';
-import { OUTPUT_LOG, removePrefix, runningGateway, writeConfig } from './files.js';
+import type { GatewayAdapter } from '../gateways/gateway.js';
+import { OUTPUT_LOG, readVersion, removePrefix, runningGateway, writeConfig } from './files.js';
 import type { Availability, Runtime, RunningGateway, StartInput } from './runtime.js';
 import { waitReady } from './wait.js';
 
