@@ -8,10 +8,13 @@
  * The upstream runs in a child process with its control API. It builds events only while someone
  * subscribes: the stalled clients are the only subscribers, so the unloaded phase costs no events
  * and the loaded one pays for all of them. A stalled client is closed by the upstream once more
- * than its bound of events waits for it; a hostile peer then reconnects, so by default each one
- * dropped is replaced at once and 100 stay stalled throughout (`--no-replace`: dropped ones stay
- * gone, which measures only until the first drop). Rounds of (none, stalled) alternate so drift on
- * a shared machine hits both sides.
+ * than its bound of events was sent to it unconfirmed; a hostile peer then reconnects, so by
+ * default each one dropped is replaced (within 50 ms: a client that never reads cannot see the
+ * close, so the bench watches the upstream's side of each socket in /proc/net/tcp) and about 100
+ * stay stalled throughout (`--no-replace`: dropped ones stay gone, which measures only until the
+ * first drop). Rounds of (none, stalled) alternate so drift on a shared machine hits both sides.
+ * Besides the upstream's RSS it prints the kernel's memory for TCP sockets, where unread bytes
+ * wait.
  *
  *   node bench/stalled-events.mjs [--clients 100] [--duration 5] [--rounds 3] [--no-replace] [--json FILE]
  *
@@ -95,23 +98,50 @@ function stalledClient(port) {
   });
 }
 
-/** `n` stalled clients kept at `n` (when `replace`) until stop(); counts the ones the upstream closed. */
+/**
+ * The upstream's side of each connection to `port`, by the client's port: a stalled client never
+ * reads, so it cannot see the upstream close it; the upstream's socket leaving ESTABLISHED can be.
+ */
+function serverSideStates(port) {
+  const states = new Map();
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  for (const line of readFileSync('/proc/net/tcp', 'latin1').split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 4 || !f[1].endsWith(`:${hexPort}`)) continue;
+    states.set(parseInt(f[2].split(':')[1], 16), f[3]);
+  }
+  return states;
+}
+const ESTABLISHED = '01';
+
+/** Kernel memory of all TCP sockets, from /proc/net/sockstat (pages of 4 KiB). */
+const tcpKernelMb = () => (Number(/^TCP:.* mem (\d+)/m.exec(readFileSync('/proc/net/sockstat', 'latin1'))?.[1] ?? NaN) * 4096) / 1024 / 1024;
+
+/**
+ * `n` stalled clients, kept at `n` (when `replace`) until stop(): every 50 ms the ones the
+ * upstream has closed are counted, destroyed and (when `replace`) replaced, as a hostile peer
+ * reconnecting would be.
+ */
 async function stallClients(port, n, replace) {
-  const live = new Set();
+  const live = new Map();
   let dropped = 0;
   let stopped = false;
   const add = async () => {
     const s = await stalledClient(port);
     s.removeAllListeners('close');
-    live.add(s);
-    s.once('close', () => {
-      live.delete(s);
-      if (stopped) return;
-      dropped++;
-      if (replace) add().catch(() => {});
-    });
+    live.set(s.localPort, s);
   };
   await Promise.all(Array.from({ length: n }, add));
+  const watcher = setInterval(() => {
+    const states = serverSideStates(port);
+    for (const [localPort, s] of live) {
+      if (states.get(localPort) === ESTABLISHED) continue;
+      live.delete(localPort);
+      s.destroy();
+      dropped++;
+      if (replace && !stopped) add().catch(() => {});
+    }
+  }, 50);
   return {
     get dropped() {
       return dropped;
@@ -121,7 +151,8 @@ async function stallClients(port, n, replace) {
     },
     stop() {
       stopped = true;
-      for (const s of live) s.destroy();
+      clearInterval(watcher);
+      for (const s of live.values()) s.destroy();
       live.clear();
     },
   };
@@ -161,9 +192,14 @@ async function main() {
     await sleep(300);
     const none = await wrk();
     const rssBefore = rssKb(pid);
+    const tcpBefore = tcpKernelMb();
+    let tcpPeak = tcpBefore;
     const clients = await stallClients(controlPort, opts.clients, opts.replace);
     let rssPeak = rssKb(pid);
-    const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, rssKb(pid))), 50);
+    const sampler = setInterval(() => {
+      rssPeak = Math.max(rssPeak, rssKb(pid));
+      tcpPeak = Math.max(tcpPeak, tcpKernelMb());
+    }, 50);
     let stalled;
     try {
       stalled = await wrk();
@@ -176,7 +212,7 @@ async function main() {
     const dropped = clients.dropped;
     clients.stop();
     await sleep(500);
-    rounds.push({ none: none.rps, stalled: stalled.rps, cpuUsNone: none.cpuUsPerRequest, cpuUsStalled: stalled.cpuUsPerRequest, errors: none.errors + stalled.errors, rssKbBefore: rssBefore, rssKbPeak: rssPeak, rssKbAfter: rssAfter, liveAtEnd: live, dropped });
+    rounds.push({ none: none.rps, stalled: stalled.rps, cpuUsNone: none.cpuUsPerRequest, cpuUsStalled: stalled.cpuUsPerRequest, errors: none.errors + stalled.errors, rssKbBefore: rssBefore, rssKbPeak: rssPeak, rssKbAfter: rssAfter, tcpMbBefore: tcpBefore, tcpMbPeak: tcpPeak, liveAtEnd: live, dropped });
   }
   await server.stop();
   if (interrupted()) return 130;
@@ -197,7 +233,7 @@ async function main() {
   console.log('');
   console.log(
     table(
-      ['round', 'req/s none', `req/s ${opts.clients} stalled`, 'ratio', 'CPU/req none', 'stalled', 'RSS before MB', 'peak MB', 'after MB', 'closed by upstream', 'errors'],
+      ['round', 'req/s none', `req/s ${opts.clients} stalled`, 'ratio', 'CPU/req none', 'stalled', 'RSS before MB', 'peak MB', 'after MB', 'kernel TCP MB', 'peak', 'closed by upstream', 'errors'],
       rounds.map((r, i) => [
         String(i + 1),
         fmt.int(r.none),
@@ -208,6 +244,8 @@ async function main() {
         (r.rssKbBefore / 1024).toFixed(1),
         (r.rssKbPeak / 1024).toFixed(1),
         (r.rssKbAfter / 1024).toFixed(1),
+        r.tcpMbBefore.toFixed(1),
+        r.tcpMbPeak.toFixed(1),
         fmt.int(r.dropped),
         fmt.int(r.errors),
       ]),
@@ -218,12 +256,14 @@ async function main() {
   const cpuNone = median(rounds.map((r) => r.cpuUsNone));
   const cpuStalled = median(rounds.map((r) => r.cpuUsStalled));
   console.log(`  upstream CPU per request: median ${fmt.us(cpuStalled)} with ${opts.clients} stalled, ${fmt.us(cpuNone)} with none (${fmt.ratio(cpuNone / cpuStalled)} the throughput the CPU allows; for reading the req/s when the machine is shared)`);
+  const tcpGrowthMb = Math.max(...rounds.map((r) => r.tcpMbPeak - r.tcpMbBefore));
+  console.log(`  kernel memory of all TCP sockets (both ends, this machine), worst round: +${tcpGrowthMb.toFixed(1)} MB at peak`);
   console.log(`memory: RSS growth with ${opts.clients} stalled, worst round ${growthMb.toFixed(1)} MB (peak over the round's before); target < ${TARGET_RSS_GROWTH_MB} MB: ${rssMet ? 'PASS' : 'FAIL'}`);
 
   mkdirSync(dirname(opts.json), { recursive: true });
   writeFileSync(
     opts.json,
-    JSON.stringify({ settings: opts, machineLoad: load, rounds, medians: { none: noneRps, stalled: stalledRps, ratio, cpuUsNone: cpuNone, cpuUsStalled: cpuStalled }, worstRssGrowthMb: growthMb, verdicts: { rss: rssMet, throughput: rpsMet } }, null, 2) + '\n',
+    JSON.stringify({ settings: opts, machineLoad: load, rounds, medians: { none: noneRps, stalled: stalledRps, ratio, cpuUsNone: cpuNone, cpuUsStalled: cpuStalled }, worstRssGrowthMb: growthMb, worstKernelTcpGrowthMb: tcpGrowthMb, verdicts: { rss: rssMet, throughput: rpsMet } }, null, 2) + '\n',
   );
   console.log(`results: ${relative(process.cwd(), opts.json)}`);
   return 0;

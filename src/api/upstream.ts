@@ -50,8 +50,9 @@ export interface StartUpstreamOptions {
       };
   /**
    * The control API (HTTP + WebSocket events). Default off; true for 127.0.0.1 and a free port.
-   * `eventBufferBytes` bounds what may wait for one slow event-stream client before it is closed
-   * with code 1008 (default 1 MiB).
+   * `eventBufferBytes` bounds the events sent to one event-stream client and not yet confirmed
+   * read (a pong answers a ping sent each quarter of it) before it is closed with code 1008
+   * (default 1 MiB).
    */
   readonly control?: boolean | { readonly host?: string; readonly port?: number; readonly token?: string; readonly eventBufferBytes?: number };
   /** Longest a peer may take to send a request head (408 and a `guard` event past it; never during a fault's script). Default 30000 ms. */

@@ -30,7 +30,7 @@ export interface ControlChoice {
   readonly host?: string;
   readonly port?: number;
   readonly token?: string;
-  /** Bytes of events that may wait for one slow event-stream client before it is closed (code 1008). Default 1 MiB. */
+  /** Bytes of events sent to one event-stream client and not confirmed read (by a pong) before it is closed (code 1008). Default 1 MiB. */
   readonly eventBufferBytes?: number;
 }
 
@@ -55,7 +55,7 @@ function answerAddresses(host: string): { a: string[]; aaaa: string[] } {
 /** Checked here: the event stream itself takes any number, and 0 or NaN would drop every client at once. */
 function eventBufferBytes(n: number): number {
   if (Number.isInteger(n) && n >= 1024) return n;
-  throw new InputError('BG_BAD_OPTION', `control.eventBufferBytes must be a whole number of bytes, at least 1024, not ${n}. It bounds what waits for one slow event-stream client (default 1048576).`);
+  throw new InputError('BG_BAD_OPTION', `control.eventBufferBytes must be a whole number of bytes, at least 1024, not ${n}. It bounds the events sent to one event-stream client and not yet confirmed read (default 1048576).`);
 }
 
 export async function startChaos(opts: ChaosOptions = {}): Promise<StartedChaos> {

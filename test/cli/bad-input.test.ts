@@ -46,6 +46,9 @@ describe.concurrent('numbers', () => {
     [['serve', '--listener-fault-port', 'connect-refused=0', '--listener-fault-port', 'connect-refused=1'], /already has port 0; give each listener fault one port/],
     [['serve', '--seed', 'abc'], /^badgateway: --seed abc is not a whole number: give a whole number, e\.g\. --seed 42\.\n$/],
     [['serve', '--seed', '1.5'], /^badgateway: --seed 1\.5 is not a whole number/],
+    [['serve', '--event-buffer-bytes', '100'], /^badgateway: --event-buffer-bytes 100 is out of range: give bytes from 1024 to 1073741824/],
+    [['serve', '--dns-tcp-idle-ms', '0'], /^badgateway: --dns-tcp-idle-ms 0 is out of range: give milliseconds from 1 to 2147483647/],
+    [['serve', '--dns-max-tcp-connections', 'many'], /^badgateway: --dns-max-tcp-connections many is not a whole number: give a number from 1 to 65536/],
   ])('%j', async (args, message) => {
     expectRefused(await runCli(args), message);
   });

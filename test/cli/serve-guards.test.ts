@@ -13,7 +13,7 @@ import { GET, openSession, rawRequest } from '../helpers/raw-client.js';
 const QUIET = ['--listener-faults', 'none', '--json'];
 const NO_STACK = /\n\s+at /;
 
-test('bad guard flags: exit 2, the flag and what to give', async () => {
+test('bad guard flags: exit 2, the flag and what to give', { timeout: 60_000 }, async () => {
   const cases: Array<[string[], RegExp]> = [
     [['--head-timeout-ms', '0'], /--head-timeout-ms 0 is out of range: give milliseconds from 1 to 2147483647/],
     [['--head-timeout-ms', 'soon'], /--head-timeout-ms soon is not a whole number/],
@@ -136,3 +136,33 @@ function dnsOverTcp(port: number, name: string): Promise<boolean> {
     });
   });
 }
+
+test('serve --dns-tcp-idle-ms / --dns-max-tcp-connections: applied to the DNS responder, each guard an event', { timeout: 30_000 }, async () => {
+  const cli = startCli(['serve', ...QUIET, '--no-control', '--events', '--dns-tcp-idle-ms', '300', '--dns-max-tcp-connections', '1']);
+  const held: Socket[] = [];
+  try {
+    await waitForOutput(cli.output, /\}\n/);
+    const info = JSON.parse(cli.output().split('\n')[0]!);
+    const port = info.dns.port;
+    const open = () =>
+      new Promise<Socket>((resolve, reject) => {
+        const s = connect(port, '127.0.0.1', () => resolve(s));
+        s.on('error', reject);
+        held.push(s);
+      });
+    const first = await open();
+    const firstClosed = new Promise((r) => first.once('close', r));
+    // Only one at once: the second is closed at accept, while the first waits for its idle time.
+    const second = await open();
+    await new Promise((r) => second.once('close', r));
+    const started = performance.now();
+    await firstClosed;
+    expect(performance.now() - started).toBeLessThan(5000);
+    await waitForOutput(cli.output, /"guard":"dns-idle-timeout"/);
+    expect(cli.output()).toMatch(/"type":"guard","guard":"dns-connection-cap","listener":"dns","limit":1,/);
+    expect(cli.output()).toMatch(/"type":"guard","guard":"dns-idle-timeout","listener":"dns","limit":300,/);
+  } finally {
+    for (const s of held) s.destroy();
+    cli.child.kill('SIGKILL');
+  }
+});

@@ -1,4 +1,5 @@
-import { createServer } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { createServer, connect as netConnect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { WebSocket } from 'ws';
 import { startControl, type StartedControl } from '../../src/control/control-server.js';
@@ -225,7 +226,8 @@ describe('event stream', () => {
   });
 
   test('a client that falls behind is closed with 1008 instead of being buffered without limit', async () => {
-    const slowCtl = await startControl({ upstream: up, events: { maxBufferedBytes: 64 * 1024, closeGraceMs: 10_000 } });
+    // A bound well above one event (16 KiB), so the reader on this busy loop has room to confirm.
+    const slowCtl = await startControl({ upstream: up, events: { maxBufferedBytes: 256 * 1024, closeGraceMs: 10_000 } });
     const slow = await openWs(`ws://127.0.0.1:${slowCtl.port}/api/events`);
     const fast = await openWs(`ws://127.0.0.1:${slowCtl.port}/api/events`);
     let received = 0;
@@ -245,7 +247,7 @@ describe('event stream', () => {
       slow.resume();
       const { code, reason } = await closed;
       expect(code).toBe(1008);
-      expect(reason).toBe('too slow: more than 65536 bytes of events unread');
+      expect(reason).toBe('too slow: more than 262144 bytes of events unread');
       // What was queued before the close frame arrived first, then the close: never all of it.
       expect(received).toBeGreaterThan(0);
       expect(received).toBeLessThan(1000);
@@ -254,6 +256,59 @@ describe('event stream', () => {
       slow.terminate();
       fast.close();
       await slowCtl.close();
+    }
+  });
+  test('a client that never reads is closed once the bound is sent and not confirmed by a pong, before the kernel buffers fill', async () => {
+    const max = 64 * 1024;
+    let dropped = false;
+    const c = await startControl({ upstream: up, events: { maxBufferedBytes: max, closeGraceMs: 100, onSlowClient: () => (dropped = true) } });
+    // A raw socket that completes the handshake and never reads: it sends no pong, and the kernel
+    // would take megabytes for it on loopback before the upstream's socket refused a write.
+    const s = netConnect(c.port, '127.0.0.1');
+    s.on('error', () => {});
+    try {
+      s.write(`GET /api/events HTTP/1.1\r\nHost: 127.0.0.1:${c.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\n\r\n`);
+      await new Promise<void>((resolve) => s.once('data', () => resolve()));
+      s.pause();
+      const target = 'x'.repeat(16 * 1024);
+      let emitted = 0;
+      while (!dropped && emitted < 1000) {
+        up.events.emit({ type: 'request', conn: -1, method: 'GET', target, fault: 'test', via: 'test' });
+        emitted++;
+        await new Promise((r) => setImmediate(r));
+      }
+      // Dropped once more than the bound was sent unconfirmed, judged batch by batch (a batch is
+      // at most an eighth of the bound and one event): within the bound and two events here. Without the pings it took
+      // 248 events (4 MB) here.
+      expect(emitted * target.length).toBeLessThanOrEqual(max + 2 * target.length);
+      let read = 0;
+      s.on('data', (d: Buffer) => (read += d.length));
+      s.resume();
+      await new Promise((r) => s.once('close', r));
+      expect(read).toBeLessThanOrEqual(max + 2 * target.length);
+    } finally {
+      s.destroy();
+      await c.close();
+    }
+  });
+
+  test('a client that reads answers the pings and keeps up through megabytes of events', async () => {
+    const c = await startControl({ upstream: up, events: { maxBufferedBytes: 256 * 1024 } });
+    const ws = await openWs(`ws://127.0.0.1:${c.port}/api/events`);
+    let received = 0;
+    ws.on('message', () => received++);
+    try {
+      const target = 'x'.repeat(16 * 1024);
+      // 8 MB: thirty times the bound, confirmed a quarter of the bound at a time.
+      for (let i = 0; i < 500; i++) {
+        up.events.emit({ type: 'request', conn: -1, method: 'GET', target, fault: 'test', via: 'test' });
+        await new Promise((r) => setImmediate(r));
+      }
+      await until(() => received === 500, 4000);
+      expect(ws.readyState).toBe(WebSocket.OPEN);
+    } finally {
+      ws.close();
+      await c.close();
     }
   });
 });

@@ -14,6 +14,9 @@ const SEED = { min: -Number.MAX_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER, what
 
 const HEAD_TIMEOUT = { min: 1, max: 2_147_483_647, what: 'milliseconds from 1 to 2147483647, e.g. --head-timeout-ms 30000' };
 const HEAD_BYTES = { min: 64, max: 1024 * 1024, what: 'bytes from 64 to 1048576, e.g. --max-head-bytes 65536' };
+const EVENT_BUFFER = { min: 1024, max: 1024 * 1024 * 1024, what: 'bytes from 1024 to 1073741824, e.g. --event-buffer-bytes 1048576' };
+const DNS_IDLE = { min: 1, max: 2_147_483_647, what: 'milliseconds from 1 to 2147483647, e.g. --dns-tcp-idle-ms 10000' };
+const DNS_TCP = { min: 1, max: 65_536, what: 'a number from 1 to 65536, e.g. --dns-max-tcp-connections 256' };
 /** A line per guard kind at most this often on stderr; `--events` shows every one. */
 const GUARD_WARN_EVERY_MS = 10_000;
 
@@ -84,6 +87,9 @@ export function serveCommand(y: Argv) {
         .option('head-timeout-ms', { default: DEFAULT_HEAD_TIMEOUT_MS, describe: 'longest a peer may take to send a request head: then 408 and close (never during a fault\'s script)' })
         .option('max-head-bytes', { default: 65536, describe: 'largest request head: a larger one gets 431 and close' })
         .option('max-connections', { describe: 'most connections the HTTP and unix listeners hold; more are closed at accept (default: the descriptor limit, ulimit -n, minus a reserve for the control API and DNS)' })
+        .option('event-buffer-bytes', { default: 1024 * 1024, describe: 'bytes of events sent to one event-stream client and not yet confirmed read (by a pong) before it is closed with 1008' })
+        .option('dns-tcp-idle-ms', { default: 10_000, describe: 'a DNS-over-TCP connection with no complete query for this long is closed' })
+        .option('dns-max-tcp-connections', { default: 256, describe: 'most DNS-over-TCP connections at once; more are closed at accept' })
         .option('events', { type: 'boolean', default: false, describe: 'log every upstream event to stderr as JSON lines' })
         .option('json', { type: 'boolean', default: false, describe: 'print the listeners as one JSON object' })
         .example('$0 serve --port 9000', 'every fault at http://127.0.0.1:9000/<fault-id>')
@@ -97,6 +103,9 @@ export function serveCommand(y: Argv) {
       const seed = argv.seed === undefined ? undefined : parseWholeNumber('--seed', argv.seed, SEED);
       const headTimeoutMs = parseWholeNumber('--head-timeout-ms', argv['head-timeout-ms'], HEAD_TIMEOUT);
       const maxHeadBytes = parseWholeNumber('--max-head-bytes', argv['max-head-bytes'], HEAD_BYTES);
+      const eventBufferBytes = parseWholeNumber('--event-buffer-bytes', argv['event-buffer-bytes'], EVENT_BUFFER);
+      const dnsTcpIdleTimeoutMs = parseWholeNumber('--dns-tcp-idle-ms', argv['dns-tcp-idle-ms'], DNS_IDLE);
+      const dnsMaxTcpConnections = parseWholeNumber('--dns-max-tcp-connections', argv['dns-max-tcp-connections'], DNS_TCP);
       const limit = descriptorLimit();
       const maxConnections =
         argv['max-connections'] === undefined
@@ -151,7 +160,9 @@ export function serveCommand(y: Argv) {
         dnsAddresses,
         dnsPort: argv.dns ? dnsPort : false,
         dnsZone: argv['dns-zone'],
-        control: argv.control ? { host: argv['control-host'], port: controlPort, token } : false,
+        dnsTcpIdleTimeoutMs,
+        dnsMaxTcpConnections,
+        control: argv.control ? { host: argv['control-host'], port: controlPort, token, eventBufferBytes } : false,
         headTimeoutMs,
         maxHeadBytes,
         maxConnections,
