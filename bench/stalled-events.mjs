@@ -167,7 +167,7 @@ async function main() {
   const load = machineLoad();
   const controlPort = await freePort();
   const server = await startServer('chaos upstream', join(here, 'servers', 'chaos.mjs'), {
-    nodeArgs: ['--expose-gc'],
+    nodeArgs: ['--expose-gc', ...(process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROF] : [])],
     args: ['--options', JSON.stringify({ control: { port: controlPort } })],
   });
   const { pid } = server;

@@ -35,6 +35,18 @@ export type UpstreamEvent =
 
 export type Stamped = UpstreamEvent & { readonly at: string };
 
+let lastMs = 0;
+let lastIso = '';
+/** The time as ISO 8601, formatted once per millisecond: a busy upstream emits many events in one. */
+function isoNow(): string {
+  const ms = Date.now();
+  if (ms !== lastMs) {
+    lastMs = ms;
+    lastIso = new Date(ms).toISOString();
+  }
+  return lastIso;
+}
+
 export class EventBus {
   private readonly subscribers = new Set<(e: Stamped) => void>();
 
@@ -49,7 +61,7 @@ export class EventBus {
 
   emit(e: UpstreamEvent): void {
     if (this.subscribers.size === 0) return;
-    const stamped = { ...e, at: new Date().toISOString() } as Stamped;
+    const stamped = { ...e, at: isoNow() } as Stamped;
     for (const fn of this.subscribers) {
       // A broken subscriber must not stop the others, nor the connection that emitted.
       try {
