@@ -15,7 +15,9 @@ export type { RouteSpec, MixSpec, RouterSpec } from './upstream/upstream.js';
 
 // Suites and gateways.
 export { loadCatalogue, loadSuite, runSuite, startGateway, type LoadSuiteOptions, type LoadedSuite, type RunSuiteOptions, type StartGatewayOptions, type StartedGateway } from './api/suite.js';
-export type { SuiteResult, GatewayRun, ProgressListener } from './harness/run.js';
+export type { SuiteResult, GatewayRun, ProgressListener, GatewayInstance } from './harness/run.js';
+export { runVersions, type RunVersionsOptions } from './api/versions.js';
+export { versionsReport, type VersionsReport, type VersionRow, type VersionColumn } from './report/versions.js';
 export type { CaseResult } from './harness/judge.js';
 export type { Observed, Verdict, Mismatch, StatusLabel } from './harness/evaluate.js';
 export type { Outcome, OutcomeKind } from './probe/http-probe.js';

@@ -10,6 +10,7 @@ import { explainCommand } from './commands/explain.js';
 import { faultsCommand } from './commands/faults.js';
 import { runCommand } from './commands/run.js';
 import { serveCommand } from './commands/serve.js';
+import { versionsCommand } from './commands/versions.js';
 
 export const EXIT = { ok: 0, failed: 1, input: 2, internal: 70 } as const;
 
@@ -19,7 +20,7 @@ export async function main(args: string[]): Promise<number> {
     .usage('$0 <command> [options]\n\nMakes reverse proxies fail on purpose and tells you exactly how they failed.')
     .strict()
     .recommendCommands()
-    .demandCommand(1, 'Name a command: run, serve, faults, explain (see --help).')
+    .demandCommand(1, 'Name a command: run, versions, serve, faults, explain (see --help).')
     .help()
     .alias('h', 'help')
     .version(ownVersion())
@@ -32,6 +33,7 @@ export async function main(args: string[]): Promise<number> {
       throw new InputError('BG_USAGE', `${msg}\nRun \`badgateway --help\` for the commands and their options.`);
     });
   runCommand(cli);
+  versionsCommand(cli);
   serveCommand(cli);
   faultsCommand(cli);
   explainCommand(cli);

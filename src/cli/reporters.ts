@@ -92,7 +92,7 @@ export function parseReporters(specs: readonly string[], env: NodeJS.ProcessEnv 
  * folder itself. Checked before the gateway starts; a write can still fail later (a full
  * disk), which writeReports says without a stack.
  */
-export async function checkReportTargets(plan: ReportPlan): Promise<void> {
+export async function checkReportTargets(plan: { readonly targets: ReadonlyArray<Pick<ReportTarget, 'path' | 'spec'> & { readonly reporter: Pick<Reporter, 'id' | 'extension'> }> }): Promise<void> {
   for (const t of plan.targets) {
     if (t.path === undefined) continue;
     const abs = resolve(t.path);

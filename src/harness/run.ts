@@ -33,6 +33,18 @@ export interface RunOptions {
   readonly timeouts?: Partial<Timeouts>;
   readonly signal?: AbortSignal;
   readonly progress?: ProgressListener;
+  /**
+   * Instead of one run per adapter with `runtime` and `image`: one run per instance, each with
+   * its own image or runtime. The same gateway may appear several times (one per version).
+   */
+  readonly instances?: readonly GatewayInstance[];
+}
+
+/** One gateway to run: an adapter with the image or runtime of this instance. */
+export interface GatewayInstance {
+  readonly adapter: GatewayAdapter;
+  readonly runtime?: RuntimeChoice;
+  readonly image?: string;
 }
 
 export interface GatewayRun {
@@ -80,8 +92,9 @@ export async function runSuite(opts: RunOptions): Promise<SuiteResult> {
     firstFailure = { error: err };
     ctl.abort(err);
   };
-  const barrier = startBarrier(opts.gateways.length, fail);
-  const settled = await Promise.allSettled(opts.gateways.map((g) => runGateway(g, inner, barrier)));
+  const instances = opts.instances ?? opts.gateways.map((adapter) => ({ adapter, runtime: opts.runtime, image: typeof opts.image === 'string' ? opts.image : opts.image?.[adapter.id] }));
+  const barrier = startBarrier(instances.length, fail);
+  const settled = await Promise.allSettled(instances.map((g) => runGateway(g, inner, barrier)));
   opts.signal?.removeEventListener('abort', onOuterAbort);
   if (firstFailure) throw firstFailure.error;
   const rejected = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -118,7 +131,8 @@ function startBarrier(n: number, fail: (err: unknown) => void): StartBarrier {
   return { arrive: () => void (--left <= 0 && release()), fail, open };
 }
 
-async function runGateway(adapter: GatewayAdapter, opts: RunOptions, barrier: StartBarrier): Promise<GatewayRun> {
+async function runGateway(instance: GatewayInstance, opts: RunOptions, barrier: StartBarrier): Promise<GatewayRun> {
+  const { adapter } = instance;
   let arrived = false;
   const arrive = () => {
     if (!arrived) barrier.arrive();
@@ -130,8 +144,8 @@ async function runGateway(adapter: GatewayAdapter, opts: RunOptions, barrier: St
     const plan = planRun(adapter, opts.scenarios, { userConfig: opts.userConfig !== undefined });
     session = await startSession(plan, {
       catalogue: opts.catalogue,
-      runtime: opts.runtime,
-      image: typeof opts.image === 'string' ? opts.image : opts.image?.[adapter.id],
+      runtime: instance.runtime,
+      image: instance.image,
       userConfig: opts.userConfig,
       timeouts: opts.timeouts,
       signal: opts.signal,

@@ -8,7 +8,7 @@ import { useColor } from '../../report/terminal.js';
 import { checkReportTargets, parseReporters, reporterHelp, writeReports } from '../reporters.js';
 
 /** Ctrl-C and SIGTERM abort the run; the harness unwinds everything it started. */
-function abortOnSignals(): { signal: AbortSignal; dispose(): void } {
+export function abortOnSignals(): { signal: AbortSignal; dispose(): void } {
   const ctl = new AbortController();
   // Each gateway's run, runtime and started parts listen on this one signal: several gateways
   // together pass Node's default warning threshold of 10 without any leak.
