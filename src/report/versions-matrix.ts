@@ -6,7 +6,7 @@
 import { caseState, observedLine } from './model.js';
 import { htmlEscape } from './html.js';
 import { paint, table } from './terminal.js';
-import { headline, shownRows, verdictText, type VersionCell, type VersionsReport } from './versions.js';
+import { headline, hiddenFailures, shownRows, verdictText, type VersionCell, type VersionsReport } from './versions.js';
 
 export interface VersionsRenderOptions {
   /** Every scenario, not only the ones that differ. */
@@ -57,6 +57,8 @@ export function versionsConsole(report: VersionsReport, opts: VersionsRenderOpti
     lines.push(p('dim', '  pass: that version\'s expectation holds · FAIL: it does not · seen: observed, not measured on that version'));
     lines.push('');
   }
+  const hidden = hiddenFailures(report, opts.all);
+  if (hidden.length) lines.push(p('red', `Failed where the versions answered alike (not shown; --all shows them): ${hidden.map((f) => `${f.scenario} on ${f.columns.join(', ')}`).join('; ')}`), '');
   const failed = report.columns.some((c) => c.failed > 0);
   lines.push(p(failed ? 'red' : 'green', headline(report)));
   return lines.join('\n') + '\n';
@@ -80,6 +82,8 @@ export function versionsMarkdown(report: VersionsReport, opts: Pick<VersionsRend
     }
     out.push('', '✅ that version\'s expectation holds · ❌ it does not · 👁 observed, not measured on that version · ⏭ skipped, with the reason', '');
   }
+  const hidden = hiddenFailures(report, opts.all);
+  if (hidden.length) out.push(`Failed where the versions answered alike (not shown): ${mdEsc(hidden.map((f) => `${f.scenario} on ${f.columns.join(', ')}`).join('; '))}.`, '');
   out.push(`Ran ${report.columns.map((c) => `${mdEsc(c.label)}: ${columnTotals(c)}`).join('; ')}.`, '');
   return out.join('\n');
 }
@@ -114,6 +118,7 @@ export function versionsHtml(report: VersionsReport, opts: Pick<VersionsRenderOp
 <body>
 <h1>${htmlEscape(title)}</h1>
 <p class="summary">${htmlEscape(headline(report))}</p>
+${hiddenFailures(report, opts.all).map((f) => `<p class="hidden-failure">Failed where the versions answered alike (not shown): ${htmlEscape(`${f.scenario} on ${f.columns.join(', ')}`)}</p>`).join('\n')}
 ${rows.length ? `<table>\n<thead><tr><th>scenario</th>${head}</tr></thead>\n<tbody>\n${body}\n</tbody>\n</table>` : ''}
 </body></html>
 `;
@@ -126,6 +131,7 @@ export function versionsJson(report: VersionsReport, opts: Pick<VersionsRenderOp
       headline: headline(report),
       columns: report.columns,
       differing: report.rows.filter((r) => r.differs.length > 0).map((r) => r.scenario.id),
+      failed: report.rows.flatMap((r) => r.cells.flatMap((c, i) => (c.case?.verdict?.pass === false ? [{ scenario: r.scenario.id, column: report.columns[i]!.label }] : []))),
       rows: shownRows(report, opts.all).map((r) => ({
         scenario: r.scenario.id,
         differs: r.differs,

@@ -139,6 +139,18 @@ export function shownRows(report: VersionsReport, all: boolean): readonly Versio
   return all ? report.rows : report.rows.filter((r) => r.differs.length > 0);
 }
 
+/**
+ * Failed verdicts in rows the report does not show (the versions answered alike there): the
+ * columns' totals count them, so the report names them.
+ */
+export function hiddenFailures(report: VersionsReport, all: boolean): Array<{ readonly scenario: string; readonly columns: readonly string[] }> {
+  if (all) return [];
+  return report.rows
+    .filter((r) => r.differs.length === 0)
+    .map((r) => ({ scenario: r.scenario.id, columns: r.cells.flatMap((c, i) => (c.case?.verdict?.pass === false ? [report.columns[i]!.short] : [])) }))
+    .filter((f) => f.columns.length > 0);
+}
+
 /** What a version's verdict says, short: "holds", "FAIL: body expected truncated, observed complete", "not measured on nginx 1.31.0". */
 export function verdictText(c: CaseResult): string {
   const s = caseState(c);
