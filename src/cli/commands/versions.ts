@@ -73,7 +73,7 @@ export function versionsCommand(y: Argv) {
         .option('all', { type: 'boolean', default: false, describe: 'show every scenario, not only the ones where versions differ' })
         .option('reporter', { type: 'string', array: true, default: ['console'], describe: `${IDS.join(', ')}; add :PATH to write a file (e.g. html:versions.html). ${IDS.map((id) => `${id}: ${VERSIONS_RENDERERS[id].describe}.`).join(' ')}` })
         .option('concurrency', { default: 64, describe: 'scenarios in flight at once per version (1 to 1024)' })
-        .option('sequential', { type: 'boolean', default: false, describe: 'run one version after another instead of all at once' })
+        .option('parallel', { type: 'boolean', default: false, describe: 'run every version at once instead of one after another: faster, but on a busy machine timing scenarios can tip over and show as differences' })
         .option('faults-file', { type: 'string', array: true, describe: 'load custom faults for the suite (repeatable)' })
         .example('$0 versions --gateway nginx --image badgateway/nginx:bookworm --image badgateway/nginx:sid', 'what changes from nginx 1.22 to 1.30')
         .example('$0 versions --gateway haproxy --image badgateway/haproxy:bookworm --image badgateway/haproxy:trixie --image badgateway/haproxy:sid --reporter markdown:haproxy.md', 'three versions, a markdown matrix')
@@ -101,7 +101,7 @@ export function versionsCommand(y: Argv) {
       let report: VersionsReport | undefined;
       try {
         try {
-          report = await runVersions({ gateway: argv.gateway, images: argv.image, local: argv.local, loaded, concurrency, sequential: argv.sequential, signal: signals.signal, progress });
+          report = await runVersions({ gateway: argv.gateway, images: argv.image, local: argv.local, loaded, concurrency, parallel: argv.parallel, signal: signals.signal, progress });
         } catch (err) {
           if (!signals.signal.aborted) throw err;
         }
