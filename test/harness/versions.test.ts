@@ -10,6 +10,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
+import { runVersions } from '../../src/index.js';
 import { runCli } from '../helpers/cli.js';
 import { dockerImagePresent } from '../helpers/docker.js';
 
@@ -53,5 +54,26 @@ describe('badgateway versions: nginx 1.22 against 1.30', () => {
     expect(markdown).toMatch(/\| scenario \| differs in \| nginx 1\.22\.1 \(badgateway\/nginx:bookworm\) \| nginx 1\.30\.\d+ \(badgateway\/nginx:sid\) \|/);
     expect(markdown).toMatch(/\| duplicate-content-length \| status, body, reason \| ✅ 200 · truncated · upstream-truncated · \d+ ms \| ✅ 502 · complete · duplicate-header · \d+ ms \|/);
     expect(markdown).not.toContain('| healthy |');
+  });
+
+  test.skipIf(why !== undefined && !process.env.CI)('--parallel: both versions in one run at once (one nginx twice, two images), the same difference', { timeout: 120_000 }, async () => {
+    expect(why).toBeUndefined();
+    const ready: string[] = [];
+    const events: string[] = [];
+    const report = await runVersions({
+      gateway: 'nginx',
+      images: IMAGES,
+      only: ['healthy', 'duplicate-content-length'],
+      parallel: true,
+      progress: { onGatewayReady: (i) => (ready.push(`${i.version} ${i.source}`), events.push('ready')), onCase: () => events.push('case') },
+    });
+    // At once: both versions had started before either was judged (one after another would read ready, case, case, ready, ...).
+    expect(events).toEqual(['ready', 'ready', 'case', 'case', 'case', 'case']);
+    expect(ready.sort()).toEqual([expect.stringMatching(/^1\.22\.1 badgateway\/nginx:bookworm$/), expect.stringMatching(/^1\.30\.\d+ badgateway\/nginx:sid$/)]);
+    expect(report.columns.map((c) => c.source)).toEqual(IMAGES);
+    expect(report.rows.map((r) => [r.scenario.id, r.differs])).toEqual([
+      ['duplicate-content-length', ['status', 'body', 'reason']],
+      ['healthy', []],
+    ]);
   });
 });
