@@ -22,6 +22,9 @@ export const ERROR_CODES = {
   BG_BAD_ENV: 'an environment variable badgateway reads has a value it cannot use (BADGATEWAY_MAX_INPUT_BYTES, BADGATEWAY_MAX_INPUT_VALUES); the message says what it takes',
   BG_REPORT_PATH: "a --reporter file cannot be written there (a folder that does not exist, a folder given as the file, no permission); checked before anything starts, the message says what to write instead",
   BG_REPORT_WRITE: 'a report file could not be written after the run finished (disk full, permissions); the run itself is summed up in the message',
+  BG_BAD_REPORT: 'an input of `merge-reports` is not a JSON report as `badgateway run --reporter json` writes it (not JSON, another format, or another format version); the message names the file',
+  BG_REPORTS_MISMATCH: 'the reports given to `merge-reports` are not shards of one run (another suite or gateways, another shard count, a shard or cell twice, one gateway in two builds); the message names the files',
+  BG_SHARDS_MISSING: "`merge-reports` was not given every shard's report; the message names the missing shards (`--allow-partial` renders what is there)",
   // Faults.
   BG_UNKNOWN_FAULT: 'no fault has that id; the message names the closest ids (`badgateway faults` lists them all). The upstream answers 404 with this code to a request that names an unknown fault',
   BG_INVALID_FAULT: 'a custom fault is malformed, or a parameter given to a fault is wrong or over its limit; the message names the step (file:line:column for YAML); on the upstream, a request whose query params a fault cannot run with gets a 400 carrying this code',

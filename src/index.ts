@@ -42,6 +42,10 @@ export { toJson } from './report/json.js';
 export { toJunit } from './report/junit.js';
 export { toMarkdown } from './report/markdown.js';
 export { toHtml } from './report/html.js';
+// Sharded runs: the split, and the JSON reports of every shard merged back into one result.
+export { mergeReports, readReport, type MergeOptions, type Merged, type ReadReport } from './report/merge.js';
+export { parseShard, type Shard, type ShardCoverage, type SuiteIdentity } from './harness/shard.js';
+export { REPORT_FORMAT, REPORT_FORMAT_VERSION } from './report/json.js';
 
 // Errors: every error badgateway throws on purpose is a BadgatewayError with a stable `code`.
 export { BadgatewayError, InputError, StartError, isBadgatewayError, ERROR_CODES, type ErrorCode } from './errors.js';

@@ -11,6 +11,7 @@ import { gatewayById, GATEWAYS } from '../gateways/index.js';
 import { startSession, type GatewaySession, type Timeouts } from '../harness/execute.js';
 import { judgeCase, type CaseResult } from '../harness/judge.js';
 import { planRun } from '../harness/plan.js';
+import { checkShard, type Shard } from '../harness/shard.js';
 import { runSuite as runHarness, type ProgressListener, type SuiteResult } from '../harness/run.js';
 import type { RuntimeChoice } from '../runtimes/index.js';
 import { builtinScenarioDir, loadSuite as loadScenarioFiles, selectScenarios } from '../scenarios/load.js';
@@ -67,6 +68,11 @@ export interface RunSuiteOptions extends LoadSuiteOptions {
   /** Aborting stops every gateway and removes everything the run started; the promise then rejects. */
   readonly signal?: AbortSignal;
   readonly progress?: ProgressListener;
+  /**
+   * Run only shard `index` (1-based) of `count` of the scenario × gateway cells, as a CI job of
+   * a sharded suite does; `mergeReports` puts the JSON reports of every shard back together.
+   */
+  readonly shard?: Shard;
 }
 
 /** Reads a user's gateway config, with the error a person can act on. */
@@ -99,10 +105,11 @@ function checkConcurrency(n: number | undefined): void {
 export async function runSuite(opts: RunSuiteOptions): Promise<SuiteResult> {
   const gateways = adapters(opts.gateways);
   checkConcurrency(opts.concurrency);
+  const shard = opts.shard === undefined ? undefined : checkShard(opts.shard);
   if (opts.config !== undefined && gateways.length > 1) throw new InputError('BG_BAD_OPTION', 'a config is the config of one gateway; run one gateway with it.');
   const { scenarios, catalogue } = opts.loaded ?? (await loadSuite(opts));
   const userConfig = typeof opts.config === 'string' ? await readUserConfig(opts.config) : opts.config;
-  return runHarness({ scenarios, gateways, catalogue, runtime: opts.runtime, image: opts.image, userConfig, concurrency: opts.concurrency, timeouts: opts.timeouts, signal: opts.signal, progress: opts.progress });
+  return runHarness({ scenarios, gateways, catalogue, runtime: opts.runtime, image: opts.image, userConfig, concurrency: opts.concurrency, timeouts: opts.timeouts, signal: opts.signal, progress: opts.progress, shard });
 }
 
 export interface StartGatewayOptions extends LoadSuiteOptions {

@@ -8,6 +8,7 @@ import yargs from 'yargs';
 import { InputError, isBadgatewayError, StartError } from '../errors.js';
 import { explainCommand } from './commands/explain.js';
 import { faultsCommand } from './commands/faults.js';
+import { mergeReportsCommand } from './commands/merge-reports.js';
 import { runCommand } from './commands/run.js';
 import { serveCommand } from './commands/serve.js';
 import { versionsCommand } from './commands/versions.js';
@@ -20,7 +21,7 @@ export async function main(args: string[]): Promise<number> {
     .usage('$0 <command> [options]\n\nMakes reverse proxies fail on purpose and tells you exactly how they failed.')
     .strict()
     .recommendCommands()
-    .demandCommand(1, 'Name a command: run, versions, serve, faults, explain (see --help).')
+    .demandCommand(1, 'Name a command: run, versions, serve, faults, explain, merge-reports (see --help).')
     .help()
     .alias('h', 'help')
     .version(ownVersion())
@@ -37,6 +38,7 @@ export async function main(args: string[]): Promise<number> {
   serveCommand(cli);
   faultsCommand(cli);
   explainCommand(cli);
+  mergeReportsCommand(cli);
   try {
     await cli.parseAsync();
   } catch (err) {

@@ -15,6 +15,7 @@ import { startSession, untilOr, type GatewaySession, type Timeouts } from './exe
 import { judgeCase, type CaseResult } from './judge.js';
 import { mapLimit } from './pool.js';
 import { planRun } from './plan.js';
+import { planShard, suiteIdentity, type Shard, type ShardCoverage, type SuiteIdentity } from './shard.js';
 
 export type { CaseResult } from './judge.js';
 export { DEFAULT_TIMEOUTS, freePort, type Timeouts } from './execute.js';
@@ -38,6 +39,8 @@ export interface RunOptions {
    * its own image or runtime. The same gateway may appear several times (one per version).
    */
   readonly instances?: readonly GatewayInstance[];
+  /** Run only this shard's part of the scenario × gateway cells (src/harness/shard.ts). */
+  readonly shard?: Shard;
 }
 
 /** One gateway to run: an adapter with the image or runtime of this instance. */
@@ -53,6 +56,8 @@ export interface GatewayRun {
   readonly runtime: string;
   /** The binary or image that ran (RunningGateway.source). */
   readonly source?: string;
+  /** The image asked for, when one was: part of the run's cell keys. */
+  readonly image?: string;
   readonly userConfig?: string;
   readonly cases: readonly CaseResult[];
   readonly skipped: ReadonlyArray<{ readonly scenario: Scenario; readonly why: string }>;
@@ -66,6 +71,10 @@ export interface SuiteResult {
   readonly failed: number;
   readonly unchecked: number;
   readonly skipped: number;
+  /** Which shard(s) of the suite's cells this result holds, and their keys. */
+  readonly shard?: ShardCoverage;
+  /** The suite and gateways the cells come from: what shards of one run share. */
+  readonly suite?: SuiteIdentity;
 }
 
 export interface ProgressListener {
@@ -93,8 +102,11 @@ export async function runSuite(opts: RunOptions): Promise<SuiteResult> {
     ctl.abort(err);
   };
   const instances = opts.instances ?? opts.gateways.map((adapter) => ({ adapter, runtime: opts.runtime, image: typeof opts.image === 'string' ? opts.image : opts.image?.[adapter.id] }));
-  const barrier = startBarrier(instances.length, fail);
-  const settled = await Promise.allSettled(instances.map((g) => runGateway(g, inner, barrier)));
+  const part = planShard(instances, opts.scenarios, { userConfig: opts.userConfig !== undefined }, opts.shard);
+  // A gateway with no cell in this shard does not start.
+  const active = instances.map((instance, i) => ({ instance, scenarios: part.scenarios[i]! })).filter((g) => g.scenarios.length > 0);
+  const barrier = startBarrier(active.length, fail);
+  const settled = await Promise.allSettled(active.map((g) => runGateway(g.instance, g.scenarios, inner, barrier)));
   opts.signal?.removeEventListener('abort', onOuterAbort);
   if (firstFailure) throw firstFailure.error;
   const rejected = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -108,6 +120,8 @@ export async function runSuite(opts: RunOptions): Promise<SuiteResult> {
     failed: all.filter((c) => c.verdict?.pass === false).length,
     unchecked: all.filter((c) => c.verdict === undefined).length,
     skipped: runs.reduce((n, r) => n + r.skipped.length, 0),
+    shard: part.coverage,
+    suite: suiteIdentity(instances, opts.scenarios, opts.userConfig),
   };
 }
 
@@ -131,8 +145,8 @@ function startBarrier(n: number, fail: (err: unknown) => void): StartBarrier {
   return { arrive: () => void (--left <= 0 && release()), fail, open };
 }
 
-async function runGateway(instance: GatewayInstance, opts: RunOptions, barrier: StartBarrier): Promise<GatewayRun> {
-  const { adapter } = instance;
+async function runGateway(instance: GatewayInstance, scenarios: readonly Scenario[], opts: RunOptions, barrier: StartBarrier): Promise<GatewayRun> {
+  const { adapter, image } = instance;
   let arrived = false;
   const arrive = () => {
     if (!arrived) barrier.arrive();
@@ -141,11 +155,11 @@ async function runGateway(instance: GatewayInstance, opts: RunOptions, barrier: 
   const started = performance.now();
   let session: GatewaySession | undefined;
   try {
-    const plan = planRun(adapter, opts.scenarios, { userConfig: opts.userConfig !== undefined });
+    const plan = planRun(adapter, scenarios, { userConfig: opts.userConfig !== undefined });
     session = await startSession(plan, {
       catalogue: opts.catalogue,
       runtime: instance.runtime,
-      image: instance.image,
+      image,
       userConfig: opts.userConfig,
       timeouts: opts.timeouts,
       signal: opts.signal,
@@ -178,7 +192,7 @@ async function runGateway(instance: GatewayInstance, opts: RunOptions, barrier: 
       opts.progress?.onCase?.(result);
       return result;
     });
-    return { gateway: adapter.id, version: gw.version, runtime: gw.runtime, source: gw.source, userConfig: opts.userConfig?.file, cases, skipped: plan.skipped, durationMs: Math.round(performance.now() - started) };
+    return { gateway: adapter.id, version: gw.version, runtime: gw.runtime, source: gw.source, ...(image !== undefined ? { image } : {}), userConfig: opts.userConfig?.file, cases, skipped: plan.skipped, durationMs: Math.round(performance.now() - started) };
   } catch (err) {
     barrier.fail(err);
     throw err;

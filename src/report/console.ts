@@ -2,7 +2,7 @@
 import { paint, table } from './terminal.js';
 import type { CaseResult, ProgressListener, SuiteResult } from '../harness/run.js';
 import { statusLabel } from '../harness/evaluate.js';
-import { caseState, changeFromBaseline, evidenceLines, gatewayLabel, matrix, observedLine, sourceLabel, totals } from './model.js';
+import { caseState, changeFromBaseline, evidenceLines, gatewayLabel, matrix, observedLine, shardText, sourceLabel, totals } from './model.js';
 import type { Reporter } from './reporter.js';
 
 export function consoleProgress(out: NodeJS.WritableStream, color: boolean): ProgressListener {
@@ -41,6 +41,8 @@ export function failureDetail(c: CaseResult, color: boolean): string {
 export function consoleSummary(result: SuiteResult, color: boolean): string {
   const p = paint(color);
   const lines: string[] = [''];
+  const shard = shardText(result);
+  if (shard) lines.push(p('bold', shard), '');
   for (const run of result.runs) {
     const from = sourceLabel(run);
     lines.push(p('bold', gatewayLabel(run)) + (run.userConfig ? ` with ${run.userConfig}` : '') + (from ? p('dim', ` · ${from}`) : ''));

@@ -3,15 +3,23 @@ import type { SuiteResult } from '../harness/run.js';
 import { caseState, changeFromBaseline } from './model.js';
 import type { Reporter } from './reporter.js';
 
+/** What `merge-reports` checks before it reads a report: a report of another format version is refused, never half-read. */
+export const REPORT_FORMAT = 'badgateway-report';
+/** Raised when a field changes meaning or goes away; new optional fields keep it. */
+export const REPORT_FORMAT_VERSION = 1;
+
 export function toJson(result: SuiteResult): string {
   return JSON.stringify(
     {
+      format: REPORT_FORMAT,
+      formatVersion: REPORT_FORMAT_VERSION,
       summary: { passed: result.passed, failed: result.failed, observed: result.unchecked, skipped: result.skipped, durationMs: result.durationMs },
       runs: result.runs.map((r) => ({
         gateway: r.gateway,
         version: r.version,
         runtime: r.runtime,
         source: r.source,
+        ...(r.image !== undefined ? { image: r.image } : {}),
         userConfig: r.userConfig,
         durationMs: r.durationMs,
         skipped: r.skipped.map((s) => ({ scenario: s.scenario.id, why: s.why })),
@@ -31,6 +39,9 @@ export function toJson(result: SuiteResult): string {
           log: c.logs.map((l) => ({ level: l.level, reason: l.reason, line: l.raw })),
         })),
       })),
+      // What a merge of sharded reports checks: the same suite, every cell once, no shard missing.
+      ...(result.shard ? { shard: result.shard } : {}),
+      ...(result.suite ? { suite: result.suite } : {}),
     },
     null,
     2,

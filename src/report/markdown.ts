@@ -1,6 +1,6 @@
 /** Markdown for a CI job summary: the scenario × gateway matrix, then the failures with their evidence. */
 import type { CaseResult, SuiteResult } from '../harness/run.js';
-import { caseDurationMs, caseState, changeFromBaseline, evidenceLines, gatewayLabel, matrix, sourceLabel, totals } from './model.js';
+import { caseDurationMs, caseState, changeFromBaseline, evidenceLines, gatewayLabel, matrix, shardText, sourceLabel, totals } from './model.js';
 import type { Reporter } from './reporter.js';
 
 const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -22,6 +22,8 @@ function cell(c: CaseResult | undefined, skippedWhy: string | undefined): string
 
 export function toMarkdown(result: SuiteResult): string {
   const out: string[] = [`## badgateway: ${totals(result)}`, ''];
+  const shard = shardText(result);
+  if (shard) out.push(`${esc(shard[0]!.toUpperCase() + shard.slice(1))}.`, '');
   out.push(`| scenario | ${result.runs.map((r) => esc(gatewayLabel(r) + (r.userConfig ? ` with ${r.userConfig}` : ''))).join(' | ')} |`);
   out.push(`|---|${result.runs.map(() => '---').join('|')}|`);
   for (const row of matrix(result)) out.push(`| ${esc(row.scenario.id)} | ${row.cells.map((x) => cell(x.case, x.skipped)).join(' | ')} |`);

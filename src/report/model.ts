@@ -58,6 +58,21 @@ export function totals(result: SuiteResult): string {
   return parts.join(', ');
 }
 
+/**
+ * Which part of a sharded suite a result holds, for a header: "shard 2/4: 5 of 17 cells", or
+ * for a partial merge "shards 1/4, 3/4 of 4: 9 of 17 cells (missing: 2/4, 4/4)". Undefined
+ * for a whole suite (unsharded, or every shard merged).
+ */
+export function shardText(result: SuiteResult): string | undefined {
+  const s = result.shard;
+  if (!s || s.count <= 1) return undefined;
+  const list = (ks: readonly number[]) => ks.map((k) => `${k}/${s.count}`).join(', ');
+  const missing = Array.from({ length: s.count }, (_, i) => i + 1).filter((k) => !s.covered.includes(k));
+  const which = s.covered.length === 1 ? `shard ${list(s.covered)}` : `shards ${list(s.covered)} of ${s.count}`;
+  if (s.cells.length === 0) return `${which}: none of the suite's ${s.total} cells fall in this shard (fewer cells than shards); nothing to run, nothing failed`;
+  return `${which}: ${s.cells.length} of ${s.total} cells${missing.length ? ` (missing: ${list(missing)})` : ''}`;
+}
+
 export type Change = 'hidden' | 'exposed' | 'changed' | 'same';
 
 function isFailure(status: unknown, body: string | undefined): boolean {

@@ -3,6 +3,7 @@ import type { Argv } from 'yargs';
 import { gateways as GATEWAYS, InputError, loadSuite, RUNTIME_CHOICES, RUNTIMES, runSuite, type ProgressListener, type RuntimeChoice, type SuiteResult } from '../../index.js';
 import { gatewayById } from '../../gateways/index.js';
 import { consoleProgress } from '../../report/console.js';
+import { parseShard } from '../../harness/shard.js';
 import { parseWholeNumber } from '../flags.js';
 import { useColor } from '../../report/terminal.js';
 import { checkReportTargets, parseReporters, reporterHelp, writeReports } from '../reporters.js';
@@ -43,13 +44,17 @@ export function runCommand(y: Argv) {
         .option('reporter', { type: 'string', array: true, default: ['console'], describe: reporterHelp() })
         .option('concurrency', { default: 64, describe: 'scenarios in flight at once per gateway (1 to 1024)' })
         .option('faults-file', { type: 'string', array: true, describe: 'load custom faults for the suite (repeatable)' })
+        .option('shard', { type: 'string', describe: 'k/n: run the k-th of n parts of the scenario × gateway cells, one CI job each (the same split on every machine); merge their JSON reports with merge-reports' })
         .example('$0 run', 'the built-in suite through nginx')
         .example('$0 run --only "body-cut-*" --runtime process', 'some scenarios, local nginx binary')
         .example('$0 run --config ./my-nginx.conf', 'what your nginx config turns each fault into')
         .example('$0 run --gateway nginx,envoy --runtime container --image envoy=envoyproxy/envoy:v1.39-latest', 'an image for one gateway of several')
-        .example('$0 run --reporter console --reporter junit:report.xml --reporter markdown:summary.md', 'CI reports'),
+        .example('$0 run --reporter console --reporter junit:report.xml --reporter markdown:summary.md', 'CI reports')
+        .example('$0 run --gateway nginx,haproxy --shard 2/4 --reporter json:shard-2.json', 'the second of four CI jobs; then merge-reports shard-*.json'),
     async (argv) => {
       const concurrency = parseWholeNumber('--concurrency', argv.concurrency, { min: 1, max: 1024, what: 'a whole number from 1 to 1024, the scenarios in flight at once per gateway' });
+      if (Array.isArray(argv.shard)) throw new InputError('BG_BAD_FLAG', `--shard was given ${argv.shard.length} times (${argv.shard.join(', ')}); give it once, e.g. --shard 2/4.`);
+      const shard = argv.shard === undefined ? undefined : parseShard(String(argv.shard));
       if (argv.image !== undefined && argv.image.length > 0 && argv.runtime !== 'container' && argv.runtime !== 'auto') {
         throw new InputError('BG_BAD_FLAG', `--image ${argv.image.join(' --image ')} names a container image, but --runtime ${argv.runtime} runs no container. Drop --image, or use --runtime container (or auto).`);
       }
@@ -76,6 +81,7 @@ export function runCommand(y: Argv) {
             concurrency,
             signal: signals.signal,
             progress,
+            shard,
           });
         } catch (err) {
           if (!signals.signal.aborted) throw err;
