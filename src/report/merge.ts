@@ -117,7 +117,8 @@ export function readReport(name: string, text: string): ReadReport {
     const where = issue.path.length ? issue.path.join('.') : 'the top level';
     throw new InputError('BG_BAD_REPORT', `${name} is not a badgateway report as badgateway writes it: at ${where}, ${issue.message.toLowerCase()}. Was it edited? ${WRITE_ONE}.`);
   }
-  return { name, result: toResult(parsed.data) };
+  // The data as written, not zod's copy: that one reorders the keys of loose objects (outcomes), and a report read back must render byte for byte as it was written.
+  return { name, result: toResult(data as ReportJson) };
 }
 
 /**
