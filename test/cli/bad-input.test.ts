@@ -123,3 +123,41 @@ describe('custom faults whose ids clash', () => {
     expectRefused(await runCli(['faults', '--faults-file', f]), new RegExp(`^badgateway: ${f}:3:\\d+: a step sends at most 1073741824 bytes \\(1 GiB\\); this repeat makes 10 × 200000000`));
   });
 });
+
+describe.concurrent('sharding and merge-reports', () => {
+  const file = (name: string, text: string) => {
+    const p = join(dir, name);
+    writeFileSync(p, text);
+    return p;
+  };
+
+  test.each([
+    [['run', '--shard', '3/2'], /^badgateway: --shard 3\/2: the shard must be from 1 to 2 \(shards count from 1, e\.g\. --shard 1\/2 to --shard 2\/2\)\.\n$/],
+    [['run', '--shard', '0/4'], /^badgateway: --shard 0\/4: the shard must be from 1 to 4 /],
+    [['run', '--shard', 'a/b'], /^badgateway: --shard "a\/b" is not k\/n: write two whole numbers, e\.g\. --shard 2\/4 runs the second of four parts; give each CI job its own k from 1 to n and the same n\.\n$/],
+    [['run', '--shard', '1/4', '--shard', '2/4'], /^badgateway: --shard was given 2 times \(1\/4, 2\/4\); give it once, e\.g\. --shard 2\/4\.\n$/],
+    [['merge-reports'], /^badgateway: Not enough non-option arguments/],
+  ])('%j', async (args, message) => {
+    expectRefused(await runCli(args), message);
+  });
+
+  test.each([
+    ['not JSON', 'report.xml', '<testsuites/>', /is not JSON \(Unexpected token .*\); merge-reports reads the JSON reports `badgateway run --reporter json:FILE` writes\.\n$/],
+    ['another tool\'s JSON', 'jest.json', '{"numTotalTests": 3}', /is JSON but not a badgateway report \(it has no "format": "badgateway-report"\)/],
+    ['a report of another format version', 'v9.json', '{"format": "badgateway-report", "formatVersion": 9}', /is a badgateway report of format version 9, and this badgateway reads version 1\./],
+    ['a report from before reports had a format version', 'old.json', '{"summary": {"passed": 1, "failed": 0}, "runs": []}', /is a badgateway JSON report from a version before reports carried a format version/],
+  ])('merge-reports with %s', async (_, name, text, message) => {
+    const f = file(name, text);
+    const r = await runCli(['merge-reports', f, '--reporter', 'junit']);
+    expectRefused(r, new RegExp(`^badgateway: ${f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} ${message.source}`));
+  });
+
+  test('merge-reports with a file that is not there', async () => {
+    const missing = join(dir, 'shard-9.json');
+    expectRefused(await runCli(['merge-reports', missing]), new RegExp(`^badgateway: merge-reports: ${missing} does not exist\\. Name the JSON report each shard wrote \\(badgateway run --shard k/n --reporter json:FILE\\)\\.\\n$`));
+  });
+
+  test('merge-reports with a folder', async () => {
+    expectRefused(await runCli(['merge-reports', dir]), /^badgateway: merge-reports: \S+ is a folder\. /);
+  });
+});
