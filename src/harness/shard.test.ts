@@ -1,5 +1,6 @@
 /** The split of a run into shards is pure: checked here on the built-in suite through the four measured gateways. */
 import { describe, expect, test } from 'vitest';
+import { runSuite } from '../api/suite.js';
 import { InputError } from '../errors.js';
 import { Catalogue } from '../faults/registry.js';
 import { GATEWAYS, gatewayById } from '../gateways/index.js';
@@ -43,6 +44,11 @@ describe('parseShard', () => {
     expect((err as InputError).code).toBe('BG_BAD_FLAG');
     expect((err as InputError).message).toMatch(message);
   });
+});
+
+test('the API checks a shard before anything starts: BG_BAD_OPTION', async () => {
+  await expect(runSuite({ gateways: ['nginx'], shard: { index: 3, count: 2 } })).rejects.toMatchObject({ code: 'BG_BAD_OPTION', message: expect.stringMatching(/^shard 3\/2: the shard must be from 1 to 2/) });
+  await expect(runSuite({ gateways: ['nginx'], shard: { index: 1, count: 0.5 } })).rejects.toMatchObject({ code: 'BG_BAD_OPTION' });
 });
 
 describe('the split', () => {
