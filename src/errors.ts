@@ -32,6 +32,7 @@ export const ERROR_CODES = {
   BG_NOT_EXCHANGE_FAULT: 'a listener or DNS fault was named where a per-request script is needed (a route, the default fault, a mix); those have their own port or DNS name',
   BG_NOT_LISTENER_FAULT: 'a fault that is not a listener fault was named as one (listener faults: connect-refused, accept-queue-full, ...)',
   BG_INVALID_MIX: 'a weight in a fault mix is not a number >= 0',
+  BG_WRONG_PROTOCOL: 'a default fault speaks the other protocol: the HTTP default must be an HTTP fault, the FastCGI default a FastCGI one (protocol: fastcgi)',
   // Scenarios and suites.
   BG_INVALID_SCENARIO: 'a scenario file is malformed; the message gives file:line:column and what to write',
   BG_DUPLICATE_SCENARIO: 'two scenario files in one suite have the same id (the file name)',

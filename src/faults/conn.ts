@@ -53,7 +53,7 @@ export class Conn {
   headSince = -1;
   readonly maxHeadBytes: number;
 
-  private buf: Buffer = EMPTY;
+  protected buf: Buffer = EMPTY;
   private waiter: (() => void) | undefined;
   private bodyLeft = 0;
   private chunked: ChunkedBodyScanner | undefined;
@@ -63,7 +63,7 @@ export class Conn {
   private finController: AbortController | undefined;
   /** How far the buffer is known to hold no blank line: a head sent a byte at a time is scanned once, not once per byte. */
   private headScanned = 0;
-  private headFailure: Error | undefined;
+  protected headFailure: Error | undefined;
 
   /**
    * The upstream stops a connection by destroying its socket (it tracks every one),
@@ -137,7 +137,7 @@ export class Conn {
   }
 
   /** Wait until more bytes arrive, the peer ends, or the socket closes. */
-  private waitMore(): Promise<void> {
+  protected waitMore(): Promise<void> {
     if (this.closed || this.peerEnded) return Promise.reject(new PeerClosedError(this.peerEnded ? 'peer ended the connection' : 'connection closed'));
     if (this.socket.isPaused()) this.socket.resume();
     return new Promise((resolve) => {
@@ -145,7 +145,7 @@ export class Conn {
     });
   }
 
-  private take(n: number): Buffer {
+  protected take(n: number): Buffer {
     const out = this.buf.subarray(0, n);
     this.buf = n >= this.buf.length ? EMPTY : this.buf.subarray(n);
     this.headScanned = 0;

@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { headerValue, wantsKeepAlive } from '../wire/request-head.js';
 import { buildHead } from '../wire/response.js';
 import type { Conn } from './conn.js';
+import { runFcgiStep } from './fcgi-exec.js';
 import { isRepeat, sliceBytes, type Bytes, type Step } from './steps.js';
 
 export type ScriptEnd =
@@ -130,7 +131,7 @@ function stepThrew(conn: Conn, steps: readonly Step[], index: number, err: unkno
   return 'closed';
 }
 
-type StepResult = ScriptEnd | void;
+export type StepResult = ScriptEnd | void;
 
 function runStep(conn: Conn, step: Step): StepResult | Promise<StepResult> {
   switch (step.op) {
@@ -189,6 +190,12 @@ function runStep(conn: Conn, step: Step): StepResult | Promise<StepResult> {
     }
     case 'keep-alive':
       return keepAlive(conn, step.idleMs, step.ignoresFin);
+    case 'fcgi-read':
+    case 'fcgi-stream':
+    case 'fcgi-end':
+    case 'fcgi-respond':
+    case 'fcgi-record':
+      return runFcgiStep(conn, step);
     case 'websocket-accept': {
       const key = conn.current ? headerValue(conn.current, 'sec-websocket-key') : undefined;
       const accept = createHash('sha1').update((key ?? '') + WS_GUID).digest('base64');
@@ -206,7 +213,7 @@ async function keepAlive(conn: Conn, idleMs: number, ignoresFin: boolean): Promi
 }
 
 /** Resolves when the socket wants more (or never will: closed, or our side ended and nothing is queued). */
-function drain(conn: Conn): Promise<void> {
+export function drain(conn: Conn): Promise<void> {
   if (conn.closed || !conn.socket.writableNeedDrain) return Promise.resolve();
   return new Promise((resolve) => {
     const done = () => {
@@ -230,7 +237,7 @@ const cannotWrite = (conn: Conn) => conn.closed || conn.socket.writableEnded;
  * healthy response costs no promise), and a repeat as blocks made on the way, each after the
  * socket drained the previous one, so a gigabyte costs one block of memory.
  */
-function writeBytes(conn: Conn, bytes: Bytes): Promise<void> | undefined {
+export function writeBytes(conn: Conn, bytes: Bytes): Promise<void> | undefined {
   for (let i = 0; i < bytes.length; i++) {
     const part = bytes[i]!;
     if (isRepeat(part)) return writeRest(conn, bytes, i);

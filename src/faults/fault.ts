@@ -2,7 +2,10 @@
  * What a fault is: serializable definitions (id, layer, summary, explanation and
  * the data that drives it) and their compiled form. Pure.
  */
+import type { FaultProtocol } from './fcgi-steps.js';
 import { compileSteps, StepError, type Step, type StepDef } from './steps.js';
+
+export type { FaultProtocol } from './fcgi-steps.js';
 
 export type FaultLayer = 'dns' | 'listener' | 'exchange';
 
@@ -21,6 +24,13 @@ export interface ExchangeFaultDef extends FaultInfo {
   /** Defaults for `${name}` placeholders inside the steps. */
   readonly params?: Readonly<Record<string, string | number>>;
   readonly steps: ReadonlyArray<StepDef>;
+  /**
+   * What the fault speaks: `http` (the default) runs on the HTTP listeners, `fastcgi` on the
+   * FastCGI ones, where the upstream has read BEGIN_REQUEST and PARAMS before the steps run and
+   * the `fcgi-*` steps write records with the request's id. A step of the other protocol is
+   * refused when the fault loads.
+   */
+  readonly protocol?: FaultProtocol;
   /**
    * The fault's timed waits (`delay`, `dribble`, `keep-alive` idle) run their full time even
    * after the peer's FIN. By default a FIN ends them, as it ends every wait: a client that
@@ -58,7 +68,9 @@ export interface WireBounds {
 export interface WireExpectation {
   /**
    * The request, byte for byte (latin1). Default: `GET /<id><query> HTTP/1.1` with
-   * `Host: test` and `Connection: close`.
+   * `Host: test` and `Connection: close`. A FastCGI fault has none: the raw FastCGI client of
+   * test/fastcgi/wire.test.ts sends request id 1 without FCGI_KEEP_CONN, REQUEST_URI
+   * `/<id><query>`, and an empty STDIN.
    */
   readonly request?: string;
   /** Appended to `/<id>` in the default request, e.g. `?delayMs=100` to shorten a declared param. */
@@ -157,7 +169,7 @@ export function compileFault(def: ExchangeFaultDef, overrides: Readonly<Record<s
   const params = { ...declared, ...overrides };
   const resolved = substituteParams(def.steps, params, ['steps']);
   try {
-    return { def, params, steps: compileSteps(resolved, ['steps'], { ignoresPeer: def.ignoresPeer === true }) };
+    return { def, params, steps: compileSteps(resolved, ['steps'], { ignoresPeer: def.ignoresPeer === true, protocol: def.protocol ?? 'http' }) };
   } catch (err) {
     // A value out of range that came from a parameter names it: at load the parameter's
     // default is what to change, and at request time the query string's value.

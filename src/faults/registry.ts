@@ -117,8 +117,8 @@ export function faultsFromYaml(src: YamlSource): ExchangeFaultDef[] {
     if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) fail(base, 'a fault is a map with id, summary and steps');
     const f = raw as Record<string, unknown>;
     for (const key of Object.keys(f)) {
-      if (!['id', 'summary', 'explain', 'params', 'steps', 'layer', 'ignoresPeer'].includes(key)) {
-        fail([...base, key], `unknown key "${key}"; a fault has id, summary, explain, params, steps, ignoresPeer`, true);
+      if (!['id', 'summary', 'explain', 'params', 'steps', 'layer', 'ignoresPeer', 'protocol'].includes(key)) {
+        fail([...base, key], `unknown key "${key}"; a fault has id, summary, explain, params, steps, ignoresPeer, protocol`, true);
       }
     }
     if (typeof f.id !== 'string' || !ID.test(f.id)) fail([...base, 'id'], 'id must be kebab-case (lower-case letters, digits and dashes), e.g. my-fault');
@@ -130,6 +130,7 @@ export function faultsFromYaml(src: YamlSource): ExchangeFaultDef[] {
     if (f.layer !== undefined && f.layer !== 'exchange') fail([...base, 'layer'], 'custom faults are exchange faults (a script of steps); leave layer out or set it to exchange');
     if (f.summary !== undefined && typeof f.summary !== 'string') fail([...base, 'summary'], 'summary must be a string');
     if (f.explain !== undefined && typeof f.explain !== 'string') fail([...base, 'explain'], 'explain must be a string');
+    if (f.protocol !== undefined && f.protocol !== 'http' && f.protocol !== 'fastcgi') fail([...base, 'protocol'], 'protocol is http (the default) or fastcgi');
     if (f.ignoresPeer !== undefined && typeof f.ignoresPeer !== 'boolean') fail([...base, 'ignoresPeer'], 'ignoresPeer must be true or false');
     if (f.params !== undefined) {
       if (f.params === null || typeof f.params !== 'object' || Array.isArray(f.params)) fail([...base, 'params'], 'params must be a map of name: default value');
@@ -145,6 +146,7 @@ export function faultsFromYaml(src: YamlSource): ExchangeFaultDef[] {
       params: f.params as Record<string, string | number> | undefined,
       steps: f.steps as ExchangeFaultDef['steps'],
       ...(f.ignoresPeer === true ? { ignoresPeer: true } : {}),
+      ...(f.protocol === 'fastcgi' ? { protocol: 'fastcgi' as const } : {}),
     };
     try {
       compileFault(def);

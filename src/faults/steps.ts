@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { buildHead, hasHeader, headerPairs, type HeadSpec, type HeadersInput } from '../wire/response.js';
 import { encodeChunk, LAST_CHUNK } from '../wire/chunked.js';
 import { escapeBytes } from '../wire/escape.js';
+import { compileFcgiStep, explainFcgiStep, FCGI_STEP_NAMES, HTTP_ONLY_STEPS, type FaultProtocol, type FcgiStep, type FcgiStepDef } from './fcgi-steps.js';
 
 /** A number, or a `${param}` placeholder resolved before the steps compile. */
 export type Num = number | `\${${string}}`;
@@ -44,7 +45,8 @@ export type StepDef =
   | { readonly delay: Num }
   | { readonly dribble: { readonly data: BytesDef; readonly chunkBytes?: Num; readonly intervalMs: Num } }
   | { readonly respond: RespondDef }
-  | { readonly 'keep-alive': { readonly idleMs: Num } };
+  | { readonly 'keep-alive': { readonly idleMs: Num } }
+  | FcgiStepDef;
 
 /**
  * Bytes generated as they are written: `pattern` `times` over. A long repeat stays this
@@ -76,7 +78,8 @@ export type Step =
   | { readonly op: 'hang' }
   | { readonly op: 'websocket-accept' }
   | { readonly op: 'respond'; readonly keepAlive: Bytes; readonly close: Bytes; readonly http10KeepAlive: Bytes }
-  | { readonly op: 'keep-alive'; readonly idleMs: number; readonly ignoresFin: boolean };
+  | { readonly op: 'keep-alive'; readonly idleMs: number; readonly ignoresFin: boolean }
+  | FcgiStep;
 
 /**
  * Limits on what a fault's parameters size, checked when the fault compiles (at load, and for
@@ -94,7 +97,7 @@ export const MAX_CHUNK_BYTES = 1024 * 1024;
 /** A repeat of at most this many bytes is built once when the fault compiles; a longer one is generated as it is written. */
 const BUILD_REPEAT_UP_TO = 64 * 1024;
 
-export const STEP_NAMES = ['read', 'write', 'delay', 'dribble', 'close', 'reset', 'half-close', 'hang', 'respond', 'keep-alive', 'websocket-accept'] as const;
+export const STEP_NAMES = ['read', 'write', 'delay', 'dribble', 'close', 'reset', 'half-close', 'hang', 'respond', 'keep-alive', 'websocket-accept', ...FCGI_STEP_NAMES] as const;
 const BARE_STEPS = new Set(['close', 'reset', 'half-close', 'hang', 'websocket-accept']);
 
 /** A validation problem at a path inside the document (the YAML loader turns the path into line:column). */
@@ -121,7 +124,7 @@ const waitMs = z
   .max(MAX_WAIT_MS, { message: `a wait is at most ${MAX_WAIT_MS} ms (24 h)` });
 const hours = (ms: number) => `${Math.round((ms / 3_600_000) * 10) / 10} h`;
 
-function zodCheck<T>(schema: z.ZodType<T>, value: unknown, path: Array<string | number>): T {
+export function zodCheck<T>(schema: z.ZodType<T>, value: unknown, path: Array<string | number>): T {
   const r = schema.safeParse(value);
   if (r.success) return r.data;
   const issue = r.error.issues[0]!;
@@ -239,7 +242,7 @@ function encodeChunkBytes(bytes: Bytes): Bytes {
 }
 
 /** A step's bytes within MAX_STEP_BYTES, or a StepError at `path`. */
-function checkStepBytes(bytes: Bytes, path: Array<string | number>): number {
+export function checkStepBytes(bytes: Bytes, path: Array<string | number>): number {
   const n = bytesLength(bytes);
   if (n > MAX_STEP_BYTES) throw new StepError(path, `a step sends at most ${MAX_STEP_BYTES} bytes (1 GiB); this one makes ${n}`);
   return n;
@@ -275,12 +278,27 @@ function buildRespond(def: z.infer<typeof respondSchema>, path: Array<string | n
 export interface CompileOptions {
   /** The fault ignores the peer's FIN in its timed waits (ExchangeFaultDef.ignoresPeer). */
   readonly ignoresPeer?: boolean;
+  /** What the fault speaks (ExchangeFaultDef.protocol); a step of the other protocol is refused. Default http. */
+  readonly protocol?: FaultProtocol;
+}
+
+/** Why a step cannot run in a fault of `protocol`, or undefined when it can. */
+function wrongProtocol(name: string, arg: unknown, protocol: FaultProtocol): string | undefined {
+  const fcgi = (FCGI_STEP_NAMES as readonly string[]).includes(name);
+  const httpOnly = HTTP_ONLY_STEPS.has(name) || (name === 'read' && (arg === 'head' || arg === 'body'));
+  if (protocol === 'http' && fcgi) return `${name} is a FastCGI step; this fault speaks HTTP. Add \`protocol: fastcgi\` to the fault to write FastCGI records`;
+  if (protocol === 'fastcgi' && httpOnly) {
+    return `${name === 'read' ? `read: ${String(arg)}` : name} is an HTTP step; this fault speaks FastCGI (protocol: fastcgi). Use fcgi-read, fcgi-respond, fcgi-stdout, fcgi-end, or the raw steps (write, delay, close, reset, hang)`;
+  }
+  return undefined;
 }
 
 /** Validate one step as written in YAML and compile it. */
 export function compileStep(def: unknown, path: Array<string | number>, opts: CompileOptions = {}): Step {
   const ignoresFin = opts.ignoresPeer === true;
   if (typeof def === 'string') {
+    const wrong = wrongProtocol(def, undefined, opts.protocol ?? 'http');
+    if (wrong !== undefined && BARE_STEPS.has(def)) throw new StepError(path, wrong);
     if (BARE_STEPS.has(def)) return { op: def as 'close' | 'reset' | 'half-close' | 'hang' | 'websocket-accept' };
     throw new StepError(path, unknownStepMessage(def));
   }
@@ -292,6 +310,9 @@ export function compileStep(def: unknown, path: Array<string | number>, opts: Co
   const name = keys[0]!;
   const arg = (def as Record<string, unknown>)[name];
   const at = [...path, name];
+  const wrong = wrongProtocol(name, arg, opts.protocol ?? 'http');
+  if (wrong !== undefined) throw new StepError(path, wrong);
+  if ((FCGI_STEP_NAMES as readonly string[]).includes(name)) return compileFcgiStep(name, arg, at);
   switch (name) {
     case 'read': {
       if (arg === 'head') return { op: 'read-head' };
@@ -362,7 +383,9 @@ export function compileSteps(defs: unknown, path: Array<string | number> = ['ste
 export function stepsHeld(steps: readonly Step[]): number {
   let n = 0;
   for (const s of steps) {
-    if (s.op === 'write' || s.op === 'dribble') n += bytesHeld(s.bytes);
+    if (s.op === 'write' || s.op === 'dribble' || s.op === 'fcgi-stream') n += bytesHeld(s.bytes);
+    else if (s.op === 'fcgi-respond') n += bytesHeld(s.stdout);
+    else if (s.op === 'fcgi-record') n += bytesHeld(s.content);
     else if (s.op === 'respond') n += bytesHeld(s.keepAlive) + bytesHeld(s.close) + bytesHeld(s.http10KeepAlive);
   }
   return n;
@@ -387,6 +410,7 @@ export function explainStep(step: Step): string {
       return `respond normally: ${preview(start.subarray(0, start.indexOf('\r\n')))}`;
     }
     case 'keep-alive': return `keep the connection open for the next request; close it (FIN) after exactly ${step.idleMs} ms idle${step.ignoresFin ? ', even after the peer\'s FIN' : ''}`;
+    default: return explainFcgiStep(step, previewBytes);
   }
 }
 

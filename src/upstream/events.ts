@@ -2,7 +2,8 @@
 
 export type UpstreamEvent =
   | { readonly type: 'connection'; readonly conn: number; readonly listener: string; readonly remote: string }
-  | { readonly type: 'request'; readonly conn: number; readonly method: string; readonly target: string; readonly fault: string; readonly via: string }
+  /** A request routed to a fault; on a FastCGI listener `requestId` is its FastCGI request id, and method and target come from its params. */
+  | { readonly type: 'request'; readonly conn: number; readonly method: string; readonly target: string; readonly fault: string; readonly via: string; readonly requestId?: number }
   | { readonly type: 'step'; readonly conn: number; readonly fault: string; readonly index: number; readonly op: string }
   | { readonly type: 'close'; readonly conn: number; readonly requests: number }
   /** A request named a fault (by path or header) that cannot run by name; it was answered 404. `id` is cut at 100 characters. */
@@ -23,6 +24,13 @@ export type UpstreamEvent =
    * cap is first hit, then at most one a second while it refuses, `refused` counting the connections
    * closed since the previous event.
    */
+  /**
+   * A FastCGI listener's peer broke the protocol before its request was complete (a record of
+   * another version, a client sending STDOUT, more records than the bound, PARAMS that do not
+   * decode): the connection closed. `reason` is cut at 200 characters. (PARAMS past the size
+   * bound and a slow request are `head-too-big` and `head-timeout`, closed without an answer.)
+   */
+  | { readonly type: 'guard'; readonly guard: 'fcgi-protocol'; readonly conn: number; readonly listener: string; readonly reason: string }
   | { readonly type: 'guard'; readonly guard: 'connection-cap'; readonly listener: string; readonly limit: number; readonly refused: number }
   /**
    * A guard of the DNS responder's TCP side acted: a connection was closed at accept because

@@ -35,10 +35,23 @@ export function namesAFault(segment: string, ids: readonly string[]): boolean {
 
 /** The 404 for a request that named `id`: a short text body that names the id and what to do instead. */
 export function unknownFaultResponse(id: string, via: UnknownVia, def: FaultDef | undefined, ids: readonly string[]): Buffer {
+  const body = Buffer.from(`badgateway: BG_UNKNOWN_FAULT: ${unknownFaultText(id, via, def, ids, 'http')}\n`, 'utf8');
+  const head = `HTTP/1.1 404 Not Found\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${body.length}\r\nConnection: close\r\nX-Badgateway-Error: BG_UNKNOWN_FAULT\r\n\r\n`;
+  return Buffer.concat([Buffer.from(head, 'latin1'), body]);
+}
+
+/** Why `id` cannot run here, and what to do instead; `listener` is the protocol of the listener that was asked. */
+export function unknownFaultText(id: string, via: UnknownVia, def: FaultDef | undefined, ids: readonly string[], listener: 'http' | 'fastcgi'): string {
   const shown = JSON.stringify(shortId(id));
   const how = via === 'path' ? 'by the request path' : 'by the fault header';
+  const speaks = def?.layer === 'exchange' ? (def.protocol ?? 'http') : undefined;
   let text: string;
-  if (def?.layer === 'listener') {
+  if (speaks !== undefined && speaks !== listener) {
+    text =
+      speaks === 'fastcgi'
+        ? `fault ${shown} (named ${how}) speaks FastCGI: send the request to a FastCGI listener (\`badgateway serve --fastcgi-port N\` or --fastcgi-unix PATH) instead.`
+        : `fault ${shown} (named ${how}) speaks HTTP: send the request to the HTTP listener instead; the FastCGI faults are the ones named fcgi-*.`;
+  } else if (def?.layer === 'listener') {
     text = `fault ${shown} (named ${how}) is a listener fault: it acts before any request is read, on a port of its own (\`badgateway serve\` lists it). Connect to that port instead.`;
   } else if (def?.layer === 'dns') {
     text = `fault ${shown} (named ${how}) is a DNS fault: the DNS responder plays it for a name of its own (\`badgateway faults ${def.id}\`). Resolve that name instead.`;
@@ -47,9 +60,7 @@ export function unknownFaultResponse(id: string, via: UnknownVia, def: FaultDef 
     const params = id.includes('?') ? ' Parameters go in the query string of the request, not in the fault id.' : '';
     text = `no fault ${shown} (named ${how}). Closest: ${near.join(', ')}.${params} \`badgateway faults\` (or GET /api/faults on the control API) lists them all.`;
   }
-  const body = Buffer.from(`badgateway: BG_UNKNOWN_FAULT: ${text}\n`, 'utf8');
-  const head = `HTTP/1.1 404 Not Found\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${body.length}\r\nConnection: close\r\nX-Badgateway-Error: BG_UNKNOWN_FAULT\r\n\r\n`;
-  return Buffer.concat([Buffer.from(head, 'latin1'), body]);
+  return text;
 }
 
 /** The id as it goes into an event: bounded, like the response. */

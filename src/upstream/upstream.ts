@@ -8,7 +8,9 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { Conn, DEFAULT_MAX_HEAD_BYTES, HeadGuardError, HeadTooBigError } from '../faults/conn.js';
 import { isPeerError, reportBugOnce, runScript } from '../faults/executor.js';
-import type { CompiledFault } from '../faults/fault.js';
+import type { CompiledFault, FaultProtocol } from '../faults/fault.js';
+import { FcgiConn } from '../faults/fcgi-conn.js';
+import { serveFastcgi, type FcgiServeContext } from './fastcgi.js';
 import { stepsHeld } from '../faults/steps.js';
 import { Catalogue } from '../faults/registry.js';
 import { InputError } from '../errors.js';
@@ -38,6 +40,14 @@ export interface UpstreamOptions {
   readonly port?: number;
   /** Also listen on this unix socket path, with the same routing. */
   readonly unixPath?: string;
+  /**
+   * Serve FastCGI on this TCP port (0: a free one), as PHP-FPM does: requests are routed like
+   * HTTP ones (the path of REQUEST_URI, else SCRIPT_NAME) to faults with `protocol: fastcgi`.
+   * Default: no FastCGI listener.
+   */
+  readonly fastcgiPort?: number;
+  /** Serve FastCGI on this unix socket path too (or only), as PHP-FPM's usual `listen = /run/php/….sock`. */
+  readonly fastcgiUnixPath?: string;
   readonly catalogue?: Catalogue;
   readonly routes?: readonly RouteSpec[];
   /** The fault for requests no route matches. Default: healthy. */
@@ -95,8 +105,10 @@ const MIN_HEAD_BYTES = 64;
 const MAX_HEAD_BYTES = 1024 * 1024;
 
 export interface ListenerInfo {
-  /** `http`, `unix`, or the id of the listener fault it plays. */
+  /** `http`, `unix`, `fastcgi`, `fastcgi-unix`, or the id of the listener fault it plays. */
   readonly name: string;
+  /** What it speaks, when not HTTP. */
+  readonly protocol?: 'fastcgi';
   readonly kind: 'tcp' | 'unix';
   readonly host?: string;
   readonly port?: number;
@@ -111,6 +123,9 @@ export interface RouterSpec {
   readonly defaultParams?: Readonly<Record<string, string | number>>;
   readonly mix?: readonly MixSpec[];
   readonly seed?: number;
+  /** The fault for FastCGI requests no route matches (a fault with `protocol: fastcgi`). Default: fcgi-healthy. */
+  readonly fastcgiDefaultFault?: string;
+  readonly fastcgiDefaultParams?: Readonly<Record<string, string | number>>;
 }
 
 export interface StartedUpstream extends AsyncDisposable {
@@ -132,6 +147,8 @@ export interface StartedUpstream extends AsyncDisposable {
 /** Bounds of the upstream's cache of compiled faults (see compile in startUpstream). */
 const CACHE_MAX_ENTRIES = 512;
 const CACHE_MAX_BYTES = 16 * 1024 * 1024;
+/** Most records before a FastCGI request's PARAMS end: nginx sends a few (BEGIN_REQUEST, one or two PARAMS, the empty one). */
+const FCGI_MAX_START_RECORDS = 1024;
 
 /** A request named a fault with params it cannot run with; `why` names them and their limit. */
 class ParamsRejected extends Error {
@@ -220,10 +237,10 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<Started
    * query string. Params it cannot run with (out of range, not a number) throw ParamsRejected:
    * the request gets a 400 that names them, never the fault with other values than asked.
    */
-  const byName = (id: string, head: RequestHead): CompiledFault | undefined => {
+  const byName = (id: string, head: RequestHead, protocol: FaultProtocol = 'http'): CompiledFault | undefined => {
     if (!catalogue.has(id)) return undefined;
     const def = catalogue.get(id);
-    if (def.layer !== 'exchange') return undefined;
+    if (def.layer !== 'exchange' || (def.protocol ?? 'http') !== protocol) return undefined;
     const params = queryParams(head, def.params);
     try {
       return compile(id, params);
@@ -240,15 +257,31 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<Started
     mix: opts.mix,
     seed: opts.seed,
   };
-  const buildRouter = (spec: RouterSpec) => {
+  const speaks = (f: CompiledFault): FaultProtocol => f.def.protocol ?? 'http';
+  /** A route or mix entry applies to the listeners that speak its fault's protocol; each protocol has its own default. */
+  const buildRouter = (spec: RouterSpec, protocol: FaultProtocol = 'http') => {
     const routes: Route[] = spec.routes.map((r) => ({ pathPrefix: r.pathPrefix, header: r.header, fault: compile(r.fault, r.params) }));
     const mix: MixEntry[] | undefined = spec.mix?.map((m) => {
       if (!(m.weight >= 0)) throw new InputError('BG_INVALID_MIX', `mix weight for ${m.fault} must be a number >= 0, got ${m.weight}`);
       return { fault: compile(m.fault, m.params), weight: m.weight };
     });
-    return { routes, defaultFault: compile(spec.defaultFault, spec.defaultParams), mix, seed: spec.seed };
+    const fastcgi = protocol === 'fastcgi';
+    const defaultFault = fastcgi ? compile(spec.fastcgiDefaultFault ?? 'fcgi-healthy', spec.fastcgiDefaultParams) : compile(spec.defaultFault, spec.defaultParams);
+    if (speaks(defaultFault) !== protocol) {
+      throw new InputError(
+        'BG_WRONG_PROTOCOL',
+        fastcgi
+          ? `the FastCGI default fault ${defaultFault.def.id} speaks HTTP; give a fault with protocol: fastcgi (the built-in ones are named fcgi-*).`
+          : `the default fault ${defaultFault.def.id} speaks FastCGI; the default serves the HTTP listeners, so give an HTTP fault (FastCGI listeners have their own default, fastcgiDefaultFault).`,
+      );
+    }
+    const own = <T extends { fault: CompiledFault }>(xs: readonly T[] | undefined) => xs?.filter((x) => speaks(x.fault) === protocol);
+    return { routes: own(routes)!, defaultFault, mix: own(mix), seed: spec.seed };
   };
   const router = new Router(buildRouter(routing), byName, opts.faultHeader === false ? undefined : (opts.faultHeader ?? 'x-badgateway-fault'));
+  const servesFastcgi = opts.fastcgiPort !== undefined || opts.fastcgiUnixPath !== undefined;
+  const fcgiByName = (id: string, head: RequestHead) => byName(id, head, 'fastcgi');
+  const fcgiRouter = servesFastcgi ? new Router(buildRouter(routing, 'fastcgi'), fcgiByName, opts.faultHeader === false ? undefined : (opts.faultHeader ?? 'x-badgateway-fault')) : undefined;
 
   const guard = (e: GuardEvent) => {
     opts.onGuard?.(e);
@@ -354,7 +387,10 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<Started
     }
   };
   /** Whether `id` names a fault that a request can run: an exchange fault of the catalogue. */
-  const runsByName = (id: string) => catalogue.has(id) && catalogue.get(id).layer === 'exchange';
+  const runsByName = (id: string) => {
+    const def = catalogue.has(id) ? catalogue.get(id) : undefined;
+    return def?.layer === 'exchange' && (def.protocol ?? 'http') === 'http';
+  };
   /** The rest of the request is read first, so the close after the 404 is a FIN the client sees after the answer, not a reset. */
   const answerUnknown = async (conn: Conn, id: string, via: UnknownVia) => {
     if (events.active) events.emit({ type: 'unknown-fault', conn: conn.id, id: shortId(id), via });
@@ -403,7 +439,34 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<Started
   );
   sweeper.unref();
 
-  const onConnection = (listenerName: string) => (socket: Socket) => {
+  const fcgiContext: FcgiServeContext | undefined =
+    fcgiRouter === undefined
+      ? undefined
+      : {
+          router: fcgiRouter,
+          byName: fcgiByName,
+          rejected: (err) => (err instanceof ParamsRejected ? { fault: err.fault, why: err.why } : undefined),
+          faultDef: (id) => (catalogue.has(id) ? catalogue.get(id) : undefined),
+          ids: () => catalogue.ids(),
+          events,
+          guard,
+          maxParamsBytes: guards.maxHeadBytes,
+          headTimeoutMs: guards.headTimeoutMs,
+          faultPaths,
+          overrideHeader: opts.faultHeader === false ? undefined : (opts.faultHeader ?? 'x-badgateway-fault'),
+          linger: (conn) => answerAndLinger(conn, Buffer.alloc(0)),
+          bug: (conn, fault, err) => {
+            if (events.active) events.emit({ type: 'error', conn: conn.id, fault, message: (err as Error)?.message ?? String(err) });
+            reportBugOnce(err, fault === undefined ? 'the chaos upstream (FastCGI)' : `fault ${fault}`);
+            try {
+              conn.socket.resetAndDestroy();
+            } catch {
+              conn.destroy(); // a unix socket: no RST to send
+            }
+          },
+        };
+
+  const onConnection = (listenerName: string, fastcgi = false) => (socket: Socket) => {
     if (lifetime.signal.aborted) {
       // Accepted while stopping: close() has already walked the tracked sockets.
       socket.on('error', () => {});
@@ -411,7 +474,8 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<Started
       return;
     }
     if (conns.size >= guards.maxConnections) return refuseAtCap(socket, listenerName);
-    const conn = new Conn(socket, { maxHeadBytes: guards.maxHeadBytes });
+    // PARAMS are the FastCGI request head: the same size bound, and a record count bound besides.
+    const conn = fastcgi ? new FcgiConn(socket, { maxParamsBytes: guards.maxHeadBytes, maxStartRecords: FCGI_MAX_START_RECORDS }) : new Conn(socket, { maxHeadBytes: guards.maxHeadBytes });
     conn.headSince = performance.now();
     conns.add(conn);
     socket.once('close', () => {
@@ -420,7 +484,8 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<Started
     });
     socket.setNoDelay(true);
     if (events.active) events.emit({ type: 'connection', conn: conn.id, listener: listenerName, remote: `${socket.remoteAddress ?? 'unix'}:${socket.remotePort ?? ''}` });
-    void serve(conn, listenerName);
+    if (conn instanceof FcgiConn) void serveFastcgi(conn, listenerName, fcgiContext!);
+    else void serve(conn, listenerName);
   };
 
   const close = async () => {
@@ -454,6 +519,22 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<Started
       keepListening(unix);
       listeners.push({ name: 'unix', kind: 'unix', path: opts.unixPath });
     }
+    if (opts.fastcgiPort !== undefined) {
+      const fcgi = createServer({ allowHalfOpen: true, noDelay: true }, onConnection('fastcgi', true));
+      servers.push(fcgi);
+      await listen(fcgi, { host, port: opts.fastcgiPort }, 'the chaos upstream (FastCGI)');
+      keepListening(fcgi);
+      const fport = (fcgi.address() as { port: number }).port;
+      // fcgi:// as Apache's mod_proxy_fcgi spells a FastCGI backend.
+      listeners.push({ name: 'fastcgi', protocol: 'fastcgi', kind: 'tcp', host, port: fport, url: `fcgi://${fmtHost(host)}:${fport}` });
+    }
+    if (opts.fastcgiUnixPath !== undefined) {
+      const fcgiUnix = createServer({ allowHalfOpen: true }, onConnection('fastcgi-unix', true));
+      servers.push(fcgiUnix);
+      await listen(fcgiUnix, { path: opts.fastcgiUnixPath }, 'the chaos upstream (FastCGI unix socket)');
+      keepListening(fcgiUnix);
+      listeners.push({ name: 'fastcgi-unix', protocol: 'fastcgi', kind: 'unix', path: opts.fastcgiUnixPath });
+    }
     for (const fault of opts.listenerFaults ?? catalogue.list().filter((f) => f.layer === 'listener').map((f) => f.id)) {
       const def = catalogue.get(fault);
       if (def.layer !== 'listener') throw new InputError('BG_NOT_LISTENER_FAULT', `fault "${fault}" is a ${def.layer} fault, not a listener fault; listener faults: ${listenerFaultIds(catalogue).join(', ')}`);
@@ -478,7 +559,10 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<Started
       return routing;
     },
     setRouting(spec: RouterSpec) {
-      router.update(buildRouter(spec));
+      const built = buildRouter(spec);
+      const fcgiBuilt = fcgiRouter === undefined ? undefined : buildRouter(spec, 'fastcgi');
+      router.update(built);
+      if (fcgiBuilt !== undefined) fcgiRouter!.update(fcgiBuilt);
       routing = spec;
     },
     get openConnections() {

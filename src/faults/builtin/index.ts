@@ -40,6 +40,20 @@ import connectRefused from './connect-refused.js';
 import acceptQueueFull from './accept-queue-full.js';
 import resetOnAccept from './reset-on-accept.js';
 import closeOnAccept from './close-on-accept.js';
+import fcgiHealthy from './fcgi-healthy.js';
+import fcgiStdoutCutClose from './fcgi-stdout-cut-close.js';
+import fcgiNoEndRequest from './fcgi-no-end-request.js';
+import fcgiEndWithoutStdout from './fcgi-end-without-stdout.js';
+import fcgiBadVersion from './fcgi-bad-version.js';
+import fcgiBadType from './fcgi-bad-type.js';
+import fcgiLengthBeyondData from './fcgi-length-beyond-data.js';
+import fcgiPrimaryScriptUnknown from './fcgi-primary-script-unknown.js';
+import fcgiStderrFlood from './fcgi-stderr-flood.js';
+import fcgiInvalidHeaderLine from './fcgi-invalid-header-line.js';
+import fcgiStatusGarbage from './fcgi-status-garbage.js';
+import fcgiLargeResponse from './fcgi-large-response.js';
+import fcgiResetAfterParams from './fcgi-reset-after-params.js';
+import fcgiNeverRespond from './fcgi-never-respond.js';
 import dnsOk from './dns-ok.js';
 import dnsNxdomain from './dns-nxdomain.js';
 import dnsServfail from './dns-servfail.js';
@@ -82,6 +96,20 @@ export const BUILTIN_FAULTS: readonly FaultDef[] = [
   websocketRefused,
   websocket101NoUpgrade,
   websocket101ThenReset,
+  fcgiHealthy,
+  fcgiStdoutCutClose,
+  fcgiNoEndRequest,
+  fcgiEndWithoutStdout,
+  fcgiBadVersion,
+  fcgiBadType,
+  fcgiLengthBeyondData,
+  fcgiPrimaryScriptUnknown,
+  fcgiStderrFlood,
+  fcgiInvalidHeaderLine,
+  fcgiStatusGarbage,
+  fcgiLargeResponse,
+  fcgiResetAfterParams,
+  fcgiNeverRespond,
   connectRefused,
   acceptQueueFull,
   resetOnAccept,
