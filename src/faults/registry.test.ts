@@ -86,12 +86,13 @@ describe('every built-in exchange fault says what a client sees on the wire', ()
 
 describe('built-in exchange faults are written in the language users write', () => {
   test.each(exchange.map((d) => [d.id, d] as const))('%s survives a round trip through YAML', (id, def) => {
-    const text = stringify({ id: def.id, layer: def.layer, summary: def.summary, explain: def.explain, params: def.params, steps: def.steps });
+    const text = stringify({ id: def.id, layer: def.layer, summary: def.summary, explain: def.explain, params: def.params, steps: def.steps, ...(def.protocol ? { protocol: def.protocol } : {}) });
     const loaded = loadFaultText(text, `${id}.yaml`);
     expect(loaded).toHaveLength(1);
     const back = loaded[0]!;
     expect(back).toMatchObject({ id: def.id, layer: 'exchange', summary: def.summary, explain: def.explain });
     expect(back.params).toEqual(def.params);
+    expect(back.protocol ?? 'http').toBe(def.protocol ?? 'http');
     expect(back.steps).toEqual(def.steps);
     expect(plain(compileFault(back).steps)).toEqual(plain(compileFault(def).steps));
     // Overridden params resolve the same way in both.

@@ -32,15 +32,16 @@ const FILE = 'fuzz-faults.yaml';
 const HANG_MS = 3000;
 
 /** Every built-in exchange fault as a user would write it, one per file and all in one `faults:` list. */
-const exchange = BUILTIN_FAULTS.filter((f): f is ExchangeFaultDef => f.layer === 'exchange').map(({ id, summary, params, steps }) => ({
+const exchange = BUILTIN_FAULTS.filter((f): f is ExchangeFaultDef => f.layer === 'exchange').map(({ id, summary, params, steps, protocol }) => ({
   id: `my-${id}`,
   summary,
+  ...(protocol ? { protocol } : {}),
   ...(params ? { params } : {}),
   steps,
 }));
 const validDocs: unknown[] = [...exchange, { faults: exchange.slice(0, 4) }];
 
-const OPS = new Set(['read-head', 'read-body', 'read-bytes', 'write', 'delay', 'dribble', 'close', 'reset', 'half-close', 'hang', 'websocket-accept', 'respond', 'keep-alive']);
+const OPS = new Set(['read-head', 'read-body', 'read-bytes', 'write', 'delay', 'dribble', 'close', 'reset', 'half-close', 'hang', 'websocket-accept', 'respond', 'keep-alive', 'fcgi-read', 'fcgi-stream', 'fcgi-end', 'fcgi-respond', 'fcgi-record']);
 
 /** What the executor relies on in a compiled step, within the limits the step language documents. */
 function checkStep(s: Step): void {
@@ -62,6 +63,12 @@ function checkStep(s: Step): void {
       bytesOk(s.bytes, s.length);
       break;
     case 'write': bytesOk(s.bytes, s.length); break;
+    case 'fcgi-stream': bytesOk(s.bytes, s.length); break;
+    case 'fcgi-respond': bytesOk(s.stdout, s.length); break;
+    case 'fcgi-record':
+      bytesOk(s.content, s.length);
+      expect(s.contentLength >= 0 && s.contentLength <= 0xffff && s.paddingLength >= 0 && s.paddingLength <= 255).toBe(true);
+      break;
     case 'respond':
       for (const b of [s.keepAlive, s.close, s.http10KeepAlive]) expect(sliceBytes(b, 0, 9).toString('latin1')).toBe('HTTP/1.1 ');
       break;
