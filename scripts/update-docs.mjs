@@ -13,8 +13,15 @@ const cell = (s) => String(s).replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 function faultsTable() {
   const out = [];
-  for (const layer of ['listener', 'exchange', 'dns']) {
-    const list = BUILTIN_FAULTS.filter((f) => f.layer === layer);
+  // FastCGI faults are exchange faults too, but they run on the FastCGI listeners only: a group of their own.
+  const groups = [
+    ['listener', (f) => f.layer === 'listener'],
+    ['exchange', (f) => f.layer === 'exchange' && f.protocol !== 'fastcgi'],
+    ['exchange, FastCGI', (f) => f.layer === 'exchange' && f.protocol === 'fastcgi'],
+    ['dns', (f) => f.layer === 'dns'],
+  ];
+  for (const [layer, pick] of groups) {
+    const list = BUILTIN_FAULTS.filter(pick);
     out.push(`**${layer}** (${list.length})`, '', '| fault | what it does |', '|---|---|');
     for (const f of list) out.push(`| \`${f.id}\` | ${cell(f.summary)} |`);
     out.push('');

@@ -82,6 +82,9 @@ export function scenarioFromYaml(src: YamlSource, catalogue: Catalogue, knownGat
   }
   const params = typeof d.fault === 'string' ? {} : (d.fault.params ?? {});
   const def = catalogue.get(faultId);
+  if (def.layer === 'exchange' && def.protocol === 'fastcgi') {
+    fail(['fault'], `fault ${faultId} speaks FastCGI, and no gateway adapter renders a FastCGI upstream yet (nginx fastcgi_pass and the others are to come); try it by hand with \`badgateway serve --fastcgi-port N\``);
+  }
   if (def.layer === 'exchange') {
     try {
       catalogue.compile(faultId, params);

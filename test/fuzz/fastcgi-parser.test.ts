@@ -104,7 +104,7 @@ describe('FastCGI codec and parser', () => {
             }
           },
         ),
-        fuzz(500, [[Buffer.from([1, 4, 0, 1, 0, 4, 0, 0, 0xff, 0xff, 0xff, 0xff]), []]]),
+        fuzz<[Uint8Array, number[]]>(500, [[Buffer.from([1, 1, 0, 1, 0, 8, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, 4, 0, 1, 0, 4, 0, 0, 0xff, 0xff, 0xff, 0xff]), []]]),
       );
     },
     timeout(30_000),

@@ -65,7 +65,8 @@ function describe(def: FaultDef, p: ReturnType<typeof paint>): string {
     lines.push(stringify({ steps: def.steps }, { lineWidth: 0 }).trimEnd().replace(/^/gm, '  '));
     lines.push('', p('cyan', 'In plain words'));
     explained(def)!.forEach((e, i) => lines.push(`  ${i + 1}. ${e}`));
-    lines.push('', `Try it: badgateway serve, then curl -v http://127.0.0.1:<port>/${def.id}`);
+    if (def.protocol === 'fastcgi') lines.push('', `Try it: badgateway serve --fastcgi-port 9001, then a FastCGI request with REQUEST_URI /${def.id} to 127.0.0.1:9001 (a gateway's fastcgi_pass, or cgi-fcgi)`);
+    else lines.push('', `Try it: badgateway serve, then curl -v http://127.0.0.1:<port>/${def.id}`);
   } else if (def.layer === 'listener') {
     lines.push(`It has its own port: \`badgateway serve\` prints it as "${def.id}".`);
   } else {

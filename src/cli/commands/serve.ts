@@ -65,6 +65,8 @@ export function serveCommand(y: Argv) {
         .option('host', { type: 'string', default: '127.0.0.1', describe: 'address for every listener' })
         .option('port', { default: 0, describe: 'HTTP port of the upstream (0 = any free port)' })
         .option('unix', { type: 'string', describe: 'also listen on this unix socket path' })
+        .option('fastcgi-port', { describe: 'serve FastCGI (as PHP-FPM does) on this TCP port, 0 = any free port; every FastCGI fault at REQUEST_URI /<fault-id>' })
+        .option('fastcgi-unix', { type: 'string', describe: 'serve FastCGI on this unix socket path' })
         .option('fault', { type: 'string', default: 'healthy', describe: 'default fault for requests no route matches' })
         .option('route', { type: 'string', array: true, describe: 'PATH_PREFIX=FAULT[?param=value] (repeatable, first match wins)' })
         .option('header-route', { type: 'string', array: true, describe: 'HEADER[:VALUE]=FAULT[?param=value] (repeatable)' })
@@ -95,9 +97,11 @@ export function serveCommand(y: Argv) {
         .example('$0 serve --port 9000', 'every fault at http://127.0.0.1:9000/<fault-id>')
         .example('$0 serve --fault empty-reply', 'every request gets an empty reply')
         .example('$0 serve --route /api=slow-response?delayMs=5000', 'a route with a parameter')
-        .example('$0 serve --mix healthy:90,reset-after-request:10 --seed 42', 'a replayable 10% reset rate'),
+        .example('$0 serve --mix healthy:90,reset-after-request:10 --seed 42', 'a replayable 10% reset rate')
+        .example('$0 serve --fastcgi-port 9001 --fastcgi-unix /tmp/bg-fpm.sock', 'FastCGI faults for fastcgi_pass, as PHP-FPM would listen'),
     async (argv) => {
       const port = parseWholeNumber('--port', argv.port, PORT);
+      const fastcgiPort = argv['fastcgi-port'] === undefined ? undefined : parseWholeNumber('--fastcgi-port', argv['fastcgi-port'], PORT);
       const dnsPort = parseWholeNumber('--dns-port', argv['dns-port'], PORT);
       const controlPort = parseWholeNumber('--control-port', argv['control-port'], PORT);
       const seed = argv.seed === undefined ? undefined : parseWholeNumber('--seed', argv.seed, SEED);
@@ -147,6 +151,8 @@ export function serveCommand(y: Argv) {
         host: argv.host,
         port,
         unixPath: argv.unix,
+        fastcgiPort,
+        fastcgiUnixPath: argv['fastcgi-unix'],
         catalogue,
         routes,
         defaultFault: def.fault,
@@ -193,7 +199,10 @@ function printListeners(chaos: StartedChaos, json: boolean): void {
   }
   const p = paint(useColor());
   const rows: string[][] = [];
-  for (const l of info.upstream) rows.push([l.name, l.url ?? `unix:${l.path}`, `every exchange fault at /<fault-id>, default ${up.routing.defaultFault}`]);
+  for (const l of info.upstream) {
+    const what = l.protocol === 'fastcgi' ? `every FastCGI fault at REQUEST_URI /<fault-id>, default ${up.routing.fastcgiDefaultFault ?? 'fcgi-healthy'}` : `every exchange fault at /<fault-id>, default ${up.routing.defaultFault}`;
+    rows.push([l.name, l.url ?? `unix:${l.path}`, what]);
+  }
   for (const l of info.listenerFaults) rows.push([l.name, `${l.host}:${l.port}`, 'listener fault']);
   if (info.dns) rows.push(['dns', `${info.dns.host}:${info.dns.port} udp+tcp`, `zone ${info.dns.zone}: ${Object.values(info.dns.names).join(', ')}`]);
   if (info.control) rows.push(['control', info.control.url, 'GET /api/faults, PUT /api/routing, WebSocket /api/events']);
