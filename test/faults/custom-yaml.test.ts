@@ -202,7 +202,7 @@ describe('errors a user can act on', () => {
     expect(loadError(text, 'typo.yaml')).toMatchObject({
       code: 'BG_INVALID_FAULT',
       message:
-        'typo.yaml:4:5: unknown step "wirte"; steps are: read, write, delay, dribble, close, reset, half-close, hang, respond, keep-alive, websocket-accept',
+        'typo.yaml:4:5: unknown step "wirte"; steps are: read, write, delay, dribble, close, reset, half-close, hang, respond, keep-alive, websocket-accept, fcgi-read, fcgi-stdout, fcgi-stderr, fcgi-end, fcgi-respond, fcgi-record',
     });
     expect(loadError('id: typo\nsteps:\n  - close\n  - hangg\n', 'bare.yaml').message).toMatch(/^bare\.yaml:4:5: unknown step "hangg"/);
   });
@@ -229,7 +229,7 @@ describe('errors a user can act on', () => {
   test('an unknown key in a fault points at the key', () => {
     expect(loadError('id: typo-key\nstpes:\n  - close\n', 'key.yaml')).toMatchObject({
       code: 'BG_INVALID_FAULT',
-      message: 'key.yaml:2:1: unknown key "stpes"; a fault has id, summary, explain, params, steps, ignoresPeer',
+      message: 'key.yaml:2:1: unknown key "stpes"; a fault has id, summary, explain, params, steps, ignoresPeer, protocol',
     });
     expect(loadError('faults:\n  - id: a\n    steps: [close]\n    colour: red\n', 'keys.yaml').message).toMatch(/^keys\.yaml:4:5: unknown key "colour"/);
   });
