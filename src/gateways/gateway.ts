@@ -117,14 +117,25 @@ export interface GatewayAdapter {
   readonly versionExample?: string;
   parseVersion(output: string): string | undefined;
   render(input: RenderInput): RenderedConfig;
-  /** Arguments to run the gateway in the foreground with a config under a prefix. */
-  args(prefix: string, configPath: string): string[];
+  /**
+   * Arguments to run the gateway in the foreground with a config under a prefix. `run.listen` is
+   * the address it must listen on, for a gateway that takes it on its command line rather than in
+   * its config (Varnish's -a).
+   */
+  args(prefix: string, configPath: string, run?: { readonly listen: { readonly host: string; readonly port: number } }): string[];
   /** Arguments that only test the configuration. */
   testArgs(prefix: string, configPath: string): string[];
   /** Environment for the gateway's process, e.g. to keep its home and data directories under the prefix. */
   env?(prefix: string): Readonly<Record<string, string>>;
   /** Log files the gateway writes under its prefix, relative paths. */
   readonly logFiles: readonly string[];
+  /**
+   * For a gateway whose log lives in memory, not in a file (Varnish's shared-memory log): a
+   * command that prints the whole log so far and exits, run where the gateway runs (on the host
+   * for the process runtime, inside the container for the container runtime) each time the
+   * harness reads the logs. Its output replaces `file` under the prefix (one of `logFiles`).
+   */
+  readonly logDump?: LogDump;
   /**
    * The gateway logs over syslog: the harness opens a UDP socket before rendering (passed as
    * `logSink`) and appends every line that arrives to this file under the prefix (one of `logFiles`).
@@ -149,6 +160,20 @@ export interface GatewayAdapter {
   readonly reasons: readonly ReasonInfo[];
   /** A user's own config: replace the documented placeholders. Throws InputError naming what is missing. */
   fromUserConfig(text: string, file: string, values: UserConfigValues): RenderedConfig;
+}
+
+/** See GatewayAdapter.logDump. */
+export interface LogDump {
+  /** A binary on the gateway's PATH (checked with the gateway's own binary before it starts). */
+  readonly binary: string;
+  args(prefix: string): readonly string[];
+  /** Where its output goes, relative to the prefix. */
+  readonly file: string;
+  /**
+   * How long after a request's response the gateway may still be writing that request's records:
+   * the harness waits this long before a dump.
+   */
+  readonly settleMs: number;
 }
 
 /** One version the built-in suite was measured on. */
