@@ -61,10 +61,12 @@ if [ "$release" = trixie ]; then
   packages="$packages,varnish"
   gateways+=(varnish)
 fi
-case " ${gateways[*]} " in
-  *" $gateway "*|*" all "*) ;;
-  *) [ "$gateway" = all ] || { echo "build-gateway-image: $release's image does not hold $gateway (it holds: ${gateways[*]})" >&2; exit 2; } ;;
-esac
+if [ "$gateway" != all ]; then
+  case " ${gateways[*]} " in
+    *" $gateway "*) ;;
+    *) echo "build-gateway-image: $release's image does not hold $gateway (it holds: ${gateways[*]})" >&2; exit 2 ;;
+  esac
+fi
 image="badgateway/gateways:${release}"
 wanted=("${gateways[@]}")
 [ "$gateway" = all ] || wanted=("$gateway")
