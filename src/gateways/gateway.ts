@@ -155,6 +155,12 @@ export interface GatewayAdapter {
   readonly supportsResolver?: boolean;
   /** False when the gateway cannot reach an upstream over a unix socket: scenarios with `upstream: unix` are skipped. Default true. */
   readonly supportsUnixUpstream?: boolean;
+  /**
+   * True when the gateway pools idle upstream connections by address, shared between routes
+   * (Varnish): the harness then gives each keepalive route an upstream of its own (a port of its
+   * own), so one scenario's pooled connections never carry another scenario's request.
+   */
+  readonly sharesConnectionPools?: boolean;
   /** False when the container runtime cannot run this gateway yet (default true). */
   readonly supportsContainer?: boolean;
   readonly reasons: readonly ReasonInfo[];

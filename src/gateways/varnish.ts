@@ -31,7 +31,7 @@ const LOG_FILE = 'logs/varnishlog.log';
  * error. VCL_Error: a VCL failure (e.g. an invalid header set in VCL); Error: a client-side
  * failure such as a lost session.
  */
-const LOG_TAGS = ['ReqURL', 'BereqURL', 'RespStatus', 'BerespStatus', 'FetchError', 'Error', 'VCL_Error', 'BackendOpen', 'BackendReuse', 'BackendClose'];
+const LOG_TAGS = ['ReqURL', 'BereqURL', 'RespStatus', 'BerespStatus', 'FetchError', 'Error', 'VCL_Error', 'BackendOpen', 'BackendClose'];
 
 function sec(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
@@ -337,6 +337,8 @@ export const varnish: GatewayAdapter = {
   parseLogLine,
   exampleLine: (example) => `     32771 ${example}`,
   supportsResolver: false,
+  // Varnish pools backend connections by address (ip:port or socket path), whichever backend opened them.
+  sharesConnectionPools: true,
   reasons: REASONS,
   fromUserConfig,
 };
