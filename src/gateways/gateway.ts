@@ -153,6 +153,8 @@ export interface GatewayAdapter {
    * (it uses the system resolver only): DNS-layer scenarios and routes by DNS name are skipped. Default true.
    */
   readonly supportsResolver?: boolean;
+  /** Why, when the gateway's way of resolving says more than "the system resolver only" (the skip reason of those scenarios). */
+  readonly noResolverWhy?: string;
   /** False when the gateway cannot reach an upstream over a unix socket: scenarios with `upstream: unix` are skipped. Default true. */
   readonly supportsUnixUpstream?: boolean;
   /**
@@ -186,7 +188,7 @@ export interface LogDump {
 export interface MeasuredVersion {
   /** As the adapter's parseVersion gives it, e.g. `1.26.3` or Caddy's `2.6.2+go1.24.4`. */
   readonly version: string;
-  /** The image it ran from, e.g. `badgateway/nginx:trixie` (scripts/build-gateway-image.sh). */
+  /** The image it ran from, e.g. `badgateway/nginx:trixie` (scripts/build-gateway-image.sh); for a version measured only as a process, `process: <where the binary came from>`. */
   readonly image: string;
 }
 

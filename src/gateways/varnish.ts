@@ -302,6 +302,12 @@ export const varnish: GatewayAdapter = {
   id: 'varnish',
   binary: 'varnishd',
   installHint: 'apt-get install varnish (Debian/Ubuntu; stop the varnish service it starts), dnf install varnish (Fedora), brew install varnish (macOS)',
+  // Debian's packages: bookworm's as a process on the host (no bookworm image holds Varnish), trixie's in its image.
+  measuredOn: [
+    { version: '7.1.1', image: 'process: Debian bookworm package 7.1.1-2+deb12u1' },
+    { version: '7.7.0', image: 'badgateway/varnish:trixie' },
+  ],
+  // No official image can be pulled here, and the rendered arguments name Debian's layout: the local image.
   defaultImage: 'badgateway/varnish:trixie',
   localImage: 'badgateway/varnish:trixie',
   versionArgs: ['-V'],
@@ -337,6 +343,7 @@ export const varnish: GatewayAdapter = {
   parseLogLine,
   exampleLine: (example) => `     32771 ${example}`,
   supportsResolver: false,
+  noResolverWhy: "varnish resolves a backend's host once, when its VCL is compiled, through the system resolver only: it cannot use badgateway's DNS responder or follow a name that changes",
   // Varnish pools backend connections by address (ip:port or socket path), whichever backend opened them.
   sharesConnectionPools: true,
   reasons: REASONS,

@@ -65,7 +65,7 @@ export function skipReason(adapter: GatewayAdapter, s: Scenario, ctx: PlanContex
     return layer === 'exchange' ? `reaches the upstream by ${s.upstream}; your config has one TCP upstream` : `a ${layer} fault needs its own ${layer === 'dns' ? 'DNS name' : 'address'}; your config has one upstream`;
   }
   if (adapter.supportsResolver === false && (layer === 'dns' || (layer === 'exchange' && s.upstream === 'dns'))) {
-    return `${adapter.id} resolves upstream names with the system resolver only; it cannot use badgateway's DNS responder`;
+    return adapter.noResolverWhy ?? `${adapter.id} resolves upstream names with the system resolver only; it cannot use badgateway's DNS responder`;
   }
   if (adapter.supportsUnixUpstream === false && layer === 'exchange' && s.upstream === 'unix') {
     return `${adapter.id} cannot reach an upstream over a unix socket`;
