@@ -14,12 +14,14 @@
 #   scripts/build-gateway-image.sh nginx                    -> badgateway/nginx:bookworm (nginx 1.22)
 #   scripts/build-gateway-image.sh haproxy --release trixie -> badgateway/haproxy:trixie (HAProxy 3.0)
 #   scripts/build-gateway-image.sh all --release sid        -> every gateway's tag for sid
-#   gateways: nginx, haproxy, apache (Debian's apache2), caddy; releases: bookworm, trixie, sid
+#   scripts/build-gateway-image.sh varnish --release trixie -> badgateway/varnish:trixie (Varnish 7.7)
+#   gateways: nginx, haproxy, apache (Debian's apache2), caddy, varnish (trixie only: bookworm's
+#   Varnish 7.1 is measured as a process on the host); releases: bookworm, trixie, sid
 set -euo pipefail
 
 usage() {
   echo "usage: build-gateway-image.sh GATEWAY|all [--release bookworm|trixie|sid] [--force]" >&2
-  echo "  GATEWAY is one of: nginx, haproxy, apache, caddy (all: every one; they share one image per release)" >&2
+  echo "  GATEWAY is one of: nginx, haproxy, apache, caddy, varnish (all: every one the release's image holds; they share one image per release)" >&2
   exit 2
 }
 
@@ -39,8 +41,8 @@ while [ $# -gt 0 ]; do
 done
 gateway=${gateway:-nginx}
 case "$gateway" in
-  nginx|haproxy|apache|caddy|all) ;;
-  *) echo "build-gateway-image: unknown gateway '$gateway' (known: nginx, haproxy, apache, caddy, or all)" >&2; exit 2 ;;
+  nginx|haproxy|apache|caddy|varnish|all) ;;
+  *) echo "build-gateway-image: unknown gateway '$gateway' (known: nginx, haproxy, apache, caddy, varnish, or all)" >&2; exit 2 ;;
 esac
 case "$release" in
   bookworm|trixie|sid) ;;
@@ -53,11 +55,27 @@ nginx_package=nginx
 [ "$release" = bookworm ] && nginx_package=nginx-light
 packages="$nginx_package,haproxy,apache2,caddy"
 gateways=(nginx haproxy apache caddy)
+# Varnish's expectations are measured on 7.1 (bookworm, a process on the host) and 7.7 (trixie,
+# this image); only trixie's image holds it, so bookworm's and sid's images are not rebuilt for it.
+if [ "$release" = trixie ]; then
+  packages="$packages,varnish"
+  gateways+=(varnish)
+fi
+if [ "$gateway" != all ]; then
+  case " ${gateways[*]} " in
+    *" $gateway "*) ;;
+    *) echo "build-gateway-image: $release's image does not hold $gateway (it holds: ${gateways[*]})" >&2; exit 2 ;;
+  esac
+fi
 image="badgateway/gateways:${release}"
 wanted=("${gateways[@]}")
 [ "$gateway" = all ] || wanted=("$gateway")
 
 present() { docker image inspect "$1" >/dev/null 2>&1; }
+# The gateways a built release image holds (its label): an image built before a gateway was added
+# to its release lacks that one, and is rebuilt rather than tagged with a name it cannot run.
+holds() { docker image inspect -f '{{index .Config.Labels "org.badgateway.gateways"}}' "$image" 2>/dev/null; }
+holds_all() { local have g; have=" $(holds) "; for g in "$@"; do case "$have" in *" $g "*) ;; *) return 1 ;; esac; done; }
 tags() { local out=() g; for g in "$@"; do out+=("badgateway/$g:$release"); done; echo "${out[*]}"; }
 
 if [ -z "$force" ]; then
@@ -67,7 +85,7 @@ if [ -z "$force" ]; then
     echo "build-gateway-image: $(tags "${wanted[@]}") already present"
     exit 0
   fi
-  if present "$image"; then
+  if present "$image" && holds_all "${wanted[@]}"; then
     for g in "${wanted[@]}"; do docker tag "$image" "badgateway/$g:$release"; done
     echo "build-gateway-image: tagged $image as $(tags "${wanted[@]}")"
     exit 0
@@ -86,7 +104,7 @@ debootstrap --variant=minbase --include="$packages" "$release" "$work/root" >"$w
   exit 1
 }
 # What the image holds, for `docker inspect` and the README: the packaged versions.
-versions=$(chroot "$work/root" dpkg-query -W -f '${Package}=${Version} ' "$nginx_package" haproxy apache2 caddy | sed 's/ $//')
+versions=$(chroot "$work/root" dpkg-query -W -f '${Package}=${Version} ' $(echo "$packages" | tr , ' ') | sed 's/ $//')
 # Keep the image small: package caches and docs are not needed to run a gateway.
 rm -rf "$work/root/var/cache/apt/archives/"*.deb "$work/root/var/lib/apt/lists/"* "$work/root/usr/share/doc" "$work/root/usr/share/man"
 tar -C "$work/root" -c . | docker import \

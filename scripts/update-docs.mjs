@@ -37,7 +37,7 @@ function expectText(e, showBody = false) {
 }
 
 // The versions the built-in expectations were measured on, from each adapter: "nginx 1.22.1 (bookworm), 1.26.3 (trixie)".
-const NAMES = { nginx: 'nginx', haproxy: 'HAProxy', caddy: 'Caddy', apache: 'Apache httpd' };
+const NAMES = { nginx: 'nginx', haproxy: 'HAProxy', caddy: 'Caddy', apache: 'Apache httpd', varnish: 'Varnish' };
 const versionText = (v) => v.replace(/\+go(.*)$/, ' with Go $1');
 const MEASURED = Object.fromEntries(
   GATEWAYS.filter((g) => g.measuredOn?.length).map((g) => [g.id, `${NAMES[g.id] ?? g.id} ${g.measuredOn.map((m) => `${versionText(m.version)} (\`${m.image}\`)`).join(', ')}`]),

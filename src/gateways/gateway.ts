@@ -117,14 +117,25 @@ export interface GatewayAdapter {
   readonly versionExample?: string;
   parseVersion(output: string): string | undefined;
   render(input: RenderInput): RenderedConfig;
-  /** Arguments to run the gateway in the foreground with a config under a prefix. */
-  args(prefix: string, configPath: string): string[];
+  /**
+   * Arguments to run the gateway in the foreground with a config under a prefix. `run.listen` is
+   * the address it must listen on, for a gateway that takes it on its command line rather than in
+   * its config (Varnish's -a).
+   */
+  args(prefix: string, configPath: string, run?: { readonly listen: { readonly host: string; readonly port: number } }): string[];
   /** Arguments that only test the configuration. */
   testArgs(prefix: string, configPath: string): string[];
   /** Environment for the gateway's process, e.g. to keep its home and data directories under the prefix. */
   env?(prefix: string): Readonly<Record<string, string>>;
   /** Log files the gateway writes under its prefix, relative paths. */
   readonly logFiles: readonly string[];
+  /**
+   * For a gateway whose log lives in memory, not in a file (Varnish's shared-memory log): a
+   * command that prints the whole log so far and exits, run where the gateway runs (on the host
+   * for the process runtime, inside the container for the container runtime) each time the
+   * harness reads the logs. Its output replaces `file` under the prefix (one of `logFiles`).
+   */
+  readonly logDump?: LogDump;
   /**
    * The gateway logs over syslog: the harness opens a UDP socket before rendering (passed as
    * `logSink`) and appends every line that arrives to this file under the prefix (one of `logFiles`).
@@ -142,8 +153,16 @@ export interface GatewayAdapter {
    * (it uses the system resolver only): DNS-layer scenarios and routes by DNS name are skipped. Default true.
    */
   readonly supportsResolver?: boolean;
+  /** Why, when the gateway's way of resolving says more than "the system resolver only" (the skip reason of those scenarios). */
+  readonly noResolverWhy?: string;
   /** False when the gateway cannot reach an upstream over a unix socket: scenarios with `upstream: unix` are skipped. Default true. */
   readonly supportsUnixUpstream?: boolean;
+  /**
+   * True when the gateway pools idle upstream connections by address, shared between routes
+   * (Varnish): the harness then gives each keepalive route an upstream of its own (a port of its
+   * own), so one scenario's pooled connections never carry another scenario's request.
+   */
+  readonly sharesConnectionPools?: boolean;
   /** False when the container runtime cannot run this gateway yet (default true). */
   readonly supportsContainer?: boolean;
   readonly reasons: readonly ReasonInfo[];
@@ -151,11 +170,25 @@ export interface GatewayAdapter {
   fromUserConfig(text: string, file: string, values: UserConfigValues): RenderedConfig;
 }
 
+/** See GatewayAdapter.logDump. */
+export interface LogDump {
+  /** A binary on the gateway's PATH (checked with the gateway's own binary before it starts). */
+  readonly binary: string;
+  args(prefix: string): readonly string[];
+  /** Where its output goes, relative to the prefix. */
+  readonly file: string;
+  /**
+   * How long after a request's response the gateway may still be writing that request's records:
+   * the harness waits this long before a dump.
+   */
+  readonly settleMs: number;
+}
+
 /** One version the built-in suite was measured on. */
 export interface MeasuredVersion {
   /** As the adapter's parseVersion gives it, e.g. `1.26.3` or Caddy's `2.6.2+go1.24.4`. */
   readonly version: string;
-  /** The image it ran from, e.g. `badgateway/nginx:trixie` (scripts/build-gateway-image.sh). */
+  /** The image it ran from, e.g. `badgateway/nginx:trixie` (scripts/build-gateway-image.sh); for a version measured only as a process, `process: <where the binary came from>`. */
   readonly image: string;
 }
 

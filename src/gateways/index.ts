@@ -7,8 +7,9 @@ import caddy from './caddy.js';
 import nginx from './nginx.js';
 import envoy from './envoy.js';
 import traefik from './traefik.js';
+import varnish from './varnish.js';
 
-export const GATEWAYS: readonly GatewayAdapter[] = [nginx, haproxy, caddy, apache, envoy, traefik];
+export const GATEWAYS: readonly GatewayAdapter[] = [nginx, haproxy, caddy, apache, envoy, traefik, varnish];
 
 export function gatewayById(id: string): GatewayAdapter {
   const g = GATEWAYS.find((x) => x.id === id);

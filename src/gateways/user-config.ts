@@ -23,6 +23,8 @@ export interface UserConfigRules {
   readonly caseInsensitive?: boolean;
   /** Placeholders beyond the shared ones. */
   readonly extra?: Readonly<Record<string, string>>;
+  /** The gateway takes its listen address on its command line, not in its config (Varnish's -a): no {{listen}} is required. */
+  readonly listenOnCommandLine?: boolean;
   /** Other placeholders that satisfy a required one (Envoy writes {{listen_host}} and {{listen_port}} instead of {{listen}}). */
   readonly requiredAny?: { readonly listen?: readonly string[]; readonly upstream?: readonly string[] };
 }
@@ -38,6 +40,7 @@ export function fillUserConfig(text: string, file: string, v: UserConfigValues, 
     ...rules.extra,
   };
   for (const required of ['listen', 'upstream'] as const) {
+    if (required === 'listen' && rules.listenOnCommandLine) continue;
     if (![required, ...(rules.requiredAny?.[required] ?? [])].some((name) => text.includes(`{{${name}}}`))) {
       const need = required === 'listen' ? 'know where the gateway listens' : 'put the chaos upstream behind your config';
       throw new InputError('BG_CONFIG_PLACEHOLDER', `${file} has no {{${required}}} placeholder. badgateway needs it to ${need}: write ${rules.hints[required]}.`);

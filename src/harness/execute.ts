@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Catalogue } from '../faults/registry.js';
 import type { LogEntry, RenderedConfig } from '../gateways/gateway.js';
-import { READY_PATH } from '../gateways/paths.js';
+import { READY_PATH, routePath } from '../gateways/paths.js';
 import { probe } from '../probe/http-probe.js';
 import { makePrefix, removePrefix } from '../runtimes/files.js';
 import { resolveRuntime, type RuntimeChoice } from '../runtimes/index.js';
@@ -23,7 +23,7 @@ import { DisposalStack } from './disposal.js';
 import type { ProbeRun } from './judge.js';
 import { startLogSink } from './log-sink.js';
 import { mapLimit } from './pool.js';
-import { gatewayRoutes, probeRequest, type RunPlan } from './plan.js';
+import { gatewayRoutes, ownUpstreams, probeRequest, type RunPlan } from './plan.js';
 
 export interface Timeouts {
   readonly connectMs: number;
@@ -123,7 +123,26 @@ export async function startSession(plan: RunPlan, opts: SessionOptions): Promise
     // A second upstream that always answers healthy, for retry/failover configs ({{healthy}}).
     const healthy = opts.userConfig ? stack.use(await startChaos({ host, catalogue: opts.catalogue, listenerFaults: [], dnsPort: false, control: false, faultHeader: false, faultPaths: false })) : undefined;
 
+    // Keepalive routes of a gateway that shares connection pools by address: an upstream each (ownUpstreams).
+    const ownHttpPorts = new Map<string, number>();
+    for (const s of opts.userConfig ? [] : ownUpstreams(plan)) {
+      const own = stack.use(
+        await startChaos({
+          host,
+          catalogue: opts.catalogue,
+          routes: plan.upstreamRoutes.filter((r) => r.pathPrefix === routePath(s.id).slice(0, -1)),
+          defaultFault: 'healthy',
+          faultPaths: false,
+          faultHeader: false,
+          listenerFaults: [],
+          dnsPort: false,
+          control: false,
+        }),
+      );
+      ownHttpPorts.set(s.id, own.upstream.http.port);
+    }
     const routes = gatewayRoutes(plan, {
+      ownHttpPorts,
       host,
       httpPort: chaos.upstream.http.port,
       unixPath,

@@ -39,6 +39,19 @@ export interface ChaosAddresses {
   readonly listenerPorts: ReadonlyMap<string, number>;
   /** The full DNS name for a label under the responder's zone. */
   readonly dnsName?: (label: string) => string;
+  /** HTTP port of an upstream of its own, by scenario id: keepalive routes of a gateway that shares pools by address (see ownUpstreams). */
+  readonly ownHttpPorts?: ReadonlyMap<string, number>;
+}
+
+/**
+ * The scenarios that get an upstream of their own: for a gateway that pools idle upstream
+ * connections by address across routes (`sharesConnectionPools`, Varnish), each keepalive route
+ * over TCP, so the connections one scenario leaves in the pool (a stale one, on purpose) never
+ * serve another scenario's request.
+ */
+export function ownUpstreams(plan: RunPlan): Scenario[] {
+  if (!plan.adapter.sharesConnectionPools) return [];
+  return plan.scenarios.filter((s) => s.faultDef.layer === 'exchange' && s.upstream === 'tcp' && s.keepalive);
 }
 
 /**
@@ -52,7 +65,7 @@ export function skipReason(adapter: GatewayAdapter, s: Scenario, ctx: PlanContex
     return layer === 'exchange' ? `reaches the upstream by ${s.upstream}; your config has one TCP upstream` : `a ${layer} fault needs its own ${layer === 'dns' ? 'DNS name' : 'address'}; your config has one upstream`;
   }
   if (adapter.supportsResolver === false && (layer === 'dns' || (layer === 'exchange' && s.upstream === 'dns'))) {
-    return `${adapter.id} resolves upstream names with the system resolver only; it cannot use badgateway's DNS responder`;
+    return adapter.noResolverWhy ?? `${adapter.id} resolves upstream names with the system resolver only; it cannot use badgateway's DNS responder`;
   }
   if (adapter.supportsUnixUpstream === false && layer === 'exchange' && s.upstream === 'unix') {
     return `${adapter.id} cannot reach an upstream over a unix socket`;
@@ -91,7 +104,7 @@ export function gatewayRoutes(plan: RunPlan, at: ChaosAddresses): GatewayRoute[]
     if (def.layer === 'dns') return dns(def.name);
     if (s.upstream === 'unix') return { ...base, target: { kind: 'unix', path: at.unixPath! } };
     if (s.upstream === 'dns') return dns('ok');
-    return tcp(at.httpPort);
+    return tcp(at.ownHttpPorts?.get(s.id) ?? at.httpPort);
   });
 }
 

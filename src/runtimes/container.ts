@@ -117,7 +117,7 @@ export const containerRuntime: Runtime = {
         .withBindMounts(mounts)
         .withEntrypoint([adapter.binary])
         .withEnvironment({ ...adapter.env?.(prefix) })
-        .withCommand(adapter.args(prefix, configPath))
+        .withCommand(adapter.args(prefix, configPath, { listen: input.listen }))
         .withLabels({ [RUN_LABEL]: String(process.pid), [START_LABEL]: startId })
         // Host networking exposes no ports to wait on; readiness is checked below, on the gateway's own address.
         .withWaitStrategy(Wait.forListeningPorts())
@@ -157,7 +157,10 @@ export const containerRuntime: Runtime = {
     }, () => {
       // No time to ask the engine politely: the CLI removes it in one synchronous call.
       spawnSync('docker', ['rm', '-f', container.getId()], { stdio: 'ignore', timeout: 10_000 });
-    });
+    }, adapter.logDump ? async (argv) => {
+      const r = await container.exec([...argv]).catch((err: Error) => ({ exitCode: 1, stdout: '', stderr: err.message }));
+      return { code: r.exitCode, stdout: r.stdout, stderr: r.stderr };
+    } : undefined);
     const ready = await waitReady(input.listen.host, input.listen.port, input.readyPath, input.startTimeoutMs ?? 15_000, () => closed);
     if (!ready) {
       const logs = await logTail();

@@ -1,6 +1,6 @@
 /** The run's prefix directory: created with the config in it, removed on close. */
 import { rmSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { GatewayAdapter, RenderedConfig } from '../gateways/gateway.js';
@@ -56,6 +56,8 @@ export function runningGateway(
   stop: () => Promise<void>,
   /** Kill the gateway synchronously (the prefix is removed after it). */
   kill: () => void,
+  /** Runs a command where the gateway runs (see logDumper). */
+  exec?: Exec,
 ): { gateway: RunningGateway; logTail: (lines?: number) => Promise<string>; stop: () => Promise<void> } {
   let stopping: Promise<void> | undefined;
   const onAbort = () => void once();
@@ -78,7 +80,10 @@ export function runningGateway(
     host: input.listen.host,
     port: input.listen.port,
     prefix,
-    readLogs: () => readLogFiles(prefix, adapter.logFiles),
+    readLogs: async () => {
+      if (exec && !stopped) await dumpLog(adapter, prefix, exec);
+      return readLogFiles(prefix, adapter.logFiles);
+    },
     logTail,
     close: once,
     [Symbol.asyncDispose]: once,
@@ -102,4 +107,26 @@ export async function readVersion(adapter: GatewayAdapter, exec: (args: readonly
   const out = await exec(adapter.versionArgs);
   const build = adapter.buildInfoArgs ? await exec(adapter.buildInfoArgs) : '';
   return adapter.parseVersion(build ? `${out}\n${build}` : out);
+}
+
+/** Runs a command (binary and arguments) where the gateway runs: on the host, or in its container. */
+export type Exec = (argv: readonly string[]) => Promise<{ readonly code: number; readonly stdout: string; readonly stderr: string }>;
+
+/**
+ * For an adapter with a `logDump` (its log lives in memory): waits for the gateway to finish
+ * writing the last requests' records, runs the dump, and writes what it printed to its file.
+ * A failed dump leaves its error in the gateway's output log (part of every log tail) instead of
+ * failing the run: the requests were made; only their log lines are missing.
+ */
+export async function dumpLog(adapter: GatewayAdapter, prefix: string, exec: Exec): Promise<void> {
+  const d = adapter.logDump;
+  if (!d) return;
+  await new Promise((resolve) => setTimeout(resolve, d.settleMs));
+  const r = await exec([d.binary, ...d.args(prefix)]);
+  try {
+    await writeFile(join(prefix, d.file), r.stdout);
+    if (r.code !== 0) await appendFile(join(prefix, OUTPUT_LOG), `badgateway: ${d.binary} exited with ${r.code}: ${r.stderr.trim()}\n`);
+  } catch {
+    /* the prefix is gone: the gateway is stopping */
+  }
 }

@@ -39,6 +39,16 @@ function run(bin: string, args: readonly string[], env?: Readonly<Record<string,
   });
 }
 
+/** Like run, with stdout apart from stderr (a log dump's stdout is the log). */
+function runSplit(bin: string, args: readonly string[], env?: Readonly<Record<string, string>>): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(bin, args, { timeout: 10_000, maxBuffer: 256 * 1024 * 1024, env: env ? { ...process.env, ...env } : undefined }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0;
+      resolve({ code, stdout, stderr: stderr || (err ? err.message : '') });
+    });
+  });
+}
+
 export const processRuntime: Runtime = {
   kind: 'process',
 
@@ -55,6 +65,11 @@ export const processRuntime: Runtime = {
       await removePrefix(prefix);
       throw new StartError('BG_GATEWAY_MISSING', `${adapter.binary} is not on PATH. Install it (${adapter.installHint}) or run with --runtime container.`);
     }
+    const dumpBin = adapter.logDump ? await findBinary(adapter.logDump.binary) : undefined;
+    if (adapter.logDump && !dumpBin) {
+      await removePrefix(prefix);
+      throw new StartError('BG_GATEWAY_MISSING', `${adapter.logDump.binary} (which reads ${adapter.id}'s log) is not on PATH. Install it (${adapter.installHint}) or run with --runtime container.`);
+    }
     const version = await readVersion(adapter, async (args) => (await run(bin, args)).out);
     const configPath = await writeConfig(prefix, input.config);
     const env = adapter.env?.(prefix);
@@ -69,7 +84,7 @@ export const processRuntime: Runtime = {
     const outFd = openSync(join(prefix, OUTPUT_LOG), 'a');
     let child: ChildProcess;
     try {
-      child = spawn(bin, adapter.args(prefix, configPath), { detached: true, stdio: ['ignore', outFd, outFd], env: env ? { ...process.env, ...env } : undefined });
+      child = spawn(bin, adapter.args(prefix, configPath, { listen: input.listen }), { detached: true, stdio: ['ignore', outFd, outFd], env: env ? { ...process.env, ...env } : undefined });
     } finally {
       closeSync(outFd);
     }
@@ -95,7 +110,7 @@ export const processRuntime: Runtime = {
       await removePrefix(prefix);
     }, () => {
       if (child.pid !== undefined) signalGroup(child.pid, 'SIGKILL');
-    });
+    }, dumpBin ? (argv) => runSplit(dumpBin, argv.slice(1), env) : undefined);
     const ready = await waitReady(input.listen.host, input.listen.port, input.readyPath, input.startTimeoutMs ?? 10_000, () => dead || closed);
     if (!ready) {
       const why = dead ? 'exited during startup' : `did not answer on ${input.listen.host}:${input.listen.port} within ${input.startTimeoutMs ?? 10_000} ms`;

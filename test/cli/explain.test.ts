@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest';
-import { gatewayById } from '../../src/gateways/index.js';
+import { GATEWAYS, gatewayById } from '../../src/gateways/index.js';
 import { runCli } from '../helpers/cli.js';
 
 test('explain names the reason, causes, the scenario and the directives', async () => {
@@ -33,7 +33,7 @@ test('an unknown line lists each known reason once, and names --gateway', async 
   expect(reasons).toContain('read-timeout');
   expect(reasons).toContain('invalid-upgrade');
   expect(new Set(reasons).size).toBe(reasons.length);
-  expect(r.stderr).toContain('--gateway <nginx|haproxy|caddy|apache|envoy|traefik>');
+  expect(r.stderr).toContain(`--gateway <${GATEWAYS.map((g) => g.id).join('|')}>`);
   expect(r.stderr.trim().split('\n')).toHaveLength(1);
 });
 
