@@ -103,6 +103,11 @@ export interface GatewayAdapter {
   readonly defaultImage: string;
   /** The image `scripts/build-gateway-image.sh <id>` builds without a registry; used when the default cannot be had. */
   readonly localImage: string;
+  /**
+   * Why the gateway cannot run though its binary is there, with what to install: a Node proxy
+   * whose npm packages are missing. Undefined when it can run. The process runtime asks first.
+   */
+  requires?(): string | undefined;
   /** Arguments that make the binary print its version. */
   readonly versionArgs: readonly string[];
   /**

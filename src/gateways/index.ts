@@ -7,8 +7,10 @@ import caddy from './caddy.js';
 import nginx from './nginx.js';
 import envoy from './envoy.js';
 import traefik from './traefik.js';
+import httpProxyMiddleware from './http-proxy-middleware.js';
+import fastifyHttpProxy from './fastify-http-proxy.js';
 
-export const GATEWAYS: readonly GatewayAdapter[] = [nginx, haproxy, caddy, apache, envoy, traefik];
+export const GATEWAYS: readonly GatewayAdapter[] = [nginx, haproxy, caddy, apache, envoy, traefik, httpProxyMiddleware, fastifyHttpProxy];
 
 export function gatewayById(id: string): GatewayAdapter {
   const g = GATEWAYS.find((x) => x.id === id);
