@@ -9,7 +9,8 @@
  * so the entry marks that request as timed out. There is no connect or send timeout of its own.
  * `timeout` times the client's socket, not the upstream's, and is left unset.
  *
- * The log is the middleware's `on.error` handler (the error before or after the head) and an
+ * The log is a plugin's listener on the proxy's `error` event (the error before or after the head;
+ * a plugin keeps the middleware's own error response, which `on.error` would replace) and an
  * `error` listener on the upstream response (a body cut after the head went out).
  */
 import type { GatewayAdapter, LogEntry, ReasonInfo, RenderInput, RenderedConfig } from './gateway.js';
@@ -36,6 +37,19 @@ const express = load('express');
 const { createProxyMiddleware } = load('http-proxy-middleware');
 const app = express();
 app.get(CONFIG.ready, (_req, res) => res.send('ready'));
+// The proxy's error log: what went wrong, for which request, and whether the head had gone out.
+function logErrors(proxyServer) {
+  proxyServer.on('proxyReq', (proxyReq, req) => {
+    proxyReq.once('timeout', () => { req.bgTimeout = 'proxyTimeout'; });
+  });
+  proxyServer.on('proxyRes', (proxyRes, req) => {
+    req.bgResponded = true;
+    proxyRes.once('error', (err) => log({ phase: 'body', url: req.originalUrl || req.url, ...errFields(err) }));
+  });
+  proxyServer.on('error', (err, req) => {
+    log({ phase: req.bgResponded ? 'body' : 'head', url: req.originalUrl || req.url, ...errFields(err), ...(req.bgTimeout ? { timeout: req.bgTimeout } : {}) });
+  });
+}
 const upgrades = [];
 for (const r of CONFIG.routes) {
   const proxy = createProxyMiddleware({
@@ -44,18 +58,8 @@ for (const r of CONFIG.routes) {
     // Our own agent per route: node:http's global agent keeps connections alive since Node 19.
     agent: new http.Agent({ keepAlive: r.keepalive }),
     proxyTimeout: CONFIG.timeouts.readMs,
-    on: {
-      proxyReq(proxyReq, req) {
-        proxyReq.once('timeout', () => { req.bgTimeout = 'proxyTimeout'; });
-      },
-      proxyRes(proxyRes, req) {
-        req.bgResponded = true;
-        proxyRes.once('error', (err) => log({ phase: 'body', url: req.originalUrl || req.url, ...errFields(err) }));
-      },
-      error(err, req) {
-        log({ phase: req.bgResponded ? 'body' : 'head', url: req.originalUrl || req.url, ...errFields(err), ...(req.bgTimeout ? { timeout: req.bgTimeout } : {}) });
-      },
-    },
+    // A plugin, not on.error: an on.error handler replaces the middleware's own error response.
+    plugins: [logErrors],
   });
   app.use(proxy);
   if (r.websocket) upgrades.push([r.path, proxy]);

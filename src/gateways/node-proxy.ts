@@ -151,7 +151,7 @@ export function renderEntry(id: string, p: NodeProxyPackages, input: RenderInput
     '}',
     'function errFields(err) {',
     '  const cause = err && err.cause;',
-    '  return { code: err && err.code, message: String(err && err.message), ...(cause ? { causeCode: cause.code, causeMessage: String(cause.message) } : {}) };',
+    '  return { name: err && err.name, code: err && err.code, message: String(err && err.message), ...(cause ? { causeName: cause.name, causeCode: cause.code, causeMessage: String(cause.message) } : {}) };',
     '}',
     ...Object.keys(p.install).map((n) => `load(${JSON.stringify(n)});`),
     "if (process.argv.includes('--check')) process.exit(0);",
@@ -187,8 +187,10 @@ interface ProxyLine {
   gateway?: string;
   phase?: string;
   url?: string;
+  name?: string;
   code?: string;
   message?: string;
+  causeName?: string;
   causeCode?: string;
   causeMessage?: string;
   timeout?: string;
@@ -219,12 +221,28 @@ const BY_CODE: ReadonlyArray<readonly [RegExp, Reason]> = [
 export function nodeProxyReasonOf(l: ProxyLine): Reason | undefined {
   if (l.timeout) return 'read-timeout';
   // A wrapping error (reply-from's) carries the one that happened as its cause.
-  const code = l.causeCode ?? l.code;
-  const message = l.causeCode !== undefined ? (l.causeMessage ?? '') : (l.message ?? '');
+  const wrapped = l.causeMessage !== undefined;
+  const code = wrapped ? l.causeCode : l.code;
+  const message = (wrapped ? l.causeMessage : l.message) ?? '';
+  // undici's parser errors (HTTPParserError) carry no code here: their message names what llhttp refused.
+  const parse = /^Response does not match the HTTP\/1\.1 protocol \((.*)\)/.exec(message)?.[1];
+  if (parse !== undefined) return parserReason(parse);
   if (code === undefined) return undefined;
-  if (code === 'ECONNRESET') return /^read ECONNRESET/.test(message) ? 'upstream-reset' : 'upstream-closed-early';
-  if (code === 'UND_ERR_SOCKET') return /reset/i.test(message) ? 'upstream-reset' : 'upstream-closed-early';
+  if (code === 'ECONNRESET') return /socket hang up|^aborted$/.test(message) ? 'upstream-closed-early' : 'upstream-reset';
+  if (code === 'UND_ERR_SOCKET') return /other side closed/.test(message) ? 'upstream-closed-early' : /reset/i.test(message) ? 'upstream-reset' : undefined;
+  // Before the head: undici found the body framing at odds with Content-Length (it read a malformed head leniently).
+  if (code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH' && l.phase !== 'body') return 'invalid-header';
   return BY_CODE.find(([re]) => re.test(code))?.[1];
+}
+
+/** What llhttp refused, in its own words (the part in parentheses of undici's message) → reason. */
+function parserReason(what: string): Reason | undefined {
+  if (/chunk/i.test(what)) return 'invalid-chunked';
+  if (/^Invalid status|Invalid HTTP version|Expected HTTP\/ after/i.test(what)) return 'invalid-status';
+  if (/^Expected HTTP\//.test(what)) return 'no-valid-http';
+  if (/Duplicate Content-Length/i.test(what)) return 'duplicate-header';
+  if (/header|Content-Length|Transfer-Encoding|CR|LF/i.test(what)) return 'invalid-header';
+  return undefined;
 }
 
 /** Reasons an error after the head keeps; any other error there is a cut body. */
@@ -248,19 +266,17 @@ export function parseNodeProxyLine<R extends Reason>(id: string, documented: rea
 }
 
 /**
- * The line the entry writes for an error, for the reason table's examples:
- * `[body ][timeout ]CODE: message`, or `CODE: message <- CAUSE: message` for a wrapped error.
+ * The line the entry writes for an error, for the reason table's examples: `[body ][timeout ][CODE: ]message`,
+ * the error that happened (for a wrapped one, its cause: what an operator greps for).
  */
 export function nodeProxyExampleLine(id: string, example: string): string {
-  const m = /^(?:(body) )?(?:(timeout) )?([\w]+): (.*?)(?: <- (\w+): (.*))?$/.exec(example);
-  if (!m) return JSON.stringify({ gateway: id, phase: 'head', url: '/s/x/?bgp=1', message: example });
+  const m = /^(?:(body) )?(?:(timeout) )?(?:([A-Z][A-Z0-9_]+): )?(.*)$/.exec(example)!;
   return JSON.stringify({
     gateway: id,
     phase: m[1] ?? 'head',
     url: '/s/x/?bgp=1',
-    code: m[3],
+    ...(m[3] ? { code: m[3] } : {}),
     message: m[4],
-    ...(m[5] ? { causeCode: m[5], causeMessage: m[6] } : {}),
     ...(m[2] ? { timeout: 'proxyTimeout' } : {}),
   });
 }
