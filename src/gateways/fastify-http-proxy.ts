@@ -166,7 +166,11 @@ export const fastifyHttpProxy: GatewayAdapter = {
   id: ID,
   binary: NODE_BINARY,
   installHint: `npm install --save-dev fastify@5 @fastify/http-proxy@11 (in the project you run badgateway from); the proxy runs on badgateway's own Node`,
-  measuredOn: [],
+  // From npm (package-lock pins it), in the process runtime, on the two Nodes CI runs: the whole suite five times on each.
+  measuredOn: [
+    { version: '11.6.3+node20.20', image: 'process runtime, Node v20.20.2' },
+    { version: '11.6.3+node24.22', image: 'process runtime, Node v24.22.3' },
+  ],
   defaultImage: 'badgateway/node:bookworm',
   localImage: 'badgateway/node:bookworm',
   versionArgs: ['-e', versionScript(FASTIFY_PACKAGES)],

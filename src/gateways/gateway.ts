@@ -160,7 +160,7 @@ export interface GatewayAdapter {
 export interface MeasuredVersion {
   /** As the adapter's parseVersion gives it, e.g. `1.26.3` or Caddy's `2.6.2+go1.24.4`. */
   readonly version: string;
-  /** The image it ran from, e.g. `badgateway/nginx:trixie` (scripts/build-gateway-image.sh). */
+  /** The image it ran from, e.g. `badgateway/nginx:trixie` (scripts/build-gateway-image.sh); for a Node proxy, the runtime and Node. */
   readonly image: string;
 }
 

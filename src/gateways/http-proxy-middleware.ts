@@ -175,7 +175,11 @@ export const httpProxyMiddleware: GatewayAdapter = {
   id: ID,
   binary: NODE_BINARY,
   installHint: `npm install --save-dev express@5 http-proxy-middleware@3 (in the project you run badgateway from); the proxy runs on badgateway's own Node`,
-  measuredOn: [],
+  // From npm (package-lock pins it), in the process runtime, on the two Nodes CI runs: the whole suite five times on each.
+  measuredOn: [
+    { version: '3.0.11+node20.20', image: 'process runtime, Node v20.20.2' },
+    { version: '3.0.11+node24.22', image: 'process runtime, Node v24.22.3' },
+  ],
   defaultImage: 'badgateway/node:bookworm',
   localImage: 'badgateway/node:bookworm',
   versionArgs: ['-e', versionScript(HPM_PACKAGES)],
