@@ -33,7 +33,7 @@ test('an unknown line lists each known reason once, and names --gateway', async 
   expect(reasons).toContain('read-timeout');
   expect(reasons).toContain('invalid-upgrade');
   expect(new Set(reasons).size).toBe(reasons.length);
-  expect(r.stderr).toContain('--gateway <nginx|haproxy|caddy|apache|envoy|traefik>');
+  expect(r.stderr).toContain('--gateway <nginx|haproxy|caddy|apache|envoy|traefik|http-proxy-middleware|fastify-http-proxy>');
   expect(r.stderr.trim().split('\n')).toHaveLength(1);
 });
 
