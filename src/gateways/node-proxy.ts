@@ -69,7 +69,8 @@ export function nodeProxyRequires(id: string, p: NodeProxyPackages): string | un
 
 /**
  * The code both the entry and the version probe start with: `load(name)` from the bases, and
- * a clear exit (code 3) naming what to install when a package is missing.
+ * a clear exit (code 3) naming what to install when a package is missing (the process runtime
+ * asks `requires()` first; this is for the entry run by hand).
  */
 function loaderSource(p: NodeProxyPackages): string {
   return [
@@ -127,10 +128,7 @@ function entryRoute(r: GatewayRoute): EntryRoute {
   return { ...base, origin: `http://${hostPort(t.name, t.port)}` };
 }
 
-/**
- * The entry file: the shared header (the config as JSON, the loader, the log writer, `--check`),
- * then the flavour's app.
- */
+/** The entry file: the shared header (the config as JSON, the loader, the log writer), then the flavour's app. */
 export function renderEntry(id: string, p: NodeProxyPackages, input: RenderInput, app: string): RenderedConfig {
   const config = {
     gateway: id,
@@ -142,7 +140,7 @@ export function renderEntry(id: string, p: NodeProxyPackages, input: RenderInput
   };
   const text = [
     "'use strict';",
-    `// badgateway: ${id} for one run, rendered from the scenario route table. Run: node ${NODE_PROXY_ENTRY} [--check]`,
+    `// badgateway: ${id} for one run, rendered from the scenario route table. Run: node ${NODE_PROXY_ENTRY}`,
     `const CONFIG = ${JSON.stringify(config, null, 2)};`,
     loaderSource(p),
     '// One JSON line per proxy error, written at once so that a killed proxy loses none.',
@@ -153,8 +151,6 @@ export function renderEntry(id: string, p: NodeProxyPackages, input: RenderInput
     '  const cause = err && err.cause;',
     '  return { name: err && err.name, code: err && err.code, message: String(err && err.message), ...(cause ? { causeName: cause.name, causeCode: cause.code, causeMessage: String(cause.message) } : {}) };',
     '}',
-    ...Object.keys(p.install).map((n) => `load(${JSON.stringify(n)});`),
-    "if (process.argv.includes('--check')) process.exit(0);",
     app.trim(),
     '',
   ].join('\n');
@@ -167,10 +163,13 @@ export const NODE_PROXY_PLACEHOLDERS: Readonly<Record<string, string>> = {
   upstream: 'the chaos upstream, host:port (required): target: "http://{{upstream}}"',
   healthy: 'a second upstream that always answers 200, host:port',
   prefix: 'a directory of the run, for any file the proxy writes',
-  log: 'the file to append one JSON line per proxy error to ({"code","message","url"})',
+  log: 'the file to append one JSON line per proxy error to: {"gateway":"<id>","phase":"head","url":req.url,"code":err.code,"message":err.message}',
 };
 
-/** A user's own entry (CommonJS): placeholders filled, nothing else touched. */
+/**
+ * A user's own entry (CommonJS): placeholders filled, and one line first that lets its plain
+ * `require('express')` find the packages where the rendered entry finds them (it runs from the prefix).
+ */
 export function nodeProxyFromUserConfig(text: string, file: string, v: UserConfigValues): RenderedConfig {
   const body = fillUserConfig(text, file, v, {
     placeholders: NODE_PROXY_PLACEHOLDERS,
@@ -179,7 +178,8 @@ export function nodeProxyFromUserConfig(text: string, file: string, v: UserConfi
     forbiddenWhy: '',
     extra: { log: `${v.prefix}/${NODE_PROXY_LOG}` },
   });
-  return { files: { 'user-proxy.cjs': `// badgateway: ${file} with its placeholders filled in.\n${body}` }, main: 'user-proxy.cjs' };
+  const paths = `module.paths.unshift(...[process.cwd(), ${JSON.stringify(PROJECT_ROOT)}].map((b) => require('node:path').join(b, 'node_modules')));`;
+  return { files: { 'user-proxy.cjs': `// badgateway: ${file} with its placeholders filled in.\n${paths}\n${body}` }, main: 'user-proxy.cjs' };
 }
 
 /** One line of the entry's log, as written by `log()` above. */
@@ -283,3 +283,11 @@ export function nodeProxyExampleLine(id: string, example: string): string {
 
 /** `node` itself: the adapters run the Node that runs badgateway. */
 export const NODE_BINARY = process.execPath;
+
+/**
+ * Node's own syntax check (`node --check FILE` parses without running): it works for a user's
+ * entry too, which would otherwise start listening. Missing packages are `requires()`'s to tell.
+ */
+export function nodeProxyTestArgs(_prefix: string, configPath: string): string[] {
+  return ['--check', configPath];
+}

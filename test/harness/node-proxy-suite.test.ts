@@ -36,3 +36,29 @@ describe.each([
     expect(byId.get('healthy')!.logs).toEqual([]);
   });
 });
+
+describe('a user\'s own http-proxy-middleware entry', () => {
+  test('placeholders filled, its require() finds the packages, its error answer and log line are what the report shows', { timeout: 60_000 }, async () => {
+    const text = [
+      "const http = require('node:http');",
+      "const fs = require('node:fs');",
+      "const express = require('express');",
+      "const { createProxyMiddleware } = require('http-proxy-middleware');",
+      'const app = express();',
+      "app.use(createProxyMiddleware({ target: 'http://{{upstream}}', on: { error(err, req, res) {",
+      "  fs.appendFileSync('{{log}}', JSON.stringify({ gateway: 'http-proxy-middleware', phase: 'head', url: req.url, code: err.code, message: err.message }) + '\\n');",
+      "  res.writeHead(502).end('upstream trouble');",
+      '} } }));',
+      "const [host, port] = '{{listen}}'.split(':');",
+      'http.createServer(app).listen(Number(port), host);',
+    ].join('\n');
+    const r = await runBuiltin(['http-proxy-middleware'], 'process', { only: ['healthy', 'empty-reply'], userConfig: { file: 'my-proxy.cjs', text } });
+    const cases = new Map(r.runs[0]!.cases.map((c) => [c.scenario.id, c]));
+    expect(cases.get('healthy')!.observed.status).toBe(200);
+    // The user's on.error answers 502 where the middleware's own handler answers 504.
+    const c = cases.get('empty-reply')!;
+    expect(c.observed.status).toBe(502);
+    expect(c.observed.reasons).toEqual(['upstream-closed-early']);
+    expect(r.runs[0]!.userConfig).toBe('my-proxy.cjs');
+  });
+});
