@@ -37,8 +37,8 @@ function expectText(e, showBody = false) {
 }
 
 // The versions the built-in expectations were measured on, from each adapter: "nginx 1.22.1 (bookworm), 1.26.3 (trixie)".
-const NAMES = { nginx: 'nginx', haproxy: 'HAProxy', caddy: 'Caddy', apache: 'Apache httpd', varnish: 'Varnish' };
-const versionText = (v) => v.replace(/\+go(.*)$/, ' with Go $1');
+const NAMES = { nginx: 'nginx', haproxy: 'HAProxy', caddy: 'Caddy', apache: 'Apache httpd', varnish: 'Varnish', 'fastify-http-proxy': '@fastify/http-proxy' };
+const versionText = (v) => v.replace(/\+go(.*)$/, ' with Go $1').replace(/\+node(.*)$/, ' on Node $1');
 const MEASURED = Object.fromEntries(
   GATEWAYS.filter((g) => g.measuredOn?.length).map((g) => [g.id, `${NAMES[g.id] ?? g.id} ${g.measuredOn.map((m) => `${versionText(m.version)} (\`${m.image}\`)`).join(', ')}`]),
 );
@@ -65,7 +65,7 @@ async function scenariosTable() {
   const unmeasured = ids.filter((id) => !MEASURED[id]);
   const none = unmeasured.length ? ` Nothing has been measured yet on ${unmeasured.join(' or ')}: ${unmeasured.length > 1 ? 'their columns are' : 'its column is'} all —, and a run reports "no expectation measured" instead of a verdict.` : '';
   const out = [
-    `${scenarios.length} scenarios in \`scenarios/\`, one column per gateway. Expectations were measured on ${measured} (Debian's packages, images built by \`scripts/build-gateway-image.sh\`). A plain entry applies to every measured version; an entry such as \`nginx@>=1.23\` (or \`caddy@2.6.2+go>=1.20\`, by Go toolchain) is merged over it for those versions. A run is judged on a measured version, or between the two measured versions next to it when both get the same entries as it does; any other version is reported as "not measured on <version>", with the measured version its expectation comes from and whether what was seen matches it. — means no expectation (the scenario is skipped or only observed). Each file's description says why the answer is what it is, and which release changed it.${none}`,
+    `${scenarios.length} scenarios in \`scenarios/\`, one column per gateway. Expectations were measured on ${measured} (Debian's packages, images built by \`scripts/build-gateway-image.sh\`; the Node proxies from npm, run by the process runtime on the Node named). A plain entry applies to every measured version; an entry such as \`nginx@>=1.23\` (or \`caddy@2.6.2+go>=1.20\`, by Go toolchain, or \`fastify-http-proxy@+node>=22\`, by Node) is merged over it for those versions. A run is judged on a measured version, or between the two measured versions next to it when both get the same entries as it does; any other version is reported as "not measured on <version>", with the measured version its expectation comes from and whether what was seen matches it. — means no expectation (the scenario is skipped or only observed). Each file's description says why the answer is what it is, and which release changed it.${none}`,
     '',
     `| scenario | fault | ${ids.join(' | ')} |`,
     `|---|---|${ids.map(() => '---|').join('')}`,

@@ -103,6 +103,11 @@ export interface GatewayAdapter {
   readonly defaultImage: string;
   /** The image `scripts/build-gateway-image.sh <id>` builds without a registry; used when the default cannot be had. */
   readonly localImage: string;
+  /**
+   * Why the gateway cannot run though its binary is there, with what to install: a Node proxy
+   * whose npm packages are missing. Undefined when it can run. The process runtime asks first.
+   */
+  requires?(): string | undefined;
   /** Arguments that make the binary print its version. */
   readonly versionArgs: readonly string[];
   /**
@@ -188,7 +193,7 @@ export interface LogDump {
 export interface MeasuredVersion {
   /** As the adapter's parseVersion gives it, e.g. `1.26.3` or Caddy's `2.6.2+go1.24.4`. */
   readonly version: string;
-  /** The image it ran from, e.g. `badgateway/nginx:trixie` (scripts/build-gateway-image.sh); for a version measured only as a process, `process: <where the binary came from>`. */
+  /** The image it ran from, e.g. `badgateway/nginx:trixie` (scripts/build-gateway-image.sh); for a version measured only as a process, `process: <where the binary came from>`; for a Node proxy, the runtime and Node. */
   readonly image: string;
 }
 

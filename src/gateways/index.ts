@@ -8,8 +8,10 @@ import nginx from './nginx.js';
 import envoy from './envoy.js';
 import traefik from './traefik.js';
 import varnish from './varnish.js';
+import httpProxyMiddleware from './http-proxy-middleware.js';
+import fastifyHttpProxy from './fastify-http-proxy.js';
 
-export const GATEWAYS: readonly GatewayAdapter[] = [nginx, haproxy, caddy, apache, envoy, traefik, varnish];
+export const GATEWAYS: readonly GatewayAdapter[] = [nginx, haproxy, caddy, apache, envoy, traefik, varnish, httpProxyMiddleware, fastifyHttpProxy];
 
 export function gatewayById(id: string): GatewayAdapter {
   const g = GATEWAYS.find((x) => x.id === id);

@@ -6,7 +6,7 @@
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { access, constants } from 'node:fs/promises';
-import { delimiter, join } from 'node:path';
+import { delimiter, isAbsolute, join } from 'node:path';
 import { StartError } from '../errors.js';
 import type { GatewayAdapter } from '../gateways/gateway.js';
 import { OUTPUT_LOG, readVersion, removePrefix, runningGateway, writeConfig } from './files.js';
@@ -17,6 +17,8 @@ import { waitReady } from './wait.js';
 const EXTRA_DIRS = ['/usr/sbin', '/usr/local/sbin', '/sbin'];
 
 export async function findBinary(name: string): Promise<string | undefined> {
+  // An absolute path (a Node proxy runs process.execPath) is taken as it is.
+  if (isAbsolute(name)) return access(name, constants.X_OK).then(() => name, () => undefined);
   const dirs = [...(process.env.PATH ?? '').split(delimiter).filter(Boolean), ...EXTRA_DIRS];
   for (const d of dirs) {
     const p = join(d, name);
@@ -55,6 +57,8 @@ export const processRuntime: Runtime = {
   async available(adapter: GatewayAdapter): Promise<Availability> {
     const bin = await findBinary(adapter.binary);
     if (!bin) return { ok: false, why: `${adapter.binary} is not on PATH. Install it (${adapter.installHint}) or use --runtime container.` };
+    const missing = adapter.requires?.();
+    if (missing) return { ok: false, why: missing };
     return { ok: true, version: await readVersion(adapter, async (args) => (await run(bin, args)).out) };
   },
 
@@ -69,6 +73,11 @@ export const processRuntime: Runtime = {
     if (adapter.logDump && !dumpBin) {
       await removePrefix(prefix);
       throw new StartError('BG_GATEWAY_MISSING', `${adapter.logDump.binary} (which reads ${adapter.id}'s log) is not on PATH. Install it (${adapter.installHint}) or run with --runtime container.`);
+    }
+    const missing = adapter.requires?.();
+    if (missing) {
+      await removePrefix(prefix);
+      throw new StartError('BG_GATEWAY_MISSING', missing);
     }
     const version = await readVersion(adapter, async (args) => (await run(bin, args)).out);
     const configPath = await writeConfig(prefix, input.config);

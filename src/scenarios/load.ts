@@ -97,7 +97,7 @@ export function scenarioFromYaml(src: YamlSource, catalogue: Catalogue, knownGat
     const at = key.indexOf('@');
     const gw = at === -1 ? key : key.slice(0, at);
     if (!knownGateways.includes(gw)) fail(['expect', key], `unknown gateway "${gw}"; known: ${knownGateways.join(', ')}`, true);
-    if (at !== -1 && !RANGE.test(key.slice(at + 1))) fail(['expect', key], `"${key.slice(at + 1)}" is not a version range; write e.g. nginx@>=1.23, nginx@>=1.22 <1.26, or caddy@2.6.2+go>=1.20 (the Go toolchain)`, true);
+    if (at !== -1 && !RANGE.test(key.slice(at + 1))) fail(['expect', key], `"${key.slice(at + 1)}" is not a version range; write e.g. nginx@>=1.23, nginx@>=1.22 <1.26, caddy@2.6.2+go>=1.20 (the Go toolchain), or http-proxy-middleware@+node>=22 (the Node it runs on)`, true);
     const e = d.expect[key]!;
     if (e.counts && !d.sequence) fail(['expect', key, 'counts'], 'counts: needs a sequence: of requests');
     checkReasons(e.reason, ['expect', key, 'reason'], fail);

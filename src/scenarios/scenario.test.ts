@@ -29,9 +29,19 @@ describe('satisfies', () => {
     expect(satisfies('2.6.2+go1.19.8', '<2.7')).toBe(true);
   });
 
+  test('+node ranges hold the Node a proxy runs on, as +go ranges hold Go', () => {
+    expect(satisfies('3.0.11+node24.22', '+node>=22')).toBe(true);
+    expect(satisfies('3.0.11+node20.20', '+node>=22')).toBe(false);
+    expect(satisfies('3.0.11+node20.20', '3.0.11+node<22')).toBe(true);
+    // The toolchain a range names must be the one the version names.
+    expect(satisfies('2.6.2+go24.1', '+node>=22')).toBe(false);
+    expect(satisfies('3.0.11', '+node>=22')).toBe(false);
+    expect(compareGatewayVersions('3.0.11+node20.20', '3.0.11+node24.22')).toBeLessThan(0);
+  });
+
   test('RANGE accepts what satisfies reads and nothing else', () => {
-    for (const r of ['>=1.26', '>=2.6 <2.7', '2.6.2+go>=1.20', '+go<1.20', '>=2.11 +go>=1.20 <1.30']) expect(RANGE.test(r), r).toBe(true);
-    for (const r of ['', 'latest', '>=1.x', '+go', '2.6.2+rust1', '~1.2']) expect(RANGE.test(r), r).toBe(false);
+    for (const r of ['>=1.26', '>=2.6 <2.7', '2.6.2+go>=1.20', '+go<1.20', '>=2.11 +go>=1.20 <1.30', '+node>=22', '3.0.11+node<22']) expect(RANGE.test(r), r).toBe(true);
+    for (const r of ['', 'latest', '>=1.x', '+go', '+node', '2.6.2+rust1', '~1.2']) expect(RANGE.test(r), r).toBe(false);
   });
 
   test('versions order by release, then by Go toolchain', () => {

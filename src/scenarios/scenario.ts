@@ -56,19 +56,24 @@ export interface Scenario {
 }
 
 /**
- * A gateway version as expectations are keyed by: the release, and for a Go-built gateway the
- * Go toolchain it was built with after `+go` (`2.6.2+go1.19.8`), because Go's net/http decides
- * some of its behaviour: Debian's Caddy 2.6.2 built with Go 1.24 rejects header bytes that the
- * same release built with Go 1.19 relays.
+ * A gateway version as expectations are keyed by: the release, and the toolchain that decides
+ * part of its behaviour after `+go` or `+node`. A Go-built gateway names the Go it was built with
+ * (`2.6.2+go1.19.8`): Debian's Caddy 2.6.2 built with Go 1.24 rejects header bytes that the same
+ * release built with Go 1.19 relays. A Node proxy names the Node it runs on
+ * (`3.0.11+node20.20`): Node's HTTP parser (llhttp) and undici come with it.
  */
 export interface GatewayVersion {
   readonly release: string;
   readonly go?: string;
+  readonly node?: string;
 }
 
+/** The toolchains a version or range may name after `+`. */
+const TOOLCHAINS = ['go', 'node'] as const;
+
 export function parseGatewayVersion(v: string): GatewayVersion {
-  const at = v.indexOf('+go');
-  return at === -1 ? { release: v } : { release: v.slice(0, at), go: v.slice(at + 3) };
+  const m = /\+(go|node)/.exec(v);
+  return m ? { release: v.slice(0, m.index), [m[1]!]: v.slice(m.index + m[0].length) } : { release: v };
 }
 
 /** Compare dotted versions numerically. */
@@ -86,7 +91,8 @@ export function compareVersions(a: string, b: string): number {
 export function compareGatewayVersions(a: string, b: string): number {
   const va = parseGatewayVersion(a);
   const vb = parseGatewayVersion(b);
-  return compareVersions(va.release, vb.release) || (va.go !== undefined && vb.go !== undefined ? compareVersions(va.go, vb.go) : 0);
+  const tool = (t: (typeof TOOLCHAINS)[number]) => (va[t] !== undefined && vb[t] !== undefined ? compareVersions(va[t], vb[t]) : 0);
+  return compareVersions(va.release, vb.release) || tool('go') || tool('node');
 }
 
 const COMPARISON = /^(>=|<=|>|<|=)?(\d+(?:\.\d+)*)$/;
@@ -111,19 +117,20 @@ function allHold(version: string, comparisons: string): boolean {
 
 /**
  * `>=1.23 <1.25`: space-separated comparisons, all must hold. After `+go`, comparisons on the
- * Go toolchain (`2.6.2+go>=1.20`, or `+go<1.20` for any release): a version that does not name
- * its toolchain satisfies no such range.
+ * Go toolchain (`2.6.2+go>=1.20`, or `+go<1.20` for any release), likewise after `+node` on
+ * Node's (`+node>=22`): a version that does not name that toolchain satisfies no such range.
  */
 export function satisfies(version: string, range: string): boolean {
   const v = parseGatewayVersion(version);
   const r = parseGatewayVersion(range.trim());
   if (r.release.trim() !== '' && !allHold(v.release, r.release)) return false;
-  if (r.go === undefined) return r.release.trim() !== '';
-  return v.go !== undefined && allHold(v.go, r.go);
+  const named = TOOLCHAINS.filter((t) => r[t] !== undefined);
+  if (named.length === 0) return r.release.trim() !== '';
+  return named.every((t) => v[t] !== undefined && allHold(v[t], r[t]!));
 }
 
 const COMPARISONS = String.raw`(>=|<=|>|<|=)?\d+(\.\d+)*(\s+(>=|<=|>|<|=)?\d+(\.\d+)*)*`;
-export const RANGE = new RegExp(`^(${COMPARISONS}\\s*(\\+go${COMPARISONS})?|\\+go${COMPARISONS})$`);
+export const RANGE = new RegExp(`^(${COMPARISONS}\\s*(\\+(go|node)${COMPARISONS})?|\\+(go|node)${COMPARISONS})$`);
 
 /** The keys of a scenario's expectations that apply to a gateway at a version: its plain key, then each matching range, in file order. */
 function keysFor(s: Scenario, gateway: string, version: string | undefined): string[] {

@@ -105,10 +105,10 @@ describe.each(GATEWAYS.map((g) => [g.id, g] as const))('%s keeps the adapter con
     expect(g.versionArgs.length).toBeGreaterThan(0);
     expect(g.versionExample, `${g.id} has no versionExample`).toBeTruthy();
     const v = g.parseVersion(g.versionExample!);
-    // A Go-built gateway's version names its toolchain too: 2.6.2+go1.19.8.
-    expect(v).toMatch(/^\d+\.\d+(\.\d+)?(\+go\d+\.\d+(\.\d+)?)?$/);
-    for (const part of v!.split('+go')) expect(g.versionExample).toContain(part);
-    for (const m of g.measuredOn ?? []) expect(m.version, `${g.id} measuredOn`).toMatch(/^\d+\.\d+(\.\d+)?(\+go\d+\.\d+(\.\d+)?)?$/);
+    // A Go-built gateway's version names its toolchain too (2.6.2+go1.19.8), a Node proxy's the Node it runs on (3.0.11+node20.20).
+    expect(v).toMatch(/^\d+\.\d+(\.\d+)?(\+(go|node)\d+\.\d+(\.\d+)?)?$/);
+    for (const part of v!.split(/\+go|\+node/)) expect(g.versionExample).toContain(part);
+    for (const m of g.measuredOn ?? []) expect(m.version, `${g.id} measuredOn`).toMatch(/^\d+\.\d+(\.\d+)?(\+(go|node)\d+\.\d+(\.\d+)?)?$/);
     expect(g.parseVersion('no version here')).toBeUndefined();
     expect(g.logFiles.length).toBeGreaterThan(0);
     if (g.syslogFile) expect(g.logFiles).toContain(g.syslogFile);
