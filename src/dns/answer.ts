@@ -1,7 +1,7 @@
 /**
  * The DNS responder's functional core: the record table of one zone and the
  * decision "which response does this query get". No I/O, no clock of its own;
- * src/dns/responder.ts owns the sockets and passes the elapsed time in.
+ * src/dns/responder.ts owns the sockets and passes the time in.
  */
 import { isIPv4, isIPv6 } from 'node:net';
 import dnsPacket from 'dns-packet';
@@ -84,7 +84,7 @@ export function checkBehavior(behavior: DnsBehavior, where: string): void {
   });
 }
 
-/** The answer a behaviour gives `elapsedMs` after the responder started; flaps cycle. */
+/** The answer a behaviour gives `elapsedMs` after its record was set; flaps cycle. */
 export function answerAt(behavior: DnsBehavior, elapsedMs: number): DnsAnswer {
   if (behavior.kind !== 'flap') return behavior;
   const total = behavior.phases.reduce((sum, p) => sum + p.forMs, 0);
@@ -97,10 +97,14 @@ export function answerAt(behavior: DnsBehavior, elapsedMs: number): DnsAnswer {
   return behavior.phases[behavior.phases.length - 1]!.answer;
 }
 
-/** The records of one zone, keyed by canonical full name. */
+/**
+ * The records of one zone, keyed by canonical full name. Each record keeps the time it was set:
+ * a flap's clock starts there, so whoever sets a record decides when its phases begin (the
+ * harness sets a scenario's record as the scenario's first request goes out).
+ */
 export class DnsZone {
   readonly zone: string;
-  private readonly records = new Map<string, DnsBehavior>();
+  private readonly records = new Map<string, { readonly behavior: DnsBehavior; readonly sinceMs: number }>();
   private readonly opts: ZoneOptions;
 
   constructor(opts: ZoneOptions) {
@@ -125,10 +129,11 @@ export class DnsZone {
     return full;
   }
 
-  set(label: string, behavior: DnsBehavior): void {
+  /** `nowMs` on the clock later passed to decide(): a flap is in its first phase then. */
+  set(label: string, behavior: DnsBehavior, nowMs = 0): void {
     const name = this.nameFor(label);
     checkBehavior(behavior, name);
-    this.records.set(name, behavior);
+    this.records.set(name, { behavior, sinceMs: nowMs });
   }
 
   contains(canonical: string): boolean {
@@ -136,7 +141,13 @@ export class DnsZone {
   }
 
   get(canonical: string): DnsBehavior | undefined {
-    return this.records.get(canonical);
+    return this.records.get(canonical)?.behavior;
+  }
+
+  /** The answer the name's record gives at `nowMs` (its flap clock counted from when it was set). */
+  answerFor(canonical: string, nowMs: number): DnsAnswer | undefined {
+    const record = this.records.get(canonical);
+    return record && answerAt(record.behavior, nowMs - record.sinceMs);
   }
 
   /**
@@ -206,8 +217,8 @@ function echoable(q: Question): boolean {
   return !q.name.includes('\uFFFD') && Buffer.byteLength(q.name) <= 253 && q.name.split('.').every((l) => l.length > 0 && Buffer.byteLength(l) <= 63);
 }
 
-/** Decide the response to one decoded query, `elapsedMs` after the responder started. */
-export function decide(zone: DnsZone, query: DecodedPacket, elapsedMs: number): DnsDecision {
+/** Decide the response to one decoded query at `nowMs` (the clock the zone's records were set on). */
+export function decide(zone: DnsZone, query: DecodedPacket, nowMs: number): DnsDecision {
   const question = query.questions?.[0];
   const name = question ? canonicalName(question.name) : '';
   const type: string = question?.type ?? '';
@@ -237,14 +248,13 @@ export function decide(zone: DnsZone, query: DecodedPacket, elapsedMs: number): 
     return reply('out-of-zone', RCODE.REFUSED, false);
   }
 
-  const behavior = zone.get(name);
-  if (!behavior) {
+  const answer = zone.answerFor(name, nowMs);
+  if (!answer) {
     if (!zone.exists(name)) return reply('nxdomain', RCODE.NXDOMAIN, true, [], [soa(zone, zone.zone)]);
     if (name === zone.zone && (type === 'SOA' || type === 'ANY')) return reply('answer', RCODE.NOERROR, true, [soa(zone, question.name)]);
     return reply('nodata', RCODE.NOERROR, true, [], [soa(zone, zone.zone)]);
   }
 
-  const answer = answerAt(behavior, elapsedMs);
   switch (answer.kind) {
     case 'nxdomain':
       return reply('nxdomain', RCODE.NXDOMAIN, true, [], [soa(zone, zone.zone)]);

@@ -35,7 +35,7 @@ export interface DnsResponderOptions {
   defaultAddresses?: { a?: string[]; aaaa?: string[] };
   /** Seconds. Default 1: gateways that cache DNS should see a change quickly. */
   defaultTtl?: number;
-  /** Milliseconds, for flap phases. Default performance.now. */
+  /** Milliseconds, for flap phases (a record's flap starts when it is set). Default performance.now. */
   now?: () => number;
   onQuery?: (e: DnsQueryEvent) => void;
   /**
@@ -60,7 +60,11 @@ export interface StartedDnsResponder extends AsyncDisposable {
   readonly zone: string;
   /** 'nxdomain' → 'nxdomain.badgateway.test'. */
   nameFor(label: string): string;
-  /** Takes effect for the next query. */
+  /**
+   * Takes effect for the next query, and a flap starts its first phase now, even when the name
+   * had this very behaviour: setting a record again restarts its clock. Records given at start
+   * start with the responder.
+   */
   setRecord(label: string, behavior: DnsBehavior): void;
   /** Closes both servers and every TCP connection (silent ones included). Idempotent. */
   close(): Promise<void>;
@@ -93,11 +97,11 @@ export async function startDnsResponder(opts: DnsResponderOptions): Promise<Star
     defaultTtl: opts.defaultTtl ?? 1,
   });
   const entries = opts.records instanceof Map ? [...opts.records] : Object.entries(opts.records as Readonly<Record<string, DnsBehavior>>);
-  for (const [label, behavior] of entries) zone.set(label, behavior);
+  const startedAt = now();
+  for (const [label, behavior] of entries) zone.set(label, behavior, startedAt);
 
   const { udp, tcp } = await bindBoth(host, requestedPort);
   const port = udp.address().port;
-  const startedAt = now();
   const connections = new Set<Socket>();
   let closing = false;
   let closed: Promise<void> | undefined;
@@ -128,7 +132,7 @@ export async function startDnsResponder(opts: DnsResponderOptions): Promise<Star
       report({ name: '', type: '', transport, outcome: 'malformed' });
       return undefined;
     }
-    const decision = decide(zone, query, now() - startedAt);
+    const decision = decide(zone, query, now());
     report({ name: decision.name, type: decision.type, transport, outcome: decision.outcome });
     return { decision, query };
   };
@@ -231,7 +235,7 @@ export async function startDnsResponder(opts: DnsResponderOptions): Promise<Star
     port,
     zone: zone.zone,
     nameFor: (label) => zone.nameFor(label),
-    setRecord: (label, behavior) => zone.set(label, behavior),
+    setRecord: (label, behavior) => zone.set(label, behavior, now()),
     close,
     [Symbol.asyncDispose]: close,
   };

@@ -23,7 +23,7 @@ import { DisposalStack } from './disposal.js';
 import type { ProbeRun } from './judge.js';
 import { startLogSink } from './log-sink.js';
 import { mapLimit } from './pool.js';
-import { gatewayRoutes, ownUpstreams, probeRequest, type RunPlan } from './plan.js';
+import { gatewayRoutes, heldDnsBehavior, ownUpstreams, probeRequest, scenarioDnsLabel, type RunPlan } from './plan.js';
 
 export interface Timeouts {
   readonly connectMs: number;
@@ -120,6 +120,11 @@ export async function startSession(plan: RunPlan, opts: SessionOptions): Promise
       }),
     );
     if (unixPath) await chmod(unixPath, 0o666);
+    // Each DNS scenario's own name, answering as its fault does at time 0 until its first request.
+    for (const s of plan.scenarios) {
+      const label = scenarioDnsLabel(s);
+      if (label !== undefined && s.faultDef.layer === 'dns') chaos.dns!.setRecord(label, heldDnsBehavior(s.faultDef.dns));
+    }
     // A second upstream that always answers healthy, for retry/failover configs ({{healthy}}).
     const healthy = opts.userConfig ? stack.use(await startChaos({ host, catalogue: opts.catalogue, listenerFaults: [], dnsPort: false, control: false, faultHeader: false, faultPaths: false })) : undefined;
 
@@ -176,6 +181,9 @@ export async function startSession(plan: RunPlan, opts: SessionOptions): Promise
       async probe(s, signal = opts.signal) {
         const count = s.sequence?.count ?? 1;
         const numbers = Array.from({ length: count }, () => ++counter);
+        // The scenario's timing starts with its own first request: a flap's clock starts here.
+        const label = scenarioDnsLabel(s);
+        if (label !== undefined && s.faultDef.layer === 'dns') chaos.dns?.setRecord(label, s.faultDef.dns);
         const begin = performance.now();
         const outcomes = await mapLimit(
           numbers,

@@ -3,7 +3,7 @@ import { describe, expect, test } from 'vitest';
 import { GATEWAYS, gatewayById } from '../gateways/index.js';
 import { builtinScenarioDir, loadSuite } from '../scenarios/load.js';
 import { Catalogue } from '../faults/registry.js';
-import { gatewayRoutes, planRun, probeRequest, skipReason } from './plan.js';
+import { gatewayRoutes, heldDnsBehavior, planRun, probeRequest, scenarioDnsLabel, skipReason } from './plan.js';
 
 const scenarios = await loadSuite(builtinScenarioDir(), new Catalogue(), GATEWAYS.map((g) => g.id));
 const byId = (id: string) => scenarios.find((s) => s.id === id)!;
@@ -36,9 +36,29 @@ describe('planRun', () => {
     expect(routes.map((r) => r.target)).toEqual([
       { kind: 'tcp', host: '127.0.0.1', port: 9000 },
       { kind: 'tcp', host: '127.0.0.1', port: 9001 },
-      { kind: 'dns', name: 'nxdomain.badgateway.test', port: 9000 },
+      // A DNS scenario resolves a name of its own, under its fault's: its own record and flap clock.
+      { kind: 'dns', name: 'dns-nxdomain.nxdomain.badgateway.test', port: 9000 },
       { kind: 'unix', path: '/tmp/u.sock' },
     ]);
+  });
+
+  test("a DNS scenario's name is its own, a valid label however long its id", () => {
+    expect(scenarioDnsLabel(byId('dns-flapping'))).toBe('dns-flapping.flapping');
+    expect(scenarioDnsLabel(byId('empty-reply'))).toBeUndefined();
+    const long = (id: string) => scenarioDnsLabel({ ...byId('dns-flapping'), id })!;
+    const a = long(`dns-flapping-${'x'.repeat(60)}-a`);
+    const b = long(`dns-flapping-${'x'.repeat(60)}-b`);
+    expect(a.split('.')[0]!.length).toBe(63);
+    expect(a).toMatch(/\.flapping$/);
+    // Cut to 63 bytes, two ids that differ only at the end still get names of their own.
+    expect(a).not.toBe(b);
+  });
+
+  test('until its first request a flapping name holds its first phase', () => {
+    const def = byId('dns-flapping').faultDef;
+    if (def.layer !== 'dns' || def.dns.kind !== 'flap') throw new Error('dns-flapping is a flap');
+    expect(heldDnsBehavior(def.dns)).toEqual(def.dns.phases[0]!.answer);
+    expect(heldDnsBehavior({ kind: 'nxdomain' })).toEqual({ kind: 'nxdomain' });
   });
 
   test('a probe request is tagged under the scenario route', () => {

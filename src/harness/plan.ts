@@ -4,6 +4,8 @@
  * upstream's routes and listener faults, and, once the chaos side has addresses, the gateway's
  * route table and each probe's request.
  */
+import { createHash } from 'node:crypto';
+import type { DnsAnswer, DnsBehavior } from '../faults/fault.js';
 import type { GatewayAdapter, GatewayRoute } from '../gateways/gateway.js';
 import { routePath } from '../gateways/paths.js';
 import type { ProbeRequest } from '../probe/http-probe.js';
@@ -101,11 +103,37 @@ export function gatewayRoutes(plan: RunPlan, at: ChaosAddresses): GatewayRoute[]
     const tcp = (port: number): GatewayRoute => ({ ...base, target: { kind: 'tcp', host: at.host, port } });
     const dns = (label: string): GatewayRoute => ({ ...base, target: { kind: 'dns', name: at.dnsName!(label), port: at.httpPort } });
     if (def.layer === 'listener') return tcp(at.listenerPorts.get(s.fault)!);
-    if (def.layer === 'dns') return dns(def.name);
+    if (def.layer === 'dns') return dns(scenarioDnsLabel(s)!);
     if (s.upstream === 'unix') return { ...base, target: { kind: 'unix', path: at.unixPath! } };
     if (s.upstream === 'dns') return dns('ok');
     return tcp(at.ownHttpPorts?.get(s.id) ?? at.httpPort);
   });
+}
+
+/** A DNS label holds at most 63 bytes (RFC 1035); a longer scenario id is cut and made unique again. */
+const MAX_LABEL = 63;
+
+/**
+ * The name a DNS-layer scenario's gateway resolves: its own, under the fault's name
+ * (`dns-flapping.flapping.badgateway.test`), so each scenario has its own record, its own flap
+ * clock and its own entry in the gateway's DNS cache, however many scenarios share the fault.
+ * Undefined for a scenario that reaches no DNS fault.
+ */
+export function scenarioDnsLabel(s: Scenario): string | undefined {
+  const def = s.faultDef;
+  if (def.layer !== 'dns') return undefined;
+  const id = s.id.length <= MAX_LABEL ? s.id : `${s.id.slice(0, MAX_LABEL - 9)}-${createHash('sha256').update(s.id).digest('hex').slice(0, 8)}`;
+  return `${id}.${def.name}`;
+}
+
+/**
+ * What a scenario's name answers from the gateway's start until its first request: a flap's
+ * first phase, held. Its clock starts when the harness sets the flap itself, as the scenario's
+ * first request goes out, so the phase each request meets does not depend on how long the gateway
+ * took to start or how long the scenario waited for a free slot among the others.
+ */
+export function heldDnsBehavior(b: DnsBehavior): DnsAnswer {
+  return b.kind === 'flap' ? b.phases[0]!.answer : b;
 }
 
 /** The request a probe sends for a scenario through the gateway, tagged with the probe's number. */

@@ -247,6 +247,28 @@ test('flap cycles through its phases on the given clock', async () => {
   }
 });
 
+test("setRecord starts the record's flap clock again; other records keep theirs", async () => {
+  let nowMs = 0;
+  const flap: DnsBehavior = { kind: 'flap', phases: [{ forMs: 2000, answer: { kind: 'answer', a: ['10.3.0.2'] } }, { forMs: 2000, answer: { kind: 'nxdomain' } }] };
+  const dnsr = await startDnsResponder({ records: { a: flap, b: flap }, now: () => nowMs });
+  try {
+    const r = resolverFor(dnsr.port);
+    nowMs = 3000; // both records in their NXDOMAIN phase, counted from the start
+    await expect(r.resolve4(dnsr.nameFor('a'))).rejects.toMatchObject({ code: 'ENOTFOUND' });
+    // The same behaviour set again: a is in its first phase for 2 s from now, b is not touched.
+    dnsr.setRecord('a', flap);
+    expect(await r.resolve4(dnsr.nameFor('a'))).toEqual(['10.3.0.2']);
+    await expect(r.resolve4(dnsr.nameFor('b'))).rejects.toMatchObject({ code: 'ENOTFOUND' });
+    nowMs = 4999;
+    expect(await r.resolve4(dnsr.nameFor('a'))).toEqual(['10.3.0.2']);
+    expect(await r.resolve4(dnsr.nameFor('b'))).toEqual(['10.3.0.2']);
+    nowMs = 5000;
+    await expect(r.resolve4(dnsr.nameFor('a'))).rejects.toMatchObject({ code: 'ENOTFOUND' });
+  } finally {
+    await dnsr.close();
+  }
+});
+
 test('a custom zone answers only inside it', async () => {
   const dnsr = await startDnsResponder({ zone: 'Example.Internal.', records: { api: { kind: 'answer', a: ['10.4.0.1'] } }, defaultTtl: 0 });
   try {
