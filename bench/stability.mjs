@@ -18,7 +18,9 @@
  * could not measure (dist/ not built, a bad option, the first run failing to start).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { dirname, join, relative } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { benchOptions, installCleanup, interrupted, machineLoad, positiveInt, SetupError, table } from './lib/harness.mjs';
 import { loadHarness } from './lib/suite.mjs';
@@ -168,6 +170,11 @@ async function main() {
   for (let i = 1; i <= opts.runs && !interrupted(); i++) {
     const t0 = performance.now();
     const line = [];
+    // The upstream, the probes and the judge share this process's event loop: a stall of a second
+    // (a starved machine) turns an upstream's prompt answer into the gateway's 1 s timeout, so each
+    // run says how late the loop ran and how busy the machine was.
+    const lag = monitorEventLoopDelay({ resolution: 10 });
+    lag.enable();
     for (const lane of plan) {
       try {
         const r = await runSuite({ loaded, gateways: lane.gateways, runtime: opts.runtime, image: lane.image, concurrency: opts.concurrency });
@@ -181,9 +188,13 @@ async function main() {
         line.push(`error: ${err.message.split('\n')[0]}`);
       }
     }
+    lag.disable();
+    const stallMs = Math.round(lag.max / 1e6);
+    const load1 = Number(loadavg()[0].toFixed(1));
     meta.runsDone = i;
+    meta.perRun = [...(meta.perRun ?? []), { run: i, stallMs, load1, result: line.join(' | ') }];
     writeResults(opts, meta, runErrors);
-    console.log(`  run ${String(i).padStart(3)}: ${line.join(' | ')} · ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    console.log(`  run ${String(i).padStart(3)}: ${line.join(' | ')} · ${((performance.now() - t0) / 1000).toFixed(1)} s · longest event-loop stall ${stallMs} ms · load ${load1}`);
   }
 
   const all = [...cells.values()].map((cell) => ({ cell, ...summarize(cell) }));
