@@ -17,7 +17,7 @@
  * measurement stopped half-way still leaves its data. Exits 0 whatever it measures, 1 when it
  * could not measure (dist/ not built, a bad option, the first run failing to start).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -36,6 +36,8 @@ const USAGE = `usage: node bench/${NAME}.mjs [options]
   --image <GW=IMAGE>     a container image for a gateway; repeat for several versions of one gateway
   --only <glob>          only these scenarios (comma-separated globs, as run --only)
   --concurrency <64>     scenarios in flight at once per gateway
+  --max-stall <500>      ms: a run whose event loop stalled longer is also left out of a second view
+  --report <file>        print the report of results written earlier (a run still going, or stopped)
   --json <file>          where to write results (default bench/results/${NAME}.json)`;
 
 function options() {
@@ -47,6 +49,8 @@ function options() {
       image: { type: 'string', multiple: true },
       only: { type: 'string' },
       concurrency: { type: 'string', default: '64' },
+      'max-stall': { type: 'string', default: '500' },
+      report: { type: 'string' },
     },
     USAGE,
   );
@@ -73,6 +77,8 @@ function options() {
     runtime,
     only: values.only ? String(values.only).split(',') : undefined,
     concurrency: positiveInt('concurrency', values.concurrency),
+    maxStallMs: positiveInt('max-stall', values['max-stall']),
+    report: values.report,
     json: values.json ?? join(here, 'results', `${NAME}.json`),
   };
 }
@@ -105,52 +111,119 @@ function reading(c) {
   return { state, text: `${status} · ${o.body} · ${o.reasons.length ? o.reasons.join(',') : 'no reason'}` };
 }
 
-/** Cells by key; each keeps every run's verdict and its distinct readings with a count and an example. */
+/** Cells by key; each keeps every run's verdict and its distinct readings with the runs that gave them. */
 const cells = new Map();
 
 function record(runIndex, run, c) {
   const key = `${c.scenario.id}\t${run.gateway}\t${run.version ?? '?'}`;
   let cell = cells.get(key);
   if (!cell) {
-    cell = { scenario: c.scenario.id, gateway: run.gateway, version: run.version ?? '?', source: run.source, verdicts: [], readings: new Map() };
+    cell = { scenario: c.scenario.id, gateway: run.gateway, version: run.version ?? '?', source: run.source, verdicts: {}, readings: new Map() };
     cells.set(key, cell);
   }
   const r = reading(c);
-  cell.verdicts.push(r.state);
+  cell.verdicts[runIndex] = r.state;
   const k = `${r.state} ${r.text}`;
-  const seen = cell.readings.get(k) ?? { state: r.state, text: r.text, count: 0, firstRun: runIndex };
-  seen.count++;
+  const seen = cell.readings.get(k) ?? { state: r.state, text: r.text, runs: [] };
   // The first time a failing reading is seen, keep why and what the gateway logged: a flip must be explainable.
-  if (seen.count === 1 && r.state === 'fail') {
+  if (seen.runs.length === 0 && r.state === 'fail') {
     seen.mismatches = c.verdict.mismatches.map((m) => `${m.field}: expected ${m.expected}, saw ${m.observed}`);
     seen.log = c.logs.filter((l) => l.reason).map((l) => l.raw.slice(0, 400));
   }
+  seen.runs.push(runIndex);
   cell.readings.set(k, seen);
 }
 
-function summarize(cell) {
+/** The majority verdict over the kept runs and how many of them gave another. */
+function summarize(cell, keep) {
   const counts = new Map();
-  for (const v of cell.verdicts) counts.set(v, (counts.get(v) ?? 0) + 1);
+  let runs = 0;
+  for (const [run, v] of Object.entries(cell.verdicts)) {
+    if (!keep(Number(run))) continue;
+    runs++;
+    counts.set(v, (counts.get(v) ?? 0) + 1);
+  }
+  if (runs === 0) return { majority: undefined, flipped: 0, runs: 0, readings: [] };
   const [majority, majorityCount] = [...counts].sort((a, b) => b[1] - a[1])[0];
-  return { majority, flipped: cell.verdicts.length - majorityCount, runs: cell.verdicts.length };
+  const readings = [...cell.readings.values()].map((r) => ({ ...r, count: r.runs.filter(keep).length })).filter((r) => r.count > 0);
+  return { majority, flipped: runs - majorityCount, runs, readings };
 }
 
-function writeResults(opts, meta, runErrors) {
-  const out = [...cells.values()].map((cell) => ({
-    scenario: cell.scenario,
-    gateway: cell.gateway,
-    version: cell.version,
-    source: cell.source,
-    ...summarize(cell),
-    readings: [...cell.readings.values()],
-  }));
-  mkdirSync(dirname(opts.json), { recursive: true });
-  writeFileSync(opts.json, `${JSON.stringify({ ...meta, runErrors, cells: out }, null, 2)}\n`);
+function writeResults(file, meta, runErrors) {
+  const out = [...cells.values()].map((cell) => ({ ...cell, readings: [...cell.readings.values()] }));
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, `${JSON.stringify({ ...meta, runErrors, cells: out }, null, 2)}\n`);
+}
+
+/** The flipped cells, the cells whose reading moved within the expectation, and a line per gateway version, over the kept runs. */
+function report(title, keep) {
+  const all = [...cells.values()].map((cell) => ({ cell, ...summarize(cell, keep) })).filter((x) => x.runs > 0);
+  const flipped = all.filter((x) => x.flipped > 0);
+  const varied = all.filter((x) => x.flipped === 0 && x.readings.length > 1);
+  const row = (x) => [
+    x.cell.scenario,
+    x.cell.gateway,
+    x.cell.version,
+    `${x.flipped}/${x.runs}`,
+    x.readings
+      .sort((a, b) => b.count - a.count)
+      .map((r) => `${r.count}× ${r.state} ${r.text}`)
+      .join(' ; '),
+  ];
+  const header = ['scenario', 'gateway', 'version', 'flipped', 'outcomes seen (count× verdict status · body · reasons)'];
+  console.log(`\n=== ${title}`);
+  console.log(`flipped cells (a verdict other than the majority's in some run): ${flipped.length} of ${all.length}`);
+  if (flipped.length) console.log(table(header, flipped.map(row)));
+  console.log(`cells whose verdict held but whose reading moved inside the expectation: ${varied.length}`);
+  if (varied.length) console.log(table(header, varied.map(row)));
+  const byGateway = new Map();
+  for (const x of all) {
+    const k = `${x.cell.gateway} ${x.cell.version}`;
+    const g = byGateway.get(k) ?? { cells: 0, flipped: 0, flips: 0, runs: 0, failing: 0 };
+    g.cells++;
+    g.flipped += x.flipped > 0 ? 1 : 0;
+    g.flips += x.flipped;
+    g.runs = Math.max(g.runs, x.runs);
+    g.failing += x.majority === 'fail' ? 1 : 0;
+    byGateway.set(k, g);
+  }
+  console.log(
+    table(
+      ['gateway', 'runs', 'cells', 'flipped cells', 'flip rate', 'failing in most runs'],
+      [...byGateway].map(([k, g]) => [k, String(g.runs), String(g.cells), String(g.flipped), `${((100 * g.flips) / Math.max(1, g.cells * g.runs)).toFixed(2)}%`, String(g.failing)]),
+    ),
+  );
+}
+
+/** Both views: every run, and the runs whose event loop kept up (when some did not). */
+function reportAll(meta, maxStallMs) {
+  const starved = new Set((meta.perRun ?? []).filter((r) => r.stallMs > maxStallMs).map((r) => r.run));
+  report(`every run (${meta.runsDone})`, () => true);
+  if (starved.size > 0 && starved.size < meta.runsDone) {
+    report(`the ${meta.runsDone - starved.size} runs whose event loop never stalled over ${maxStallMs} ms (left out: ${[...starved].join(', ')})`, (run) => !starved.has(run));
+  } else if (starved.size > 0) {
+    console.log(`\nevery run's event loop stalled over ${maxStallMs} ms: the machine was too busy to tell a gateway's race from a late upstream.`);
+  }
+}
+
+/** The report of a results file, from the cells and runs it holds. */
+function reprint(opts) {
+  let saved;
+  try {
+    saved = JSON.parse(readFileSync(opts.report, 'utf8'));
+  } catch (err) {
+    throw new SetupError(`--report ${opts.report}: cannot read it as this benchmark's results (${err.message}).`);
+  }
+  for (const c of saved.cells ?? []) cells.set(`${c.scenario}\t${c.gateway}\t${c.version}`, { ...c, readings: new Map(c.readings.map((r) => [`${r.state} ${r.text}`, r])) });
+  console.log(`${NAME}: ${opts.report}, ${saved.runsDone} of ${saved.runsAsked} runs, ${saved.runtime}, started ${saved.date}`);
+  for (const r of saved.perRun ?? []) console.log(`  run ${String(r.run).padStart(3)}: ${r.result} · longest event-loop stall ${r.stallMs} ms · load ${r.load1}`);
+  reportAll(saved, opts.maxStallMs);
 }
 
 async function main() {
   installCleanup();
   const opts = options();
+  if (opts.report) return reprint(opts);
   const { loadSuite, runSuite } = await loadHarness(NAME);
   const loaded = await loadSuite({ only: opts.only });
   const plan = lanes(opts);
@@ -193,45 +266,11 @@ async function main() {
     const load1 = Number(loadavg()[0].toFixed(1));
     meta.runsDone = i;
     meta.perRun = [...(meta.perRun ?? []), { run: i, stallMs, load1, result: line.join(' | ') }];
-    writeResults(opts, meta, runErrors);
+    writeResults(opts.json, meta, runErrors);
     console.log(`  run ${String(i).padStart(3)}: ${line.join(' | ')} · ${((performance.now() - t0) / 1000).toFixed(1)} s · longest event-loop stall ${stallMs} ms · load ${load1}`);
   }
 
-  const all = [...cells.values()].map((cell) => ({ cell, ...summarize(cell) }));
-  const flipped = all.filter((x) => x.flipped > 0);
-  const varied = all.filter((x) => x.flipped === 0 && x.cell.readings.size > 1);
-  const row = (x) => [
-    x.cell.scenario,
-    x.cell.gateway,
-    x.cell.version,
-    `${x.flipped}/${x.runs}`,
-    [...x.cell.readings.values()]
-      .sort((a, b) => b.count - a.count)
-      .map((r) => `${r.count}× ${r.state} ${r.text}`)
-      .join(' ; '),
-  ];
-  const header = ['scenario', 'gateway', 'version', 'flipped', 'outcomes seen (count× verdict status · body · reasons)'];
-  console.log(`\nflipped cells (a verdict other than the majority's in some run): ${flipped.length} of ${all.length}`);
-  if (flipped.length) console.log(table(header, flipped.map(row)));
-  console.log(`\ncells whose verdict held but whose reading moved inside the expectation: ${varied.length}`);
-  if (varied.length) console.log(table(header, varied.map(row)));
-  const byGateway = new Map();
-  for (const x of all) {
-    const k = `${x.cell.gateway} ${x.cell.version}`;
-    const g = byGateway.get(k) ?? { cells: 0, flipped: 0, flips: 0, runs: 0, failing: 0 };
-    g.cells++;
-    g.flipped += x.flipped > 0 ? 1 : 0;
-    g.flips += x.flipped;
-    g.runs = Math.max(g.runs, x.runs);
-    g.failing += x.majority === 'fail' ? 1 : 0;
-    byGateway.set(k, g);
-  }
-  console.log(
-    `\n${table(
-      ['gateway', 'runs', 'cells', 'flipped cells', 'flip rate', 'failing every time (majority)'],
-      [...byGateway].map(([k, g]) => [k, String(g.runs), String(g.cells), String(g.flipped), `${((100 * g.flips) / Math.max(1, g.cells * g.runs)).toFixed(2)}%`, String(g.failing)]),
-    )}`,
-  );
+  reportAll(meta, opts.maxStallMs);
   if (runErrors.length) console.log(`\nruns that did not complete: ${runErrors.map((e) => `run ${e.run} (${e.gateways.join(',')}): ${e.error.split('\n')[0]}`).join('; ')}`);
   console.log(`\n${meta.runsDone} runs in ${((performance.now() - started) / 60000).toFixed(1)} min · results: ${relative(root, opts.json) || opts.json}`);
 }
