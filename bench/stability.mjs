@@ -7,8 +7,8 @@
  * distinct outcomes seen (verdict, status or status counts, body, reasons), so a flip can be told
  * from a reading that only moves inside what the expectation allows.
  *
- *   node bench/stability.mjs [--runs 20] [--gateway nginx,haproxy,caddy,apache] [--runtime process|container]
- *                            [--image GATEWAY=IMAGE ...] [--only GLOB] [--json FILE]
+ *   node bench/stability.mjs [--runs 10] [--gateway nginx,haproxy,caddy,apache] [--runtime process|container]
+ *                            [--image GATEWAY=IMAGE ...] [--only GLOB] [--max-stall 500] [--report FILE] [--json FILE]
  *
  * Each run is one runSuite() through every gateway at once, as `badgateway run --gateway a,b` does.
  * With --image given several times for one gateway (nginx=badgateway/nginx:trixie and
@@ -30,7 +30,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
 
 const USAGE = `usage: node bench/${NAME}.mjs [options]
-  --runs <20>            consecutive runs of the suite
+  --runs <10>            consecutive runs of the suite
   --gateway <list>       comma-separated gateways, run at once (default nginx,haproxy,caddy,apache)
   --runtime <process>    process or container (container when --image is given)
   --image <GW=IMAGE>     a container image for a gateway; repeat for several versions of one gateway
@@ -43,7 +43,7 @@ const USAGE = `usage: node bench/${NAME}.mjs [options]
 function options() {
   const values = benchOptions(
     {
-      runs: { type: 'string', default: '20' },
+      runs: { type: 'string', default: '10' },
       gateway: { type: 'string', default: 'nginx,haproxy,caddy,apache' },
       runtime: { type: 'string' },
       image: { type: 'string', multiple: true },
