@@ -4,6 +4,7 @@
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { Worker } from 'node:worker_threads';
+import { StartError } from '../errors.js';
 import type { ListenerBehavior } from '../faults/fault.js';
 import { closeServer, listen } from './listen.js';
 
@@ -15,16 +16,50 @@ export interface ListenerFaultHandle {
 }
 
 /**
- * A port with nothing behind it. Node cannot bind without listening, so we take
- * a free port from the kernel and release it; another process could take it in
- * between, which is unlikely on loopback within a test run.
+ * A port with nothing listening behind it, held so that nothing else can listen there. With port
+ * 0 the port is the local end of a connection of ours to a peer of ours: the kernel picked it for
+ * connect() without SO_REUSEADDR (libuv sets it on every socket it binds, so an explicit bind
+ * would not hold anything), so a later bind() or listen() on it fails with EADDRINUSE and port 0
+ * never hands it out, while a SYN to it finds no listener and gets the kernel's RST. Taking a free
+ * port and releasing it, as this once did, let another listener of the same run take it: nginx
+ * then met a reset-on-accept listener behind its "refused" port, and HAProxy a listener that
+ * closed (each once in 50 runs of the built-in suite through four gateways at once, whose chaos
+ * sides start their listeners together). A port asked for by number is still only checked free
+ * and released: its owner chose it.
  */
 async function refuse(host: string, port: number): Promise<ListenerFaultHandle> {
-  const server = createServer();
-  await listen(server, { host, port }, 'the connect-refused fault');
-  const actual = (server.address() as { port: number }).port;
-  await closeServer(server);
-  return { behavior: 'refuse', host, port: actual, close: async () => {} };
+  if (port !== 0) {
+    const server = createServer();
+    await listen(server, { host, port }, 'the connect-refused fault');
+    await closeServer(server);
+    return { behavior: 'refuse', host, port, close: async () => {} };
+  }
+  const peers = new Set<Socket>();
+  const peer = createServer((s) => {
+    s.on('error', () => {});
+    peers.add(s);
+    s.once('close', () => peers.delete(s));
+  });
+  await listen(peer, { host, port: 0 }, 'the connect-refused fault');
+  const holder = connect({ host, port: (peer.address() as { port: number }).port });
+  holder.on('error', () => {});
+  const close = async () => {
+    // An RST, not a FIN: the side that sends the first FIN keeps the port in TIME_WAIT for a
+    // minute, and with the holder's port that would keep it from the next run's listeners.
+    if (!holder.destroyed) holder.resetAndDestroy();
+    for (const s of peers) s.destroy();
+    await closeServer(peer);
+  };
+  try {
+    await new Promise<void>((resolve, reject) => {
+      holder.once('connect', resolve);
+      holder.once('error', reject);
+    });
+  } catch (err) {
+    await close();
+    throw new StartError('BG_LISTEN_FAILED', `cannot hold a port on ${host} for the connect-refused fault: ${(err as Error).message}`, { cause: err });
+  }
+  return { behavior: 'refuse', host, port: holder.localPort!, close };
 }
 
 // Runs in a worker: listen with a tiny backlog (1: Node reads 0 as "default",

@@ -1,6 +1,7 @@
 /** Listener-level faults (before any byte is exchanged) and the unix-socket listener. */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer, type AddressInfo, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Catalogue } from '../../src/faults/registry.js';
@@ -83,6 +84,44 @@ describe('listener faults', () => {
     expect(new Set(ports).size).toBe(ports.length);
     const r = await rawRequest(GET('/healthy', 'Connection: close\r\n'), { port: up.http.port });
     expect([r.end, r.bytes.toString('latin1').split('\r\n')[0]]).toEqual(['fin', 'HTTP/1.1 200 OK']);
+  });
+});
+
+describe('the refused port is held', () => {
+  // Releasing a free port let another listener of the same run take it: a gateway then met a
+  // reset or a close behind its "refused" port. Now nothing can listen there while the fault runs.
+  test('nothing else can listen on it, nor get it from port 0, and connecting is still refused', async () => {
+    const refused = port('connect-refused');
+    const blocked = createServer();
+    const err = await new Promise<NodeJS.ErrnoException>((resolve) => {
+      blocked.once('error', resolve);
+      blocked.listen({ host: '127.0.0.1', port: refused }, () => resolve(Object.assign(new Error('listened'), { code: 'LISTENED' })));
+    });
+    blocked.close();
+    expect(err.code).toBe('EADDRINUSE');
+    // Listeners on port 0, as four chaos sides starting together get theirs: none is handed the held port.
+    const servers = await Promise.all(
+      Array.from({ length: 200 }, () => new Promise<Server>((resolve) => { const s = createServer(); s.listen({ host: '127.0.0.1', port: 0 }, () => resolve(s)); })),
+    );
+    try {
+      expect(servers.map((s) => (s.address() as AddressInfo).port)).not.toContain(refused);
+    } finally {
+      await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+    }
+    expect(await tryConnect(refused, 500)).toBe('ECONNREFUSED');
+  });
+
+  test('the port is free again once the upstream closes', async () => {
+    const own = await startUpstream({ listenerFaults: ['connect-refused'] });
+    const held = own.listeners.find((l) => l.fault === 'connect-refused')!.port!;
+    expect(await tryConnect(held, 500)).toBe('ECONNREFUSED');
+    await own.close();
+    const again = createServer();
+    await new Promise<void>((resolve, reject) => {
+      again.once('error', reject);
+      again.listen({ host: '127.0.0.1', port: held }, () => resolve());
+    });
+    again.close();
   });
 });
 
