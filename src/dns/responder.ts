@@ -63,9 +63,11 @@ export interface StartedDnsResponder extends AsyncDisposable {
   /**
    * Takes effect for the next query, and a flap starts its first phase now, even when the name
    * had this very behaviour: setting a record again restarts its clock. Records given at start
-   * start with the responder.
+   * start with the responder. With `elapsedMs`, the record answers as if it had been set that
+   * long ago: a flap's phase follows a schedule of the caller's (request i of a sequence meets the
+   * phase of its planned time, however late it really goes out).
    */
-  setRecord(label: string, behavior: DnsBehavior): void;
+  setRecord(label: string, behavior: DnsBehavior, opts?: { readonly elapsedMs?: number }): void;
   /** Closes both servers and every TCP connection (silent ones included). Idempotent. */
   close(): Promise<void>;
 }
@@ -235,7 +237,7 @@ export async function startDnsResponder(opts: DnsResponderOptions): Promise<Star
     port,
     zone: zone.zone,
     nameFor: (label) => zone.nameFor(label),
-    setRecord: (label, behavior) => zone.set(label, behavior, now()),
+    setRecord: (label, behavior, o) => zone.set(label, behavior, now() - (o?.elapsedMs ?? 0)),
     close,
     [Symbol.asyncDispose]: close,
   };

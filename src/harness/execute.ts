@@ -181,9 +181,15 @@ export async function startSession(plan: RunPlan, opts: SessionOptions): Promise
       async probe(s, signal = opts.signal) {
         const count = s.sequence?.count ?? 1;
         const numbers = Array.from({ length: count }, () => ++counter);
-        // The scenario's timing starts with its own first request: a flap's clock starts here.
+        // The scenario's timing is its own requests': before request i goes out, a flap is set
+        // to the phase of that request's planned time (i × spacing after the first), so a request
+        // the event loop sends late still meets its own phase, not a later one.
         const label = scenarioDnsLabel(s);
-        if (label !== undefined && s.faultDef.layer === 'dns') chaos.dns?.setRecord(label, s.faultDef.dns);
+        const def = s.faultDef;
+        const atPlan = (i: number) => {
+          if (label !== undefined && def.layer === 'dns') chaos.dns?.setRecord(label, def.dns, { elapsedMs: i * (s.sequence?.spacingMs ?? 0) });
+        };
+        atPlan(0);
         const begin = performance.now();
         const outcomes = await mapLimit(
           numbers,
@@ -191,6 +197,8 @@ export async function startSession(plan: RunPlan, opts: SessionOptions): Promise
           async (n, i) => {
             const due = begin + i * (s.sequence?.spacingMs ?? 0) - performance.now();
             if (due > 0) await sleep(due, undefined, { signal });
+            // With requests in flight at once the plan is their schedule only; the clock then runs on.
+            if ((s.sequence?.concurrency ?? 1) === 1) atPlan(i);
             return probe(probeRequest(s, n, gateway));
           },
           signal,

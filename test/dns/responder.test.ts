@@ -264,6 +264,12 @@ test("setRecord starts the record's flap clock again; other records keep theirs"
     expect(await r.resolve4(dnsr.nameFor('b'))).toEqual(['10.3.0.2']);
     nowMs = 5000;
     await expect(r.resolve4(dnsr.nameFor('a'))).rejects.toMatchObject({ code: 'ENOTFOUND' });
+    // Set as if 2.5 s ago (a request planned 2.5 s after the first, whenever it really goes out):
+    // a is in its NXDOMAIN phase for the next 1.5 s, then resolves again.
+    dnsr.setRecord('a', flap, { elapsedMs: 2500 });
+    await expect(r.resolve4(dnsr.nameFor('a'))).rejects.toMatchObject({ code: 'ENOTFOUND' });
+    nowMs = 6500;
+    expect(await r.resolve4(dnsr.nameFor('a'))).toEqual(['10.3.0.2']);
   } finally {
     await dnsr.close();
   }
