@@ -34,9 +34,9 @@ describe('a flap starts with the scenario, not with the responder', () => {
   // Caddy resolves at every dial and Go keeps no DNS cache: each request shows the phase it met.
   test.skipIf(caddy === undefined && !process.env.CI)('caddy: the same sequence at 0 s and 3 s after the start', { timeout: 60_000 }, async () => {
     const [now, later] = await Promise.all([flapStatuses('caddy', 0), flapStatuses('caddy', 3000)]);
-    // 0–1.5 s resolves, 2–3.5 s NXDOMAIN, 4–4.5 s resolves again (2 s phases; each request's query
-    // comes after its send time, so a request on a boundary always meets the later phase).
-    const phases = [200, 200, 200, 200, 502, 502, 502, 502, 200, 200];
+    // 0–1.5 s resolves, 2–4.5 s NXDOMAIN (2 s, then 3 s; each request's query comes after its
+    // send time, so a request on a boundary always meets the later phase).
+    const phases = [200, 200, 200, 200, 502, 502, 502, 502, 502, 502];
     expect(now).toEqual(phases);
     expect(later).toEqual(phases);
   });
@@ -44,16 +44,16 @@ describe('a flap starts with the scenario, not with the responder', () => {
   // Requests the event loop sends late meet the phase of their planned time: the 4th request
   // (planned at 1.5 s) goes out after a 2.4 s stall, at about 3.8 s, and still resolves.
   test.skipIf(caddy === undefined && !process.env.CI)('caddy: the same sequence when the event loop stalls mid-sequence', { timeout: 60_000 }, async () => {
-    expect(await flapStatuses('caddy', 0, { atMs: 1400, forMs: 2400 })).toEqual([200, 200, 200, 200, 502, 502, 502, 502, 200, 200]);
+    expect(await flapStatuses('caddy', 0, { atMs: 1400, forMs: 2400 })).toEqual([200, 200, 200, 200, 502, 502, 502, 502, 502, 502]);
   });
 
   // nginx caches an answer until the end of the next whole second of its own clock (valid=1s), so
   // which request re-resolves moves with the wall clock; what the phases fix whatever it does: the
-  // first 2 s resolve, and the query for the request at 3.5 s (every earlier answer expired) is NXDOMAIN.
+  // first 2 s resolve, and an answer from then has expired by 3.5 s, so a later request meets NXDOMAIN.
   test.skipIf(nginx === undefined && !process.env.CI)('nginx: the phases pinned to the first request at 0 s and 3 s after the start', { timeout: 60_000 }, async () => {
     for (const seen of await Promise.all([flapStatuses('nginx', 0), flapStatuses('nginx', 3000)])) {
       expect(seen.slice(0, 4)).toEqual([200, 200, 200, 200]);
-      expect(seen[7]).toBe(502);
+      expect(seen.slice(7)).toContain(502);
     }
   });
 });
