@@ -46,9 +46,11 @@ async function refuse(host: string, port: number): Promise<ListenerFaultHandle> 
   const close = async () => {
     // An RST, not a FIN: the side that sends the first FIN keeps the port in TIME_WAIT for a
     // minute, and with the holder's port that would keep it from the next run's listeners.
+    // Its descriptor is closed on a later tick: wait for it, or the port is not free yet.
+    const gone = holder.closed ? Promise.resolve() : new Promise<void>((resolve) => holder.once('close', () => resolve()));
     if (!holder.destroyed) holder.resetAndDestroy();
     for (const s of peers) s.destroy();
-    await closeServer(peer);
+    await Promise.all([gone, closeServer(peer)]);
   };
   try {
     await new Promise<void>((resolve, reject) => {
