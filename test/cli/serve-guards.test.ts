@@ -8,6 +8,7 @@ import dns from 'node:dns';
 import { connect, type Socket } from 'node:net';
 import { expect, test } from 'vitest';
 import { CLI, runCli, startCli, waitForOutput } from '../helpers/cli.js';
+import { fcgiRequest } from '../helpers/fcgi-client.js';
 import { GET, openSession, rawRequest } from '../helpers/raw-client.js';
 
 const QUIET = ['--listener-faults', 'none', '--json'];
@@ -163,6 +164,22 @@ test('serve --dns-tcp-idle-ms / --dns-max-tcp-connections: applied to the DNS re
     expect(cli.output()).toMatch(/"type":"guard","guard":"dns-idle-timeout","listener":"dns","limit":300,/);
   } finally {
     for (const s of held) s.destroy();
+    cli.child.kill('SIGKILL');
+  }
+});
+
+test('serve --fastcgi-port: PARAMS past --max-head-bytes are closed, and the warning says so (no 431 on FastCGI)', { timeout: 30_000 }, async () => {
+  const cli = startCli(['serve', ...QUIET, '--no-dns', '--no-control', '--fastcgi-port', '0', '--max-head-bytes', '1024']);
+  try {
+    await waitForOutput(cli.output, /\}\n/);
+    const info = JSON.parse(cli.output().split('\n')[0]!);
+    const port = info.upstream.find((l: { name: string }) => l.name === 'fastcgi').port;
+    const r = await rawRequest(fcgiRequest({ params: [['HTTP_COOKIE', 'c'.repeat(10_000)]] }), { port, timeoutMs: 3000 });
+    expect(r.bytes.length).toBe(0);
+    await waitForOutput(cli.output, /FastCGI request/);
+    expect(cli.output()).toMatch(/^warning: 1 FastCGI request\(s\) with PARAMS larger than 1024 bytes \(--max-head-bytes\): closed\.$/m);
+    expect(cli.output()).not.toMatch(/431/);
+  } finally {
     cli.child.kill('SIGKILL');
   }
 });
