@@ -10,13 +10,12 @@ import { headerValue, wantsKeepAlive } from '../wire/request-head.js';
 import { buildHead } from '../wire/response.js';
 import type { Conn } from './conn.js';
 import { runFcgiStep } from './fcgi-exec.js';
-import { isRepeat, sliceBytes, type Bytes, type Step } from './steps.js';
+import type { Step } from './steps.js';
+import { sliceBytes, type Bytes } from './bytes.js';
+import { drain, writeBytes, type ScriptEnd, type StepResult } from './write.js';
 
-export type ScriptEnd =
-  /** The script finished and the connection is open for the next request. */
-  | 'open'
-  /** The script closed or reset the connection, or the peer went away. */
-  | 'closed';
+export { drain, writeBytes, type ScriptEnd, type StepResult } from './write.js';
+
 
 export interface StepEvent {
   readonly index: number;
@@ -131,7 +130,6 @@ function stepThrew(conn: Conn, steps: readonly Step[], index: number, err: unkno
   return 'closed';
 }
 
-export type StepResult = ScriptEnd | void;
 
 function runStep(conn: Conn, step: Step): StepResult | Promise<StepResult> {
   switch (step.op) {
@@ -212,59 +210,7 @@ async function keepAlive(conn: Conn, idleMs: number, ignoresFin: boolean): Promi
   return 'closed';
 }
 
-/** Resolves when the socket wants more (or never will: closed, or our side ended and nothing is queued). */
-export function drain(conn: Conn): Promise<void> {
-  if (conn.closed || !conn.socket.writableNeedDrain) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      conn.socket.off('drain', done);
-      conn.socket.off('close', done);
-      resolve();
-    };
-    conn.socket.on('drain', done);
-    conn.socket.on('close', done);
-  });
-}
 
-/** The size of each write of a generated repeat: a few socket buffers' worth, built once per write step. */
-const REPEAT_BLOCK = 64 * 1024;
-
-/** Closed, or our side ended (a half-close before): the rest of a long write would go nowhere. */
-const cannotWrite = (conn: Conn) => conn.closed || conn.socket.writableEnded;
-
-/**
- * Writes compiled bytes: synchronously when they are buffers the socket takes at once (a
- * healthy response costs no promise), and a repeat as blocks made on the way, each after the
- * socket drained the previous one, so a gigabyte costs one block of memory.
- */
-export function writeBytes(conn: Conn, bytes: Bytes): Promise<void> | undefined {
-  for (let i = 0; i < bytes.length; i++) {
-    const part = bytes[i]!;
-    if (isRepeat(part)) return writeRest(conn, bytes, i);
-    if (!conn.write(part)) return i + 1 < bytes.length ? drain(conn).then(() => writeRest(conn, bytes, i + 1)) : drain(conn);
-  }
-  return undefined;
-}
-
-async function writeRest(conn: Conn, bytes: Bytes, from: number): Promise<void> {
-  for (let i = from; i < bytes.length; i++) {
-    const part = bytes[i]!;
-    if (cannotWrite(conn)) return;
-    if (!isRepeat(part)) {
-      if (!conn.write(part)) await drain(conn);
-      continue;
-    }
-    const total = part.pattern.length * part.times;
-    // Whole patterns per block, so every block but the last is the same bytes.
-    const perBlock = Math.max(1, Math.floor(REPEAT_BLOCK / part.pattern.length)) * part.pattern.length;
-    const block = sliceBytes([part], 0, Math.min(perBlock, total));
-    for (let off = 0; off < total; off += block.length) {
-      if (cannotWrite(conn)) return;
-      const piece = total - off >= block.length ? block : block.subarray(0, total - off);
-      if (!conn.write(piece)) await drain(conn);
-    }
-  }
-}
 
 /** Send `bytes` in pieces of `chunkBytes` every `intervalMs`, on an absolute schedule so timing does not drift. */
 async function dribble(conn: Conn, bytes: Bytes, length: number, chunkBytes: number, intervalMs: number, signal: AbortSignal): Promise<void> {

@@ -4,10 +4,10 @@
  */
 import { encodeEndRequest, encodeHeader, FCGI_VERSION_1, padFor, RECORD_SPLIT, TYPE } from '../fastcgi/records.js';
 import type { Conn } from './conn.js';
-import { drain, writeBytes, type StepResult } from './executor.js';
+import { drain, writeBytes, type StepResult } from './write.js';
 import { FcgiConn } from './fcgi-conn.js';
 import type { FcgiStep } from './fcgi-steps.js';
-import { sliceBytes, type Bytes } from './steps.js';
+import { sliceBytes, type Bytes } from './bytes.js';
 
 /** Records of a stream up to this size are built in one buffer and written at once (a healthy answer costs no promise). */
 const BUILD_UP_TO = 256 * 1024;

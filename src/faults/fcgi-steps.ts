@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { headerPairs, reasonPhrase, type HeadersInput } from '../wire/response.js';
 import { MAX_CONTENT, PROTOCOL_STATUS_BY_NAME, TYPE, TYPE_BY_NAME, type ProtocolStatusName, type RecordTypeName } from '../fastcgi/records.js';
-import { compileBytes, checkStepBytes, StepError, zodCheck, type Bytes } from './steps.js';
+import { compileBytes, checkStepBytes, StepError, zodCheck, type Bytes } from './bytes.js';
 
 export type FaultProtocol = 'http' | 'fastcgi';
 
