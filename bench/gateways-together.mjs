@@ -58,7 +58,7 @@ try {
     let together;
     const alone = {};
     const measureAlone = async () => {
-      for (const g of gateways) alone[g.id] = await timed([g]);
+      for (const g of gateways) alone[g] = await timed([g]);
     };
     if (round % 2) {
       together = await timed(gateways, stalls);
