@@ -35,6 +35,9 @@ export const routerSpecSchema = z.strictObject({
   defaultParams: params.optional(),
   mix: z.array(mixEntry).optional(),
   seed: z.number().int('a seed is an integer').optional(),
+  // The FastCGI listeners' own default (a fault with protocol: fastcgi); left out, fcgi-healthy.
+  fastcgiDefaultFault: faultId.optional(),
+  fastcgiDefaultParams: params.optional(),
 });
 
 export const defaultFaultSchema = z.strictObject({

@@ -53,6 +53,9 @@ export interface UpstreamOptions {
   /** The fault for requests no route matches. Default: healthy. */
   readonly defaultFault?: string;
   readonly defaultParams?: Readonly<Record<string, string | number>>;
+  /** The fault for FastCGI requests no route matches (protocol: fastcgi). Default: fcgi-healthy. */
+  readonly fastcgiDefaultFault?: string;
+  readonly fastcgiDefaultParams?: Readonly<Record<string, string | number>>;
   readonly mix?: readonly MixSpec[];
   readonly seed?: number;
   /** Route /<fault-id> to each exchange fault of the catalogue (after explicit routes). Default true. */
@@ -256,6 +259,7 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<Started
     defaultParams: opts.defaultParams,
     mix: opts.mix,
     seed: opts.seed,
+    ...(opts.fastcgiDefaultFault === undefined ? {} : { fastcgiDefaultFault: opts.fastcgiDefaultFault, fastcgiDefaultParams: opts.fastcgiDefaultParams }),
   };
   const speaks = (f: CompiledFault): FaultProtocol => f.def.protocol ?? 'http';
   /** A route or mix entry applies to the listeners that speak its fault's protocol; each protocol has its own default. */

@@ -2,6 +2,7 @@ import { createServer } from 'node:net';
 import { expect, test } from 'vitest';
 import { rawRequest, GET } from '../helpers/raw-client.js';
 import { runCli, startCli, waitForOutput } from '../helpers/cli.js';
+import { defaultParams, fcgiRequest, responseOf } from '../helpers/fcgi-client.js';
 
 test('serve prints every listener as JSON, serves faults, and stops cleanly on SIGTERM', { timeout: 30_000 }, async () => {
   const cli = startCli(['serve', '--json']);
@@ -75,4 +76,23 @@ test('an unknown command or flag is a usage error, exit 2', async () => {
   const f = await runCli(['serve', '--prot', '1']);
   expect(f.code).toBe(2);
   expect(f.stderr).toMatch(/Unknown argument/);
+});
+
+test('serve --fastcgi-fault: the FastCGI listeners default to it; an HTTP fault there is refused with exit 2', { timeout: 30_000 }, async () => {
+  const cli = startCli(['serve', '--json', '--no-dns', '--no-control', '--listener-faults', 'none', '--fastcgi-port', '0', '--fastcgi-fault', 'fcgi-primary-script-unknown']);
+  try {
+    await waitForOutput(cli.output, /\}\n/);
+    const info = JSON.parse(cli.output().split('\n')[0]!);
+    expect(info.routing.fastcgiDefaultFault).toBe('fcgi-primary-script-unknown');
+    const port = info.upstream.find((l: { name: string }) => l.name === 'fastcgi').port;
+    const r = responseOf((await rawRequest(fcgiRequest({ params: defaultParams('/index.php') }), { port, timeoutMs: 3000 })).bytes);
+    expect(r.stderr).toBe('Primary script unknown');
+  } finally {
+    cli.child.kill('SIGTERM');
+    await cli.done;
+  }
+  const wrong = await runCli(['serve', '--no-dns', '--no-control', '--listener-faults', 'none', '--fastcgi-port', '0', '--fastcgi-fault', 'empty-reply']);
+  expect(wrong.code).toBe(2);
+  expect(wrong.stderr).toMatch(/^badgateway: .*the FastCGI default fault empty-reply speaks HTTP; give a fault with protocol: fastcgi/);
+  expect(wrong.stderr).not.toMatch(/\n\s+at /);
 });

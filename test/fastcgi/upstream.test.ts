@@ -5,6 +5,7 @@
  * closed cleanly at a bounded cost with a guard event.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { startControl } from '../../src/control/control-server.js';
 import { Catalogue, loadFaultText } from '../../src/faults/registry.js';
 import type { Stamped } from '../../src/upstream/events.js';
 import { startUpstream, type StartedUpstream } from '../../src/upstream/upstream.js';
@@ -110,5 +111,27 @@ describe('the step language keeps protocols apart', () => {
     expect(() => loadFaultText('id: b\nprotocol: fastcgi\nsteps:\n  - read: head\n  - respond: {}\n', 'b.yaml')).toThrow(/b\.yaml:4:\d+: read: head is an HTTP step/);
     const ok = loadFaultText('id: c\nprotocol: fastcgi\nsteps:\n  - fcgi-read: request\n  - delay: 1\n  - fcgi-record: {type: stdout, content: "x", contentLength: 9}\n  - close\n', 'c.yaml');
     expect(new Catalogue(ok).compile('c').steps.map((s) => s.op)).toEqual(['fcgi-read', 'delay', 'fcgi-record', 'close']);
+  });
+});
+
+describe('the control API', () => {
+  test('PUT /api/routing sets the FastCGI default (fastcgiDefaultFault), GET shows it, and an HTTP fault there is refused', async () => {
+    const ctl = await startControl({ upstream: up });
+    const put = (body: unknown) => fetch(`${ctl.url}/api/routing`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    try {
+      expect((await put({ defaultFault: 'healthy', fastcgiDefaultFault: 'fcgi-primary-script-unknown' })).status).toBe(200);
+      const r = responseOf((await rawRequest(fcgiRequest({ params: defaultParams('/index.php') }), { port, timeoutMs: 3000 })).bytes);
+      expect(r.stderr).toBe('Primary script unknown');
+      const shown = (await (await fetch(`${ctl.url}/api/routing`)).json()) as { fastcgiDefaultFault?: string };
+      expect(shown.fastcgiDefaultFault).toBe('fcgi-primary-script-unknown');
+      const wrong = await put({ defaultFault: 'healthy', fastcgiDefaultFault: 'empty-reply' });
+      expect(wrong.status).toBe(400);
+      expect(await wrong.text()).toMatch(/speaks HTTP; give a fault with protocol: fastcgi/);
+      // The refused table changed nothing.
+      expect(responseOf((await rawRequest(fcgiRequest({ params: defaultParams('/index.php') }), { port, timeoutMs: 3000 })).bytes).stderr).toBe('Primary script unknown');
+    } finally {
+      await put({ defaultFault: 'healthy' });
+      await ctl.close();
+    }
   });
 });

@@ -65,6 +65,7 @@ export function serveCommand(y: Argv) {
         .option('host', { type: 'string', default: '127.0.0.1', describe: 'address for every listener' })
         .option('port', { default: 0, describe: 'HTTP port of the upstream (0 = any free port)' })
         .option('unix', { type: 'string', describe: 'also listen on this unix socket path' })
+        .option('fastcgi-fault', { type: 'string', describe: 'default fault for FastCGI requests no route matches (a FastCGI fault, fcgi-*; default fcgi-healthy)' })
         .option('fastcgi-port', { describe: 'serve FastCGI (as PHP-FPM does) on this TCP port, 0 = any free port; every FastCGI fault at REQUEST_URI /<fault-id>' })
         .option('fastcgi-unix', { type: 'string', describe: 'serve FastCGI on this unix socket path' })
         .option('fault', { type: 'string', default: 'healthy', describe: 'default fault for requests no route matches' })
@@ -124,6 +125,7 @@ export function serveCommand(y: Argv) {
       const catalogue = await loadCatalogue(argv['faults-file']);
       const routes = [...(argv.route ?? []).map(parseRoute), ...(argv['header-route'] ?? []).map(parseHeaderRoute)];
       const def = parseFaultRef(argv.fault, '--fault');
+      const fcgiDef = argv['fastcgi-fault'] === undefined ? undefined : parseFaultRef(argv['fastcgi-fault'], '--fastcgi-fault');
       const listenerIds = listenerFaultIds(catalogue);
       let listenerFaults: string[] | undefined;
       if (argv['listener-faults'] !== undefined) {
@@ -157,6 +159,8 @@ export function serveCommand(y: Argv) {
         routes,
         defaultFault: def.fault,
         defaultParams: def.params,
+        fastcgiDefaultFault: fcgiDef?.fault,
+        fastcgiDefaultParams: fcgiDef?.params,
         mix: argv.mix === undefined ? undefined : parseMix(argv.mix),
         seed,
         faultPaths: argv['fault-paths'],
