@@ -25,7 +25,7 @@ import { connect } from 'node:net';
 import { dirname, join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { benchOptions, fmt, installCleanup, interrupted, positiveInt, SetupError, startServer, table } from './lib/harness.mjs';
+import { benchOptions, fmt, installCleanup, interrupted, positiveInt, runMain, SetupError, startServer, table } from './lib/harness.mjs';
 
 const NAME = 'held-connections';
 const here = dirname(fileURLToPath(import.meta.url));
@@ -295,11 +295,4 @@ async function main() {
   return 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err) => {
-    if (interrupted()) process.exit(130);
-    console.error(err instanceof SetupError ? err.message : err.stack ?? err);
-    process.exit(1);
-  },
-);
+runMain(main);

@@ -23,7 +23,7 @@ import { connect } from 'node:net';
 import { dirname, join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { benchOptions, fmt, installCleanup, interrupted, median, positiveInt, SetupError, startServer, table } from './lib/harness.mjs';
+import { benchOptions, fmt, installCleanup, interrupted, median, positiveInt, runMain, SetupError, startServer, table } from './lib/harness.mjs';
 
 const NAME = 'soak';
 const here = dirname(fileURLToPath(import.meta.url));
@@ -382,11 +382,4 @@ async function main() {
   return checks.every(([, ok]) => ok) ? 0 : 1;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err) => {
-    if (interrupted()) process.exit(130);
-    console.error(err instanceof SetupError ? err.message : err.stack ?? err);
-    process.exit(1);
-  },
-);
+runMain(main);

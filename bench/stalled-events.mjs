@@ -26,7 +26,7 @@ import { connect, createServer } from 'node:net';
 import { dirname, join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { benchOptions, checkWrk, cpuTimeMs, fmt, installCleanup, interrupted, machineLoad, median, parseDurationS, positiveInt, runWrk, SetupError, startServer, table } from './lib/harness.mjs';
+import { benchOptions, checkWrk, cpuTimeMs, fmt, installCleanup, interrupted, machineLoad, median, parseDurationS, positiveInt, runMain, runWrk, SetupError, startServer, table } from './lib/harness.mjs';
 
 const NAME = 'stalled-events';
 const here = dirname(fileURLToPath(import.meta.url));
@@ -269,11 +269,4 @@ async function main() {
   return 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err) => {
-    if (interrupted()) process.exit(130);
-    console.error(err instanceof SetupError ? err.message : err.stack ?? err);
-    process.exit(1);
-  },
-);
+runMain(main);

@@ -344,3 +344,18 @@ export function machineLoad() {
   } catch {}
   return { loadavg1: Number(os.loadavg()[0].toFixed(2)), cpuPressureSome10: psiSome10 };
 }
+
+/**
+ * Runs a bench's main() and exits with its code: 130 when interrupted, 1 with the message alone
+ * for a SetupError (it could not measure), 1 with the stack for anything else.
+ */
+export function runMain(main) {
+  main().then(
+    (code) => process.exit(code),
+    (err) => {
+      if (interrupted()) process.exit(130);
+      console.error(err instanceof SetupError ? err.message : err.stack ?? err);
+      process.exit(1);
+    },
+  );
+}
