@@ -18,6 +18,8 @@
  *
  *   node bench/stalled-events.mjs [--clients 100] [--duration 5] [--rounds 3] [--no-replace] [--json FILE]
  *
+ * With BENCH_PROF=DIR in the environment the upstream writes a V8 CPU profile into DIR (--cpu-prof).
+ *
  * Prints PASS or FAIL against each target; exits 0 whatever it measures, 1 when it could not measure.
  */
 import { randomBytes } from 'node:crypto';
