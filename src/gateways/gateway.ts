@@ -21,6 +21,12 @@ export interface GatewayRoute {
   readonly keepalive?: boolean;
   /** Pass WebSocket upgrades through. */
   readonly websocket?: boolean;
+  /**
+   * What the gateway speaks to `target`: `fastcgi` renders the gateway's FastCGI client (nginx
+   * fastcgi_pass, Apache mod_proxy_fcgi, ...), sending REQUEST_URI = the client's URI with its query
+   * string, by whose path the upstream routes. Absent: http.
+   */
+  readonly protocol?: 'http' | 'fastcgi';
 }
 
 export interface RenderInput {
@@ -168,6 +174,8 @@ export interface GatewayAdapter {
    * own), so one scenario's pooled connections never carry another scenario's request.
    */
   readonly sharesConnectionPools?: boolean;
+  /** True when the adapter renders FastCGI routes (GatewayRoute.protocol); FastCGI scenarios are skipped without it. Default false. */
+  readonly supportsFastcgi?: boolean;
   /** False when the container runtime cannot run this gateway yet (default true). */
   readonly supportsContainer?: boolean;
   readonly reasons: readonly ReasonInfo[];

@@ -30,6 +30,29 @@ describe('nginx config rendering', () => {
     expect(conf).toContain('proxy_connect_timeout 1s;');
     expect(conf).toContain('proxy_read_timeout 1500ms;');
   });
+
+  test('FastCGI routes: fastcgi_pass to a port or a unix socket, REQUEST_URI with the query, the run timeouts', () => {
+    const fcgi = nginx.render({
+      ...input,
+      routes: [
+        { id: 'f', protocol: 'fastcgi', target: { kind: 'tcp', host: '127.0.0.1', port: 9100 } },
+        { id: 'g', protocol: 'fastcgi', target: { kind: 'unix', path: '/tmp/run/fastcgi.sock' } },
+      ],
+    }).files['nginx.conf']!;
+    const loc = (id: string) => new RegExp(`location /s/${id}/ \\{([^}]*)\\}`).exec(fcgi)?.[1] ?? '';
+    expect(loc('f')).toContain('fastcgi_pass 127.0.0.1:9100;');
+    expect(loc('g')).toContain('fastcgi_pass unix:/tmp/run/fastcgi.sock;');
+    for (const l of [loc('f'), loc('g')]) {
+      expect(l).not.toContain('proxy_pass');
+      // $request_uri is the client's URI as sent, query string included: the upstream routes by its path.
+      expect(l).toContain('fastcgi_param REQUEST_URI $request_uri;');
+      for (const p of ['SCRIPT_FILENAME', 'SCRIPT_NAME', 'QUERY_STRING', 'REQUEST_METHOD', 'CONTENT_LENGTH']) expect(l).toMatch(new RegExp(`fastcgi_param ${p} `));
+    }
+    expect(fcgi).toContain('fastcgi_connect_timeout 1s;');
+    expect(fcgi).toContain('fastcgi_read_timeout 1500ms;');
+    expect(fcgi).toMatch(/fastcgi_send_timeout \d+m?s;/);
+    expect(fcgi).not.toContain('upstream badgateway_pool');
+  });
 });
 
 describe('nginx error-log parsing', () => {

@@ -19,10 +19,44 @@ function upstreamName(i: number): string {
   return `badgateway_pool_${i}`;
 }
 
+/**
+ * What Debian's /etc/nginx/fastcgi_params sends (inline: the prefix holds no include files), plus
+ * SCRIPT_FILENAME as PHP setups add it. REQUEST_URI carries the client's URI with its query string:
+ * the upstream routes FastCGI requests by its path, and the probe's ?bgp=N tag rides along.
+ */
+const FASTCGI_PARAMS: ReadonlyArray<readonly [string, string]> = [
+  ['QUERY_STRING', '$query_string'],
+  ['REQUEST_METHOD', '$request_method'],
+  ['CONTENT_TYPE', '$content_type'],
+  ['CONTENT_LENGTH', '$content_length'],
+  ['SCRIPT_NAME', '$fastcgi_script_name'],
+  ['SCRIPT_FILENAME', '$document_root$fastcgi_script_name'],
+  ['REQUEST_URI', '$request_uri'],
+  ['DOCUMENT_URI', '$document_uri'],
+  ['DOCUMENT_ROOT', '$document_root'],
+  ['SERVER_PROTOCOL', '$server_protocol'],
+  ['REQUEST_SCHEME', '$scheme'],
+  ['GATEWAY_INTERFACE', 'CGI/1.1'],
+  ['SERVER_SOFTWARE', 'nginx/$nginx_version'],
+  ['REMOTE_ADDR', '$remote_addr'],
+  ['REMOTE_PORT', '$remote_port'],
+  ['SERVER_ADDR', '$server_addr'],
+  ['SERVER_PORT', '$server_port'],
+  ['SERVER_NAME', '$server_name'],
+];
+
+function fastcgiLines(route: GatewayRoute): string[] {
+  const t = route.target;
+  const pass = t.kind === 'tcp' ? hostPort(t.host, t.port) : t.kind === 'unix' ? `unix:${t.path}` : `${t.name}:${t.port}`;
+  return [`fastcgi_pass ${pass};`, ...FASTCGI_PARAMS.map(([k, v]) => `fastcgi_param ${k} ${v};`)];
+}
+
 function locationFor(route: GatewayRoute, i: number): string {
   const lines: string[] = [];
   const t = route.target;
-  if (route.keepalive) {
+  if (route.protocol === 'fastcgi') {
+    lines.push(...fastcgiLines(route));
+  } else if (route.keepalive) {
     lines.push(`proxy_pass http://${upstreamName(i)};`, 'proxy_http_version 1.1;', 'proxy_set_header Connection "";');
   } else if (t.kind === 'tcp') {
     lines.push(`proxy_pass http://${hostPort(t.host, t.port)};`);
@@ -41,7 +75,7 @@ function locationFor(route: GatewayRoute, i: number): string {
 function pools(routes: readonly GatewayRoute[]): string {
   return routes
     .map((r, i) => {
-      if (!r.keepalive) return '';
+      if (!r.keepalive || r.protocol === 'fastcgi') return '';
       const t = r.target;
       const server = t.kind === 'tcp' ? hostPort(t.host, t.port) : t.kind === 'unix' ? `unix:${t.path}` : `${t.name}:${t.port} resolve`;
       return `  upstream ${upstreamName(i)} {\n    server ${server};\n    keepalive 8;\n  }\n`;
@@ -75,6 +109,9 @@ http {
   proxy_connect_timeout ${sec(to.connectMs)};
   proxy_read_timeout ${sec(to.readMs)};
   proxy_send_timeout ${sec(to.sendMs)};
+  fastcgi_connect_timeout ${sec(to.connectMs)};
+  fastcgi_read_timeout ${sec(to.readMs)};
+  fastcgi_send_timeout ${sec(to.sendMs)};
 ${resolver}
   map $http_upgrade $badgateway_connection_upgrade {
     default upgrade;
@@ -344,6 +381,7 @@ export const nginx: GatewayAdapter = {
   versionExample: 'nginx version: nginx/1.22.1\n',
   parseVersion: (output) => /nginx\/(\d+\.\d+\.\d+)/.exec(output)?.[1],
   render,
+  supportsFastcgi: true,
   args: (prefix, configPath) => ['-p', prefix + '/', '-c', configPath, '-g', 'daemon off;'],
   testArgs: (prefix, configPath) => ['-t', '-q', '-p', prefix + '/', '-c', configPath],
   logFiles: ['logs/error.log'],

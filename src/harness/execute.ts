@@ -105,6 +105,7 @@ export async function startSession(plan: RunPlan, opts: SessionOptions): Promise
     await chmod(runDir, 0o755);
     stack.defer(() => removePrefix(runDir));
     const unixPath = plan.needsUnix ? join(runDir, 'upstream.sock') : undefined;
+    const fastcgiUnixPath = plan.needsFastcgiUnix ? join(runDir, 'fastcgi.sock') : undefined;
     const chaos = stack.use(
       await startChaos({
         host,
@@ -115,11 +116,15 @@ export async function startSession(plan: RunPlan, opts: SessionOptions): Promise
         faultHeader: false,
         listenerFaults: plan.listenerFaults,
         unixPath,
+        fastcgiPort: plan.needsFastcgi ? 0 : undefined,
+        fastcgiUnixPath,
         dnsPort: plan.needsDns ? 0 : false,
         control: false,
       }),
     );
+    // A gateway in a container runs as another user: the sockets must be writable by anyone.
     if (unixPath) await chmod(unixPath, 0o666);
+    if (fastcgiUnixPath) await chmod(fastcgiUnixPath, 0o666);
     // Each DNS scenario's own name, answering as its fault does at time 0 until its first request.
     for (const s of plan.scenarios) {
       const label = scenarioDnsLabel(s);
@@ -151,6 +156,8 @@ export async function startSession(plan: RunPlan, opts: SessionOptions): Promise
       host,
       httpPort: chaos.upstream.http.port,
       unixPath,
+      fastcgiPort: chaos.upstream.listeners.find((l) => l.name === 'fastcgi')?.port,
+      fastcgiUnixPath,
       listenerPorts: new Map(chaos.upstream.listeners.filter((l) => l.fault !== undefined).map((l) => [l.fault!, l.port!])),
       dnsName: chaos.dns ? (label) => chaos.dns!.nameFor(label) : undefined,
     });

@@ -3,7 +3,10 @@ import { describe, expect, test } from 'vitest';
 import { GATEWAYS, gatewayById } from '../gateways/index.js';
 import { builtinScenarioDir, loadSuite } from '../scenarios/load.js';
 import { Catalogue } from '../faults/registry.js';
-import { gatewayRoutes, heldDnsBehavior, planRun, probeRequest, scenarioDnsLabel, skipReason } from './plan.js';
+import { InputError } from '../errors.js';
+import { parseYaml } from '../yaml-source.js';
+import { scenarioFromYaml } from '../scenarios/load.js';
+import { gatewayRoutes, heldDnsBehavior, isFastcgi, planRun, probeRequest, scenarioDnsLabel, skipReason } from './plan.js';
 
 const scenarios = await loadSuite(builtinScenarioDir(), new Catalogue(), GATEWAYS.map((g) => g.id));
 const byId = (id: string) => scenarios.find((s) => s.id === id)!;
@@ -64,5 +67,48 @@ describe('planRun', () => {
   test('a probe request is tagged under the scenario route', () => {
     const r = probeRequest(byId('empty-reply'), 7, { host: '127.0.0.1', port: 8080 });
     expect(r.target).toBe('/s/empty-reply/?bgp=7');
+  });
+
+  test('a FastCGI scenario goes to the FastCGI listener (tcp or unix), skipped where the adapter has no FastCGI client', () => {
+    const fcgi = byId('fcgi-healthy');
+    const fcgiUnix = { ...fcgi, id: 'fcgi-healthy-unix', upstream: 'unix' as const };
+    expect(isFastcgi(fcgi)).toBe(true);
+    expect(isFastcgi(byId('healthy'))).toBe(false);
+    const plan = planRun(gatewayById('nginx'), [fcgi, fcgiUnix, byId('empty-reply')], { userConfig: false });
+    expect(plan.needsFastcgi).toBe(true);
+    expect(plan.needsFastcgiUnix).toBe(true);
+    // The HTTP unix socket is for HTTP scenarios only.
+    expect(plan.needsUnix).toBe(false);
+    expect(plan.upstreamRoutes.find((r) => r.fault === 'fcgi-healthy')?.protocol).toBe('fastcgi');
+    expect(plan.upstreamRoutes.find((r) => r.fault === 'empty-reply')?.protocol).toBeUndefined();
+    const routes = gatewayRoutes(plan, { host: '127.0.0.1', httpPort: 9000, listenerPorts: new Map(), fastcgiPort: 9100, fastcgiUnixPath: '/tmp/f.sock' });
+    expect(routes.map((r) => [r.protocol, r.target])).toEqual([
+      ['fastcgi', { kind: 'tcp', host: '127.0.0.1', port: 9100 }],
+      ['fastcgi', { kind: 'unix', path: '/tmp/f.sock' }],
+      [undefined, { kind: 'tcp', host: '127.0.0.1', port: 9000 }],
+    ]);
+    const without = GATEWAYS.find((g) => g.supportsFastcgi !== true)!;
+    expect(skipReason(without, fcgi, { userConfig: false })).toBe(`${without.id} has no FastCGI upstream in badgateway`);
+    expect(skipReason(gatewayById('nginx'), fcgi, { userConfig: true })).toMatch(/FastCGI upstream/);
+    expect(planRun(without, [fcgi], { userConfig: false })).toMatchObject({ needsFastcgi: false, needsFastcgiUnix: false, scenarios: [] });
+  });
+
+  test('the loader takes FastCGI scenarios over tcp and unix, and refuses what FastCGI routes cannot do', () => {
+    const load = (extra: string) => scenarioFromYaml(parseYaml(`description: d\nfault: fcgi-healthy\n${extra}expect: {}\n`, 'f.yaml'), new Catalogue(), ['nginx']);
+    expect(load('upstream: unix\n').upstream).toBe('unix');
+    for (const [extra, msg] of [
+      ['upstream: dns\n', /tcp .* or unix/],
+      ['keepalive: true\n', /without connection reuse/],
+      ['request: {websocket: true}\n', /no WebSocket/],
+    ] as const) {
+      let err: unknown;
+      try {
+        load(extra);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(InputError);
+      expect((err as Error).message).toMatch(msg);
+    }
   });
 });

@@ -30,6 +30,10 @@ export interface RunPlan {
   readonly needsUnix: boolean;
   /** Some scenario needs the DNS responder. */
   readonly needsDns: boolean;
+  /** Some FastCGI scenario reaches the upstream's FastCGI TCP listener. */
+  readonly needsFastcgi: boolean;
+  /** Some FastCGI scenario reaches the upstream's FastCGI unix socket. */
+  readonly needsFastcgiUnix: boolean;
 }
 
 /** Where the chaos side listens, once started: all the plan needs to route the gateway. */
@@ -43,6 +47,15 @@ export interface ChaosAddresses {
   readonly dnsName?: (label: string) => string;
   /** HTTP port of an upstream of its own, by scenario id: keepalive routes of a gateway that shares pools by address (see ownUpstreams). */
   readonly ownHttpPorts?: ReadonlyMap<string, number>;
+  /** The upstream's FastCGI TCP listener, when the plan needs it. */
+  readonly fastcgiPort?: number;
+  /** The upstream's FastCGI unix socket, when the plan needs it. */
+  readonly fastcgiUnixPath?: string;
+}
+
+/** A FastCGI scenario: its fault speaks FastCGI (the fcgi-* faults), so the gateway reaches it as its FastCGI client. */
+export function isFastcgi(s: Scenario): boolean {
+  return s.faultDef.layer === 'exchange' && s.faultDef.protocol === 'fastcgi';
 }
 
 /**
@@ -53,7 +66,7 @@ export interface ChaosAddresses {
  */
 export function ownUpstreams(plan: RunPlan): Scenario[] {
   if (!plan.adapter.sharesConnectionPools) return [];
-  return plan.scenarios.filter((s) => s.faultDef.layer === 'exchange' && s.upstream === 'tcp' && s.keepalive);
+  return plan.scenarios.filter((s) => s.faultDef.layer === 'exchange' && !isFastcgi(s) && s.upstream === 'tcp' && s.keepalive);
 }
 
 /**
@@ -62,6 +75,10 @@ export function ownUpstreams(plan: RunPlan): Scenario[] {
  */
 export function skipReason(adapter: GatewayAdapter, s: Scenario, ctx: PlanContext): string | undefined {
   const layer = s.faultDef.layer;
+  if (isFastcgi(s)) {
+    if (ctx.userConfig) return 'a FastCGI fault needs a FastCGI upstream; your config has one HTTP upstream';
+    if (adapter.supportsFastcgi !== true) return `${adapter.id} has no FastCGI upstream in badgateway`;
+  }
   if (ctx.userConfig && !(layer === 'exchange' && s.upstream === 'tcp')) {
     // A user's config has one upstream address: only faults served by the upstream's HTTP listener fit.
     return layer === 'exchange' ? `reaches the upstream by ${s.upstream}; your config has one TCP upstream` : `a ${layer} fault needs its own ${layer === 'dns' ? 'DNS name' : 'address'}; your config has one upstream`;
@@ -84,14 +101,18 @@ export function planRun(adapter: GatewayAdapter, all: readonly Scenario[], ctx: 
     else skipped.push({ scenario: s, why });
   }
   const exchange = scenarios.filter((s) => s.faultDef.layer === 'exchange');
+  const http = exchange.filter((s) => !isFastcgi(s));
+  const fastcgi = exchange.filter(isFastcgi);
   return {
     adapter,
     scenarios,
     skipped,
-    upstreamRoutes: exchange.map((s) => ({ pathPrefix: routePath(s.id).slice(0, -1), fault: s.fault, params: s.params })),
+    upstreamRoutes: exchange.map((s) => ({ pathPrefix: routePath(s.id).slice(0, -1), fault: s.fault, params: s.params, ...(isFastcgi(s) ? { protocol: 'fastcgi' as const } : {}) })),
     listenerFaults: [...new Set(scenarios.filter((s) => s.faultDef.layer === 'listener').map((s) => s.fault))],
-    needsUnix: exchange.some((s) => s.upstream === 'unix'),
+    needsUnix: http.some((s) => s.upstream === 'unix'),
     needsDns: scenarios.some((s) => s.faultDef.layer === 'dns' || s.upstream === 'dns'),
+    needsFastcgi: fastcgi.some((s) => s.upstream === 'tcp'),
+    needsFastcgiUnix: fastcgi.some((s) => s.upstream === 'unix'),
   };
 }
 
@@ -104,6 +125,10 @@ export function gatewayRoutes(plan: RunPlan, at: ChaosAddresses): GatewayRoute[]
     const dns = (label: string): GatewayRoute => ({ ...base, target: { kind: 'dns', name: at.dnsName!(label), port: at.httpPort } });
     if (def.layer === 'listener') return tcp(at.listenerPorts.get(s.fault)!);
     if (def.layer === 'dns') return dns(scenarioDnsLabel(s)!);
+    if (isFastcgi(s)) {
+      const fcgi = { ...base, protocol: 'fastcgi' as const };
+      return s.upstream === 'unix' ? { ...fcgi, target: { kind: 'unix', path: at.fastcgiUnixPath! } } : { ...fcgi, target: { kind: 'tcp', host: at.host, port: at.fastcgiPort! } };
+    }
     if (s.upstream === 'unix') return { ...base, target: { kind: 'unix', path: at.unixPath! } };
     if (s.upstream === 'dns') return dns('ok');
     return tcp(at.ownHttpPorts?.get(s.id) ?? at.httpPort);

@@ -83,7 +83,10 @@ export function scenarioFromYaml(src: YamlSource, catalogue: Catalogue, knownGat
   const params = typeof d.fault === 'string' ? {} : (d.fault.params ?? {});
   const def = catalogue.get(faultId);
   if (def.layer === 'exchange' && def.protocol === 'fastcgi') {
-    fail(['fault'], `fault ${faultId} speaks FastCGI, and no gateway adapter renders a FastCGI upstream yet (nginx fastcgi_pass and the others are to come); try it by hand with \`badgateway serve --fastcgi-port N\``);
+    // A FastCGI scenario reaches the upstream's FastCGI TCP listener or its FastCGI unix socket, one request per connection.
+    if (d.upstream === 'dns') fail(['upstream'], `fault ${faultId} speaks FastCGI: the gateway reaches it over tcp (the upstream's FastCGI port) or unix (its FastCGI socket), not by DNS name; write upstream: tcp or upstream: unix`);
+    if (d.keepalive === true) fail(['keepalive'], `fault ${faultId} speaks FastCGI, and FastCGI routes are rendered without connection reuse (nginx fastcgi_keep_conn off, as PHP-FPM setups usually run); drop keepalive:`);
+    if (d.request?.websocket === true) fail(['request', 'websocket'], `fault ${faultId} speaks FastCGI, which has no WebSocket upgrade; drop request.websocket`);
   }
   if (def.layer === 'exchange') {
     try {

@@ -26,6 +26,12 @@ export interface RouteSpec {
   readonly header?: { readonly name: string; readonly value?: string };
   readonly fault: string;
   readonly params?: Readonly<Record<string, string | number>>;
+  /**
+   * Which listeners the route serves: a route goes to the FastCGI listeners when its fault speaks
+   * FastCGI, to the HTTP ones otherwise. Saying it is a check: a route whose fault speaks the other
+   * protocol is refused. Absent: whatever the fault speaks.
+   */
+  readonly protocol?: FaultProtocol;
 }
 
 export interface MixSpec {
@@ -264,7 +270,13 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<Started
   const speaks = (f: CompiledFault): FaultProtocol => f.def.protocol ?? 'http';
   /** A route or mix entry applies to the listeners that speak its fault's protocol; each protocol has its own default. */
   const buildRouter = (spec: RouterSpec, protocol: FaultProtocol = 'http') => {
-    const routes: Route[] = spec.routes.map((r) => ({ pathPrefix: r.pathPrefix, header: r.header, fault: compile(r.fault, r.params) }));
+    const routes: Route[] = spec.routes.map((r) => {
+      const fault = compile(r.fault, r.params);
+      if (r.protocol !== undefined && speaks(fault) !== r.protocol) {
+        throw new InputError('BG_WRONG_PROTOCOL', `the route ${r.pathPrefix ?? r.header?.name ?? ''} says protocol ${r.protocol}, but its fault ${r.fault} speaks ${speaks(fault)}; drop protocol: or give a fault that speaks ${r.protocol} (the FastCGI ones are named fcgi-*).`);
+      }
+      return { pathPrefix: r.pathPrefix, header: r.header, fault };
+    });
     const mix: MixEntry[] | undefined = spec.mix?.map((m) => {
       if (!(m.weight >= 0)) throw new InputError('BG_INVALID_MIX', `mix weight for ${m.fault} must be a number >= 0, got ${m.weight}`);
       return { fault: compile(m.fault, m.params), weight: m.weight };
