@@ -45,6 +45,7 @@ export const ERROR_CODES = {
   BG_GATEWAY_MISSING: "the gateway's binary is not on PATH (process runtime); the message says how to install it",
   BG_GATEWAY_CONFIG: 'the gateway rejected its configuration (its own config test failed); the message has its output',
   BG_GATEWAY_START: 'the gateway started but did not become ready, or exited; its log tail follows',
+  BG_BACKEND_START: "a scenario's real backend (php-fpm, gunicorn) did not start or become ready; its log follows",
   BG_CONTAINER_START: 'the container runtime could not start the gateway from that image',
   BG_NO_RUNTIME: 'no runtime can run the gateway (no Docker engine with the image, no binary on PATH); the message says what to install',
   BG_CONFIG_PLACEHOLDER: 'your gateway config uses a placeholder that does not exist for that gateway; the message names the closest',

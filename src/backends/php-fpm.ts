@@ -1,0 +1,116 @@
+/**
+ * php-fpm as a backend: our own master (`php-fpm8.2 -y <conf> -p <dir> -F`, never the system
+ * service) with one static pool whose settings make the situation: `pm.max_children`,
+ * `request_terminate_timeout`, `listen.backlog`, and a slow script. Pid, socket, error log and
+ * script all live in the backend's directory.
+ */
+import { rmSync } from 'node:fs';
+import { chmod, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { createConnection, createServer } from 'node:net';
+import { join } from 'node:path';
+import { StartError } from '../errors.js';
+import { BACKEND_BINARIES, type PhpFpmSpec, type RunningBackend } from './backend.js';
+import { startGroup, waitFor } from './process-group.js';
+
+const LOG = 'php-fpm.log';
+const OUT = 'output.log';
+export const SCRIPT = 'www/slow.php';
+
+/** The pool's config for a spec; `listen` is the socket path or host:port. */
+export function phpFpmConfig(dir: string, spec: PhpFpmSpec, listen: string, asRoot: boolean): string {
+  const lines = [
+    '[global]',
+    `pid = ${join(dir, 'php-fpm.pid')}`,
+    `error_log = ${join(dir, LOG)}`,
+    'daemonize = no',
+    'log_level = notice',
+    '',
+    '[bg]',
+    `listen = ${listen}`,
+    // A gateway in a container (another uid) connects through the run directory's mount.
+    'listen.mode = 0666',
+    `listen.backlog = ${spec.backlog}`,
+    'pm = static',
+    `pm.max_children = ${spec.maxChildren}`,
+    `request_terminate_timeout = ${spec.requestTerminateTimeout}s`,
+    'catch_workers_output = yes',
+    'clear_env = yes',
+  ];
+  // php-fpm refuses a pool that runs as root unless told to (-R) and told whom to run as.
+  if (asRoot) lines.push('user = root', 'group = root');
+  return lines.join('\n') + '\n';
+}
+
+export function phpScript(spec: PhpFpmSpec): string {
+  return `<?php\nusleep(${Math.round(spec.sleepMs) * 1000});\nheader('Content-Type: text/plain');\necho "slow script answered\\n";\n`;
+}
+
+async function freePort(host: string): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((resolve, reject) => {
+    s.once('error', reject);
+    s.listen({ host, port: 0 }, () => resolve());
+  });
+  const port = (s.address() as { port: number }).port;
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+  return port;
+}
+
+function connects(target: { path: string } | { host: string; port: number }): Promise<boolean> {
+  return new Promise((resolve) => {
+    const c = createConnection(target as never);
+    c.once('connect', () => {
+      c.destroy();
+      resolve(true);
+    });
+    c.once('error', () => resolve(false));
+  });
+}
+
+/** Starts the master in `dir` (created here, removed on close) and waits until its pool accepts. */
+export async function startPhpFpm(spec: PhpFpmSpec, dir: string, opts: { readonly startTimeoutMs?: number } = {}): Promise<RunningBackend & { readonly scriptFilename: string }> {
+  await mkdir(join(dir, 'www'), { recursive: true });
+  // Workers and a containerised gateway read through it.
+  await chmod(dir, 0o755);
+  const host = '127.0.0.1';
+  const sock = join(dir, 'php.sock');
+  const port = spec.listen === 'tcp' ? await freePort(host) : undefined;
+  const listen = port === undefined ? sock : `${host}:${port}`;
+  const asRoot = process.getuid?.() === 0;
+  const conf = join(dir, 'php-fpm.conf');
+  await writeFile(conf, phpFpmConfig(dir, spec, listen, asRoot));
+  const scriptFilename = join(dir, SCRIPT);
+  await writeFile(scriptFilename, phpScript(spec));
+  const args = ['-y', conf, '-p', dir, '-F', ...(asRoot ? ['-R'] : [])];
+  const group = startGroup(BACKEND_BINARIES['php-fpm'].path, args, { cwd: dir, outFile: join(dir, OUT) });
+  const log = async () => `${await readFile(join(dir, LOG), 'utf8').catch(() => '')}${await readFile(join(dir, OUT), 'utf8').catch(() => '')}`;
+  const target = port === undefined ? { path: sock } : { host, port };
+  const ready = await waitFor(() => connects(target), group.isDead, opts.startTimeoutMs ?? 10_000);
+  const close = async () => {
+    await group.stop('SIGTERM');
+    await rm(dir, { recursive: true, force: true });
+  };
+  if (!ready) {
+    const tail = (await log()).trim().split('\n').slice(-20).join('\n');
+    await close();
+    throw new StartError('BG_BACKEND_START', `php-fpm ${group.isDead() ? 'exited during startup' : 'did not accept within 10 s'} (${BACKEND_BINARIES['php-fpm'].path} ${args.join(' ')}). Its log:\n${tail}`);
+  }
+  if (spec.stopMaster) {
+    // A graceful stop, as `systemctl stop php8.2-fpm` does: the master removes its socket and exits.
+    await group.stop('SIGQUIT');
+    if (port === undefined) await stat(sock).then(() => rm(sock, { force: true }), () => {});
+  }
+  return {
+    spec,
+    address: port === undefined ? { kind: 'unix', path: sock } : { kind: 'tcp', host, port },
+    protocol: 'fastcgi',
+    pid: group.child.pid,
+    scriptFilename,
+    log,
+    close,
+    abandon() {
+      group.kill();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
