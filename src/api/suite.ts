@@ -152,14 +152,15 @@ export async function startGateway(opts: StartGatewayOptions): Promise<StartedGa
   const plan = planRun(adapter!, scenarios, { userConfig: userConfig !== undefined });
   const session: GatewaySession = await startSession(plan, { catalogue, runtime: opts.runtime, image: opts.image, userConfig, timeouts: opts.timeouts, signal: opts.signal });
   const gw = session.gateway;
-  const skipped = new Map(plan.skipped.map((s) => [s.scenario.id, s.why]));
-  const byId = new Map(plan.scenarios.map((s) => [s.id, s]));
+  // The session may skip more than the plan did (a backend scenario without its binary or on the container runtime).
+  const skipped = new Map(session.plan.skipped.map((s) => [s.scenario.id, s.why]));
+  const byId = new Map(session.plan.scenarios.map((s) => [s.id, s]));
   return {
     gateway: adapter!.id,
     version: gw.version,
     runtime: gw.runtime,
     url: `http://${gw.host}:${gw.port}`,
-    scenarios: plan.scenarios,
+    scenarios: session.plan.scenarios,
     skipped,
     async check(scenarioId) {
       const s = byId.get(scenarioId);

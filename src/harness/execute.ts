@@ -18,6 +18,7 @@ import { resolveRuntime, type RuntimeChoice } from '../runtimes/index.js';
 import type { RunningGateway } from '../runtimes/runtime.js';
 import type { Scenario } from '../scenarios/scenario.js';
 import { attribute } from './attribute.js';
+import { missingBackends, startBackends, withBackendSkips } from './backends.js';
 import { startChaos } from './chaos.js';
 import { DisposalStack } from './disposal.js';
 import type { ProbeRun } from './judge.js';
@@ -83,8 +84,9 @@ export async function untilOr<T>(p: Promise<T>, signal: AbortSignal | undefined)
   }
 }
 
-export async function startSession(plan: RunPlan, opts: SessionOptions): Promise<GatewaySession> {
-  const { adapter } = plan;
+export async function startSession(planned: RunPlan, opts: SessionOptions): Promise<GatewaySession> {
+  const { adapter } = planned;
+  let plan = planned;
   const host = '127.0.0.1';
   const timeouts = { ...DEFAULT_TIMEOUTS, ...opts.timeouts };
   const stack = new DisposalStack();
@@ -100,6 +102,8 @@ export async function startSession(plan: RunPlan, opts: SessionOptions): Promise
     const chosen = await untilOr(resolveRuntime(opts.runtime ?? 'auto', adapter, opts.image), opts.signal);
     opts.signal?.throwIfAborted();
     const { runtime, image } = chosen!;
+    // Backend scenarios this host or runtime cannot run are skipped, with the reason.
+    plan = withBackendSkips(plan, runtime.kind, await missingBackends(plan));
 
     const runDir = await mkdtemp(join(tmpdir(), 'badgateway-run-'));
     await chmod(runDir, 0o755);
@@ -125,6 +129,8 @@ export async function startSession(plan: RunPlan, opts: SessionOptions): Promise
     // A gateway in a container runs as another user: the sockets must be writable by anyone.
     if (unixPath) await chmod(unixPath, 0o666);
     if (fastcgiUnixPath) await chmod(fastcgiUnixPath, 0o666);
+    // Real application servers (php-fpm, gunicorn), one per backend scenario.
+    const backends = await startBackends(plan, runDir, stack);
     // Each DNS scenario's own name, answering as its fault does at time 0 until its first request.
     for (const s of plan.scenarios) {
       const label = scenarioDnsLabel(s);
@@ -152,6 +158,7 @@ export async function startSession(plan: RunPlan, opts: SessionOptions): Promise
       ownHttpPorts.set(s.id, own.upstream.http.port);
     }
     const routes = gatewayRoutes(plan, {
+      backends: backends.routes,
       ownHttpPorts,
       host,
       httpPort: chaos.upstream.http.port,
@@ -221,7 +228,11 @@ export async function startSession(plan: RunPlan, opts: SessionOptions): Promise
         try {
           gateway.abandon();
         } finally {
-          rmSync(runDir, { recursive: true, force: true });
+          try {
+            backends.abandon();
+          } finally {
+            rmSync(runDir, { recursive: true, force: true });
+          }
         }
       },
     };

@@ -6,6 +6,7 @@ import type { LogEntry } from '../gateways/gateway.js';
 import type { Outcome } from '../probe/http-probe.js';
 import { resolveExpectation, type Expectation, type Scenario } from '../scenarios/scenario.js';
 import { evaluate, observe, type Observed, type Verdict } from './evaluate.js';
+import type { Faithful } from './faithful.js';
 
 /** One scenario's requests as probed: their numbers (the ?bgp= tags) and what each saw. */
 export interface ProbeRun {
@@ -39,6 +40,8 @@ export interface CaseResult {
   readonly baseline?: Expectation;
   /** From the first request sent to the last answer: a sequence's whole duration (ProbeRun.durationMs). */
   readonly durationMs?: number;
+  /** A backend scenario: whether the gateway answered it as it answered its counterpart in the same run. */
+  readonly faithful?: Faithful;
 }
 
 export interface JudgeContext {

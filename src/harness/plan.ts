@@ -12,6 +12,7 @@ import type { ProbeRequest } from '../probe/http-probe.js';
 import type { Scenario } from '../scenarios/scenario.js';
 import type { RouteSpec } from '../upstream/upstream.js';
 import { probeTag } from './attribute.js';
+import type { BackendRoute } from './backends.js';
 
 export interface PlanContext {
   /** The run uses the user's own config: it has one TCP upstream and no per-scenario routes. */
@@ -51,9 +52,11 @@ export interface ChaosAddresses {
   readonly fastcgiPort?: number;
   /** The upstream's FastCGI unix socket, when the plan needs it. */
   readonly fastcgiUnixPath?: string;
+  /** Where each backend scenario's real server answers, by scenario id. */
+  readonly backends?: ReadonlyMap<string, BackendRoute>;
 }
 
-/** A FastCGI scenario: its fault speaks FastCGI (the fcgi-* faults), so the gateway reaches it as its FastCGI client. */
+/** A FastCGI scenario: its fault speaks FastCGI (the fcgi-* faults, or a php-fpm backend), so the gateway reaches it as its FastCGI client. */
 export function isFastcgi(s: Scenario): boolean {
   return s.faultDef.layer === 'exchange' && s.faultDef.protocol === 'fastcgi';
 }
@@ -75,6 +78,7 @@ export function ownUpstreams(plan: RunPlan): Scenario[] {
  */
 export function skipReason(adapter: GatewayAdapter, s: Scenario, ctx: PlanContext): string | undefined {
   const layer = s.faultDef.layer;
+  if (ctx.userConfig && s.backend) return `plays a real ${s.backend.kind} on a route of its own; your config has one upstream`;
   if (isFastcgi(s)) {
     if (ctx.userConfig) return 'a FastCGI fault needs a FastCGI upstream; your config has one HTTP upstream';
     if (adapter.supportsFastcgi !== true) return `${adapter.id} has no FastCGI upstream in badgateway`;
@@ -100,7 +104,8 @@ export function planRun(adapter: GatewayAdapter, all: readonly Scenario[], ctx: 
     if (why === undefined) scenarios.push(s);
     else skipped.push({ scenario: s, why });
   }
-  const exchange = scenarios.filter((s) => s.faultDef.layer === 'exchange');
+  // A backend scenario's upstream is its own server, not a route of the chaos upstream.
+  const exchange = scenarios.filter((s) => s.faultDef.layer === 'exchange' && !s.backend);
   const http = exchange.filter((s) => !isFastcgi(s));
   const fastcgi = exchange.filter(isFastcgi);
   return {
@@ -123,6 +128,8 @@ export function gatewayRoutes(plan: RunPlan, at: ChaosAddresses): GatewayRoute[]
     const base = { id: s.id, keepalive: s.keepalive, websocket: s.request.websocket };
     const tcp = (port: number): GatewayRoute => ({ ...base, target: { kind: 'tcp', host: at.host, port } });
     const dns = (label: string): GatewayRoute => ({ ...base, target: { kind: 'dns', name: at.dnsName!(label), port: at.httpPort } });
+    const backend = at.backends?.get(s.id);
+    if (backend) return { ...base, target: backend.target, ...(backend.protocol === 'fastcgi' ? { protocol: 'fastcgi' as const } : {}) };
     if (def.layer === 'listener') return tcp(at.listenerPorts.get(s.fault)!);
     if (def.layer === 'dns') return dns(scenarioDnsLabel(s)!);
     if (isFastcgi(s)) {

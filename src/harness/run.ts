@@ -12,6 +12,7 @@ import type { Outcome } from '../probe/http-probe.js';
 import type { RuntimeChoice } from '../runtimes/index.js';
 import type { Scenario } from '../scenarios/scenario.js';
 import { startSession, untilOr, type GatewaySession, type Timeouts } from './execute.js';
+import { withFaithful } from './faithful.js';
 import { judgeCase, type CaseResult } from './judge.js';
 import { mapLimit } from './pool.js';
 import { planRun } from './plan.js';
@@ -165,13 +166,13 @@ async function runGateway(instance: GatewayInstance, scenarios: readonly Scenari
       signal: opts.signal,
     });
     const gw = session.gateway;
-    opts.progress?.onGatewayReady?.({ gateway: adapter.id, version: gw.version, runtime: gw.runtime, source: gw.source, scenarios: plan.scenarios.length });
+    opts.progress?.onGatewayReady?.({ gateway: adapter.id, version: gw.version, runtime: gw.runtime, source: gw.source, scenarios: session.plan.scenarios.length });
     arrive();
     await untilOr(barrier.open, opts.signal);
     opts.signal?.throwIfAborted();
 
     const probeRuns = await mapLimit(
-      plan.scenarios,
+      session.plan.scenarios,
       opts.concurrency ?? 64,
       async (s) => {
         const run = await session!.probe(s);
@@ -187,12 +188,10 @@ async function runGateway(instance: GatewayInstance, scenarios: readonly Scenari
     await sleep(100, undefined, { signal: opts.signal });
     const byProbe = await session.logsByProbe();
     const ctx = { gateway: adapter.id, version: gw.version, runtime: gw.runtime, userConfig: opts.userConfig !== undefined, measuredOn: adapter.measuredOn?.map((m) => m.version) };
-    const cases = probeRuns.map((run) => {
-      const result = judgeCase(run, byProbe, ctx);
-      opts.progress?.onCase?.(result);
-      return result;
-    });
-    return { gateway: adapter.id, version: gw.version, runtime: gw.runtime, source: gw.source, ...(image !== undefined ? { image } : {}), userConfig: opts.userConfig?.file, cases, skipped: plan.skipped, durationMs: Math.round(performance.now() - started) };
+    // A backend scenario is compared with its counterpart once both are judged.
+    const cases = withFaithful(probeRuns.map((run) => judgeCase(run, byProbe, ctx)));
+    for (const result of cases) opts.progress?.onCase?.(result);
+    return { gateway: adapter.id, version: gw.version, runtime: gw.runtime, source: gw.source, ...(image !== undefined ? { image } : {}), userConfig: opts.userConfig?.file, cases, skipped: session.plan.skipped, durationMs: Math.round(performance.now() - started) };
   } catch (err) {
     barrier.fail(err);
     throw err;

@@ -11,6 +11,7 @@ import { closest, InputError } from '../errors.js';
 import type { Catalogue } from '../faults/registry.js';
 import { isReason, REASON_IDS } from '../gateways/reasons.js';
 import { readInputText, readYaml, type YamlSource } from '../yaml-source.js';
+import { backendFaultDef, backendSchema, backendSpec } from './backend-key.js';
 import { RANGE, type Expectation, type Scenario } from './scenario.js';
 
 const ID = /^[a-z0-9][a-z0-9-]*$/;
@@ -36,7 +37,9 @@ const headers = z.union([
 const scenarioSchema = z.strictObject({
   id: z.string().regex(ID, 'ids are kebab-case: lower-case letters, digits and dashes').optional(),
   description: z.string().trim().min(1, 'say what production symptom this reproduces'),
-  fault: z.union([z.string(), z.strictObject({ id: z.string(), params: z.record(z.string(), z.union([z.string(), z.number()])).optional() })]),
+  fault: z.union([z.string(), z.strictObject({ id: z.string(), params: z.record(z.string(), z.union([z.string(), z.number()])).optional() })]).optional(),
+  backend: backendSchema.optional(),
+  counterpart: z.string().regex(ID, 'a scenario id').optional(),
   upstream: z.enum(['tcp', 'unix', 'dns']).optional(),
   keepalive: z.boolean().optional(),
   request: z
@@ -76,11 +79,15 @@ export function scenarioFromYaml(src: YamlSource, catalogue: Catalogue, knownGat
   const fromFile = basename(src.file, extname(src.file));
   const id = d.id ?? fromFile;
   if (!ID.test(id)) fail([], `scenario id "${id}" (from the file name) must be kebab-case; rename the file or set id:`);
-  const faultId = typeof d.fault === 'string' ? d.fault : d.fault.id;
+  if (d.backend !== undefined) return backendScenario(d, id, src.file, fail, knownGateways);
+  if (d.counterpart !== undefined) fail(['counterpart'], 'counterpart: belongs to a backend: scenario (php-fpm, gunicorn): it names the chaos-upstream scenario that plays the same situation', true);
+  if (d.fault === undefined) fail([], 'a scenario needs a fault: (a chaos-upstream fault, `badgateway faults` lists them) or a backend: (a real php-fpm or gunicorn)');
+  const fault = d.fault!;
+  const faultId = typeof fault === 'string' ? fault : fault.id;
   if (!catalogue.has(faultId)) {
     fail(['fault'], `unknown fault "${faultId}". Closest: ${closest(faultId, catalogue.ids()).join(', ')}. \`badgateway faults\` lists them.`);
   }
-  const params = typeof d.fault === 'string' ? {} : (d.fault.params ?? {});
+  const params = typeof fault === 'string' ? {} : (fault.params ?? {});
   const def = catalogue.get(faultId);
   if (def.layer === 'exchange' && def.protocol === 'fastcgi') {
     // A FastCGI scenario reaches the upstream's FastCGI TCP listener or its FastCGI unix socket, one request per connection.
@@ -96,16 +103,7 @@ export function scenarioFromYaml(src: YamlSource, catalogue: Catalogue, knownGat
     }
   } else if (Object.keys(params).length > 0) fail(['fault', 'params'], `fault ${faultId} takes no parameters`);
   if (def.layer !== 'exchange' && d.upstream !== undefined) fail(['upstream'], `upstream: applies to exchange faults; ${faultId} is a ${def.layer} fault with its own ${def.layer === 'dns' ? 'DNS name' : 'port'}`);
-  for (const key of Object.keys(d.expect)) {
-    const at = key.indexOf('@');
-    const gw = at === -1 ? key : key.slice(0, at);
-    if (!knownGateways.includes(gw)) fail(['expect', key], `unknown gateway "${gw}"; known: ${knownGateways.join(', ')}`, true);
-    if (at !== -1 && !RANGE.test(key.slice(at + 1))) fail(['expect', key], `"${key.slice(at + 1)}" is not a version range; write e.g. nginx@>=1.23, nginx@>=1.22 <1.26, caddy@2.6.2+go>=1.20 (the Go toolchain), or http-proxy-middleware@+node>=22 (the Node it runs on)`, true);
-    const e = d.expect[key]!;
-    if (e.counts && !d.sequence) fail(['expect', key, 'counts'], 'counts: needs a sequence: of requests');
-    checkReasons(e.reason, ['expect', key, 'reason'], fail);
-  }
-  const hdrs = d.request?.headers === undefined ? [] : Array.isArray(d.request.headers) ? d.request.headers : Object.entries(d.request.headers);
+  checkExpect(d, fail, knownGateways);
   return {
     id,
     file: src.file,
@@ -115,18 +113,64 @@ export function scenarioFromYaml(src: YamlSource, catalogue: Catalogue, knownGat
     params,
     upstream: d.upstream ?? 'tcp',
     keepalive: d.keepalive ?? false,
-    request: {
-      method: d.request?.method ?? 'GET',
-      path: d.request?.path ?? '/',
-      headers: hdrs.map(([k, v]) => [k, String(v)] as const),
-      body: d.request?.body,
-      websocket: d.request?.websocket ?? false,
-      timeoutMs: d.request?.timeoutMs ?? 5000,
-    },
+    request: requestOf(d),
     sequence: d.sequence ? { count: d.sequence.count, spacingMs: d.sequence.spacingMs ?? 0, concurrency: d.sequence.concurrency ?? 1 } : undefined,
     // checkReasons has held every reason against the vocabulary.
     expect: d.expect as Readonly<Record<string, Expectation>>,
     tags: d.tags ?? [],
+  };
+}
+
+type ScenarioData = z.infer<typeof scenarioSchema>;
+type Fail = (path: ReadonlyArray<string | number>, msg: string, atKey?: boolean) => never;
+
+function checkExpect(d: ScenarioData, fail: Fail, knownGateways: readonly string[]): void {
+  for (const key of Object.keys(d.expect)) {
+    const at = key.indexOf('@');
+    const gw = at === -1 ? key : key.slice(0, at);
+    if (!knownGateways.includes(gw)) fail(['expect', key], `unknown gateway "${gw}"; known: ${knownGateways.join(', ')}`, true);
+    if (at !== -1 && !RANGE.test(key.slice(at + 1))) fail(['expect', key], `"${key.slice(at + 1)}" is not a version range; write e.g. nginx@>=1.23, nginx@>=1.22 <1.26, caddy@2.6.2+go>=1.20 (the Go toolchain), or http-proxy-middleware@+node>=22 (the Node it runs on)`, true);
+    const e = d.expect[key]!;
+    if (e.counts && !d.sequence) fail(['expect', key, 'counts'], 'counts: needs a sequence: of requests');
+    checkReasons(e.reason, ['expect', key, 'reason'], fail);
+  }
+}
+
+function requestOf(d: ScenarioData): Scenario['request'] {
+  const hdrs = d.request?.headers === undefined ? [] : Array.isArray(d.request.headers) ? d.request.headers : Object.entries(d.request.headers);
+  return {
+    method: d.request?.method ?? 'GET',
+    path: d.request?.path ?? '/',
+    headers: hdrs.map(([k, v]) => [k, String(v)] as const),
+    body: d.request?.body,
+    websocket: d.request?.websocket ?? false,
+    timeoutMs: d.request?.timeoutMs ?? 5000,
+  };
+}
+
+/** A scenario whose upstream is a real application server (`backend:`), not a fault of the chaos upstream. */
+function backendScenario(d: ScenarioData, id: string, file: string, fail: Fail, knownGateways: readonly string[]): Scenario {
+  if (d.fault !== undefined) fail(['fault'], 'a scenario has a fault: (played by the chaos upstream) or a backend: (a real php-fpm or gunicorn), not both; name the fault that plays the same situation as counterpart: <its scenario id> instead', true);
+  if (d.upstream !== undefined) fail(['upstream'], 'upstream: applies to faults; a backend says where it listens itself (php-fpm: backend.listen: unix or tcp; gunicorn: tcp)', true);
+  if (d.keepalive) fail(['keepalive'], 'keepalive: is not supported with a backend: yet', true);
+  if (d.request?.websocket) fail(['request', 'websocket'], 'a backend: scenario sends plain requests; neither php-fpm nor the WSGI app answers a WebSocket upgrade', true);
+  checkExpect(d, fail, knownGateways);
+  const backend = backendSpec(d.backend!);
+  return {
+    id,
+    file,
+    description: d.description.trim(),
+    fault: backend.kind,
+    faultDef: backendFaultDef(backend),
+    params: {},
+    upstream: 'tcp',
+    keepalive: false,
+    request: requestOf(d),
+    sequence: d.sequence ? { count: d.sequence.count, spacingMs: d.sequence.spacingMs ?? 0, concurrency: d.sequence.concurrency ?? 1 } : undefined,
+    expect: d.expect as Readonly<Record<string, Expectation>>,
+    tags: d.tags ?? [],
+    backend,
+    ...(d.counterpart !== undefined ? { counterpart: d.counterpart } : {}),
   };
 }
 
@@ -194,7 +238,22 @@ export async function loadSuite(path: string, catalogue: Catalogue, knownGateway
     seen.set(s.id, f);
     out.push(s);
   }
+  checkCounterparts(out);
   return out;
+}
+
+/** A backend scenario's counterpart is a scenario of the same suite played by the chaos upstream. */
+function checkCounterparts(all: readonly Scenario[]): void {
+  const byId = new Map(all.map((s) => [s.id, s]));
+  for (const s of all) {
+    if (s.counterpart === undefined) continue;
+    const c = byId.get(s.counterpart);
+    if (!c) {
+      const others = all.filter((x) => x.backend === undefined).map((x) => x.id);
+      throw new InputError('BG_INVALID_SCENARIO', `${s.file}: counterpart: no scenario "${s.counterpart}" in this suite. Closest: ${closest(s.counterpart, others).join(', ')}. The counterpart is the chaos-upstream scenario that plays the same situation, in the same suite.`);
+    }
+    if (c.backend !== undefined) throw new InputError('BG_INVALID_SCENARIO', `${s.file}: counterpart: ${c.id} is a backend scenario too; name a scenario the chaos upstream plays (a fault:), so the report can say whether the real server is answered alike.`);
+  }
 }
 
 /** Keep scenarios whose id matches any of the patterns (`*` wildcards); none given keeps all. */
@@ -205,5 +264,8 @@ export function selectScenarios(all: readonly Scenario[], only: readonly string[
   if (picked.length === 0) {
     throw new InputError('BG_NO_SCENARIOS', `no scenario matches ${only.join(', ')}. Closest: ${closest(only[0]!, all.map((s) => s.id)).join(', ')}.`);
   }
-  return picked;
+  // A backend scenario is compared with its counterpart in the same run: picking one brings the other.
+  const ids = new Set(picked.map((s) => s.id));
+  const wanted = new Set(picked.map((s) => s.counterpart).filter((c): c is string => c !== undefined && !ids.has(c)));
+  return wanted.size === 0 ? picked : all.filter((s) => ids.has(s.id) || wanted.has(s.id));
 }

@@ -1,3 +1,4 @@
+import type { BackendSpec } from '../backends/backend.js';
 import type { FaultDef } from '../faults/fault.js';
 
 /** What a scenario is: a fault, the request(s) a client sends through the gateway, and what is expected per gateway. */
@@ -53,6 +54,10 @@ export interface Scenario {
   /** Expectations by key: a gateway id, or `<gateway>@<version range>` (e.g. nginx@>=1.23). */
   readonly expect: Readonly<Record<string, Expectation>>;
   readonly tags: readonly string[];
+  /** A real application server plays the upstream (php-fpm, gunicorn) instead of a fault; `fault` then names its kind. */
+  readonly backend?: BackendSpec;
+  /** The chaos-upstream scenario that plays the same situation: the report says whether the gateway answers both alike. */
+  readonly counterpart?: string;
 }
 
 /**
