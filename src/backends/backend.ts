@@ -23,9 +23,10 @@ export interface PhpFpmSpec {
   readonly requestTerminateTimeout: number;
   /** `listen.backlog`: how many connections wait for a free child before the kernel refuses more. */
   readonly backlog: number;
-  /** The script: `slow` sleeps `sleepMs`, then answers. */
-  readonly script: 'slow';
+  /** The script: `slow` sleeps `sleepMs`, then answers; `slow-body` sends its head and a first line at once, then a line every `intervalMs` for `sleepMs`. */
+  readonly script: 'slow' | 'slow-body';
   readonly sleepMs: number;
+  readonly intervalMs: number;
   /** Where the pool listens: its own unix socket (mode 0666) or a TCP port on 127.0.0.1. */
   readonly listen: 'unix' | 'tcp';
   /** Stop the master (SIGQUIT, then wait) once it is ready: the socket is gone before the first request. */
@@ -78,5 +79,5 @@ export function describeBackend(b: BackendSpec): string {
   const parts = [`php-fpm (pm = static, pm.max_children = ${b.maxChildren}`];
   if (b.requestTerminateTimeout > 0) parts.push(`request_terminate_timeout = ${b.requestTerminateTimeout}s`);
   parts.push(`listen.backlog = ${b.backlog}`);
-  return `${parts.join(', ')}) over ${b.listen === 'unix' ? 'a unix socket' : 'TCP'}, a script that sleeps ${b.sleepMs} ms${b.stopMaster ? '; the master stopped before the requests' : ''}`;
+  return `${parts.join(', ')}) over ${b.listen === 'unix' ? 'a unix socket' : 'TCP'}, ${b.script === 'slow' ? `a script that sleeps ${b.sleepMs} ms` : `a script that writes its body over ${b.sleepMs} ms`}${b.stopMaster ? '; the master stopped before the requests' : ''}`;
 }

@@ -35,6 +35,8 @@ export function phpFpmConfig(dir: string, spec: PhpFpmSpec, listen: string, asRo
     `request_terminate_timeout = ${spec.requestTerminateTimeout}s`,
     'catch_workers_output = yes',
     'clear_env = yes',
+    // flush() reaches the gateway at once: no output buffer in between.
+    'php_admin_value[output_buffering] = 0',
   ];
   // php-fpm refuses a pool that runs as root unless told to (-R) and told whom to run as.
   if (asRoot) lines.push('user = root', 'group = root');
@@ -42,7 +44,10 @@ export function phpFpmConfig(dir: string, spec: PhpFpmSpec, listen: string, asRo
 }
 
 export function phpScript(spec: PhpFpmSpec): string {
-  return `<?php\nusleep(${Math.round(spec.sleepMs) * 1000});\nheader('Content-Type: text/plain');\necho "slow script answered\\n";\n`;
+  if (spec.script === 'slow') return `<?php\nusleep(${Math.round(spec.sleepMs) * 1000});\nheader('Content-Type: text/plain');\necho "slow script answered\\n";\n`;
+  const interval = Math.max(1, Math.round(spec.intervalMs));
+  const n = Math.max(1, Math.floor(spec.sleepMs / interval));
+  return `<?php\nheader('Content-Type: text/plain');\necho "started\\n";\nflush();\nfor ($i = 0; $i < ${n}; $i++) {\n  usleep(${interval * 1000});\n  printf("%07d\\n", $i);\n  flush();\n}\n`;
 }
 
 async function freePort(host: string): Promise<number> {

@@ -27,6 +27,11 @@ export interface GatewayRoute {
    * string, by whose path the upstream routes. Absent: http.
    */
   readonly protocol?: 'http' | 'fastcgi';
+  /**
+   * FastCGI only: the SCRIPT_FILENAME to send instead of the gateway's usual one (a real php-fpm
+   * runs this file; the chaos upstream routes by REQUEST_URI and ignores it).
+   */
+  readonly scriptFilename?: string;
 }
 
 export interface RenderInput {

@@ -48,7 +48,9 @@ const FASTCGI_PARAMS: ReadonlyArray<readonly [string, string]> = [
 function fastcgiLines(route: GatewayRoute): string[] {
   const t = route.target;
   const pass = t.kind === 'tcp' ? hostPort(t.host, t.port) : t.kind === 'unix' ? `unix:${t.path}` : `${t.name}:${t.port}`;
-  return [`fastcgi_pass ${pass};`, ...FASTCGI_PARAMS.map(([k, v]) => `fastcgi_param ${k} ${v};`)];
+  // A real php-fpm runs the file it is named: the route's script, not the document root's path.
+  const value = (k: string, v: string) => (k === 'SCRIPT_FILENAME' && route.scriptFilename !== undefined ? route.scriptFilename : v);
+  return [`fastcgi_pass ${pass};`, ...FASTCGI_PARAMS.map(([k, v]) => `fastcgi_param ${k} ${value(k, v)};`)];
 }
 
 function locationFor(route: GatewayRoute, i: number): string {

@@ -129,7 +129,7 @@ export function gatewayRoutes(plan: RunPlan, at: ChaosAddresses): GatewayRoute[]
     const tcp = (port: number): GatewayRoute => ({ ...base, target: { kind: 'tcp', host: at.host, port } });
     const dns = (label: string): GatewayRoute => ({ ...base, target: { kind: 'dns', name: at.dnsName!(label), port: at.httpPort } });
     const backend = at.backends?.get(s.id);
-    if (backend) return { ...base, target: backend.target, ...(backend.protocol === 'fastcgi' ? { protocol: 'fastcgi' as const } : {}) };
+    if (backend) return { ...base, target: backend.target, ...(backend.protocol === 'fastcgi' ? { protocol: 'fastcgi' as const, scriptFilename: backend.scriptFilename } : {}) };
     if (def.layer === 'listener') return tcp(at.listenerPorts.get(s.fault)!);
     if (def.layer === 'dns') return dns(scenarioDnsLabel(s)!);
     if (isFastcgi(s)) {

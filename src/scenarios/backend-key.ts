@@ -22,8 +22,9 @@ export const backendSchema = z.discriminatedUnion('kind', [
     maxChildren: z.number().int().min(1).max(64).optional(),
     requestTerminateTimeout: seconds('request_terminate_timeout').optional(),
     backlog: z.number().int().min(0).max(4096).optional(),
-    script: z.enum(['slow']).optional(),
+    script: z.enum(['slow', 'slow-body']).optional(),
     sleepMs: z.number().int().min(0).max(60_000).optional(),
+    intervalMs: z.number().int().min(10).max(60_000).optional(),
     listen: z.enum(['unix', 'tcp']).optional(),
     stopMaster: z.boolean().optional(),
   }),
@@ -38,6 +39,7 @@ export function backendSpec(d: z.infer<typeof backendSchema>): BackendSpec {
     backlog: d.backlog ?? 511,
     script: d.script ?? 'slow',
     sleepMs: d.sleepMs ?? 0,
+    intervalMs: d.intervalMs ?? 300,
     listen: d.listen ?? 'unix',
     stopMaster: d.stopMaster ?? false,
   };

@@ -22,7 +22,7 @@ afterAll(async () => {
 });
 
 const gunicorn = (over: Partial<GunicornSpec> = {}): GunicornSpec => ({ kind: 'gunicorn', timeout: 1, app: 'slow', sleepMs: 3000, intervalMs: 300, ...over });
-const php = (over: Partial<PhpFpmSpec> = {}): PhpFpmSpec => ({ kind: 'php-fpm', maxChildren: 1, requestTerminateTimeout: 0, backlog: 511, script: 'slow', sleepMs: 50, listen: 'unix', stopMaster: false, ...over });
+const php = (over: Partial<PhpFpmSpec> = {}): PhpFpmSpec => ({ kind: 'php-fpm', maxChildren: 1, requestTerminateTimeout: 0, backlog: 511, script: 'slow', sleepMs: 50, intervalMs: 300, listen: 'unix', stopMaster: false, ...over });
 
 test('CI has both backends', () => {
   if (process.env.CI === 'true') expect([gunicornMissing, phpMissing]).toEqual([undefined, undefined]);
