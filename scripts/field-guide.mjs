@@ -7,7 +7,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { bodyText } from './expect-text.mjs';
 
-const { gateways: GATEWAYS, loadSuite } = await import(new URL('../dist/index.js', import.meta.url));
+const { gateways: GATEWAYS, loadSuite, faithfulExpectations, describeBackend } = await import(new URL('../dist/index.js', import.meta.url));
 
 const { scenarios, catalogue } = await loadSuite();
 const esc = (s) => String(s).replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -44,13 +44,24 @@ const out = [
 ];
 
 for (const s of scenarios) {
-  const fault = catalogue.get(s.fault);
+  const fault = s.backend ? s.faultDef : catalogue.get(s.fault);
   out.push(`## ${s.id}`, '');
-  out.push(`**Fault:** \`${s.fault}\`${Object.keys(s.params).length ? ` (${Object.entries(s.params).map(([k, v]) => `${k}=${v}`).join(', ')})` : ''}: ${fault.summary}`);
+  if (!s.backend) out.push(`**Fault:** \`${s.fault}\`${Object.keys(s.params).length ? ` (${Object.entries(s.params).map(([k, v]) => `${k}=${v}`).join(', ')})` : ''}: ${fault.summary}`);
   const how = [s.upstream !== 'tcp' ? `reached by ${s.upstream === 'dns' ? 'DNS name' : 'unix socket'}` : '', s.keepalive ? 'pooled keep-alive connections' : '', s.request.websocket ? 'WebSocket upgrade' : '', s.sequence ? `${s.sequence.count} × ${s.request.method}, ${s.sequence.spacingMs} ms apart` : ''].filter(Boolean);
   if (how.length) out.push('', `**Request:** ${how.join('; ')}.`);
+  if (s.backend) out.push(`**Backend:** ${describeBackend(s.backend)}. **Counterpart:** [${s.counterpart}](#${s.counterpart}), the chaos upstream's fault for the same situation; *faithful* says whether the measured expectations agree (status, body, log reason).`);
   out.push('', s.description, '');
-  out.push('| gateway | the client sees | the gateway logs | what changes it |', '|---|---|---|---|');
+  const counterpart = s.counterpart ? scenarios.find((x) => x.id === s.counterpart) : undefined;
+  // The faithful column compares the measured expectations, gateway by gateway, as a run compares what it saw.
+  const faithful = (key, e) => {
+    if (!counterpart) return undefined;
+    const gatewayId = key.split('@')[0];
+    const c = key.includes('@') ? { ...(counterpart.expect[gatewayId] ?? {}), ...(counterpart.expect[key] ?? {}) } : counterpart.expect[key];
+    if (!c) return `not measured with ${counterpart.id}`;
+    const f = faithfulExpectations(e, c, counterpart.id);
+    return f.same ? 'yes' : `no: ${f.differs.join('; ')}`;
+  };
+  out.push(counterpart ? '| gateway | the client sees | the gateway logs | what changes it | faithful |' : '| gateway | the client sees | the gateway logs | what changes it |', counterpart ? '|---|---|---|---|---|' : '|---|---|---|---|');
   for (const [key, entry] of Object.entries(s.expect)) {
     const gatewayId = key.split('@')[0];
     // A versioned entry is merged over the plain one (as the harness does): show what those versions get.
@@ -60,7 +71,8 @@ for (const s of scenarios) {
     const infos = reasons.map((r) => adapter?.reasons.find((x) => x.reason === r)).filter(Boolean);
     const logs = e.reason === undefined ? 'not checked' : reasons.length === 0 ? 'no line that names this request' : infos.map((i) => `\`${i.reason}\`${i.example ? `: ${esc(i.example)}` : ''}`).join('<br>') || reasons.map((r) => `\`${r}\``).join(', ');
     const directives = [...new Set(infos.flatMap((i) => i.directives))];
-    out.push(`| ${esc(key)} | ${esc(expectText(e))} | ${logs} | ${directives.length ? esc(directives.join(', ')) : '-'} |`);
+    const f = faithful(key, e);
+    out.push(`| ${esc(key)} | ${esc(expectText(e))} | ${logs} | ${directives.length ? esc(directives.join(', ')) : '-'} |${f === undefined ? '' : ` ${esc(f)} |`}`);
   }
   out.push('');
 }

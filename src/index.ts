@@ -19,6 +19,8 @@ export type { SuiteResult, GatewayRun, ProgressListener, GatewayInstance } from 
 export { runVersions, type RunVersionsOptions } from './api/versions.js';
 export { versionsReport, type VersionsReport, type VersionRow, type VersionColumn } from './report/versions.js';
 export type { CaseResult } from './harness/judge.js';
+export { faithfulExpectations, faithfulText, type Faithful } from './harness/faithful.js';
+export { describeBackend, type BackendSpec, type GunicornSpec, type PhpFpmSpec } from './backends/backend.js';
 export type { Observed, Verdict, Mismatch, StatusLabel } from './harness/evaluate.js';
 export type { Outcome, OutcomeKind } from './probe/http-probe.js';
 export type { Scenario, Expectation, BodyState, StatusExpectation, ScenarioRequest, Sequence } from './scenarios/scenario.js';

@@ -3,6 +3,7 @@ import { paint, table } from './terminal.js';
 import type { CaseResult, ProgressListener, SuiteResult } from '../harness/run.js';
 import { statusLabel } from '../harness/evaluate.js';
 import { caseState, changeFromBaseline, evidenceLines, gatewayLabel, matrix, observedLine, shardText, sourceLabel, totals } from './model.js';
+import { faithfulText } from '../harness/faithful.js';
 import type { Reporter } from './reporter.js';
 
 export function consoleProgress(out: NodeJS.WritableStream, color: boolean): ProgressListener {
@@ -49,7 +50,8 @@ export function consoleSummary(result: SuiteResult, color: boolean): string {
     const rows = run.cases.map((c) => {
       const state = caseState(c);
       const mark = state === 'pass' ? p('green', 'pass') : state === 'fail' ? p('red', 'FAIL') : p('yellow', 'seen');
-      const row = [mark, c.scenario.id, observedLine(c) + (c.unjudged ? p('dim', ` (${c.unjudged})`) : '')];
+      const faithful = c.faithful ? (c.faithful.same === false ? p('yellow', ` · ${faithfulText(c.faithful)}`) : p('dim', ` · ${faithfulText(c.faithful)}`)) : '';
+      const row = [mark, c.scenario.id, observedLine(c) + faithful + (c.unjudged ? p('dim', ` (${c.unjudged})`) : '')];
       const ch = changeFromBaseline(c);
       if (ch) {
         const label = ch.change === 'hidden' ? p('green', `hidden (default: ${ch.baseline})`) : ch.change === 'exposed' ? p('red', `exposed (default: ${ch.baseline})`) : ch.change === 'changed' ? p('yellow', `changed (default: ${ch.baseline})`) : p('dim', 'as default');

@@ -5,6 +5,7 @@
  */
 import type { CaseResult, SuiteResult } from '../harness/run.js';
 import { caseState, changeFromBaseline, durationText, evidenceLines, gatewayLabel, matrix, sourceLabel, totals } from './model.js';
+import { faithfulText } from '../harness/faithful.js';
 import type { Reporter } from './reporter.js';
 
 export function htmlEscape(s: string): string {
@@ -56,6 +57,7 @@ function cell(c: CaseResult | undefined, skippedWhy: string | undefined): string
   const ch = changeFromBaseline(c);
   if (ch) parts.push(`<div class="meta change">${htmlEscape(ch.change === 'same' ? `as with the default config (${ch.baseline})` : `${ch.change} (default config: ${ch.baseline})`)}</div>`);
   else if (state === 'observed') parts.push(`<div class="meta unjudged">${htmlEscape(c.unjudged ?? 'observed, no expectation for this gateway or version')}</div>`);
+  if (c.faithful) parts.push(`<div class="meta faithful" data-faithful="${c.faithful.same === undefined ? 'unknown' : c.faithful.same ? 'yes' : 'no'}">${htmlEscape(faithfulText(c.faithful))}</div>`);
   const logs = evidenceLines(c, 5);
   if (logs.length) parts.push(`<details><summary>log</summary><pre>${htmlEscape(logs.join('\n'))}</pre></details>`);
   const title = state === 'pass' ? 'expectation holds' : state === 'fail' ? 'expectation failed' : (c.unjudged ?? 'observed (no expectation for this gateway/version)');

@@ -31,6 +31,8 @@ export function toJson(result: SuiteResult): string {
           ...(c.unjudged ? { unjudged: c.unjudged } : {}),
           observed: c.observed,
           expected: c.expectation,
+          // A backend scenario: the gateway's answer compared with its counterpart's in this run.
+          ...(c.faithful ? { faithful: c.faithful } : {}),
           ...(c.baseline ? { defaultConfig: { expected: c.baseline, ...changeFromBaseline(c) } } : {}),
           mismatches: c.verdict?.mismatches ?? [],
           // First request sent to last answer; observed.durationMs is the longest single request.

@@ -1,6 +1,7 @@
 /** Markdown for a CI job summary: the scenario × gateway matrix, then the failures with their evidence. */
 import type { CaseResult, SuiteResult } from '../harness/run.js';
 import { caseDurationMs, caseState, changeFromBaseline, evidenceLines, gatewayLabel, matrix, shardText, sourceLabel, totals } from './model.js';
+import { faithfulText } from '../harness/faithful.js';
 import type { Reporter } from './reporter.js';
 
 const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -17,6 +18,7 @@ function cell(c: CaseResult | undefined, skippedWhy: string | undefined): string
   parts.push(`${caseDurationMs(c)} ms`);
   const ch = changeFromBaseline(c);
   if (ch && ch.change !== 'same') parts.push(`${ch.change} (default: ${ch.baseline})`);
+  if (c.faithful) parts.push(faithfulText(c.faithful));
   return esc(parts.join(' · '));
 }
 

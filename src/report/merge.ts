@@ -43,6 +43,7 @@ const caseSchema = z.object({
   observed,
   expected: z.looseObject({}).optional(),
   defaultConfig: z.looseObject({ expected: z.looseObject({}) }).optional(),
+  faithful: z.object({ counterpart: z.string(), same: z.boolean().optional(), differs: z.array(z.string()), why: z.string().optional() }).optional(),
   mismatches: z.array(mismatch),
   durationMs: z.number(),
   outcomes: z.array(outcome),
@@ -157,6 +158,7 @@ function toResult(r: ReportJson): ReadReport['result'] {
         unjudged: c.unjudged,
         baseline: c.defaultConfig?.expected as Expectation | undefined,
         durationMs: c.durationMs,
+        ...(c.faithful ? { faithful: c.faithful } : {}),
       }),
     ),
   }));
