@@ -11,7 +11,8 @@ import { closest, InputError } from '../errors.js';
 import type { Catalogue } from '../faults/registry.js';
 import { isReason, REASON_IDS } from '../gateways/reasons.js';
 import { readInputText, readYaml, type YamlSource } from '../yaml-source.js';
-import { RANGE, type Expectation, type Scenario } from './scenario.js';
+import { poolFromYaml, upstreamsSchema } from './pool.js';
+import { RANGE, type Expectation, type PoolMember, type Scenario } from './scenario.js';
 
 const ID = /^[a-z0-9][a-z0-9-]*$/;
 const statusValue = z.union([z.number().int().min(100).max(999), z.literal('no-response'), z.literal('no-status-line')]);
@@ -36,7 +37,9 @@ const headers = z.union([
 const scenarioSchema = z.strictObject({
   id: z.string().regex(ID, 'ids are kebab-case: lower-case letters, digits and dashes').optional(),
   description: z.string().trim().min(1, 'say what production symptom this reproduces'),
-  fault: z.union([z.string(), z.strictObject({ id: z.string(), params: z.record(z.string(), z.union([z.string(), z.number()])).optional() })]),
+  fault: z.union([z.string(), z.strictObject({ id: z.string(), params: z.record(z.string(), z.union([z.string(), z.number()])).optional() })]).optional(),
+  // Several servers behind the route instead of one fault (src/scenarios/pool.ts).
+  upstreams: upstreamsSchema.optional(),
   upstream: z.enum(['tcp', 'unix', 'dns']).optional(),
   keepalive: z.boolean().optional(),
   request: z
@@ -76,11 +79,19 @@ export function scenarioFromYaml(src: YamlSource, catalogue: Catalogue, knownGat
   const fromFile = basename(src.file, extname(src.file));
   const id = d.id ?? fromFile;
   if (!ID.test(id)) fail([], `scenario id "${id}" (from the file name) must be kebab-case; rename the file or set id:`);
-  const faultId = typeof d.fault === 'string' ? d.fault : d.fault.id;
+  if (d.fault !== undefined && d.upstreams !== undefined) fail(['upstreams'], 'a scenario has either fault: (one server) or upstreams: (a pool of servers), not both', true);
+  if (d.fault === undefined && d.upstreams === undefined) fail([], 'a scenario needs fault: <id> (one server), or upstreams: [<id>, <id>, ...] (a pool of servers)');
+  let pool: PoolMember[] | undefined;
+  if (d.upstreams !== undefined) {
+    pool = poolFromYaml(d.upstreams, catalogue, fail);
+    if (d.upstream !== undefined && d.upstream !== 'tcp') fail(['upstream'], `upstream: ${d.upstream} does not apply to a pool: each server of a pool has a TCP address of its own`);
+  }
+  const fault = d.fault ?? { id: pool![0]!.fault, params: pool![0]!.params };
+  const faultId = typeof fault === 'string' ? fault : fault.id;
   if (!catalogue.has(faultId)) {
     fail(['fault'], `unknown fault "${faultId}". Closest: ${closest(faultId, catalogue.ids()).join(', ')}. \`badgateway faults\` lists them.`);
   }
-  const params = typeof d.fault === 'string' ? {} : (d.fault.params ?? {});
+  const params = typeof fault === 'string' ? {} : (fault.params ?? {});
   const def = catalogue.get(faultId);
   if (def.layer === 'exchange' && def.protocol === 'fastcgi') {
     // A FastCGI scenario reaches the upstream's FastCGI TCP listener or its FastCGI unix socket, one request per connection.
@@ -95,7 +106,7 @@ export function scenarioFromYaml(src: YamlSource, catalogue: Catalogue, knownGat
       fail(['fault', 'params'], (err as Error).message);
     }
   } else if (Object.keys(params).length > 0) fail(['fault', 'params'], `fault ${faultId} takes no parameters`);
-  if (def.layer !== 'exchange' && d.upstream !== undefined) fail(['upstream'], `upstream: applies to exchange faults; ${faultId} is a ${def.layer} fault with its own ${def.layer === 'dns' ? 'DNS name' : 'port'}`);
+  if (!pool && def.layer !== 'exchange' && d.upstream !== undefined) fail(['upstream'], `upstream: applies to exchange faults; ${faultId} is a ${def.layer} fault with its own ${def.layer === 'dns' ? 'DNS name' : 'port'}`);
   for (const key of Object.keys(d.expect)) {
     const at = key.indexOf('@');
     const gw = at === -1 ? key : key.slice(0, at);
@@ -127,6 +138,7 @@ export function scenarioFromYaml(src: YamlSource, catalogue: Catalogue, knownGat
     // checkReasons has held every reason against the vocabulary.
     expect: d.expect as Readonly<Record<string, Expectation>>,
     tags: d.tags ?? [],
+    ...(pool ? { pool } : {}),
   };
 }
 

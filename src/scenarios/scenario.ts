@@ -36,6 +36,17 @@ export interface Sequence {
   readonly concurrency: number;
 }
 
+/** One server of a pool (`upstreams:`): its fault, and how the gateway weighs it. */
+export interface PoolMember {
+  readonly fault: string;
+  readonly faultDef: FaultDef;
+  readonly params: Readonly<Record<string, string | number>>;
+  /** Relative share of requests (nginx weight, HAProxy weight, Apache loadfactor); 1 unless given. */
+  readonly weight: number;
+  /** Used only when every non-backup server has failed (nginx backup, HAProxy backup, Apache status=+H). */
+  readonly backup: boolean;
+}
+
 export interface Scenario {
   readonly id: string;
   readonly file: string;
@@ -53,6 +64,11 @@ export interface Scenario {
   /** Expectations by key: a gateway id, or `<gateway>@<version range>` (e.g. nginx@>=1.23). */
   readonly expect: Readonly<Record<string, Expectation>>;
   readonly tags: readonly string[];
+  /**
+   * Several upstream servers behind the route (`upstreams:`), each at an address of its own;
+   * `fault`/`faultDef`/`params` are then the first member's.
+   */
+  readonly pool?: readonly PoolMember[];
 }
 
 /**
