@@ -24,7 +24,7 @@ import type { ProbeRun } from './judge.js';
 import { startLogSink } from './log-sink.js';
 import { mapLimit } from './pool.js';
 import { gatewayRoutes, heldDnsBehavior, ownUpstreams, probeRequest, scenarioDnsLabel, type RunPlan } from './plan.js';
-import { poolUpstreams } from './upstream-pool.js';
+import { poolUpstreams, recoverAfter } from './upstream-pool.js';
 
 export interface Timeouts {
   readonly connectMs: number;
@@ -157,6 +157,7 @@ export async function startSession(plan: RunPlan, opts: SessionOptions): Promise
     for (const m of opts.userConfig ? [] : poolUpstreams(plan.scenarios)) {
       const own = stack.use(await startChaos({ host, catalogue: opts.catalogue, routes: [m.route], defaultFault: 'healthy', faultPaths: false, faultHeader: false, listenerFaults: [], dnsPort: false, control: false }));
       poolPorts.set(m.key, own.upstream.http.port);
+      stack.defer(recoverAfter(own.upstream, m));
     }
     const routes = gatewayRoutes(plan, {
       poolPorts,

@@ -7,7 +7,7 @@
 import type { GatewayRoute, PoolServer } from '../gateways/gateway.js';
 import { routePath } from '../gateways/paths.js';
 import type { Scenario } from '../scenarios/scenario.js';
-import type { RouteSpec } from '../upstream/upstream.js';
+import type { RouteSpec, StartedUpstream } from '../upstream/upstream.js';
 
 /** One exchange member that needs an upstream of its own. */
 export interface PoolUpstream {
@@ -15,6 +15,8 @@ export interface PoolUpstream {
   readonly key: string;
   /** The member's fault under the scenario's path, the only route of its upstream. */
   readonly route: RouteSpec;
+  /** Serve the route's fault to this many requests, then healthy (PoolMember.recoverAfter). */
+  readonly recoverAfter?: number;
 }
 
 export function poolKey(scenarioId: string, member: number): string {
@@ -25,7 +27,9 @@ export function poolKey(scenarioId: string, member: number): string {
 export function poolUpstreams(scenarios: readonly Scenario[]): PoolUpstream[] {
   return scenarios.flatMap((s) =>
     (s.pool ?? []).flatMap((m, i) =>
-      m.faultDef.layer === 'exchange' ? [{ key: poolKey(s.id, i), route: { pathPrefix: routePath(s.id).slice(0, -1), fault: m.fault, params: m.params } }] : [],
+      m.faultDef.layer === 'exchange'
+        ? [{ key: poolKey(s.id, i), route: { pathPrefix: routePath(s.id).slice(0, -1), fault: m.fault, params: m.params }, ...(m.recoverAfter !== undefined ? { recoverAfter: m.recoverAfter } : {}) }]
+        : [],
     ),
   );
 }
@@ -49,4 +53,21 @@ export function poolRoute(
     return { target: { kind: 'tcp', host, port }, weight: m.weight, backup: m.backup };
   });
   return { ...base, target: pool[0]!.target, pool };
+}
+
+/**
+ * A member that comes back: after its fault has been chosen for `recoverAfter` requests, its
+ * upstream answers healthy. Switched in the request event, which the upstream emits as it
+ * routes a request and before it reads the next one, so request N+1 is the first healthy one
+ * whatever the timing. Returns the unsubscribe (nothing to undo once switched).
+ */
+export function recoverAfter(upstream: StartedUpstream, m: PoolUpstream): () => void {
+  if (m.recoverAfter === undefined) return () => {};
+  let seen = 0;
+  const off = upstream.events.subscribe((e) => {
+    if (e.type !== 'request' || ++seen < m.recoverAfter!) return;
+    off();
+    upstream.setRouting({ routes: [{ ...m.route, fault: 'healthy', params: {} }], defaultFault: 'healthy' });
+  });
+  return off;
 }

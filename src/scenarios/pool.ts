@@ -21,6 +21,7 @@ export const upstreamsSchema = z.array(
       params: params.optional(),
       weight: z.number().int().min(1).max(MAX_WEIGHT, `a weight is 1 to ${MAX_WEIGHT} (Apache's loadfactor range)`).optional(),
       backup: z.boolean().optional(),
+      recoverAfter: z.number().int().min(1).max(10_000).optional(),
     }),
   ]),
 );
@@ -58,6 +59,9 @@ export function poolFromYaml(items: UpstreamsYaml, catalogue: Catalogue, fail: F
         fail(typeof item === 'string' ? at : ['upstreams', i, 'params'], (err as Error).message);
       }
     } else {
+      if (typeof item !== 'string' && item.recoverAfter !== undefined) {
+        fail(['upstreams', i, 'recoverAfter'], `recoverAfter: applies to exchange faults (a server that answers its fault to the first N requests, then healthy); ${id} is a listener fault, whose port behaves the same for the whole run`);
+      }
       if (Object.keys(p).length > 0) fail(['upstreams', i, 'params'], `fault ${id} takes no parameters`);
       // A listener fault has one port for the whole run: a second member would be the same server.
       if (seenListeners.has(id)) fail(at, `listener fault ${id} is already a member of this pool, and a listener fault has one port: both would be the same server. Use another listener fault, or an exchange fault (each exchange member gets an address of its own)`);
@@ -69,6 +73,7 @@ export function poolFromYaml(items: UpstreamsYaml, catalogue: Catalogue, fail: F
       params: p,
       weight: typeof item === 'string' ? 1 : (item.weight ?? 1),
       backup: typeof item === 'string' ? false : (item.backup ?? false),
+      ...(typeof item !== 'string' && item.recoverAfter !== undefined ? { recoverAfter: item.recoverAfter } : {}),
     };
   });
   if (members.every((m) => m.backup)) fail(['upstreams'], 'every server of the pool is a backup; at least one must not be (a backup is used only when the others have failed)');

@@ -45,6 +45,8 @@ export interface PoolMember {
   readonly weight: number;
   /** Used only when every non-backup server has failed (nginx backup, HAProxy backup, Apache status=+H). */
   readonly backup: boolean;
+  /** An exchange member that serves its fault to this many requests, then `healthy`: a server that comes back. */
+  readonly recoverAfter?: number;
 }
 
 export interface Scenario {

@@ -4,7 +4,9 @@ import { InputError } from '../../src/errors.js';
 import { Catalogue } from '../../src/faults/registry.js';
 import { GATEWAYS, gatewayById } from '../../src/gateways/index.js';
 import { gatewayRoutes, planRun, skipReason } from '../../src/harness/plan.js';
-import { poolKey, poolUpstreams } from '../../src/harness/upstream-pool.js';
+import { request } from 'node:http';
+import { startChaos } from '../../src/harness/chaos.js';
+import { poolKey, poolUpstreams, recoverAfter } from '../../src/harness/upstream-pool.js';
 import { builtinScenarioDir, loadSuite, scenarioFromYaml } from '../../src/scenarios/load.js';
 import { parseYaml } from '../../src/yaml-source.js';
 
@@ -47,6 +49,7 @@ describe('upstreams: in a scenario file', () => {
     ['only backups', 'description: x\nupstreams: [{fault: healthy, backup: true}, {fault: healthy, backup: true}]\nexpect: {}\n', /every server of the pool is a backup/],
     ['a weight out of range', 'description: x\nupstreams: [healthy, {fault: healthy, weight: 101}]\nexpect: {}\n', /a weight is 1 to 100/],
     ['upstream: unix', 'description: x\nupstream: unix\nupstreams: [healthy, healthy]\nexpect: {}\n', /p\.yaml:2:\d+: upstream: unix does not apply to a pool/],
+    ['recoverAfter on a listener fault', 'description: x\nupstreams: [healthy, {fault: connect-refused, recoverAfter: 2}]\nexpect: {}\n', /recoverAfter: applies to exchange faults/],
     ['an unknown key in a member', 'description: x\nupstreams: [healthy, {fault: healthy, wieght: 2}]\nexpect: {}\n', /unknown key "wieght"/],
   ])('%s is refused with file:line and what to do', (_what, text, msg) => {
     expect(problem(text)).toMatch(msg);
@@ -97,4 +100,24 @@ describe('pools in the plan', () => {
       for (const g of ['nginx', 'haproxy', 'caddy', 'apache']) expect(Object.keys(s.expect).some((k) => k === g || k.startsWith(`${g}@`)), `${s.id} ${g}`).toBe(true);
     }
   });
+});
+
+test('a member with recoverAfter: N serves its fault to N requests, then healthy', async () => {
+  const s = load('description: x\nupstreams: [{fault: reset-after-request, recoverAfter: 2}, healthy]\nexpect: {}\n');
+  const m = poolUpstreams([s])[0]!;
+  expect(m.recoverAfter).toBe(2);
+  await using chaos = await startChaos({ host: '127.0.0.1', catalogue, routes: [m.route], defaultFault: 'healthy', faultPaths: false, faultHeader: false, listenerFaults: [], dnsPort: false, control: false });
+  const off = recoverAfter(chaos.upstream, m);
+  const get = () =>
+    new Promise<string>((resolve) => {
+      const req = request({ host: '127.0.0.1', port: chaos.upstream.http.port, path: '/s/p/', agent: false }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(String(res.statusCode)));
+      });
+      req.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error'));
+      req.end();
+    });
+  const seen = [await get(), await get(), await get(), await get()];
+  off();
+  expect(seen).toEqual(['ECONNRESET', 'ECONNRESET', '200', '200']);
 });
