@@ -378,9 +378,9 @@ const REASONS = [
     reason: 'no-live-upstreams',
     example: 'no live upstreams while connecting to upstream',
     meaning: 'every server of the upstream group is marked failed; nginx did not even try.',
-    causes: ['earlier failures reached max_fails within fail_timeout'],
+    causes: ['earlier failures reached max_fails within fail_timeout', 'every server of the group refused or reset, and fail_timeout (10 s by default) has not passed yet'],
     directives: ['max_fails', 'fail_timeout', 'backup'],
-    scenarios: [],
+    scenarios: ['pool-all-down', 'pool-comes-back'],
   },
 ] as const satisfies readonly ReasonInfo[];
 
