@@ -46,7 +46,10 @@ const out = [
 for (const s of scenarios) {
   const fault = s.backend ? s.faultDef : catalogue.get(s.fault);
   out.push(`## ${s.id}`, '');
-  if (!s.backend) out.push(`**Fault:** \`${s.fault}\`${Object.keys(s.params).length ? ` (${Object.entries(s.params).map(([k, v]) => `${k}=${v}`).join(', ')})` : ''}: ${fault.summary}`);
+  if (s.pool) {
+    // A pool: every server, in the order the gateway's config lists them.
+    out.push(`**Pool:** ${s.pool.length} servers behind one route:`, '', ...s.pool.map((m, i) => `${i + 1}. \`${m.fault}\`${[...Object.entries(m.params).map(([k, v]) => `${k}=${v}`), m.weight !== 1 ? `weight ${m.weight}` : '', m.backup ? 'backup' : '', m.recoverAfter ? `healthy after its first ${m.recoverAfter} request${m.recoverAfter > 1 ? 's' : ''}` : ''].filter(Boolean).map((n) => ` (${n})`).join('')}: ${m.faultDef.summary}`));
+  } else if (!s.backend) out.push(`**Fault:** \`${s.fault}\`${Object.keys(s.params).length ? ` (${Object.entries(s.params).map(([k, v]) => `${k}=${v}`).join(', ')})` : ''}: ${fault.summary}`);
   const how = [s.upstream !== 'tcp' ? `reached by ${s.upstream === 'dns' ? 'DNS name' : 'unix socket'}` : '', s.keepalive ? 'pooled keep-alive connections' : '', s.request.websocket ? 'WebSocket upgrade' : '', s.sequence ? `${s.sequence.count} × ${s.request.method}, ${s.sequence.spacingMs} ms apart` : ''].filter(Boolean);
   if (how.length) out.push('', `**Request:** ${how.join('; ')}.`);
   if (s.backend) out.push(`**Backend:** ${describeBackend(s.backend)}. **Counterpart:** [${s.counterpart}](#${s.counterpart}), the chaos upstream's fault for the same situation; *faithful* says whether the measured expectations agree (status, body, log reason).`);

@@ -57,6 +57,12 @@ function gatewayCell(s, id) {
   return parts.length ? parts.join('; ') : '—';
 }
 
+/** A pool member (`upstreams:`) in one line: its fault and what sets it apart. */
+function memberText(m) {
+  const notes = [...Object.entries(m.params).map(([k, v]) => `${k}=${v}`), m.weight !== 1 ? `weight ${m.weight}` : '', m.backup ? 'backup' : '', m.recoverAfter ? `healthy after ${m.recoverAfter}` : ''].filter(Boolean);
+  return notes.length ? `${m.fault} (${notes.join(', ')})` : m.fault;
+}
+
 async function scenariosTable() {
   const { scenarios } = await loadSuite();
   const ids = GATEWAYS.map((g) => g.id);
@@ -71,7 +77,7 @@ async function scenariosTable() {
     `|---|---|${ids.map(() => '---|').join('')}`,
   ];
   for (const s of scenarios) {
-    const fault = Object.keys(s.params).length ? `${s.fault} (${Object.entries(s.params).map(([k, v]) => `${k}=${v}`).join(', ')})` : s.fault;
+    const fault = s.pool ? s.pool.map(memberText).join('` + `') : Object.keys(s.params).length ? `${s.fault} (${Object.entries(s.params).map(([k, v]) => `${k}=${v}`).join(', ')})` : s.fault;
     const how = [s.upstream !== 'tcp' ? `via ${s.upstream}` : '', s.keepalive ? 'pooled' : '', s.sequence ? `${s.sequence.count} × ${s.request.method}` : ''].filter(Boolean).join(', ');
     out.push(`| \`${s.id}\` | \`${fault}\`${how ? ` ${how}` : ''} | ${ids.map((id) => cell(gatewayCell(s, id))).join(' | ')} |`);
   }

@@ -27,6 +27,13 @@ const MODULES: ReadonlyArray<readonly [string, string]> = [
   ['proxy_http_module', 'mod_proxy_http.so'],
 ];
 
+/** What a balancer:// pool needs on top (loaded only when a route has a pool): shared memory for the members' state, the balancer, its default lbmethod. */
+const BALANCER_MODULES: ReadonlyArray<readonly [string, string]> = [
+  ['slotmem_shm_module', 'mod_slotmem_shm.so'],
+  ['proxy_balancer_module', 'mod_proxy_balancer.so'],
+  ['lbmethod_byrequests_module', 'mod_lbmethod_byrequests.so'],
+];
+
 const ERROR_LOG_FORMAT = '"[%{cu}t] [%-m:%l] [pid %P:tid %T] [req %-L] %-E: %M"';
 const ACCESS_LOG_FORMAT = '"[%{%Y-%m-%dT%H:%M:%S}t] [req %L] \\"%r\\" %>s %B %D"';
 
@@ -66,6 +73,30 @@ function proxyPassFor(route: GatewayRoute, to: RenderInput['timeouts']): string 
   return `ProxyPass "${path}" "${url}" ${params.join(' ')}`;
 }
 
+/**
+ * A route's pool as a mod_proxy_balancer balancer: a BalancerMember per server, loadfactor for
+ * its weight, status=+H (hot standby) for a backup, lbmethod=byrequests (the default, said
+ * out loud). Apache's defaults are kept: a member whose connect fails is put in error state and
+ * skipped for retry=60 s, and the request goes to another member (maxattempts: one per other
+ * member); a failure after the request was sent is not retried. The per-request timeouts are
+ * the single routes' ones.
+ */
+function balancerFor(route: GatewayRoute, to: RenderInput['timeouts']): string {
+  const path = routePath(route.id);
+  const name = `balancer://bg-${route.id}`;
+  const members = route.pool!.map((m) => {
+    const t = m.target;
+    if (t.kind !== 'tcp') throw new InputError('BG_GATEWAY_UNSUPPORTED', `apache: route ${route.id}: a pool member must be a TCP address.`);
+    const params = [`connectiontimeout=${sec(to.connectMs)}`, `timeout=${sec(to.readMs)}`];
+    if (m.weight !== 1) params.push(`loadfactor=${m.weight}`);
+    if (m.backup) params.push('status=+H');
+    if (!route.keepalive) params.push('disablereuse=On');
+    if (route.websocket) params.push('upgrade=websocket');
+    return `  BalancerMember "http://${hostPort(t.host, t.port)}" ${params.join(' ')}`;
+  });
+  return `<Proxy "${name}">\n${members.join('\n')}\n  ProxySet lbmethod=byrequests\n</Proxy>\nProxyPass "${path}" "${name}${path}"`;
+}
+
 function render(input: RenderInput): RenderedConfig {
   const p = input.prefix;
   const to = input.timeouts;
@@ -75,7 +106,7 @@ function render(input: RenderInput): RenderedConfig {
   }
   const conf = `# Rendered by badgateway for one suite run. Every path httpd writes is under ${p}.
 ServerRoot "${p}"
-${loadModules(MODULES)}
+${loadModules(input.routes.some((r) => r.pool) ? [...MODULES, ...BALANCER_MODULES] : MODULES)}
 
 ServerName badgateway
 Listen ${hostPort(input.listen.host, input.listen.port)}
@@ -118,7 +149,7 @@ DocumentRoot "${p}/htdocs"
   Require all granted
 </Location>
 
-${input.routes.map((r) => proxyPassFor(r, to)).join('\n')}
+${input.routes.map((r) => (r.pool ? balancerFor(r, to) : proxyPassFor(r, to))).join('\n')}
 `;
   return { files: { 'apache.conf': conf, [`htdocs${READY_PATH}`]: 'ready\n' }, main: 'apache.conf' };
 }
@@ -378,6 +409,7 @@ export const apache: GatewayAdapter = {
   versionExample: 'Server version: Apache/2.4.71 (Debian)\nServer built:   2026-11-12T08:58:41\n',
   parseVersion: (output) => /Apache\/(\d+\.\d+\.\d+)/.exec(output)?.[1],
   render,
+  supportsPools: true,
   args: (prefix, configPath) => ['-f', configPath, '-d', prefix, '-DFOREGROUND'],
   testArgs: (prefix, configPath) => ['-t', '-f', configPath, '-d', prefix],
   logFiles: ['logs/access.log', 'logs/error.log'],

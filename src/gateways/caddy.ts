@@ -12,7 +12,7 @@
  * it cannot be attributed: the client-side fields tell that story.
  */
 import { fillUserConfig, hostPort } from './user-config.js';
-import type { GatewayAdapter, GatewayRoute, LogEntry, ReasonInfo, RenderInput, RenderedConfig, UserConfigValues } from './gateway.js';
+import type { GatewayAdapter, GatewayRoute, LogEntry, RouteTarget, ReasonInfo, RenderInput, RenderedConfig, UserConfigValues } from './gateway.js';
 import { READY_PATH, routePath } from './paths.js';
 
 /** Caddy's log, relative to the prefix. */
@@ -23,10 +23,36 @@ function dur(ms: number): string {
 }
 
 function dialFor(route: GatewayRoute): string {
-  const t = route.target;
+  return dialOf(route.target);
+}
+
+function dialOf(t: RouteTarget): string {
   if (t.kind === 'tcp') return hostPort(t.host, t.port);
   if (t.kind === 'unix') return `unix/${t.path}`;
   return `${t.name}:${t.port}`;
+}
+
+/**
+ * A route's pool. Caddy's defaults are kept for retries and passive health: try_duration 0 and
+ * no retries (a failed request is not tried on another upstream), no fail_duration (no
+ * upstream is ever marked down). Two choices are ours. The selection policy is round_robin,
+ * not Caddy's default random, so a sequence meets the servers in turn as it does through the
+ * other gateways; a weight is the upstream listed that many times (round_robin walks the list),
+ * as weighted_round_robin exists only from Caddy 2.8. Caddy has no backup server: a pool with
+ * backups gets the `first` policy (the first available upstream, in order), primaries before
+ * backups, which is Caddy's own way to say failover, and which with the defaults above never
+ * moves past the first primary (nothing marks it unavailable).
+ */
+function poolUpstreams(route: GatewayRoute): Record<string, unknown> {
+  const pool = route.pool!;
+  if (pool.some((m) => m.backup)) {
+    const ordered = [...pool.filter((m) => !m.backup), ...pool.filter((m) => m.backup)];
+    return { upstreams: ordered.map((m) => ({ dial: dialOf(m.target) })), load_balancing: { selection_policy: { policy: 'first' } } };
+  }
+  return {
+    upstreams: pool.flatMap((m) => Array.from({ length: m.weight }, () => ({ dial: dialOf(m.target) }))),
+    load_balancing: { selection_policy: { policy: 'round_robin' } },
+  };
 }
 
 function proxyRoute(route: GatewayRoute, input: RenderInput): unknown {
@@ -49,7 +75,7 @@ function proxyRoute(route: GatewayRoute, input: RenderInput): unknown {
   // WebSocket upgrades pass through without any setting.
   return {
     match: [{ path: [`${routePath(route.id)}*`] }],
-    handle: [{ handler: 'reverse_proxy', upstreams: [{ dial: dialFor(route) }], transport }],
+    handle: [{ handler: 'reverse_proxy', ...(route.pool ? poolUpstreams(route) : { upstreams: [{ dial: dialFor(route) }] }), transport }],
     terminal: true,
   };
 }
@@ -393,6 +419,7 @@ export const caddy: GatewayAdapter = {
   versionExample: 'v2.6.2 h1:wKoFIxpmOJLGl3QXoo6PNbYvGW4xLEgo32GPBEjWL8o=\n\ngo\tgo1.19.8\npath\tgithub.com/caddyserver/caddy/v2/cmd/caddy\n',
   parseVersion,
   render,
+  supportsPools: true,
   args: (_prefix, configPath) => ['run', '--config', configPath, ...(configPath.endsWith('.json') ? [] : ['--adapter', 'caddyfile'])],
   testArgs: (_prefix, configPath) => ['validate', '--config', configPath, ...(configPath.endsWith('.json') ? [] : ['--adapter', 'caddyfile'])],
   env: (prefix) => ({ HOME: prefix, XDG_DATA_HOME: `${prefix}/data`, XDG_CONFIG_HOME: `${prefix}/config` }),

@@ -32,6 +32,19 @@ export interface GatewayRoute {
    * runs this file; the chaos upstream routes by REQUEST_URI and ignores it).
    */
   readonly scriptFilename?: string;
+  /**
+   * Several servers behind the route (a scenario's `upstreams:`): the adapter renders an upstream
+   * group of them, with the gateway's own retry and passive-health defaults, instead of `target`
+   * (which is then the first server's).
+   */
+  readonly pool?: ReadonlyArray<PoolServer>;
+}
+
+/** One server of a route's pool. */
+export interface PoolServer {
+  readonly target: RouteTarget;
+  readonly weight: number;
+  readonly backup: boolean;
 }
 
 export interface RenderInput {
@@ -181,6 +194,8 @@ export interface GatewayAdapter {
   readonly sharesConnectionPools?: boolean;
   /** True when the adapter renders FastCGI routes (GatewayRoute.protocol); FastCGI scenarios are skipped without it. Default false. */
   readonly supportsFastcgi?: boolean;
+  /** True when render() draws a route's `pool` as an upstream group; pool scenarios are skipped otherwise. Default false. */
+  readonly supportsPools?: boolean;
   /** False when the container runtime cannot run this gateway yet (default true). */
   readonly supportsContainer?: boolean;
   readonly reasons: readonly ReasonInfo[];

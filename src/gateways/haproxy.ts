@@ -46,6 +46,21 @@ function serverLine(route: GatewayRoute): string {
   return `server s ${t.name}:${t.port} resolvers badgateway init-addr none resolve-prefer ipv4`;
 }
 
+/**
+ * A route's pool: one `server` per member (roundrobin by weight, `backup` only when every other
+ * server is down). HAProxy's defaults are kept: retries 3, on a failed connect only
+ * (retry-on conn-failure), to the same server since `option redispatch` is not set; no `check`,
+ * so no server is ever marked down (observe and on-error need health checks) and a dead server
+ * stays in the rotation.
+ */
+function poolServers(route: GatewayRoute): string[] {
+  return route.pool!.map((m, i) => {
+    const t = m.target;
+    const addr = t.kind === 'tcp' ? hostPort(t.host, t.port) : t.kind === 'unix' ? `unix@${t.path}` : `${t.name}:${t.port} resolvers badgateway init-addr none resolve-prefer ipv4`;
+    return `  server s${i} ${addr}${m.weight !== 1 ? ` weight ${m.weight}` : ''}${m.backup ? ' backup' : ''}`;
+  });
+}
+
 function backend(route: GatewayRoute): string {
   const lines = [`backend ${backendName(route)}`];
   // keepalive: share idle server connections across client sessions (nginx: an upstream
@@ -53,7 +68,8 @@ function backend(route: GatewayRoute): string {
   lines.push(route.keepalive ? '  http-reuse always' : '  option http-server-close');
   // WebSocket upgrades pass through in HTTP mode without any directive; after the 101
   // the session is a tunnel governed by `timeout tunnel`.
-  lines.push(`  ${serverLine(route)}`);
+  if (route.pool) lines.push(...poolServers(route));
+  else lines.push(`  ${serverLine(route)}`);
   return lines.join('\n');
 }
 
@@ -304,6 +320,7 @@ export const haproxy: GatewayAdapter = {
   versionExample: 'HAProxy version 2.6.12-1+deb12u4 2026/10/17 - https://haproxy.org/\nStatus: long-term supported branch - will stop receiving fixes around Q2 2027.\n',
   parseVersion: (output) => /HA-?Proxy version (\d+\.\d+(?:\.\d+)?)/.exec(output)?.[1],
   render,
+  supportsPools: true,
   // -db: foreground, no daemon, no master-worker; SIGTERM stops it at once.
   args: (_prefix, configPath) => ['-db', '-f', configPath],
   testArgs: (_prefix, configPath) => ['-c', '-q', '-f', configPath],

@@ -60,6 +60,8 @@ function locationFor(route: GatewayRoute, i: number): string {
     lines.push(...fastcgiLines(route));
   } else if (route.keepalive) {
     lines.push(`proxy_pass http://${upstreamName(i)};`, 'proxy_http_version 1.1;', 'proxy_set_header Connection "";');
+  } else if (route.pool) {
+    lines.push(`proxy_pass http://${upstreamName(i)};`);
   } else if (t.kind === 'tcp') {
     lines.push(`proxy_pass http://${hostPort(t.host, t.port)};`);
   } else if (t.kind === 'unix') {
@@ -74,9 +76,26 @@ function locationFor(route: GatewayRoute, i: number): string {
   return `    location ${routePath(route.id)} {\n${lines.map((l) => `      ${l}`).join('\n')}\n    }`;
 }
 
+/**
+ * A route's pool as an upstream group: round robin by weight, `backup` servers only when every
+ * other one has failed. nginx's defaults are kept, as a config that just lists servers gets them:
+ * proxy_next_upstream error timeout (a GET that fails before any response byte reached the client
+ * goes to the next server; a POST does not, non_idempotent being off), max_fails=1 fail_timeout=10s
+ * (one failure takes a server out for 10 s), proxy_next_upstream_tries 0 (every server once).
+ */
+function poolBlock(r: GatewayRoute, name: string): string {
+  const servers = r.pool!.map((m) => {
+    const t = m.target;
+    const addr = t.kind === 'tcp' ? hostPort(t.host, t.port) : t.kind === 'unix' ? `unix:${t.path}` : `${t.name}:${t.port} resolve`;
+    return `    server ${addr}${m.weight !== 1 ? ` weight=${m.weight}` : ''}${m.backup ? ' backup' : ''};\n`;
+  });
+  return `  upstream ${name} {\n${servers.join('')}${r.keepalive ? '    keepalive 8;\n' : ''}  }\n`;
+}
+
 function pools(routes: readonly GatewayRoute[]): string {
   return routes
     .map((r, i) => {
+      if (r.pool) return poolBlock(r, upstreamName(i));
       if (!r.keepalive || r.protocol === 'fastcgi') return '';
       const t = r.target;
       const server = t.kind === 'tcp' ? hostPort(t.host, t.port) : t.kind === 'unix' ? `unix:${t.path}` : `${t.name}:${t.port} resolve`;
@@ -361,9 +380,9 @@ const REASONS = [
     reason: 'no-live-upstreams',
     example: 'no live upstreams while connecting to upstream',
     meaning: 'every server of the upstream group is marked failed; nginx did not even try.',
-    causes: ['earlier failures reached max_fails within fail_timeout'],
+    causes: ['earlier failures reached max_fails within fail_timeout', 'every server of the group refused or reset, and fail_timeout (10 s by default) has not passed yet'],
     directives: ['max_fails', 'fail_timeout', 'backup'],
-    scenarios: [],
+    scenarios: ['pool-all-down', 'pool-comes-back'],
   },
 ] as const satisfies readonly ReasonInfo[];
 
@@ -384,6 +403,7 @@ export const nginx: GatewayAdapter = {
   parseVersion: (output) => /nginx\/(\d+\.\d+\.\d+)/.exec(output)?.[1],
   render,
   supportsFastcgi: true,
+  supportsPools: true,
   args: (prefix, configPath) => ['-p', prefix + '/', '-c', configPath, '-g', 'daemon off;'],
   testArgs: (prefix, configPath) => ['-t', '-q', '-p', prefix + '/', '-c', configPath],
   logFiles: ['logs/error.log'],

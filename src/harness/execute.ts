@@ -25,6 +25,7 @@ import type { ProbeRun } from './judge.js';
 import { startLogSink } from './log-sink.js';
 import { mapLimit } from './pool.js';
 import { gatewayRoutes, heldDnsBehavior, ownUpstreams, probeRequest, scenarioDnsLabel, type RunPlan } from './plan.js';
+import { poolUpstreams, recoverAfter } from './upstream-pool.js';
 
 export interface Timeouts {
   readonly connectMs: number;
@@ -157,8 +158,16 @@ export async function startSession(planned: RunPlan, opts: SessionOptions): Prom
       );
       ownHttpPorts.set(s.id, own.upstream.http.port);
     }
+    // Each exchange member of a pool: an upstream of its own, so the gateway sees distinct servers.
+    const poolPorts = new Map<string, number>();
+    for (const m of opts.userConfig ? [] : poolUpstreams(plan.scenarios)) {
+      const own = stack.use(await startChaos({ host, catalogue: opts.catalogue, routes: [m.route], defaultFault: 'healthy', faultPaths: false, faultHeader: false, listenerFaults: [], dnsPort: false, control: false }));
+      poolPorts.set(m.key, own.upstream.http.port);
+      stack.defer(recoverAfter(own.upstream, m));
+    }
     const routes = gatewayRoutes(plan, {
       backends: backends.routes,
+      poolPorts,
       ownHttpPorts,
       host,
       httpPort: chaos.upstream.http.port,

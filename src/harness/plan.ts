@@ -13,6 +13,7 @@ import type { Scenario } from '../scenarios/scenario.js';
 import type { RouteSpec } from '../upstream/upstream.js';
 import { probeTag } from './attribute.js';
 import type { BackendRoute } from './backends.js';
+import { poolListenerFaults, poolRoute } from './upstream-pool.js';
 
 export interface PlanContext {
   /** The run uses the user's own config: it has one TCP upstream and no per-scenario routes. */
@@ -48,6 +49,8 @@ export interface ChaosAddresses {
   readonly dnsName?: (label: string) => string;
   /** HTTP port of an upstream of its own, by scenario id: keepalive routes of a gateway that shares pools by address (see ownUpstreams). */
   readonly ownHttpPorts?: ReadonlyMap<string, number>;
+  /** HTTP port of each exchange member of a pool scenario, by poolKey (src/harness/upstream-pool.ts). */
+  readonly poolPorts?: ReadonlyMap<string, number>;
   /** The upstream's FastCGI TCP listener, when the plan needs it. */
   readonly fastcgiPort?: number;
   /** The upstream's FastCGI unix socket, when the plan needs it. */
@@ -69,7 +72,7 @@ export function isFastcgi(s: Scenario): boolean {
  */
 export function ownUpstreams(plan: RunPlan): Scenario[] {
   if (!plan.adapter.sharesConnectionPools) return [];
-  return plan.scenarios.filter((s) => s.faultDef.layer === 'exchange' && !isFastcgi(s) && s.upstream === 'tcp' && s.keepalive);
+  return plan.scenarios.filter((s) => !s.pool && s.faultDef.layer === 'exchange' && !isFastcgi(s) && s.upstream === 'tcp' && s.keepalive);
 }
 
 /**
@@ -77,6 +80,11 @@ export function ownUpstreams(plan: RunPlan): Scenario[] {
  * place skip reasons come from: a new capability flag on adapters adds its case here.
  */
 export function skipReason(adapter: GatewayAdapter, s: Scenario, ctx: PlanContext): string | undefined {
+  if (s.pool) {
+    if (ctx.userConfig) return 'a pool needs an address for each of its servers; your config has one upstream';
+    if (!adapter.supportsPools) return `${adapter.id} has no upstream pools in badgateway`;
+    return undefined;
+  }
   const layer = s.faultDef.layer;
   if (ctx.userConfig && s.backend) return `plays a real ${s.backend.kind} on a route of its own; your config has one upstream`;
   if (isFastcgi(s)) {
@@ -104,8 +112,9 @@ export function planRun(adapter: GatewayAdapter, all: readonly Scenario[], ctx: 
     if (why === undefined) scenarios.push(s);
     else skipped.push({ scenario: s, why });
   }
-  // A backend scenario's upstream is its own server, not a route of the chaos upstream.
-  const exchange = scenarios.filter((s) => s.faultDef.layer === 'exchange' && !s.backend);
+  // A backend scenario's upstream is its own server, and a pool's members have upstreams of their own
+  // (upstream-pool.ts): neither is a route on the shared chaos upstream.
+  const exchange = scenarios.filter((s) => !s.pool && !s.backend && s.faultDef.layer === 'exchange');
   const http = exchange.filter((s) => !isFastcgi(s));
   const fastcgi = exchange.filter(isFastcgi);
   return {
@@ -113,9 +122,9 @@ export function planRun(adapter: GatewayAdapter, all: readonly Scenario[], ctx: 
     scenarios,
     skipped,
     upstreamRoutes: exchange.map((s) => ({ pathPrefix: routePath(s.id).slice(0, -1), fault: s.fault, params: s.params, ...(isFastcgi(s) ? { protocol: 'fastcgi' as const } : {}) })),
-    listenerFaults: [...new Set(scenarios.filter((s) => s.faultDef.layer === 'listener').map((s) => s.fault))],
+    listenerFaults: [...new Set([...scenarios.filter((s) => !s.pool && s.faultDef.layer === 'listener').map((s) => s.fault), ...poolListenerFaults(scenarios)])],
     needsUnix: http.some((s) => s.upstream === 'unix'),
-    needsDns: scenarios.some((s) => s.faultDef.layer === 'dns' || s.upstream === 'dns'),
+    needsDns: scenarios.some((s) => !s.pool && (s.faultDef.layer === 'dns' || s.upstream === 'dns')),
     needsFastcgi: fastcgi.some((s) => s.upstream === 'tcp'),
     needsFastcgiUnix: fastcgi.some((s) => s.upstream === 'unix'),
   };
@@ -130,6 +139,7 @@ export function gatewayRoutes(plan: RunPlan, at: ChaosAddresses): GatewayRoute[]
     const dns = (label: string): GatewayRoute => ({ ...base, target: { kind: 'dns', name: at.dnsName!(label), port: at.httpPort } });
     const backend = at.backends?.get(s.id);
     if (backend) return { ...base, target: backend.target, ...(backend.protocol === 'fastcgi' ? { protocol: 'fastcgi' as const, scriptFilename: backend.scriptFilename } : {}) };
+    if (s.pool) return poolRoute(s, base, at.host, at.poolPorts ?? new Map(), at.listenerPorts);
     if (def.layer === 'listener') return tcp(at.listenerPorts.get(s.fault)!);
     if (def.layer === 'dns') return dns(scenarioDnsLabel(s)!);
     if (isFastcgi(s)) {

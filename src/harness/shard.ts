@@ -209,7 +209,7 @@ function canonical(value: unknown): unknown {
 export function suiteIdentity(gateways: readonly ShardGateway[], scenarios: readonly Scenario[], userConfig?: { readonly text: string }): SuiteIdentity {
   const keys = gateways.map((g) => gatewayKey(g.adapter.id, g.image));
   // Sorted: the split does not depend on the order gateways are named or files are found in.
-  const defs = [...scenarios].sort((a, b) => (a.id < b.id ? -1 : 1)).map((s) => ({ id: s.id, fault: s.fault, params: s.params, upstream: s.upstream, keepalive: s.keepalive, request: s.request, sequence: s.sequence ?? null, expect: s.expect, tags: s.tags }));
+  const defs = [...scenarios].sort((a, b) => (a.id < b.id ? -1 : 1)).map((s) => ({ id: s.id, fault: s.fault, params: s.params, upstream: s.upstream, keepalive: s.keepalive, request: s.request, sequence: s.sequence ?? null, expect: s.expect, tags: s.tags, ...(s.pool ? { pool: s.pool.map((m) => ({ fault: m.fault, params: m.params, weight: m.weight, backup: m.backup })) } : {}) }));
   const digest = createHash('sha256')
     .update(JSON.stringify(canonical({ gateways: [...keys].sort(), scenarios: defs, userConfig: userConfig?.text ?? null })))
     .digest('hex');

@@ -12,7 +12,8 @@ import type { Catalogue } from '../faults/registry.js';
 import { isReason, REASON_IDS } from '../gateways/reasons.js';
 import { readInputText, readYaml, type YamlSource } from '../yaml-source.js';
 import { backendFaultDef, backendSchema, backendSpec } from './backend-key.js';
-import { RANGE, type Expectation, type Scenario } from './scenario.js';
+import { poolFromYaml, upstreamsSchema } from './pool.js';
+import { RANGE, type Expectation, type PoolMember, type Scenario } from './scenario.js';
 
 const ID = /^[a-z0-9][a-z0-9-]*$/;
 const statusValue = z.union([z.number().int().min(100).max(999), z.literal('no-response'), z.literal('no-status-line')]);
@@ -40,6 +41,8 @@ const scenarioSchema = z.strictObject({
   fault: z.union([z.string(), z.strictObject({ id: z.string(), params: z.record(z.string(), z.union([z.string(), z.number()])).optional() })]).optional(),
   backend: backendSchema.optional(),
   counterpart: z.string().regex(ID, 'a scenario id').optional(),
+  // Several servers behind the route instead of one fault (src/scenarios/pool.ts).
+  upstreams: upstreamsSchema.optional(),
   upstream: z.enum(['tcp', 'unix', 'dns']).optional(),
   keepalive: z.boolean().optional(),
   request: z
@@ -79,10 +82,19 @@ export function scenarioFromYaml(src: YamlSource, catalogue: Catalogue, knownGat
   const fromFile = basename(src.file, extname(src.file));
   const id = d.id ?? fromFile;
   if (!ID.test(id)) fail([], `scenario id "${id}" (from the file name) must be kebab-case; rename the file or set id:`);
-  if (d.backend !== undefined) return backendScenario(d, id, src.file, fail, knownGateways);
+  if (d.backend !== undefined) {
+    if (d.upstreams !== undefined) fail(['upstreams'], 'a scenario has either backend: (a real server) or upstreams: (a pool of chaos servers), not both', true);
+    return backendScenario(d, id, src.file, fail, knownGateways);
+  }
   if (d.counterpart !== undefined) fail(['counterpart'], 'counterpart: belongs to a backend: scenario (php-fpm, gunicorn): it names the chaos-upstream scenario that plays the same situation', true);
-  if (d.fault === undefined) fail([], 'a scenario needs a fault: (a chaos-upstream fault, `badgateway faults` lists them) or a backend: (a real php-fpm or gunicorn)');
-  const fault = d.fault!;
+  if (d.fault !== undefined && d.upstreams !== undefined) fail(['upstreams'], 'a scenario has either fault: (one server) or upstreams: (a pool of servers), not both', true);
+  if (d.fault === undefined && d.upstreams === undefined) fail([], 'a scenario needs fault: <id> (one server), upstreams: [<id>, <id>, ...] (a pool of servers), or backend: (a real php-fpm or gunicorn)');
+  let pool: PoolMember[] | undefined;
+  if (d.upstreams !== undefined) {
+    pool = poolFromYaml(d.upstreams, catalogue, fail);
+    if (d.upstream !== undefined && d.upstream !== 'tcp') fail(['upstream'], `upstream: ${d.upstream} does not apply to a pool: each server of a pool has a TCP address of its own`);
+  }
+  const fault = d.fault ?? { id: pool![0]!.fault, params: pool![0]!.params };
   const faultId = typeof fault === 'string' ? fault : fault.id;
   if (!catalogue.has(faultId)) {
     fail(['fault'], `unknown fault "${faultId}". Closest: ${closest(faultId, catalogue.ids()).join(', ')}. \`badgateway faults\` lists them.`);
@@ -102,7 +114,7 @@ export function scenarioFromYaml(src: YamlSource, catalogue: Catalogue, knownGat
       fail(['fault', 'params'], (err as Error).message);
     }
   } else if (Object.keys(params).length > 0) fail(['fault', 'params'], `fault ${faultId} takes no parameters`);
-  if (def.layer !== 'exchange' && d.upstream !== undefined) fail(['upstream'], `upstream: applies to exchange faults; ${faultId} is a ${def.layer} fault with its own ${def.layer === 'dns' ? 'DNS name' : 'port'}`);
+  if (!pool && def.layer !== 'exchange' && d.upstream !== undefined) fail(['upstream'], `upstream: applies to exchange faults; ${faultId} is a ${def.layer} fault with its own ${def.layer === 'dns' ? 'DNS name' : 'port'}`);
   checkExpect(d, fail, knownGateways);
   return {
     id,
@@ -118,6 +130,7 @@ export function scenarioFromYaml(src: YamlSource, catalogue: Catalogue, knownGat
     // checkReasons has held every reason against the vocabulary.
     expect: d.expect as Readonly<Record<string, Expectation>>,
     tags: d.tags ?? [],
+    ...(pool ? { pool } : {}),
   };
 }
 

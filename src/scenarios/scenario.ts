@@ -37,6 +37,19 @@ export interface Sequence {
   readonly concurrency: number;
 }
 
+/** One server of a pool (`upstreams:`): its fault, and how the gateway weighs it. */
+export interface PoolMember {
+  readonly fault: string;
+  readonly faultDef: FaultDef;
+  readonly params: Readonly<Record<string, string | number>>;
+  /** Relative share of requests (nginx weight, HAProxy weight, Apache loadfactor); 1 unless given. */
+  readonly weight: number;
+  /** Used only when every non-backup server has failed (nginx backup, HAProxy backup, Apache status=+H). */
+  readonly backup: boolean;
+  /** An exchange member that serves its fault to this many requests, then `healthy`: a server that comes back. */
+  readonly recoverAfter?: number;
+}
+
 export interface Scenario {
   readonly id: string;
   readonly file: string;
@@ -58,6 +71,11 @@ export interface Scenario {
   readonly backend?: BackendSpec;
   /** The chaos-upstream scenario that plays the same situation: the report says whether the gateway answers both alike. */
   readonly counterpart?: string;
+  /**
+   * Several upstream servers behind the route (`upstreams:`), each at an address of its own;
+   * `fault`/`faultDef`/`params` are then the first member's.
+   */
+  readonly pool?: readonly PoolMember[];
 }
 
 /**
