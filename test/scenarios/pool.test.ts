@@ -39,7 +39,7 @@ describe('upstreams: in a scenario file', () => {
 
   test.each([
     ['fault: and upstreams: together', 'description: x\nfault: healthy\nupstreams: [healthy, healthy]\nexpect: {}\n', /p\.yaml:3:\d+: a scenario has either fault: \(one server\) or upstreams: \(a pool of servers\), not both/],
-    ['neither', 'description: x\nexpect: {}\n', /needs fault: <id> \(one server\), or upstreams:/],
+    ['neither', 'description: x\nexpect: {}\n', /needs fault: <id> \(one server\), upstreams: .* or backend:/],
     ['one server', 'description: x\nupstreams: [healthy]\nexpect: {}\n', /p\.yaml:2:\d+: a pool needs at least 2 servers \(it has 1\); for one server write `fault: <id>`/],
     ['a DNS fault', 'description: x\nupstreams:\n  - healthy\n  - dns-nxdomain\nexpect: {}\n', /p\.yaml:4:\d+: fault dns-nxdomain is a DNS fault: it plays a name, not a server, so it cannot be a pool member/],
     ['a misspelt fault', 'description: x\nupstreams: [healthy, helthy]\nexpect: {}\n', /unknown fault "helthy"\. Closest: healthy/],
