@@ -32,6 +32,21 @@ describe('apache config rendering', () => {
     expect(conf).toContain('ProxyPass "/s/e/" "http://127.0.0.1:9000/s/e/" connectiontimeout=1 timeout=1500ms retry=0 disablereuse=On upgrade=websocket');
   });
 
+  test('FastCGI routes go through mod_proxy_fcgi, to a port or a unix socket, with the run timeouts', () => {
+    const fcgi = apache.render({
+      ...input,
+      routes: [
+        { id: 'f', protocol: 'fastcgi', target: { kind: 'tcp', host: '127.0.0.1', port: 9100 } },
+        { id: 'g', protocol: 'fastcgi', target: { kind: 'unix', path: '/tmp/run/fastcgi.sock' } },
+      ],
+    }).files['apache.conf']!;
+    expect(fcgi).toContain('<IfModule !proxy_fcgi_module>\n  LoadModule proxy_fcgi_module /usr/lib/apache2/modules/mod_proxy_fcgi.so\n</IfModule>');
+    expect(fcgi).toContain('ProxyPass "/s/f/" "fcgi://127.0.0.1:9100/s/f/" connectiontimeout=1 timeout=1500ms retry=0 disablereuse=On');
+    expect(fcgi).toContain('ProxyPass "/s/g/" "unix:/tmp/run/fastcgi.sock|fcgi://localhost/s/g/" connectiontimeout=1 timeout=1500ms retry=0 disablereuse=On');
+    expect(fcgi).toMatch(/^LogLevel .*proxy_fcgi:info/m);
+    expect(apache.supportsFastcgi).toBe(true);
+  });
+
   test('the ready path is a static file httpd serves itself', () => {
     expect(out.files['htdocs/__badgateway/ready']).toBe('ready\n');
   });
@@ -74,6 +89,29 @@ describe('apache log parsing', () => {
     expect(e.reason).toBe(reason);
     expect(e.connection).toBe('awXCFb1EVHHWZ3cXGRiRPQAAAAY');
     expect(e.target).toBeUndefined();
+  });
+
+  // Lines httpd 2.4.71 (badgateway/apache:trixie) logged for the fcgi-* scenarios.
+  const F = (t: string, errno: string) => `[2026-12-01 20:32:55.917279] [proxy_fcgi:error] [pid 8:tid 139683140990656] [req aw8u95dQemwjjf5cazW-6gAAAAI] ${errno}: ${t}`;
+  const fcgi: Array<[string, string | undefined]> = [
+    [F('AH01072: Got bogus record 99', '-'), 'fastcgi-invalid-record'],
+    [F('AH01068: Got bogus version 2', '-'), 'fastcgi-invalid-record'],
+    [F("AH01071: Got error 'Primary script unknown'", '-'), 'fastcgi-primary-script-unknown'],
+    [F(`AH01071: Got error '${'x'.repeat(128)}'`, '-'), 'fastcgi-stderr'],
+    [F('AH01070: Error parsing script headers', '-'), 'invalid-header'],
+    [F("malformed header from script '': Bad header: ", '-'), undefined],
+    [F('AH01067: Failed to read FastCGI header', '-'), undefined],
+    [F('AH01075: Error dispatching request to :39229: ', '(70014)End of file found'), 'upstream-closed-early'],
+    [F('AH01075: Error dispatching request to :39229: (reading response body)', '(70014)End of file found'), 'upstream-truncated'],
+    [F('AH01075: Error dispatching request to :39229: ', '(104)Connection reset by peer'), 'upstream-reset'],
+    [F('AH01075: Error dispatching request to :39229: (polling)', '(70007)The timeout specified has expired'), 'read-timeout'],
+    // What follows a bogus version or a bad CGI head: the line before it said why.
+    [F('AH01075: Error dispatching request to :39229: ', '(22)Invalid argument'), undefined],
+  ];
+  test.each(fcgi)('FastCGI: %s → %s', (line, reason) => {
+    const e = apache.parseLogLine(line)!;
+    expect(e.reason).toBe(reason);
+    expect(e.connection).toBe('aw8u95dQemwjjf5cazW-6gAAAAI');
   });
 
   test('server-level lines name no request; AH00957 says refused or timed out', () => {

@@ -1,5 +1,5 @@
 /**
- * Apache httpd (mod_proxy + mod_proxy_http): config rendering for a route
+ * Apache httpd (mod_proxy + mod_proxy_http, mod_proxy_fcgi for FastCGI routes): config rendering for a route
  * table, error-log parsing into reasons. Pure. The config is self-contained: it
  * loads exactly the modules it needs, and every path httpd writes (pid, logs,
  * runtime files, mutexes) lives under the prefix.
@@ -25,6 +25,7 @@ const MODULES: ReadonlyArray<readonly [string, string]> = [
   ['unique_id_module', 'mod_unique_id.so'],
   ['proxy_module', 'mod_proxy.so'],
   ['proxy_http_module', 'mod_proxy_http.so'],
+  ['proxy_fcgi_module', 'mod_proxy_fcgi.so'],
 ];
 
 /** What a balancer:// pool needs on top (loaded only when a route has a pool): shared memory for the members' state, the balancer, its default lbmethod. */
@@ -58,8 +59,10 @@ function proxyPassFor(route: GatewayRoute, to: RenderInput['timeouts']): string 
   const t = route.target;
   const path = routePath(route.id);
   let url: string;
-  if (t.kind === 'tcp') url = `http://${hostPort(t.host, t.port)}${path}`;
-  else if (t.kind === 'unix') url = `unix:${t.path}|http://localhost${path}`;
+  // mod_proxy_fcgi sends REQUEST_URI as the client sent it (query included), whatever the URL's path.
+  const scheme = route.protocol === 'fastcgi' ? 'fcgi' : 'http';
+  if (t.kind === 'tcp') url = `${scheme}://${hostPort(t.host, t.port)}${path}`;
+  else if (t.kind === 'unix') url = `unix:${t.path}|${scheme}://localhost${path}`;
   else throw new InputError('BG_GATEWAY_UNSUPPORTED', `apache: route ${route.id}: ${apacheUnsupported(route)}.`);
   const params = [
     `connectiontimeout=${sec(to.connectMs)}`,
@@ -128,7 +131,7 @@ MaxSpareThreads 400
 MaxConnectionsPerChild 0
 
 ErrorLog "${p}/logs/error.log"
-LogLevel warn proxy:info proxy_http:info
+LogLevel warn proxy:info proxy_http:info proxy_fcgi:info
 ErrorLogFormat ${ERROR_LOG_FORMAT}
 LogFormat ${ACCESS_LOG_FORMAT} badgateway
 CustomLog "${p}/logs/access.log" badgateway
@@ -255,6 +258,24 @@ function reasonOf(message: string): ApacheReason | undefined {
       if (errno !== undefined && TIMEOUT.has(errno)) return 'send-timeout';
       if (errno !== undefined && RESET.has(errno)) return 'upstream-reset';
       return undefined;
+    // mod_proxy_fcgi.c: a record it cannot read ("Got bogus version 2", "Got bogus record 99").
+    case '01068':
+    case '01072':
+      return 'fastcgi-invalid-record';
+    // "Got error '...'": one line per FastCGI STDERR record.
+    case '01071':
+      return /Got error 'Primary script unknown/.test(message) ? 'fastcgi-primary-script-unknown' : 'fastcgi-stderr';
+    // "Error parsing script headers": the CGI head in STDOUT (a line without a colon).
+    case '01070':
+      return 'invalid-header';
+    // "Error dispatching request to <backend>: (<what it was doing>)": the errno says what broke.
+    // EOF while reading a record header cannot tell a missing head from a short body: both are
+    // early closes unless httpd says it was reading the body.
+    case '01075':
+      if (errno !== undefined && TIMEOUT.has(errno)) return 'read-timeout';
+      if (errno !== undefined && RESET.has(errno)) return 'upstream-reset';
+      if (errno === 70014) return /\(reading response body\)/.test(message) ? 'upstream-truncated' : 'upstream-closed-early';
+      return undefined;
     default:
       return undefined;
   }
@@ -317,10 +338,10 @@ const REASONS = [
   {
     reason: 'read-timeout',
     example: '(70007)The timeout specified has expired: AH01102: error reading status line from remote server 127.0.0.1:9000',
-    meaning: 'the backend sent nothing for ProxyTimeout (or ProxyPass timeout=). Before the status line httpd answers 502 Proxy Error (nginx: 504); mid-body the response is cut.',
+    meaning: 'the backend sent nothing for ProxyTimeout (or ProxyPass timeout=). Before the status line httpd answers 502 Proxy Error (nginx: 504); mid-body the response is cut. Over FastCGI (mod_proxy_fcgi) the line is "(70007)The timeout specified has expired: AH01075: Error dispatching request to ...: (polling)" and the client gets 504.',
     causes: ['a stuck or slow backend', 'a long computation without streaming'],
     directives: ['ProxyTimeout', 'ProxyPass timeout=', 'Timeout'],
-    scenarios: ['never-respond', 'slow-response', 'body-short-hold-open'],
+    scenarios: ['never-respond', 'slow-response', 'body-short-hold-open', 'fcgi-never-respond'],
   },
   {
     reason: 'send-timeout',
@@ -333,26 +354,26 @@ const REASONS = [
   {
     reason: 'upstream-reset',
     example: '(104)Connection reset by peer: AH01102: error reading status line from remote server 127.0.0.1:9000',
-    meaning: 'the backend reset the connection (RST) while httpd read the response: before the status line the client gets 502; mid-body (AH01110) a truncated body.',
+    meaning: 'the backend reset the connection (RST) while httpd read the response: before the status line the client gets 502; mid-body (AH01110) a truncated body. Over FastCGI: "(104)Connection reset by peer: AH01075: Error dispatching request to ...", 503.',
     causes: ['the backend process crashed or was killed', 'the backend closed a pooled connection httpd was reusing', 'a load balancer or conntrack dropped the flow'],
     directives: ['ProxyPass disablereuse=On', 'ProxyPass ttl= (shorter than the backend idle timeout)', 'SetEnv proxy-initial-not-pooled'],
-    scenarios: ['reset-after-request', 'reset-on-accept', 'body-cut-reset-length', 'body-cut-reset-chunked'],
+    scenarios: ['reset-after-request', 'reset-on-accept', 'body-cut-reset-length', 'body-cut-reset-chunked', 'fcgi-reset-after-params'],
   },
   {
     reason: 'upstream-closed-early',
     example: '(20014)Internal error (specific information not available): AH01102: error reading status line from remote server 127.0.0.1:9000',
-    meaning: 'the backend closed the connection before a complete status line and header; the client gets 502 Proxy Error, followed by "AH00898: Error reading from remote server". On a reused pooled connection httpd does not retry, whatever the method.',
+    meaning: 'the backend closed the connection before a complete status line and header; the client gets 502 Proxy Error, followed by "AH00898: Error reading from remote server". On a reused pooled connection httpd does not retry, whatever the method. Over FastCGI: "AH01067: Failed to read FastCGI header" then "(70014)End of file found: AH01075: Error dispatching request to ...": 503 before the CGI head; after it, the client keeps what was relayed (a short body, or a whole one when only END_REQUEST was missing), since the line cannot tell.',
     causes: ['the backend crashed while handling the request', 'the backend closed an idle pooled connection as httpd reused it', 'a non-HTTP service (TLS, HTTP/2) on the port'],
     directives: ['ProxyPass disablereuse=On', 'ProxyPass ttl=', 'SetEnv proxy-initial-not-pooled', 'ProxyPass retry='],
-    scenarios: ['empty-reply', 'partial-head-then-close', 'close-on-accept', 'keepalive-stale-get', 'keepalive-stale-post', 'tls-to-plain', 'http2-to-plain'],
+    scenarios: ['empty-reply', 'partial-head-then-close', 'close-on-accept', 'keepalive-stale-get', 'keepalive-stale-post', 'tls-to-plain', 'http2-to-plain', 'fcgi-reset-after-params-unix', 'fcgi-stdout-cut-close', 'fcgi-no-end-request'],
   },
   {
     reason: 'upstream-truncated',
     example: '(70008)Partial results are valid but processing is incomplete: AH01110: error reading response',
-    meaning: 'the backend closed the connection mid-body: the client already has the status line and gets a truncated body.',
+    meaning: 'the backend closed the connection mid-body: the client already has the status line and gets a truncated body. Over FastCGI: "(70014)End of file found: AH01075: Error dispatching request to ...: (reading response body)".',
     causes: ['the backend crashed while streaming', 'a Content-Length larger than the body actually sent'],
     directives: ['ProxyIOBufferSize', 'ProxyPass flushpackets='],
-    scenarios: ['body-cut-fin-length', 'body-cut-fin-chunked'],
+    scenarios: ['body-cut-fin-length', 'body-cut-fin-chunked', 'fcgi-length-beyond-data'],
   },
   {
     reason: 'invalid-chunked',
@@ -373,10 +394,10 @@ const REASONS = [
   {
     reason: 'invalid-header',
     example: 'AH01106: bad HTTP/1.1 header returned by /s/header-no-colon/ (GET)',
-    meaning: 'a response header line httpd cannot parse: no colon or a NUL byte gives 502 (AH01106, AH10404); a header name with a space or control character gives 500 (AH02429 "Response header name ... contains invalid characters").',
+    meaning: 'a response header line httpd cannot parse: no colon or a NUL byte gives 502 (AH01106, AH10404); a header name with a space or control character gives 500 (AH02429 "Response header name ... contains invalid characters"). Over FastCGI a CGI head line without a colon is "AH01070: Error parsing script headers" (after "malformed header from script"), and the client gets 500 with no body.',
     causes: ['a hand-written HTTP server', 'a header value with a raw control character or NUL'],
     directives: ['ProxyBadHeader (IsError, Ignore, StartBody) for lines without a colon'],
-    scenarios: ['header-no-colon', 'header-nul-byte', 'header-space-before-colon', 'header-control-char'],
+    scenarios: ['header-no-colon', 'header-nul-byte', 'header-space-before-colon', 'header-control-char', 'fcgi-invalid-header-line'],
   },
   {
     reason: 'invalid-upgrade',
@@ -385,6 +406,31 @@ const REASONS = [
     causes: ['a backend that answers 101 without Upgrade and Connection headers'],
     directives: ['ProxyPass upgrade='],
     scenarios: ['websocket-101-no-upgrade'],
+  },
+  {
+    reason: 'fastcgi-invalid-record',
+    example: 'AH01068: Got bogus version 2',
+    meaning: 'mod_proxy_fcgi read a record it cannot use: a version other than 1 (AH01068) or a type FastCGI does not have (AH01072 "Got bogus record 99"); httpd answers 503, not 502, and an AH01075 line follows.',
+    causes: ['something other than a FastCGI responder at the fcgi:// address', 'a stray byte shifting the record stream'],
+    directives: ['ProxyPass fcgi://', 'ProxyFCGIBackendType'],
+    scenarios: ['fcgi-bad-version', 'fcgi-bad-type'],
+  },
+  {
+    reason: 'fastcgi-stderr',
+    // The last STDERR record of fcgi-stderr-flood (128 bytes), as httpd 2.4.71 logged it.
+    example: `AH01071: Got error '${'x'.repeat(128)}'`,
+    meaning: 'the backend wrote to FastCGI stderr; mod_proxy_fcgi logs each STDERR record as an error line ("Got error") and relays the response as usual.',
+    causes: ['PHP warnings and notices with log_errors on and no error_log file (PHP-FPM passes them to the web server)'],
+    directives: ['LogLevel proxy_fcgi:', 'php-fpm: log_errors, error_log'],
+    scenarios: ['fcgi-stderr-flood'],
+  },
+  {
+    reason: 'fastcgi-primary-script-unknown',
+    example: "AH01071: Got error 'Primary script unknown'",
+    meaning: 'PHP-FPM found no file at SCRIPT_FILENAME; it writes "Primary script unknown" to stderr and answers 404 "File not found.", which httpd relays.',
+    causes: ['ProxyPass or SetHandler sending requests for files that do not exist to PHP-FPM', 'a DocumentRoot that differs from the one PHP-FPM sees (containers, chroot)'],
+    directives: ['ProxyPassMatch ^/(.*\\.php)$ fcgi://...', 'SetHandler "proxy:unix:/run/php/php-fpm.sock|fcgi://localhost"', 'ProxyFCGIBackendType'],
+    scenarios: ['fcgi-primary-script-unknown'],
   },
 ] as const satisfies readonly ReasonInfo[];
 
@@ -410,6 +456,7 @@ export const apache: GatewayAdapter = {
   parseVersion: (output) => /Apache\/(\d+\.\d+\.\d+)/.exec(output)?.[1],
   render,
   supportsPools: true,
+  supportsFastcgi: true,
   args: (prefix, configPath) => ['-f', configPath, '-d', prefix, '-DFOREGROUND'],
   testArgs: (prefix, configPath) => ['-t', '-f', configPath, '-d', prefix],
   logFiles: ['logs/access.log', 'logs/error.log'],

@@ -210,6 +210,10 @@ const PATTERNS: readonly Pattern[] = [
   { re: /could not be resolved \(110: Operation timed out\)/, reason: 'dns-timeout' },
   { re: /could not be resolved/, reason: 'dns-failed' },
   { re: /no live upstreams/, reason: 'no-live-upstreams' },
+  // ngx_http_fastcgi_module.c: records it cannot read, and what the backend wrote to stderr.
+  { re: /upstream sent (?:unsupported FastCGI protocol version|invalid FastCGI record type|unexpected FastCGI record):/, reason: 'fastcgi-invalid-record' },
+  { re: /FastCGI sent in stderr: "Primary script unknown/, reason: 'fastcgi-primary-script-unknown' },
+  { re: /FastCGI sent in stderr:/, reason: 'fastcgi-stderr' },
 ];
 
 const LINE = /^(\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d) \[(\w+)\] \d+#\d+: (?:\*(\d+) )?(.*)$/;
@@ -245,8 +249,8 @@ const REASONS = [
     example: 'upstream timed out (110: Connection timed out) while reading response header from upstream',
     meaning: 'the upstream sent nothing for proxy_read_timeout: before the header the client gets 504; mid-body the response is cut.',
     causes: ['a stuck or slow backend', 'a long computation without streaming', 'a body that never completes'],
-    directives: ['proxy_read_timeout', 'proxy_next_upstream timeout'],
-    scenarios: ['never-respond', 'slow-response', 'body-short-hold-open'],
+    directives: ['proxy_read_timeout', 'proxy_next_upstream timeout', 'fastcgi_read_timeout'],
+    scenarios: ['never-respond', 'slow-response', 'body-short-hold-open', 'fcgi-never-respond'],
   },
   {
     reason: 'send-timeout',
@@ -261,16 +265,16 @@ const REASONS = [
     example: 'recv() failed (104: Connection reset by peer) while reading response header from upstream',
     meaning: 'the upstream reset the connection (RST): ECONNRESET while nginx read the response or sent the request.',
     causes: ['the backend process crashed or was killed', 'the backend closed a keep-alive connection nginx was reusing', 'a load balancer or conntrack dropped the flow'],
-    directives: ['proxy_next_upstream error', 'keepalive_timeout (upstream block) shorter than the backend idle timeout'],
-    scenarios: ['reset-after-request', 'reset-on-accept', 'body-cut-reset-length', 'body-cut-reset-chunked'],
+    directives: ['proxy_next_upstream error', 'keepalive_timeout (upstream block) shorter than the backend idle timeout', 'fastcgi_next_upstream error'],
+    scenarios: ['reset-after-request', 'reset-on-accept', 'body-cut-reset-length', 'body-cut-reset-chunked', 'fcgi-reset-after-params'],
   },
   {
     reason: 'upstream-closed-early',
     example: 'upstream prematurely closed connection while reading response header from upstream',
     meaning: 'the upstream closed the connection (FIN) before sending a complete response header.',
     causes: ['the backend crashed while handling the request', 'the backend closed an idle keep-alive connection as nginx reused it', 'a non-HTTP service on the port'],
-    directives: ['proxy_next_upstream error', 'keepalive_timeout (upstream block)', 'proxy_http_version'],
-    scenarios: ['empty-reply', 'partial-head-then-close', 'close-on-accept', 'keepalive-stale'],
+    directives: ['proxy_next_upstream error', 'keepalive_timeout (upstream block)', 'proxy_http_version', 'fastcgi_next_upstream error'],
+    scenarios: ['empty-reply', 'partial-head-then-close', 'close-on-accept', 'keepalive-stale', 'fcgi-reset-after-params-unix'],
   },
   {
     reason: 'upstream-truncated',
@@ -294,7 +298,7 @@ const REASONS = [
     meaning: 'a response header line nginx cannot parse (no colon, bad characters, or conflicting framing headers).',
     causes: ['a hand-written HTTP server', 'a header value with a raw control character or NUL', 'Content-Length with Transfer-Encoding'],
     directives: ['ignore_invalid_headers (applies to request headers only)'],
-    scenarios: ['header-no-colon', 'header-space-before-colon', 'header-nul-byte', 'header-control-char', 'content-length-and-chunked'],
+    scenarios: ['header-no-colon', 'header-space-before-colon', 'header-nul-byte', 'header-control-char', 'content-length-and-chunked', 'fcgi-invalid-header-line'],
   },
   {
     reason: 'duplicate-header',
@@ -326,7 +330,7 @@ const REASONS = [
     meaning: 'the status line is malformed.',
     causes: ['a hand-written HTTP server'],
     directives: [],
-    scenarios: ['garbage-status-line'],
+    scenarios: ['garbage-status-line', 'fcgi-status-garbage'],
   },
   {
     reason: 'upstream-extra-data',
@@ -383,6 +387,31 @@ const REASONS = [
     causes: ['earlier failures reached max_fails within fail_timeout', 'every server of the group refused or reset, and fail_timeout (10 s by default) has not passed yet'],
     directives: ['max_fails', 'fail_timeout', 'backup'],
     scenarios: ['pool-all-down', 'pool-comes-back'],
+  },
+  {
+    reason: 'fastcgi-invalid-record',
+    example: 'upstream sent unsupported FastCGI protocol version: 2 while reading response header from upstream',
+    meaning: 'a FastCGI record nginx cannot read: a version other than 1, a type FastCGI does not have ("invalid FastCGI record type: 99"), or END_REQUEST before any STDOUT ("unexpected FastCGI record: 3"); the client gets 502.',
+    causes: ['something other than a FastCGI responder on the fastcgi_pass address (an HTTP server, a stray byte shifting the stream)', 'a PHP-FPM worker that ended the request without printing anything'],
+    directives: ['fastcgi_pass', 'fastcgi_next_upstream invalid_header'],
+    scenarios: ['fcgi-bad-version', 'fcgi-bad-type', 'fcgi-end-without-stdout'],
+  },
+  {
+    reason: 'fastcgi-stderr',
+    // The last STDERR record of fcgi-stderr-flood (128 bytes), as nginx 1.26.3 logged it.
+    example: `FastCGI sent in stderr: "${'x'.repeat(128)}" while reading response header from upstream`,
+    meaning: 'the backend wrote to FastCGI stderr; nginx logs each STDERR record as an error line (cut to what fits its log line) and relays the response as usual.',
+    causes: ['PHP warnings and notices with log_errors on and no error_log file (PHP-FPM passes them to the web server)', 'catch_workers_output'],
+    directives: ['fastcgi_intercept_errors (for the status, not the stderr)', 'php-fpm: log_errors, error_log, fastcgi.logging'],
+    scenarios: ['fcgi-stderr-flood'],
+  },
+  {
+    reason: 'fastcgi-primary-script-unknown',
+    example: 'FastCGI sent in stderr: "Primary script unknown" while reading response header from upstream',
+    meaning: 'PHP-FPM found no file at SCRIPT_FILENAME; it writes "Primary script unknown" to stderr and answers 404 "File not found.", which nginx relays.',
+    causes: ['SCRIPT_FILENAME built from the wrong root ($document_root of another server block, a missing root directive)', 'the PHP file is not there, or PHP-FPM (its chroot, its user) cannot read it', 'try_files missing, so requests for absent .php files reach PHP-FPM'],
+    directives: ['fastcgi_param SCRIPT_FILENAME $document_root$fastcgi_script_name', 'root', 'try_files $uri =404', 'fastcgi_intercept_errors'],
+    scenarios: ['fcgi-primary-script-unknown'],
   },
 ] as const satisfies readonly ReasonInfo[];
 

@@ -30,6 +30,9 @@ export const REASONS = {
   'dns-refused': 'the resolver refused the query for the upstream name.',
   'dns-timeout': 'the resolver did not answer in time.',
   'dns-failed': 'the upstream name could not be resolved, for a reason the gateway does not tell apart.',
+  'fastcgi-invalid-record': 'the FastCGI backend sent a record the gateway cannot read: a version other than 1, an unknown type, or a record out of place (END_REQUEST before any STDOUT).',
+  'fastcgi-stderr': 'the FastCGI backend wrote to FastCGI stderr (PHP warnings and errors); the response itself may still be fine.',
+  'fastcgi-primary-script-unknown': 'PHP-FPM found no script at SCRIPT_FILENAME ("Primary script unknown" in FastCGI stderr) and answered 404 "File not found.".',
 } as const;
 
 /** A normalized reason: a key of REASONS. */
