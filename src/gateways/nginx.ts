@@ -189,6 +189,7 @@ interface Pattern {
 const PATTERNS: readonly Pattern[] = [
   { re: /\(111: Connection refused\) while connecting to upstream/, reason: 'connect-refused' },
   { re: /connect\(\) to unix:.* failed \((2|111): /, reason: 'connect-refused' },
+  { re: /connect\(\) to unix:.* failed \(11: Resource temporarily unavailable\)/, reason: 'connect-queue-full' },
   { re: /upstream timed out \(110: [^)]*\) while connecting to upstream/, reason: 'connect-timeout' },
   { re: /upstream timed out \(110: [^)]*\) while (reading response header|reading upstream)/, reason: 'read-timeout' },
   { re: /upstream timed out \(110: [^)]*\) while sending request/, reason: 'send-timeout' },
@@ -235,6 +236,15 @@ const REASONS = [
     causes: ['the backend process is down or restarting', 'wrong port or socket path in the upstream', 'the backend listens on another interface (0.0.0.0 vs 127.0.0.1, IPv4 vs IPv6)'],
     directives: ['proxy_next_upstream error', 'max_fails / fail_timeout (server)', 'backup (server)'],
     scenarios: ['connect-refused'],
+  },
+  {
+    reason: 'connect-queue-full',
+    // nginx 1.22.1 (Debian bookworm) in front of a unix socket whose accept queue was full (listen backlog 1, never accepting).
+    example: 'connect() to unix:/tmp/a1m/pf/fpm.sock failed (11: Resource temporarily unavailable) while connecting to upstream',
+    meaning: 'the unix socket\'s accept queue is full, so connect() fails at once (EAGAIN) and the client gets 502 without any wait: the "pool is full" 502 of PHP-FPM behind a unix socket (over TCP the same overload drops SYNs and ends as connect-timeout).',
+    causes: ['every PHP-FPM worker is busy (pm.max_children reached) and the listen queue (listen.backlog, capped by net.core.somaxconn) is used up', 'a backend stopped accepting (stuck, or SIGSTOPped) while connections keep coming'],
+    directives: ['fastcgi_next_upstream error', 'php-fpm: pm.max_children, listen.backlog', 'net.core.somaxconn'],
+    scenarios: [],
   },
   {
     reason: 'connect-timeout',

@@ -10,6 +10,7 @@
 export const REASONS = {
   'connect-refused': 'nothing accepted the connection: the upstream address refused it (or the unix socket file is missing).',
   'connect-timeout': 'the connection to the upstream was not established in time: the TCP handshake did not complete.',
+  'connect-queue-full': "the upstream's listen queue was full: connect() to its unix socket failed at once (EAGAIN), as to a PHP-FPM pool whose workers are all busy and whose listen.backlog is used up.",
   'connect-failed': 'the connection to the upstream failed, and the gateway does not say whether it was refused or timed out.',
   'send-timeout': 'the upstream did not take the request (or its body) in time.',
   'read-timeout': 'the upstream sent nothing for longer than the gateway waits, before the response head or in the middle of the body.',
