@@ -44,6 +44,8 @@ describe('apache config rendering', () => {
     expect(fcgi).toContain('ProxyPass "/s/f/" "fcgi://127.0.0.1:9100/s/f/" connectiontimeout=1 timeout=1500ms retry=0 disablereuse=On');
     expect(fcgi).toContain('ProxyPass "/s/g/" "unix:/tmp/run/fastcgi.sock|fcgi://localhost/s/g/" connectiontimeout=1 timeout=1500ms retry=0 disablereuse=On');
     expect(fcgi).toMatch(/^LogLevel .*proxy_fcgi:info/m);
+    const real = apache.render({ ...input, routes: [{ id: 'p', protocol: 'fastcgi', target: { kind: 'unix', path: '/tmp/run/php.sock' }, scriptFilename: '/tmp/run/app.php' }] }).files['apache.conf']!;
+    expect(real).toContain('<Location "/s/p/">\n  ProxyFCGISetEnvIf "true" SCRIPT_FILENAME "/tmp/run/app.php"\n</Location>');
     expect(apache.supportsFastcgi).toBe(true);
   });
 

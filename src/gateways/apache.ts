@@ -73,7 +73,12 @@ function proxyPassFor(route: GatewayRoute, to: RenderInput['timeouts']): string 
   // Apache pools backend connections by default; only keepalive routes should.
   if (!route.keepalive) params.push('disablereuse=On');
   if (route.websocket) params.push('upgrade=websocket');
-  return `ProxyPass "${path}" "${url}" ${params.join(' ')}`;
+  const pass = `ProxyPass "${path}" "${url}" ${params.join(' ')}`;
+  // mod_proxy_fcgi sends SCRIPT_FILENAME as proxy:fcgi://...; a real php-fpm needs the file it runs.
+  if (route.protocol === 'fastcgi' && route.scriptFilename !== undefined) {
+    return `${pass}\n<Location "${path}">\n  ProxyFCGISetEnvIf "true" SCRIPT_FILENAME "${route.scriptFilename}"\n</Location>`;
+  }
+  return pass;
 }
 
 /**
