@@ -103,6 +103,8 @@ describe('apache log parsing', () => {
     [F('AH01070: Error parsing script headers', '-'), 'invalid-header'],
     [F("malformed header from script '': Bad header: ", '-'), undefined],
     [F('AH01067: Failed to read FastCGI header', '-'), undefined],
+    // php-fpm's socket gone (its master stopped), httpd 2.4.71 on the host.
+    [F('AH01079: failed to make connection to backend: localhost', '-'), 'connect-failed'],
     [F('AH01075: Error dispatching request to :39229: ', '(70014)End of file found'), 'upstream-closed-early'],
     [F('AH01075: Error dispatching request to :39229: (reading response body)', '(70014)End of file found'), 'upstream-truncated'],
     [F('AH01075: Error dispatching request to :39229: ', '(104)Connection reset by peer'), 'upstream-reset'],

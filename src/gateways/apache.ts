@@ -248,6 +248,8 @@ function reasonOf(message: string): ApacheReason | undefined {
       return 'header-too-big';
     // "HTTP: failed to make connection to backend": refused or timed out (the server-level AH00957 line before it says which).
     case '01114':
+    // mod_proxy_fcgi's own "failed to make connection to backend".
+    case '01079':
       return 'connect-failed';
     case '00957':
     case '02454':
