@@ -31,9 +31,15 @@ const fileName = fc.constantFrom('fuzz-scenario.yaml', 'fuzz-scenario.yml', 'Not
 function checkScenario(s: Scenario): void {
   expect(s.id).toMatch(/^[a-z0-9][a-z0-9-]*$/);
   expect(s.description.length).toBeGreaterThan(0);
-  expect(catalogue.has(s.fault)).toBe(true);
   expect(s.faultDef.id).toBe(s.fault);
-  if (s.faultDef.layer === 'exchange') expect(catalogue.compile(s.fault, s.params).steps.length).toBeGreaterThan(0);
+  if (s.backend) {
+    // A real server plays the upstream: `fault` names its kind, and the counterpart is checked when the suite loads.
+    expect(s.fault).toBe(s.backend.kind);
+  } else {
+    expect(catalogue.has(s.fault)).toBe(true);
+    if (s.faultDef.layer === 'exchange') expect(catalogue.compile(s.fault, s.params).steps.length).toBeGreaterThan(0);
+  }
+  for (const m of s.pool ?? []) expect(catalogue.has(m.fault)).toBe(true);
   expect(['tcp', 'unix', 'dns']).toContain(s.upstream);
   expect(s.request.method).toMatch(/^[A-Z]+$/);
   expect(s.request.path.startsWith('/')).toBe(true);
