@@ -54,6 +54,7 @@ import fcgiStatusGarbage from './fcgi-status-garbage.js';
 import fcgiLargeResponse from './fcgi-large-response.js';
 import fcgiResetAfterParams from './fcgi-reset-after-params.js';
 import fcgiNeverRespond from './fcgi-never-respond.js';
+import fcgiHugeHeader from './fcgi-huge-header.js';
 import dnsOk from './dns-ok.js';
 import dnsNxdomain from './dns-nxdomain.js';
 import dnsServfail from './dns-servfail.js';
@@ -110,6 +111,7 @@ export const BUILTIN_FAULTS: readonly FaultDef[] = [
   fcgiLargeResponse,
   fcgiResetAfterParams,
   fcgiNeverRespond,
+  fcgiHugeHeader,
   connectRefused,
   acceptQueueFull,
   resetOnAccept,
