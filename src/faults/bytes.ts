@@ -132,12 +132,11 @@ export function sliceBytes(b: Bytes, offset: number, max: number): Buffer {
     const n = Math.min(want, len - skip);
     if (!isRepeat(p)) pieces.push(p.subarray(skip, skip + n));
     else {
-      const out = Buffer.alloc(n);
       const start = skip % p.pattern.length;
-      // Fill from the pattern's phase at `skip`: the rest of one pattern, then whole ones.
-      let at = p.pattern.copy(out, 0, start);
-      while (at < n) at += p.pattern.copy(out, at);
-      pieces.push(out);
+      // The pattern rotated to its phase at `skip`, repeated by fill: one call, not one copy per pattern
+      // (a one-byte pattern copied byte by byte made a 1 MiB FastCGI stream cost the event loop ~0.5 s).
+      const phased = start === 0 ? p.pattern : Buffer.concat([p.pattern.subarray(start), p.pattern.subarray(0, start)]);
+      pieces.push(Buffer.alloc(n, phased));
     }
     want -= n;
     skip = 0;

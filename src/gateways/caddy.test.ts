@@ -61,6 +61,27 @@ describe('caddy config rendering', () => {
     expect(proxy('d').transport!.keep_alive).toEqual({ enabled: true, max_idle_conns_per_host: 8 });
   });
 
+  test('FastCGI routes: transport fastcgi to a port or a unix socket, split at .php, the run timeouts; no HTTP settings', () => {
+    const fcgi = JSON.parse(
+      caddy.render({
+        ...input,
+        routes: [
+          { id: 'f', protocol: 'fastcgi', target: { kind: 'tcp', host: '127.0.0.1', port: 9100 } },
+          { id: 'g', protocol: 'fastcgi', target: { kind: 'unix', path: '/tmp/run/fastcgi.sock' } },
+        ],
+      }).files['caddy.json']!,
+    ) as typeof conf;
+    const r = Object.values(fcgi.apps.http.servers)[0]!.routes;
+    const h = (id: string) => r.find((x) => x.match[0]!.path[0] === `/s/${id}/*`)!.handle[0]!;
+    expect(h('f').upstreams).toEqual([{ dial: '127.0.0.1:9100' }]);
+    expect(h('g').upstreams).toEqual([{ dial: 'unix//tmp/run/fastcgi.sock' }]);
+    for (const id of ['f', 'g']) {
+      // Caddy's fastcgi transport always sends REQUEST_URI (the client's URI with its query) and QUERY_STRING.
+      expect(h(id).transport).toEqual({ protocol: 'fastcgi', root: '/tmp/p/htdocs', split_path: ['.php'], dial_timeout: '1s', read_timeout: '1500ms', write_timeout: '1s' });
+    }
+    expect(caddy.supportsFastcgi).toBe(true);
+  });
+
   test('run and validate: JSON needs no adapter, a Caddyfile names its adapter; a bare version parses', () => {
     expect(caddy.args('/tmp/p', '/tmp/p/caddy.json')).toEqual(['run', '--config', '/tmp/p/caddy.json']);
     expect(caddy.testArgs('/tmp/p', '/tmp/p/Caddyfile')).toEqual(['validate', '--config', '/tmp/p/Caddyfile', '--adapter', 'caddyfile']);
@@ -116,6 +137,31 @@ describe('caddy log parsing', () => {
   ])('%s → %s', (msg, reason) => {
     expect(caddyReasonOf(msg)).toBe(reason);
     expect(caddy.parseLogLine(err(msg))!.reason).toBe(reason);
+  });
+
+  // Lines from Caddy 2.6.2 (Go 1.19 and 1.24) and 2.11.4, reverse_proxy with transport fastcgi, through the fcgi-* faults.
+  test.each([
+    ['fcgi: invalid header version', 'fastcgi-invalid-record'],
+    ['strconv.Atoi: parsing "2OO": invalid syntax', 'invalid-status'],
+    ['malformed MIME header: missing colon: "this line has no colon"', 'invalid-header'],
+    ['malformed MIME header: missing colon: "unknown!"', 'invalid-header'],
+    ['read tcp 127.0.0.1:51172->127.0.0.1:19300: i/o timeout', 'read-timeout'],
+    ['read unix @->/tmp/a2/fcgi.sock: i/o timeout', 'read-timeout'],
+    ['EOF', 'upstream-closed-early'],
+  ])('FastCGI: %s → %s', (msg, reason) => {
+    expect(caddy.parseLogLine(err(msg))!.reason).toBe(reason);
+  });
+
+  test('FastCGI: a Status code strconv cannot read is invalid-status only in that exact shape', () => {
+    expect(caddyReasonOf('strconv.Atoi: parsing "2OO": invalid syntax')).toBe('invalid-status');
+    expect(caddyReasonOf('strconv.Atoi: parsing "99999999999999999999": value out of range')).toBeUndefined();
+    expect(caddyReasonOf('fcgi: something else')).toBeUndefined();
+  });
+
+  test('a real 2.11.4 error line (client_ip in the request) names its request', () => {
+    const line =
+      '{"level":"error","ts":1796156684.308416,"logger":"http.log.error","msg":"fcgi: invalid header version","request":{"remote_ip":"127.0.0.1","remote_port":"56080","client_ip":"127.0.0.1","proto":"HTTP/1.1","method":"GET","host":"127.0.0.1:19310","uri":"/fcgi-bad-version?bgp=3","headers":{"Accept":["*/*"]}},"duration":0.015011151,"status":502,"err_id":"si6btkh9r","err_trace":"reverseproxy.statusError (reverseproxy.go:1626)"}';
+    expect(caddy.parseLogLine(line)).toMatchObject({ level: 'error', target: '/fcgi-bad-version?bgp=3', reason: 'fastcgi-invalid-record' });
   });
 
   test('an inner error not in the table gets no reason, not upstream-closed-early', () => {

@@ -55,8 +55,36 @@ function poolUpstreams(route: GatewayRoute): Record<string, unknown> {
   };
 }
 
+/** Where SCRIPT_FILENAME points: nothing is served from it (the upstream routes by REQUEST_URI), but PHP-FPM wants a root. */
+export const CADDY_FASTCGI_ROOT = 'htdocs';
+
+/**
+ * The fastcgi transport, as php_fastcgi sets it up: SCRIPT_NAME split at ".php", REQUEST_URI the
+ * client's URI with its query string (Caddy always sends it). dial_timeout bounds the connect,
+ * read_timeout every read of the answer (a missing answer is a 504 after it), write_timeout the
+ * request. Caddy 2.6 has no capture_stderr: what the backend writes to STDERR is dropped.
+ */
+function fastcgiTransport(input: RenderInput): Record<string, unknown> {
+  const to = input.timeouts;
+  return {
+    protocol: 'fastcgi',
+    root: `${input.prefix}/${CADDY_FASTCGI_ROOT}`,
+    split_path: ['.php'],
+    dial_timeout: dur(to.connectMs),
+    read_timeout: dur(to.readMs),
+    write_timeout: dur(to.sendMs),
+  };
+}
+
 function proxyRoute(route: GatewayRoute, input: RenderInput): unknown {
   const to = input.timeouts;
+  if (route.protocol === 'fastcgi') {
+    return {
+      match: [{ path: [`${routePath(route.id)}*`] }],
+      handle: [{ handler: 'reverse_proxy', upstreams: [{ dial: dialFor(route) }], transport: fastcgiTransport(input) }],
+      terminal: true,
+    };
+  }
   const transport: Record<string, unknown> = {
     protocol: 'http',
     dial_timeout: dur(to.connectMs),
@@ -202,6 +230,10 @@ export const CADDY_ERRORS: ReadonlyArray<{ readonly re: RegExp; readonly reason:
   { re: /multiple Content-Length headers/, reason: 'duplicate-header' },
   { re: /malformed HTTP response/, reason: 'no-valid-http' },
   { re: /malformed HTTP (?:status code|version)/, reason: 'invalid-status' },
+  // FastCGI transport: a CGI Status header whose code is not a number (Caddy parses it with strconv.Atoi).
+  { re: /^strconv\.Atoi: parsing "[^"]*": invalid syntax$/, reason: 'invalid-status' },
+  // FastCGI transport: a record header Caddy cannot read (its fcgi client's errors start "fcgi: ").
+  { re: /^fcgi: invalid header version$/, reason: 'fastcgi-invalid-record' },
   // transfer.go: `bad Content-Length "abc"`, `unsupported transfer encoding: "gzip"`, `too many transfer encodings: [...]`.
   {
     re: /malformed MIME header|invalid header field|invalid Content-Length|bad Content-Length|unsupported transfer encoding|too many transfer encodings/,
@@ -261,10 +293,10 @@ const REASONS = [
   {
     reason: 'connect-refused',
     example: 'dial tcp 127.0.0.1:9001: connect: connection refused',
-    meaning: 'nothing listens at the upstream address; Caddy answers 502 at once (an empty body).',
+    meaning: 'nothing listens at the upstream address; Caddy answers 502 at once (an empty body). With transport fastcgi the same Go parser reads the CGI head: a line without a colon is a 502.',
     causes: ['the backend process is down or restarting', 'wrong port or socket path in the upstream dial address'],
     directives: ['lb_try_duration / lb_try_interval (retry other or the same upstreams for that long)', 'fail_duration (passive health checks)'],
-    scenarios: ['connect-refused'],
+    scenarios: ['connect-refused', 'fcgi-invalid-header-line', 'fcgi-bad-type'],
   },
   {
     reason: 'connect-timeout',
@@ -277,10 +309,10 @@ const REASONS = [
   {
     reason: 'read-timeout',
     example: 'net/http: timeout awaiting response headers',
-    meaning: 'the upstream sent no complete head within response_header_timeout: Caddy answers 504. Mid-body, read_timeout cuts the response ("read tcp ...: i/o timeout"). Neither is set by default: Caddy waits as long as the client does.',
+    meaning: 'the upstream sent no complete head within response_header_timeout: Caddy answers 504. Mid-body, read_timeout cuts the response ("read tcp ...: i/o timeout"). Neither is set by default: Caddy waits as long as the client does. With transport fastcgi, read_timeout bounds every read of the answer: a FastCGI backend that says nothing gets a 504 ("read tcp ...: i/o timeout", "read unix @->...: i/o timeout" on a socket).',
     causes: ['a stuck or slow backend', 'a long computation without streaming'],
     directives: ['transport http { response_header_timeout }', 'transport http { read_timeout }'],
-    scenarios: ['never-respond', 'slow-response', 'slow-headers', 'body-short-hold-open'],
+    scenarios: ['never-respond', 'slow-response', 'slow-headers', 'body-short-hold-open', 'fcgi-never-respond'],
   },
   {
     reason: 'upstream-reset',
@@ -293,10 +325,10 @@ const REASONS = [
   {
     reason: 'upstream-closed-early',
     example: 'net/http: HTTP/1.x transport connection broken: unexpected EOF',
-    meaning: 'the upstream closed the connection before a complete head ("EOF" when nothing came at all): Caddy answers 502. Go\'s transport retries a GET, HEAD or OPTIONS that failed on a reused idle connection before any byte came back; a POST it does not.',
+    meaning: 'the upstream closed the connection before a complete head ("EOF" when nothing came at all): Caddy answers 502. Go\'s transport retries a GET, HEAD or OPTIONS that failed on a reused idle connection before any byte came back; a POST it does not. With transport fastcgi the error is a bare "EOF", whether the backend closed, reset the connection, or ended the request (END_REQUEST) without a CGI head.',
     causes: ['the backend crashed while handling the request', 'the backend closed an idle pooled connection as Caddy reused it', 'a port that closes every connection'],
     directives: ['transport http { keepalive } (shorter than the backend idle timeout)', 'transport http { keepalive off }'],
-    scenarios: ['empty-reply', 'partial-head-then-close', 'close-on-accept', 'keepalive-stale-post'],
+    scenarios: ['empty-reply', 'partial-head-then-close', 'close-on-accept', 'keepalive-stale-post', 'fcgi-end-without-stdout', 'fcgi-reset-after-params'],
   },
   {
     reason: 'upstream-truncated',
@@ -309,10 +341,10 @@ const REASONS = [
   {
     reason: 'invalid-status',
     example: 'net/http: HTTP/1.x transport connection broken: malformed HTTP status code "2OO"',
-    meaning: 'the status line is malformed, or is not a status line at all (an HTTP/0.9 reply): Caddy answers 502.',
+    meaning: 'the status line is malformed, or is not a status line at all (an HTTP/0.9 reply): Caddy answers 502. With transport fastcgi, a CGI Status header whose code is not a number is logged as the Go error "strconv.Atoi: parsing \"2OO\": invalid syntax" (502).',
     causes: ['a hand-written HTTP server', 'an HTTP/0.9 or non-HTTP service on the port'],
     directives: [],
-    scenarios: ['garbage-status-line', 'http09-reply'],
+    scenarios: ['garbage-status-line', 'http09-reply', 'fcgi-status-garbage'],
   },
   {
     reason: 'no-valid-http',
@@ -353,6 +385,14 @@ const REASONS = [
     causes: ['a broken chunked encoder'],
     directives: [],
     scenarios: ['invalid-chunk-size'],
+  },
+  {
+    reason: 'fastcgi-invalid-record',
+    example: 'fcgi: invalid header version',
+    meaning: 'transport fastcgi: a FastCGI record whose header says another version than 1; Caddy answers 502 at once (an empty body). A record of a type FastCGI does not have is not refused: Caddy reads its content as STDOUT, so the CGI head fails to parse instead ("malformed MIME header": invalid-header).',
+    causes: ['something other than a FastCGI responder on the port (an HTTP server, another protocol)', 'a stream shifted by a broken FastCGI library or a truncated write'],
+    directives: ['reverse_proxy { transport fastcgi } (the upstream must speak FastCGI 1.0)'],
+    scenarios: ['fcgi-bad-version'],
   },
   {
     reason: 'no-live-upstreams',
@@ -420,6 +460,7 @@ export const caddy: GatewayAdapter = {
   parseVersion,
   render,
   supportsPools: true,
+  supportsFastcgi: true,
   args: (_prefix, configPath) => ['run', '--config', configPath, ...(configPath.endsWith('.json') ? [] : ['--adapter', 'caddyfile'])],
   testArgs: (_prefix, configPath) => ['validate', '--config', configPath, ...(configPath.endsWith('.json') ? [] : ['--adapter', 'caddyfile'])],
   env: (prefix) => ({ HOME: prefix, XDG_DATA_HOME: `${prefix}/data`, XDG_CONFIG_HOME: `${prefix}/config` }),

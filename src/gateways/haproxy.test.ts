@@ -48,6 +48,26 @@ describe('haproxy config rendering', () => {
     expect(noDns).not.toContain('resolvers');
   });
 
+  test('FastCGI routes: one fcgi-app (REQUEST_URI built by HAProxy, STDERR logged), use-fcgi-app and proto fcgi on the server', () => {
+    const fcgi = haproxy.render({
+      ...input,
+      routes: [
+        { id: 'f', protocol: 'fastcgi', target: { kind: 'tcp', host: '127.0.0.1', port: 9100 } },
+        { id: 'g', protocol: 'fastcgi', target: { kind: 'unix', path: '/tmp/run/fastcgi.sock' } },
+        { id: 'a', target: { kind: 'tcp', host: '127.0.0.1', port: 9000 } },
+      ],
+    }).files['haproxy.cfg']!;
+    expect(fcgi.match(/^fcgi-app /gm)).toEqual(['fcgi-app ']);
+    expect(fcgi).toMatch(/^fcgi-app badgateway\n  docroot \/tmp\/p\/htdocs\n  path-info \^\(\/\.\+\\\.php\)\(\/\.\*\)\?\$\n  log-stderr global\n/m);
+    expect(fcgi).toMatch(/backend be_f\n  use-fcgi-app badgateway\n  server s 127\.0\.0\.1:9100 proto fcgi\n/);
+    expect(fcgi).toMatch(/backend be_g\n  use-fcgi-app badgateway\n  server s unix@\/tmp\/run\/fastcgi\.sock proto fcgi\n/);
+    // The HTTP route beside them is untouched; the run's timeouts govern both (timeout connect / server).
+    expect(fcgi).toMatch(/backend be_a\n  option http-server-close\n  server s 127\.0\.0\.1:9000\n/);
+    expect(fcgi).toContain('timeout server 1500ms');
+    expect(conf).not.toContain('fcgi-app');
+    expect(haproxy.supportsFastcgi).toBe(true);
+  });
+
   test('args keep it in the foreground; the version is parsed from -v, in either spelling', () => {
     expect(haproxy.args('/tmp/p', '/tmp/p/haproxy.cfg')).toEqual(['-db', '-f', '/tmp/p/haproxy.cfg']);
     expect(haproxy.testArgs('/tmp/p', '/tmp/p/haproxy.cfg')).toEqual(['-c', '-q', '-f', '/tmp/p/haproxy.cfg']);
@@ -75,6 +95,24 @@ describe('haproxy log parsing', () => {
     expect(e.level).toBe(reason ? 'error' : 'info');
     // Lines without a request (DNS state changes) follow the last request through the same backend.
     expect(e.connection).toMatch(/^be_/);
+  });
+
+  // Lines from HAProxy 2.6.12 (bookworm), 3.0.11 (trixie) and 3.2.26 (sid) with fcgi-app, through the fcgi-* faults.
+  test.each([
+    ['badgateway 127.0.0.1:51154 [01/Dec/2026:20:25:39.812] badgateway be_t/s 0/0/1/-1/2 502 209 SH-- 1/1/0/0/0 0/0 "GET /fcgi-reset-after-params?bgp=11 HTTP/1.1"', 'upstream-closed-early'],
+    ['badgateway 127.0.0.1:55446 [01/Dec/2026:20:29:31.826] badgateway be_t/s 0/0/0/-1/9 502 209 SH-- 1/1/0/0/0 0/0 "GET /fcgi-bad-type?bgp=2 HTTP/1.1"', 'upstream-closed-early'],
+    ['badgateway 127.0.0.1:36040 [01/Dec/2026:20:25:26.696] badgateway be_t/s 0/0/0/4/4 200 71 SD-- 1/1/0/0/0 0/0 "GET /fcgi-bad-version?bgp=3 HTTP/1.1"', 'upstream-truncated'],
+    ['badgateway 127.0.0.1:36046 [01/Dec/2026:20:25:27.758] badgateway be_t/s 0/0/1/-1/2003 504 198 sH-- 1/1/0/0/0 0/0 "GET /fcgi-end-without-stdout?bgp=4 HTTP/1.1"', 'read-timeout'],
+    ['badgateway 127.0.0.1:36056 [01/Dec/2026:20:25:30.764] badgateway be_t/s 0/0/0/-1/8 502 209 PH-- 1/1/0/0/0 0/0 "GET /fcgi-invalid-header-line?bgp=5 HTTP/1.1"', 'invalid-header'],
+    ['badgateway 127.0.0.1:43492 [01/Dec/2026:20:27:35.348] badgateway be_t/s 0/0/0/-1/93 502 209 PH-- 1/1/0/0/0 0/0 "GET /fcgi-huge-header?bgp=1 HTTP/1.1"', 'invalid-header'],
+    // The Status "2OO" read digit by digit ('O' - '0' = 31): HAProxy logs 541 and relays "2OO" to the client.
+    ['badgateway 127.0.0.1:51156 [01/Dec/2026:20:25:40.805] badgateway be_t/s 0/0/1/9/11 541 72 ---- 1/1/0/0/0 0/0 "GET /fcgi-status-garbage?bgp=12 HTTP/1.1"', undefined],
+  ])('FastCGI: %s', (line, reason) => {
+    expect(haproxy.parseLogLine(line)?.reason).toBe(reason);
+  });
+
+  test("FastCGI STDERR under log-stderr is a bare line naming no request: not HAProxy's to explain", () => {
+    expect(haproxy.parseLogLine('Primary script unknown')).toBeUndefined();
   });
 
   test('resolver state changes become dns-* reasons, once (the stderr copy is not counted)', () => {

@@ -37,10 +37,30 @@ function backendName(route: GatewayRoute): string {
   return `be_${route.id}`;
 }
 
+/** The fcgi-app every FastCGI backend uses. */
+const FCGI_APP = 'badgateway';
+
+/**
+ * The FastCGI application: HAProxy builds REQUEST_URI (path and query, as the client sent them),
+ * QUERY_STRING, SCRIPT_NAME, SCRIPT_FILENAME (docroot + path) and the rest itself. Nothing is
+ * served from the docroot: the upstream routes by REQUEST_URI. log-stderr sends what the backend
+ * writes to STDERR to the log as bare lines (no request in them), as nginx's error log has it.
+ * Timeouts are the backend's (timeout connect, timeout server).
+ */
+function fcgiApp(prefix: string): string {
+  return `fcgi-app ${FCGI_APP}
+  docroot ${prefix}/htdocs
+  path-info ^(/.+\\.php)(/.*)?$
+  log-stderr global
+`;
+}
+
 function serverLine(route: GatewayRoute): string {
   const t = route.target;
-  if (t.kind === 'tcp') return `server s ${hostPort(t.host, t.port)}`;
-  if (t.kind === 'unix') return `server s unix@${t.path}`;
+  // FastCGI routes never have a DNS target (the loader refuses it).
+  const proto = route.protocol === 'fastcgi' ? ' proto fcgi' : '';
+  if (t.kind === 'tcp') return `server s ${hostPort(t.host, t.port)}${proto}`;
+  if (t.kind === 'unix') return `server s unix@${t.path}${proto}`;
   // Resolved in the background by the `resolvers` section, not per request; until
   // the first valid answer the server stays in maintenance (init-addr none).
   return `server s ${t.name}:${t.port} resolvers badgateway init-addr none resolve-prefer ipv4`;
@@ -63,6 +83,11 @@ function poolServers(route: GatewayRoute): string[] {
 
 function backend(route: GatewayRoute): string {
   const lines = [`backend ${backendName(route)}`];
+  if (route.protocol === 'fastcgi') {
+    // Without option keep-conn the FastCGI mux does not ask for FCGI_KEEP_CONN: one connection per request.
+    lines.push(`  use-fcgi-app ${FCGI_APP}`, `  ${serverLine(route)}`);
+    return lines.join('\n');
+  }
   // keepalive: share idle server connections across client sessions (nginx: an upstream
   // keepalive pool). Otherwise one server connection per request, like nginx's default.
   lines.push(route.keepalive ? '  http-reuse always' : '  option http-server-close');
@@ -109,7 +134,7 @@ defaults
   timeout client 30s
   timeout http-request 10s
   timeout tunnel 30s
-${resolvers}
+${resolvers}${input.routes.some((r) => r.protocol === 'fastcgi') ? `\n${fcgiApp(p)}` : ''}
 frontend badgateway
   bind ${hostPort(input.listen.host, input.listen.port)}
   http-request return status 200 content-type text/plain string "ready" if { path ${READY_PATH} }
@@ -225,34 +250,34 @@ const REASONS = [
   {
     reason: 'read-timeout',
     example: 'be_x/s 0/0/0/-1/1001 504 218 sH-- 1/1/0/0/0 0/0 "GET / HTTP/1.1"',
-    meaning: 'termination state sH (before the header: 504) or sD (mid-body: the response is cut): the server sent nothing for `timeout server`.',
+    meaning: 'termination state sH (before the header: 504) or sD (mid-body: the response is cut): the server sent nothing for `timeout server`. Over FastCGI (fcgi-app) the same: `timeout server` bounds the wait for the CGI head; HAProxy 2.6 and 3.0 also wait it out after an END_REQUEST that came without any STDOUT (3.2 answers 502, SH).',
     causes: ['a stuck or slow backend', 'a body that never completes'],
     directives: ['timeout server', 'timeout tunnel (after a WebSocket upgrade)'],
-    scenarios: ['never-respond', 'slow-response', 'body-short-hold-open'],
+    scenarios: ['never-respond', 'slow-response', 'body-short-hold-open', 'fcgi-never-respond'],
   },
   {
     reason: 'upstream-closed-early',
     example: 'be_x/s 0/0/0/-1/1 502 209 SH-- 1/1/0/0/0 0/0 "GET / HTTP/1.1"',
-    meaning: 'termination state SH: the server aborted (FIN or RST: HAProxy does not tell them apart in the log) before a complete response header; the client gets 502.',
+    meaning: 'termination state SH: the server aborted (FIN or RST: HAProxy does not tell them apart in the log) before a complete response header; the client gets 502. Over FastCGI: the backend reset or closed before a complete CGI head, ended the request without one (3.2), or sent a record of a type FastCGI does not have.',
     causes: ['the backend crashed or reset while handling the request', 'the backend closed an idle keep-alive connection HAProxy was reusing', 'a non-HTTP service on the port'],
     directives: ['retry-on (e.g. empty-response, junk-response)', 'http-reuse', 'timeout http-keep-alive on the backend side'],
-    scenarios: ['empty-reply', 'reset-after-request', 'partial-head-then-close', 'close-on-accept', 'reset-on-accept', 'keepalive-stale-get', 'keepalive-stale-post'],
+    scenarios: ['empty-reply', 'reset-after-request', 'partial-head-then-close', 'close-on-accept', 'reset-on-accept', 'keepalive-stale-get', 'keepalive-stale-post', 'fcgi-reset-after-params', 'fcgi-bad-type'],
   },
   {
     reason: 'upstream-truncated',
     example: 'be_x/s 0/0/0/1/2 200 200 SD-- 1/1/0/0/0 0/0 "GET / HTTP/1.1"',
-    meaning: 'termination state SD: the server aborted mid-body; the client already has the status line and gets a truncated body.',
+    meaning: 'termination state SD: the server aborted mid-body; the client already has the status line and gets a truncated body. Over FastCGI: the connection closed after the CGI head without END_REQUEST; HAProxy 2.6 does not check the record version, so a version-2 STDOUT record is relayed and then cut the same way.',
     causes: ['the backend crashed while streaming', 'a Content-Length larger than the body actually sent'],
     directives: ['option http-buffer-request (request side only)'],
-    scenarios: ['body-cut-fin-length', 'body-cut-fin-chunked', 'body-cut-reset-length', 'body-cut-reset-chunked', 'websocket-101-then-reset'],
+    scenarios: ['body-cut-fin-length', 'body-cut-fin-chunked', 'body-cut-reset-length', 'body-cut-reset-chunked', 'websocket-101-then-reset', 'fcgi-stdout-cut-close', 'fcgi-bad-version'],
   },
   {
     reason: 'invalid-header',
     example: 'be_x/s 0/0/0/-1/1 502 209 PH-- 1/1/0/0/0 0/0 "GET / HTTP/1.1"',
-    meaning: 'termination state PH: HAProxy itself blocked the response before sending anything to the client: a malformed or non-HTTP/1.x reply, a bad header line, two different Content-Lengths, a 101 without Upgrade, a bad first chunk size parsed with the header, or a header block larger than the buffer. The client gets 502.',
+    meaning: 'termination state PH: HAProxy itself blocked the response before sending anything to the client: a malformed or non-HTTP/1.x reply, a bad header line, two different Content-Lengths, a 101 without Upgrade, a bad first chunk size parsed with the header, or a header block larger than the buffer. The client gets 502. Over FastCGI the same for the CGI head: a line without a colon, or a head larger than the buffer (a 100 KiB header: HAProxy 3.0 and later answer 502; 2.6.12 crashes on it, see fcgi-huge-header).',
     causes: ['a header line without a colon or with forbidden characters', 'a garbage status line, HTTP/0.9, TLS or HTTP/2 on a plain HTTP/1.1 server line', 'a response header over tune.bufsize - tune.maxrewrite, or more than tune.http.maxhdr lines'],
     directives: ['option accept-invalid-http-response (renamed accept-unsafe-violations-in-http-response in later versions)', 'tune.bufsize', 'tune.maxrewrite', 'tune.http.maxhdr (101 headers by default)', 'ssl / proto h2 (server line)'],
-    scenarios: ['header-no-colon', 'header-space-before-colon', 'header-control-char', 'header-too-big', 'too-many-headers', 'duplicate-content-length', 'garbage-status-line', 'http09-reply', 'tls-to-plain', 'http2-to-plain', 'invalid-chunk-size', 'websocket-101-no-upgrade'],
+    scenarios: ['header-no-colon', 'header-space-before-colon', 'header-control-char', 'header-too-big', 'too-many-headers', 'duplicate-content-length', 'garbage-status-line', 'http09-reply', 'tls-to-plain', 'http2-to-plain', 'invalid-chunk-size', 'websocket-101-no-upgrade', 'fcgi-invalid-header-line'],
   },
   {
     reason: 'invalid-chunked',
@@ -321,6 +346,7 @@ export const haproxy: GatewayAdapter = {
   parseVersion: (output) => /HA-?Proxy version (\d+\.\d+(?:\.\d+)?)/.exec(output)?.[1],
   render,
   supportsPools: true,
+  supportsFastcgi: true,
   // -db: foreground, no daemon, no master-worker; SIGTERM stops it at once.
   args: (_prefix, configPath) => ['-db', '-f', configPath],
   testArgs: (_prefix, configPath) => ['-c', '-q', '-f', configPath],
