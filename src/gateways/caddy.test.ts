@@ -80,6 +80,10 @@ describe('caddy config rendering', () => {
       expect(h(id).transport).toEqual({ protocol: 'fastcgi', root: '/tmp/p/htdocs', split_path: ['.php'], dial_timeout: '1s', read_timeout: '1500ms', write_timeout: '1s' });
     }
     expect(caddy.supportsFastcgi).toBe(true);
+    // A real php-fpm route names its script: the transport's env overrides the SCRIPT_FILENAME Caddy builds.
+    const own = JSON.parse(caddy.render({ ...input, routes: [{ id: 'p', protocol: 'fastcgi', target: { kind: 'unix', path: '/tmp/run/fpm.sock' }, scriptFilename: '/tmp/run/b/app.php' }] }).files['caddy.json']!) as typeof conf;
+    expect(Object.values(own.apps.http.servers)[0]!.routes[1]!.handle[0]!.transport!.env).toEqual({ SCRIPT_FILENAME: '/tmp/run/b/app.php' });
+    expect(h('f').transport!.env).toBeUndefined();
   });
 
   test('run and validate: JSON needs no adapter, a Caddyfile names its adapter; a bare version parses', () => {

@@ -64,12 +64,14 @@ export const CADDY_FASTCGI_ROOT = 'htdocs';
  * read_timeout every read of the answer (a missing answer is a 504 after it), write_timeout the
  * request. Caddy 2.6 has no capture_stderr: what the backend writes to STDERR is dropped.
  */
-function fastcgiTransport(input: RenderInput): Record<string, unknown> {
+function fastcgiTransport(route: GatewayRoute, input: RenderInput): Record<string, unknown> {
   const to = input.timeouts;
   return {
     protocol: 'fastcgi',
     root: `${input.prefix}/${CADDY_FASTCGI_ROOT}`,
     split_path: ['.php'],
+    // A real php-fpm runs the file it is named: the transport's env overrides the SCRIPT_FILENAME Caddy builds.
+    ...(route.scriptFilename !== undefined ? { env: { SCRIPT_FILENAME: route.scriptFilename } } : {}),
     dial_timeout: dur(to.connectMs),
     read_timeout: dur(to.readMs),
     write_timeout: dur(to.sendMs),
@@ -81,7 +83,7 @@ function proxyRoute(route: GatewayRoute, input: RenderInput): unknown {
   if (route.protocol === 'fastcgi') {
     return {
       match: [{ path: [`${routePath(route.id)}*`] }],
-      handle: [{ handler: 'reverse_proxy', upstreams: [{ dial: dialFor(route) }], transport: fastcgiTransport(input) }],
+      handle: [{ handler: 'reverse_proxy', upstreams: [{ dial: dialFor(route) }], transport: fastcgiTransport(route, input) }],
       terminal: true,
     };
   }

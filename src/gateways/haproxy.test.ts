@@ -66,6 +66,10 @@ describe('haproxy config rendering', () => {
     expect(fcgi).toContain('timeout server 1500ms');
     expect(conf).not.toContain('fcgi-app');
     expect(haproxy.supportsFastcgi).toBe(true);
+    expect(fcgi).not.toContain('set-param');
+    // A real php-fpm route names its script: set in the shared fcgi-app for that route's path only.
+    const own = haproxy.render({ ...input, routes: [{ id: 'p', protocol: 'fastcgi', target: { kind: 'unix', path: '/tmp/run/fpm.sock' }, scriptFilename: '/tmp/run/b/app.php' }] }).files['haproxy.cfg']!;
+    expect(own).toMatch(/  log-stderr global\n  set-param SCRIPT_FILENAME \/tmp\/run\/b\/app\.php if \{ path_beg \/s\/p\/ \}\n/);
   });
 
   test('args keep it in the foreground; the version is parsed from -v, in either spelling', () => {

@@ -47,12 +47,17 @@ const FCGI_APP = 'badgateway';
  * writes to STDERR to the log as bare lines (no request in them), as nginx's error log has it.
  * Timeouts are the backend's (timeout connect, timeout server).
  */
-function fcgiApp(prefix: string): string {
+function fcgiApp(prefix: string, routes: readonly GatewayRoute[]): string {
+  // A real php-fpm runs the file it is named: a route's own script replaces the SCRIPT_FILENAME built from docroot.
+  const scripts = routes
+    .filter((r) => r.protocol === 'fastcgi' && r.scriptFilename !== undefined)
+    .map((r) => `  set-param SCRIPT_FILENAME ${r.scriptFilename} if { path_beg ${routePath(r.id)} }\n`)
+    .join('');
   return `fcgi-app ${FCGI_APP}
   docroot ${prefix}/htdocs
   path-info ^(/.+\\.php)(/.*)?$
   log-stderr global
-`;
+${scripts}`;
 }
 
 function serverLine(route: GatewayRoute): string {
@@ -134,7 +139,7 @@ defaults
   timeout client 30s
   timeout http-request 10s
   timeout tunnel 30s
-${resolvers}${input.routes.some((r) => r.protocol === 'fastcgi') ? `\n${fcgiApp(p)}` : ''}
+${resolvers}${input.routes.some((r) => r.protocol === 'fastcgi') ? `\n${fcgiApp(p, input.routes)}` : ''}
 frontend badgateway
   bind ${hostPort(input.listen.host, input.listen.port)}
   http-request return status 200 content-type text/plain string "ready" if { path ${READY_PATH} }
