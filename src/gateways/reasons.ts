@@ -26,7 +26,6 @@ export const REASONS = {
   'invalid-chunked': 'the chunked body is malformed.',
   'invalid-upgrade': 'the upstream answered a WebSocket upgrade with a response that does not complete it (101 without the Upgrade header).',
   'no-live-upstreams': 'the gateway had no usable upstream server to try: every one is marked down, or its name never resolved.',
-  'fastcgi-invalid-record': 'the upstream sent a FastCGI record the gateway cannot parse: an unknown protocol version or record type, or a malformed record header.',
   'dns-nxdomain': 'the upstream name does not exist (NXDOMAIN), or has no address record.',
   'dns-servfail': 'the resolver answered SERVFAIL for the upstream name.',
   'dns-refused': 'the resolver refused the query for the upstream name.',
