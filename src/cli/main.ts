@@ -8,6 +8,7 @@ import yargs from 'yargs';
 import { InputError, isBadgatewayError, StartError } from '../errors.js';
 import { explainCommand } from './commands/explain.js';
 import { faultsCommand } from './commands/faults.js';
+import { loadCommand } from './commands/load.js';
 import { mergeReportsCommand } from './commands/merge-reports.js';
 import { runCommand } from './commands/run.js';
 import { serveCommand } from './commands/serve.js';
@@ -21,7 +22,7 @@ export async function main(args: string[]): Promise<number> {
     .usage('$0 <command> [options]\n\nMakes reverse proxies fail on purpose and tells you exactly how they failed.')
     .strict()
     .recommendCommands()
-    .demandCommand(1, 'Name a command: run, versions, serve, faults, explain, merge-reports (see --help).')
+    .demandCommand(1, 'Name a command: run, versions, serve, faults, explain, merge-reports, load (see --help).')
     .help()
     .alias('h', 'help')
     .version(ownVersion())
@@ -39,6 +40,7 @@ export async function main(args: string[]): Promise<number> {
   faultsCommand(cli);
   explainCommand(cli);
   mergeReportsCommand(cli);
+  loadCommand(cli);
   try {
     await cli.parseAsync();
   } catch (err) {

@@ -1,0 +1,93 @@
+/**
+ * The fault mix of a load run (`--mix healthy:999,keepalive-idle-close:1`) and the seeded
+ * sampler that picks request i's fault. The choice is made on the client side, per request,
+ * and the request carries it in its path: a gateway that retries a request sends the retry to
+ * the same fault, and the same seed gives the same sequence whatever the gateway does. Pure.
+ */
+import { InputError } from '../errors.js';
+import type { Catalogue } from '../faults/registry.js';
+
+export interface LoadMixEntry {
+  readonly fault: string;
+  readonly weight: number;
+}
+
+/** Parses `fault:weight,fault:weight`; every fault must be an HTTP exchange fault of the catalogue. */
+export function parseMix(text: string, catalogue: Catalogue): LoadMixEntry[] {
+  const parts = text.split(',').map((p) => p.trim()).filter((p) => p !== '');
+  if (parts.length === 0) throw new InputError('BG_BAD_FLAG', '--mix is empty: give fault:weight pairs, comma-separated, e.g. --mix healthy:999,keepalive-idle-close:1.');
+  const seen = new Set<string>();
+  const out: LoadMixEntry[] = [];
+  for (const p of parts) {
+    const m = /^([^:\s]+)(?::(.*))?$/.exec(p);
+    const id = m?.[1] ?? p;
+    const w = m?.[2];
+    if (!catalogue.has(id)) {
+      try {
+        catalogue.get(id);
+      } catch (err) {
+        throw new InputError('BG_UNKNOWN_FAULT', `--mix ${text}: ${(err as Error).message}`, { cause: err });
+      }
+    }
+    const def = catalogue.get(id);
+    if (def.layer !== 'exchange' || def.protocol === 'fastcgi') {
+      const what = def.layer === 'listener' ? 'a listener fault (it acts on its own port, before any request)' : def.layer === 'dns' ? 'a DNS fault (it acts on a name, before any request)' : 'a FastCGI fault (load speaks HTTP to the gateway, which speaks HTTP to the upstream)';
+      throw new InputError('BG_NOT_EXCHANGE_FAULT', `--mix ${text}: "${id}" is ${what}, so it cannot be chosen per request. A load mix takes HTTP exchange faults only; \`badgateway faults\` lists them with their layer.`);
+    }
+    const weight = w === undefined ? 1 : /^\d+(\.\d+)?$/.test(w.trim()) ? Number(w) : NaN;
+    if (!Number.isFinite(weight)) throw new InputError('BG_INVALID_MIX', `--mix ${text}: the weight of "${id}" is ${JSON.stringify(w)}, not a number; write fault:weight with a weight >= 0, e.g. ${id}:1.`);
+    if (seen.has(id)) throw new InputError('BG_INVALID_MIX', `--mix ${text}: "${id}" is named twice; give each fault once with its whole weight.`);
+    seen.add(id);
+    out.push({ fault: id, weight });
+  }
+  if (out.every((e) => e.weight === 0)) throw new InputError('BG_INVALID_MIX', `--mix ${text}: every weight is 0, so no fault could ever be picked; give at least one a weight above 0.`);
+  return out;
+}
+
+/** The mix as text, as `parseMix` reads it (for the command line that reproduces a run). */
+export function formatMix(mix: readonly LoadMixEntry[]): string {
+  return mix.map((e) => `${e.fault}:${e.weight}`).join(',');
+}
+
+/**
+ * mulberry32, our own copy: small, fast, and the same numbers on every platform and Node
+ * version (Math.random is neither seedable nor specified), which is what replay needs.
+ */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Picks the index into the mix of each request, in order: the i-th call gives request i's fault.
+ * Weights are made cumulative once; a pick is one random number and a short scan.
+ */
+export class MixSampler {
+  private readonly random: () => number;
+  private readonly cumulative: number[];
+  private readonly total: number;
+
+  constructor(
+    readonly mix: readonly LoadMixEntry[],
+    readonly seed: number,
+  ) {
+    this.random = mulberry32(seed);
+    let sum = 0;
+    this.cumulative = mix.map((e) => (sum += e.weight));
+    this.total = sum;
+  }
+
+  next(): number {
+    // A mix of one fault draws anyway: the sequence of a mix does not depend on its length.
+    const x = this.random() * this.total;
+    const c = this.cumulative;
+    for (let i = 0; i < c.length; i++) if (x < c[i]!) return i;
+    return c.length - 1;
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * What a load run starts: the chaos upstream with one route per fault of the mix
+ * (`/s/load/<fault>` → that fault), a gateway in front of it with one route (`/s/load/`,
+ * pooling its upstream connections unless told not to), or the user's own config. The same
+ * parts as the harness's session (src/harness/execute.ts), on one disposal stack, without the
+ * scenario plan: a load run has a mix, not scenarios.
+ */
+import { join } from 'node:path';
+import type { Catalogue } from '../faults/registry.js';
+import type { GatewayAdapter, RenderedConfig } from '../gateways/gateway.js';
+import { READY_PATH, routePath } from '../gateways/paths.js';
+import { startChaos } from '../harness/chaos.js';
+import { DisposalStack } from '../harness/disposal.js';
+import { DEFAULT_TIMEOUTS, freePort, untilOr } from '../harness/execute.js';
+import { startLogSink } from '../harness/log-sink.js';
+import { makePrefix, removePrefix } from '../runtimes/files.js';
+import { resolveRuntime, type RuntimeChoice } from '../runtimes/index.js';
+import type { RunningGateway } from '../runtimes/runtime.js';
+import type { LoadMixEntry } from './mix.js';
+
+export const LOAD_ROUTE = 'load';
+
+/** The request path that reaches `fault` through the gateway (and, passed on unchanged, on the upstream). */
+export function loadPath(fault: string): string {
+  return `${routePath(LOAD_ROUTE)}${fault}`;
+}
+
+export interface LoadSessionOptions {
+  readonly adapter: GatewayAdapter;
+  readonly catalogue: Catalogue;
+  readonly mix: readonly LoadMixEntry[];
+  readonly runtime?: RuntimeChoice;
+  readonly image?: string;
+  readonly userConfig?: { readonly file: string; readonly text: string };
+  /** The gateway keeps idle upstream connections and reuses them (default true): where the keep-alive race lives. */
+  readonly keepalive?: boolean;
+  readonly signal?: AbortSignal;
+}
+
+export interface LoadSession {
+  readonly gateway: RunningGateway;
+  close(): Promise<void>;
+}
+
+export async function startLoadSession(opts: LoadSessionOptions): Promise<LoadSession> {
+  const { adapter } = opts;
+  const host = '127.0.0.1';
+  const stack = new DisposalStack();
+  const onAbort = () => void stack.dispose().catch(() => {});
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  const close = async () => {
+    opts.signal?.removeEventListener('abort', onAbort);
+    await stack.dispose();
+  };
+  try {
+    opts.signal?.throwIfAborted();
+    const chosen = await untilOr(resolveRuntime(opts.runtime ?? 'auto', adapter, opts.image), opts.signal);
+    opts.signal?.throwIfAborted();
+    const { runtime, image } = chosen!;
+    const chaos = stack.use(
+      await startChaos({
+        host,
+        catalogue: opts.catalogue,
+        routes: opts.mix.map((e) => ({ pathPrefix: loadPath(e.fault), fault: e.fault })),
+        defaultFault: 'healthy',
+        faultPaths: false,
+        faultHeader: false,
+        listenerFaults: [],
+        dnsPort: false,
+        control: false,
+      }),
+    );
+    const healthy = opts.userConfig ? stack.use(await startChaos({ host, catalogue: opts.catalogue, listenerFaults: [], dnsPort: false, control: false, faultHeader: false, faultPaths: false })) : undefined;
+    const listen = { host, port: await freePort(host) };
+    const prefix = await makePrefix(adapter.id);
+    let config: RenderedConfig;
+    try {
+      const sink = adapter.syslogFile ? stack.use(await startLogSink({ host, file: join(prefix, adapter.syslogFile) })) : undefined;
+      const logSink = sink ? { host: sink.host, port: sink.port } : undefined;
+      const upstream = { host, port: chaos.upstream.http.port };
+      config = opts.userConfig
+        ? adapter.fromUserConfig(opts.userConfig.text, opts.userConfig.file, { listen, prefix, upstream, healthy: { host, port: healthy!.upstream.http.port }, logSink })
+        : adapter.render({ listen, prefix, routes: [{ id: LOAD_ROUTE, target: { kind: 'tcp', ...upstream }, keepalive: opts.keepalive ?? true }], timeouts: DEFAULT_TIMEOUTS, logSink });
+    } catch (err) {
+      await removePrefix(prefix);
+      throw err;
+    }
+    const gateway = stack.use(await runtime.start({ adapter, config, prefix, listen, readyPath: opts.userConfig ? undefined : READY_PATH, signal: opts.signal, image }));
+    // Started: from here an abort stops the generator, and the runner reads the gateway's log
+    // (the partial report needs it) before it closes the session itself.
+    opts.signal?.removeEventListener('abort', onAbort);
+    return { gateway, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
