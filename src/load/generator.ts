@@ -337,7 +337,6 @@ export function runGenerator(opts: GeneratorOptions): Promise<GeneratorResult> {
     const pump = () => {
       if (stopped) return;
       const now = performance.now();
-      if (now >= endAt) return stop(false);
       const due = Math.min(total, Math.floor((now - start) / period) + 1);
       while (dispatched < due) {
         const c = take();
@@ -352,6 +351,8 @@ export function runGenerator(opts: GeneratorOptions): Promise<GeneratorResult> {
         dispatched++;
         c.send(entry, dueAt);
       }
+      // Past the end (a late timer): what was due has just gone out where a connection was free.
+      if (now >= endAt) return stop(false);
       // Every request has gone out: the end timer stops the run.
       if (dispatched >= total) return;
       // Waiting for a connection to come free pumps again; otherwise wake at the next due time.
@@ -427,7 +428,10 @@ export function runGenerator(opts: GeneratorOptions): Promise<GeneratorResult> {
       opts.onProgress?.({ elapsedMs: Math.min(opts.durationMs, performance.now() - start), durationMs: opts.durationMs, sent: dispatched, done: doneCount, errors });
     }, opts.progressMs ?? 250);
     // The end comes on time even when every connection hangs and nothing calls pump().
-    const endTimer = setTimeout(() => stop(false), opts.durationMs);
+    const endTimer = setTimeout(() => {
+      pump();
+      stop(false);
+    }, opts.durationMs);
     const onAbort = () => stop(true);
     if (opts.signal?.aborted) return stop(true);
     opts.signal?.addEventListener('abort', onAbort, { once: true });
