@@ -28,6 +28,16 @@ export class LatencyHistogram {
     if (v > this.max) this.max = v;
   }
 
+  /** A histogram again from its structured clone (what a worker thread posts: the fields, not the class). */
+  static from(plain: Pick<LatencyHistogram, 'counts' | 'count' | 'min' | 'max'>): LatencyHistogram {
+    const h = new LatencyHistogram();
+    h.counts.set(plain.counts);
+    h.count = plain.count;
+    h.min = plain.min;
+    h.max = plain.max;
+    return h;
+  }
+
   merge(other: LatencyHistogram): void {
     for (let i = 0; i < this.counts.length; i++) this.counts[i]! += other.counts[i]!;
     this.count += other.count;

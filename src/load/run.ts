@@ -7,11 +7,13 @@ import { Buffer } from 'node:buffer';
 import type { Catalogue } from '../faults/registry.js';
 import type { GatewayAdapter } from '../gateways/gateway.js';
 import type { RuntimeChoice } from '../runtimes/index.js';
-import { runGenerator, type BodyState, type GeneratorResult, type Progress } from './generator.js';
-import type { LatencyHistogram } from './histogram.js';
-import { formatMix, MixSampler, type LoadMixEntry } from './mix.js';
+import { Worker } from 'node:worker_threads';
+import type { BodyState, GeneratorResult, Progress } from './generator.js';
+import { LatencyHistogram } from './histogram.js';
+import { formatMix, type LoadMixEntry } from './mix.js';
 import { loadPath, startLoadSession } from './session.js';
 import { wilson } from './stats.js';
+import { STOP, type WorkerInput } from './worker-protocol.js';
 
 export interface LoadSettings {
   readonly gateway: string;
@@ -127,24 +129,55 @@ export async function runLoad(opts: LoadRunOptions): Promise<LoadResult> {
     const gw = session.gateway;
     const info: LoadGatewayInfo = { id: adapter.id, version: gw.version, runtime: gw.runtime, source: gw.source };
     opts.onStarted?.(info);
-    const sampler = new MixSampler(s.mix, s.seed);
-    const gen = await runGenerator({
-      host: gw.host,
-      port: gw.port,
-      rate: s.rate,
-      durationMs: s.durationMs,
-      connections: s.connections,
-      requests: s.mix.map((e) => requestBytes(s.method, loadPath(e.fault), gw.host, gw.port)),
-      pick: () => sampler.next(),
-      timeoutMs: s.timeoutMs,
-      signal: opts.signal,
-      onProgress: opts.onProgress,
-    });
+    const gen = await generateInWorker(
+      {
+        host: gw.host,
+        port: gw.port,
+        rate: s.rate,
+        durationMs: s.durationMs,
+        connections: s.connections,
+        timeoutMs: s.timeoutMs,
+        requests: s.mix.map((e) => requestBytes(s.method, loadPath(e.fault), gw.host, gw.port)),
+        mix: s.mix,
+        seed: s.seed,
+      },
+      opts.signal,
+      opts.onProgress,
+    );
     const logReasons = reasonCounts(adapter, await gw.readLogs().catch(() => ''));
     return summarize(s, info, gen, logReasons);
   } finally {
     await session.close();
   }
+}
+
+/** Runs the generator on a worker thread (src/load/worker.ts); an abort asks it to stop and still resolves, with the partial result. */
+export function generateInWorker(input: WorkerInput, signal?: AbortSignal, onProgress?: (p: Progress) => void): Promise<GeneratorResult> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: input });
+    const onAbort = () => worker.postMessage(STOP);
+    let result: GeneratorResult | undefined;
+    worker.on('message', (m: { type: 'progress'; progress: Progress } | { type: 'result'; result: GeneratorResult }) => {
+      if (m.type === 'progress') onProgress?.(m.progress);
+      else result = revive(m.result);
+    });
+    worker.once('error', (err) => {
+      signal?.removeEventListener('abort', onAbort);
+      reject(err);
+    });
+    worker.once('exit', (code) => {
+      signal?.removeEventListener('abort', onAbort);
+      if (result) resolve(result);
+      else reject(new Error(`the load generator's thread exited (code ${code}) without a result`));
+    });
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Structured clone keeps a histogram's fields, not its class. */
+function revive(g: GeneratorResult): GeneratorResult {
+  return { ...g, latency: LatencyHistogram.from(g.latency), timeline: g.timeline.map((b) => ({ ...b, latency: LatencyHistogram.from(b.latency) })) };
 }
 
 /** Every log line with a reason, counted by reason, with the first line of each as its example. */
