@@ -89,6 +89,8 @@ export interface GeneratorResult {
   readonly timeline: readonly SecondBucket[];
   readonly connectionsOpened: number;
   readonly interrupted: boolean;
+  /** FNV-1a over the mix index of every request sent, in order, as 8 hex digits: equal for runs that sent the same faults in the same order. */
+  readonly sequenceDigest: string;
 }
 
 /** Timers fire a millisecond or two late on an idle loop: that is not the gateway's doing. */
@@ -119,6 +121,7 @@ export function runGenerator(opts: GeneratorOptions): Promise<GeneratorResult> {
     let errors = 0;
     let late = 0;
     let queued = 0;
+    let digest = 0x811c9dc5;
     /** Requests below this index found no free connection when they were due. */
     let queuedBelow = 0;
     let maxSendDelay = 0;
@@ -347,6 +350,7 @@ export function runGenerator(opts: GeneratorOptions): Promise<GeneratorResult> {
         if (delay > maxSendDelay) maxSendDelay = delay;
         if (dispatched < queuedBelow) queued++;
         const entry = opts.pick();
+        digest = Math.imul(digest ^ entry, 0x01000193) >>> 0;
         perEntry[entry]!.sent++;
         dispatched++;
         c.send(entry, dueAt);
@@ -416,6 +420,7 @@ export function runGenerator(opts: GeneratorOptions): Promise<GeneratorResult> {
         timeline,
         connectionsOpened: opened,
         interrupted,
+        sequenceDigest: digest.toString(16).padStart(8, '0'),
       });
     };
 

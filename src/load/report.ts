@@ -53,7 +53,7 @@ export function loadToConsole(r: LoadResult, color: boolean): string {
   if (r.logReasons.length === 0) out.push('  none');
   for (const x of r.logReasons) out.push(`  ${x.reason}  ${x.count}\n    ${p('dim', x.example)}`);
   out.push('');
-  out.push(`replay: ${r.command}`);
+  out.push(`replay: ${r.command}  ${p('dim', `(fault sequence ${r.sequenceDigest})`)}`);
   return out.join('\n') + '\n';
 }
 
@@ -77,6 +77,6 @@ export function loadToMarkdown(r: LoadResult): string {
   out.push('| gateway log reason | lines | example |', '|---|---:|---|');
   for (const x of r.logReasons) out.push(`| ${x.reason} | ${x.count} | \`${esc(x.example)}\` |`);
   if (r.logReasons.length === 0) out.push('| none | 0 | |');
-  out.push('', 'Replay:', '', '```sh', r.command, '```', '');
+  out.push('', `Replay (fault sequence ${r.sequenceDigest}):`, '', '```sh', r.command, '```', '');
   return out.join('\n');
 }

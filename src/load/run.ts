@@ -65,6 +65,8 @@ export interface LoadResult {
   readonly command: string;
   readonly gateway: LoadGatewayInfo;
   readonly interrupted: boolean;
+  /** A digest of the faults sent, in order (FNV-1a of the mix indices): the same seed, rate and duration give the same digest. */
+  readonly sequenceDigest: string;
   /** Requests due in the time the run sent (rate × time). */
   readonly due: number;
   readonly sent: number;
@@ -214,6 +216,7 @@ export function summarize(s: LoadSettings, gateway: LoadGatewayInfo, g: Generato
     command: commandLine(s),
     gateway,
     interrupted: g.interrupted,
+    sequenceDigest: g.sequenceDigest,
     due: g.due,
     sent: g.sent,
     unsent: g.unsent,

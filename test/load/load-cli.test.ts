@@ -42,6 +42,8 @@ describe('load through nginx', () => {
     expect(report.byFault.find((f) => f.fault === 'empty-reply')!.byStatus).toEqual({ 502: report.byFault.find((f) => f.fault === 'empty-reply')!.sent });
     expect(report.logReasons.map((x) => x.reason)).toContain('upstream-closed-early');
     // The console report goes to stdout with the file reporter; it ends with the replay line.
+    // Not a terminal: no live progress line.
+    expect(r.stdout).not.toMatch(/\r|\x1b\[K/);
     expect(r.stdout).toContain('replay: badgateway load --gateway nginx --runtime process --rate 200/s --duration 2s --connections 64 --method GET --mix healthy:9,empty-reply:1 --seed 3');
   });
 
@@ -63,11 +65,14 @@ describe('load through nginx', () => {
     expect(report.errors.high).toBeGreaterThanOrEqual(report.errors.rate);
   });
 
-  test('the same seed sends the same faults in the same order of counts', { timeout: 60_000 }, async () => {
+  test('the same seed sends the same faults in the same order; another seed other faults', { timeout: 60_000 }, async () => {
     const a = (await load(['--rate', '200/s', '--duration', '1s', '--mix', 'healthy:4,empty-reply:1', '--seed', '11'])).report;
     const b = (await load(['--rate', '200/s', '--duration', '1s', '--mix', 'healthy:4,empty-reply:1', '--seed', '11'])).report;
     expect(b.byFault.map((f) => f.sent)).toEqual(a.byFault.map((f) => f.sent));
+    expect(b.sequenceDigest).toBe(a.sequenceDigest);
     expect(a.settings.seed).toBe(11);
+    const c = (await load(['--rate', '200/s', '--duration', '1s', '--mix', 'healthy:4,empty-reply:1', '--seed', '12'])).report;
+    expect(c.sequenceDigest).not.toBe(a.sequenceDigest);
   });
 
   test('Ctrl-C stops within a second, prints the partial report, exits 130 and leaves nothing behind', { timeout: 60_000 }, async () => {
