@@ -85,7 +85,18 @@ export async function startLoadSession(opts: LoadSessionOptions): Promise<LoadSe
       await removePrefix(prefix);
       throw err;
     }
-    const gateway = stack.use(await runtime.start({ adapter, config, prefix, listen, readyPath: opts.userConfig ? undefined : READY_PATH, signal: opts.signal, image }));
+    // The runtime stops the gateway (and removes its log) when its signal aborts: linked to the
+    // run's signal only while it starts, so a Ctrl-C during the run still finds the log to report.
+    const starting = new AbortController();
+    const link = () => starting.abort(opts.signal?.reason);
+    opts.signal?.addEventListener('abort', link, { once: true });
+    let gateway;
+    try {
+      gateway = stack.use(await runtime.start({ adapter, config, prefix, listen, readyPath: opts.userConfig ? undefined : READY_PATH, signal: starting.signal, image }));
+    } finally {
+      opts.signal?.removeEventListener('abort', link);
+    }
+    opts.signal?.throwIfAborted();
     // Started: from here an abort stops the generator, and the runner reads the gateway's log
     // (the partial report needs it) before it closes the session itself.
     opts.signal?.removeEventListener('abort', onAbort);

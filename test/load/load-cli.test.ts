@@ -78,7 +78,7 @@ describe('load through nginx', () => {
   test('Ctrl-C stops within a second, prints the partial report, exits 130 and leaves nothing behind', { timeout: 60_000 }, async () => {
     const tmp = await mkdtemp(join(tmpdir(), 'bg-load-interrupt-'));
     try {
-      const cli = startCli(['load', '--gateway', 'nginx', '--runtime', 'process', '--rate', '200/s', '--duration', '30s', '--mix', 'healthy:9,never-respond:1', '--seed', '5'], { TMPDIR: tmp });
+      const cli = startCli(['load', '--gateway', 'nginx', '--runtime', 'process', '--rate', '200/s', '--duration', '30s', '--mix', 'healthy:8,empty-reply:1,never-respond:1', '--seed', '5'], { TMPDIR: tmp });
       await waitForOutput(cli.output, /nginx [\d.]+ \(process\): 200\/s for 30 s, seed 5/, 30_000);
       await new Promise((r) => setTimeout(r, 1000));
       const at = performance.now();
@@ -90,6 +90,8 @@ describe('load through nginx', () => {
       expect(r.stdout).toMatch(/^replay: badgateway load /m);
       // never-respond requests were in flight: counted as unfinished, not as errors.
       expect(r.stdout).toMatch(/unfinished/);
+      // The gateway's log is read before it stops: the partial report has its reasons.
+      expect(r.stdout.slice(r.stdout.indexOf('gateway log reasons'))).toMatch(/^  upstream-closed-early  \d+$/m);
       expect(tookMs).toBeLessThan(1000);
       expect(await leftIn(tmp)).toEqual([]);
       expect(processesNaming(tmp)).toBe('');
