@@ -4,7 +4,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import type { Argv } from 'yargs';
-import { InputError } from '../../errors.js';
+import { BadgatewayError, InputError } from '../../errors.js';
 import { gatewayById, GATEWAYS } from '../../gateways/index.js';
 import { loadCatalogue, readUserConfig } from '../../api/suite.js';
 import { parseDuration, parseRate, parseSeed } from '../../load/flags.js';
@@ -148,5 +148,5 @@ async function writeLoadReports(result: LoadResult, targets: readonly LoadTarget
     }
   }
   if (notices.length) (consoleOnStdout ? process.stdout : process.stderr).write(notices.join('\n') + '\n');
-  if (failures.length) throw new InputError('BG_REPORT_WRITE', `${failures.join('; ')}. The load run itself finished: ${result.sent} sent, ${result.errors.count} errors. Free space or fix the permissions and run again.`);
+  if (failures.length) throw new BadgatewayError('BG_REPORT_WRITE', `${failures.join('; ')}. The load run itself finished: ${result.sent} sent, ${result.errors.count} errors. Free space or fix the permissions and run again.`);
 }
