@@ -4,11 +4,13 @@
  * within the binomial bound, Ctrl-C stops at once with a partial report and nothing left, and
  * bad input is one paragraph with exit 2.
  */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { runCli, startCli, waitForOutput, type CliResult } from '../helpers/cli.js';
+import { CLI, runCli, startCli, waitForOutput, type CliResult } from '../helpers/cli.js';
 import { leftIn, processesNaming } from '../helpers/interrupt.js';
 import type { LoadResult } from '../../src/load/run.js';
 
@@ -73,6 +75,17 @@ describe('load through nginx', () => {
     expect(a.settings.seed).toBe(11);
     const c = (await load(['--rate', '200/s', '--duration', '1s', '--mix', 'healthy:4,empty-reply:1', '--seed', '12'])).report;
     expect(c.sequenceDigest).not.toBe(a.sequenceDigest);
+  });
+
+  // util-linux `script` gives the CLI a terminal, as a person's shell would.
+  test.skipIf(!existsSync('/usr/bin/script'))('on a terminal, a live line shows the rate, the errors so far and the time left', { timeout: 60_000 }, async () => {
+    const cmd = `${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} load --gateway nginx --runtime process --rate 100/s --duration 1s --mix healthy:4,empty-reply:1 --seed 2`;
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile('/usr/bin/script', ['-qec', cmd, '/dev/null'], { env: { ...process.env, NO_COLOR: '1' }, timeout: 50_000 }, (err, stdout) => (err ? reject(err) : resolve(stdout))),
+    );
+    expect(out).toMatch(/\r\x1b\[K  \d+\/s · sent \d+ · errors \d+ \(\d+\.\d\d %\) · 0\.\d s left/);
+    // The line is cleared before the report.
+    expect(out).toMatch(/\r\x1b\[Kbadgateway load: nginx/);
   });
 
   test('Ctrl-C stops within a second, prints the partial report, exits 130 and leaves nothing behind', { timeout: 60_000 }, async () => {
