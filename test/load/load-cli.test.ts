@@ -31,8 +31,10 @@ async function load(args: readonly string[]): Promise<{ r: CliResult; report: Lo
 describe('load through nginx', () => {
   test('the counts add up to the requests sent', { timeout: 60_000 }, async () => {
     const { r, report } = await load(['--rate', '200/s', '--duration', '2s', '--mix', 'healthy:9,empty-reply:1', '--seed', '3']);
-    expect(report.sent).toBe(400);
     expect(report.due).toBe(400);
+    // A request due while every connection is busy until the end is never sent, and says so.
+    expect(report.sent + report.unsent).toBe(report.due);
+    expect(report.sent).toBeGreaterThan(300);
     expect(sum(report.byStatus)).toBe(report.sent);
     expect(sum(report.byBody)).toBe(report.sent);
     expect(report.byFault.reduce((a, f) => a + f.sent, 0)).toBe(report.sent);
@@ -50,9 +52,12 @@ describe('load through nginx', () => {
   });
 
   test('1 % reset-after-request gives a 502 share within the binomial bound of 1 %', { timeout: 60_000 }, async () => {
-    const { report } = await load(['--rate', '1000/s', '--duration', '3s', '--method', 'POST', '--mix', 'healthy:99,reset-after-request:1', '--seed', '7']);
+    // 256 connections: a stall of this busy machine must not leave requests unsent, though the bound would hold for those sent.
+    const { report } = await load(['--rate', '1000/s', '--duration', '3s', '--connections', '256', '--method', 'POST', '--mix', 'healthy:99,reset-after-request:1', '--seed', '7']);
+    expect(report.due).toBe(3000);
+    expect(report.sent + report.unsent).toBe(3000);
     const n = report.sent;
-    expect(n).toBe(3000);
+    expect(n).toBeGreaterThan(2500);
     const p = 0.01;
     // Each request's fault is an independent draw with p = 1 %: the 502 count is Binomial(n, p).
     // 99.9 % two-sided normal bound, |X - np| <= 3.29 sqrt(np(1-p)): about 30 ± 18 here.
