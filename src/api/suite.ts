@@ -9,6 +9,7 @@ import { Catalogue, loadFaultFile } from '../faults/registry.js';
 import type { GatewayAdapter } from '../gateways/gateway.js';
 import { gatewayById, GATEWAYS } from '../gateways/index.js';
 import { startSession, type GatewaySession, type Timeouts } from '../harness/execute.js';
+import { CrashWatcher } from '../harness/crash-watch.js';
 import { judgeCase, type CaseResult } from '../harness/judge.js';
 import { planRun } from '../harness/plan.js';
 import { checkShard, type Shard } from '../harness/shard.js';
@@ -152,6 +153,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<StartedGa
   const plan = planRun(adapter!, scenarios, { userConfig: userConfig !== undefined });
   const session: GatewaySession = await startSession(plan, { catalogue, runtime: opts.runtime, image: opts.image, userConfig, timeouts: opts.timeouts, signal: opts.signal });
   const gw = session.gateway;
+  const watcher = new CrashWatcher(session, opts.signal);
   // The session may skip more than the plan did (a backend scenario without its binary or on the container runtime).
   const skipped = new Map(session.plan.skipped.map((s) => [s.scenario.id, s.why]));
   const byId = new Map(session.plan.scenarios.map((s) => [s.id, s]));
@@ -168,7 +170,8 @@ export async function startGateway(opts: StartGatewayOptions): Promise<StartedGa
         const why = skipped.get(scenarioId);
         throw new InputError('BG_NO_SCENARIOS', why ? `scenario "${scenarioId}" does not run through ${adapter!.id}: ${why}.` : `scenario "${scenarioId}" is not in this gateway's suite; it has ${[...byId.keys()].join(', ')}.`);
       }
-      const run = await session.probe(s);
+      // A crash restarts the gateway, and the case says so (one scenario at a time: this one is to blame).
+      const run = await watcher.alone(s);
       await new Promise((r) => setTimeout(r, LOG_SETTLE_MS));
       return judgeCase(run, await session.logsByProbe(), { gateway: adapter!.id, version: gw.version, runtime: gw.runtime, userConfig: userConfig !== undefined });
     },

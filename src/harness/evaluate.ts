@@ -5,6 +5,7 @@
 import type { LogEntry } from '../gateways/gateway.js';
 import type { Outcome } from '../probe/http-probe.js';
 import type { Expectation, StatusExpectation } from '../scenarios/scenario.js';
+import { crashHow, type GatewayCrash } from './crash.js';
 
 export type StatusLabel = number | 'no-response' | 'no-status-line';
 
@@ -19,13 +20,24 @@ export interface Observed {
   readonly websocket?: { readonly upgraded: boolean; readonly closeCode?: number };
   /** For sequences: how many requests got each status label. */
   readonly counts?: Readonly<Record<string, number>>;
+  /** The gateway died while this scenario was in flight (its own outcome: "gateway crashed"). */
+  readonly crash?: GatewayCrash;
 }
 
 export interface Mismatch {
   readonly field: string;
   readonly expected: string;
   readonly observed: string;
+  /** A whole sentence that says it better than "field: expected X, observed Y" (see mismatchText). */
+  readonly message?: string;
 }
+
+/** How a mismatch reads in a report. */
+export function mismatchText(m: Mismatch): string {
+  return m.message ?? `${m.field}: expected ${m.expected}, observed ${m.observed}`;
+}
+
+export const NOT_CRASHED = 'expected the gateway to crash; it did not — an upgrade may have fixed it';
 
 export interface Verdict {
   readonly pass: boolean;
@@ -38,7 +50,7 @@ export function statusLabel(o: Outcome): StatusLabel {
   return 'no-response';
 }
 
-export function observe(outcomes: readonly Outcome[], logs: readonly LogEntry[]): Observed {
+export function observe(outcomes: readonly Outcome[], logs: readonly LogEntry[], crash?: GatewayCrash): Observed {
   const counts: Record<string, number> = {};
   for (const o of outcomes) {
     const k = String(statusLabel(o));
@@ -56,6 +68,7 @@ export function observe(outcomes: readonly Outcome[], logs: readonly LogEntry[])
     durationMs: Math.max(...outcomes.map((o) => o.durationMs)),
     websocket: first.websocket ? { upgraded: first.websocket.upgraded, closeCode: first.websocket.closeCode } : undefined,
     counts: outcomes.length > 1 ? counts : undefined,
+    ...(crash ? { crash } : {}),
   };
 }
 
@@ -81,6 +94,13 @@ export function compareCount(actual: number, spec: string): boolean {
 export function evaluate(obs: Observed, exp: Expectation): Verdict {
   const mismatches: Mismatch[] = [];
   const add = (field: string, expected: unknown, observed: unknown) => mismatches.push({ field, expected: fmt(expected), observed: fmt(observed) });
+  // A crash is the whole story of the case: what its client saw of a dying gateway is a race.
+  if (obs.crash) {
+    if (exp.gateway === 'crashes') return { pass: true, mismatches: [] };
+    const how = crashHow(obs.crash);
+    return { pass: false, mismatches: [{ field: 'gateway', expected: 'running', observed: `crashed (${how})`, message: `the gateway crashed (${how}) during this scenario` }] };
+  }
+  if (exp.gateway === 'crashes') return { pass: false, mismatches: [{ field: 'gateway', expected: 'crashes', observed: 'running', message: NOT_CRASHED }] };
   if (exp.status !== undefined && exp.counts === undefined) {
     const allowed: readonly StatusExpectation[] = Array.isArray(exp.status) ? exp.status : [exp.status as StatusExpectation];
     if (!allowed.includes(obs.status)) add('status', allowed, obs.status);

@@ -55,6 +55,11 @@ export interface GatewaySession extends AsyncDisposable {
   probe(s: Scenario, signal?: AbortSignal): Promise<ProbeRun>;
   /** The gateway's log so far, attributed to probe numbers. */
   logsByProbe(): Promise<Map<number, LogEntry[]>>;
+  /**
+   * After the gateway died: keep its log lines, remove what it left, and start it again on the
+   * same address with the same config (`gateway` is then the new one).
+   */
+  restart(): Promise<void>;
   close(): Promise<void>;
   /** This process is exiting and cannot wait for close(): kill the gateway and remove its files, synchronously. */
   abandon(): void;
@@ -178,29 +183,37 @@ export async function startSession(planned: RunPlan, opts: SessionOptions): Prom
       dnsName: chaos.dns ? (label) => chaos.dns!.nameFor(label) : undefined,
     });
     const listen = { host, port: await freePort(host) };
-    const prefix = await makePrefix(adapter.id);
     const resolver = chaos.dns ? { host: chaos.dns.host, port: chaos.dns.port } : undefined;
-    let config: RenderedConfig;
-    try {
-      // A gateway that logs over syslog gets a socket of ours, open before its config names it.
-      // On the stack before the gateway, so it closes after the gateway has stopped.
-      const sink = adapter.syslogFile ? stack.use(await startLogSink({ host, file: join(prefix, adapter.syslogFile) })) : undefined;
-      const logSink = sink ? { host: sink.host, port: sink.port } : undefined;
-      config = opts.userConfig
-        ? adapter.fromUserConfig(opts.userConfig.text, opts.userConfig.file, { listen, prefix, upstream: { host, port: chaos.upstream.http.port }, healthy: { host, port: healthy!.upstream.http.port }, resolver, logSink })
-        : adapter.render({ listen, prefix, routes, resolver, timeouts, logSink });
-    } catch (err) {
-      await removePrefix(prefix);
-      throw err;
-    }
-    const gateway = stack.use(
-      await runtime.start({ adapter, config, prefix, listen, readyPath: opts.userConfig ? undefined : READY_PATH, signal: opts.signal, image, extraMounts: [runDir] }),
-    );
+    // The gateway, in a prefix of its own: again on the same address after a crash (restart()).
+    const launch = async (): Promise<RunningGateway> => {
+      const prefix = await makePrefix(adapter.id);
+      let config: RenderedConfig;
+      try {
+        // A gateway that logs over syslog gets a socket of ours, open before its config names it.
+        // On the stack before the gateway, so it closes after the gateway has stopped.
+        const sink = adapter.syslogFile ? stack.use(await startLogSink({ host, file: join(prefix, adapter.syslogFile) })) : undefined;
+        const logSink = sink ? { host: sink.host, port: sink.port } : undefined;
+        config = opts.userConfig
+          ? adapter.fromUserConfig(opts.userConfig.text, opts.userConfig.file, { listen, prefix, upstream: { host, port: chaos.upstream.http.port }, healthy: { host, port: healthy!.upstream.http.port }, resolver, logSink })
+          : adapter.render({ listen, prefix, routes, resolver, timeouts, logSink });
+      } catch (err) {
+        await removePrefix(prefix);
+        throw err;
+      }
+      return stack.use(
+        await runtime.start({ adapter, config, prefix, listen, readyPath: opts.userConfig ? undefined : READY_PATH, signal: opts.signal, image, extraMounts: [runDir] }),
+      );
+    };
+    let gateway = await launch();
+    // What the gateways before a restart logged, attributed apart: their connection ids start over.
+    const earlier: Array<Map<number, LogEntry[]>> = [];
 
     let counter = 0;
     return {
       plan,
-      gateway,
+      get gateway() {
+        return gateway;
+      },
       async probe(s, signal = opts.signal) {
         const count = s.sequence?.count ?? 1;
         const numbers = Array.from({ length: count }, () => ++counter);
@@ -229,7 +242,16 @@ export async function startSession(planned: RunPlan, opts: SessionOptions): Prom
         return { scenario: s, numbers, outcomes, durationMs: Math.round(performance.now() - begin) };
       },
       async logsByProbe() {
-        return attribute(adapter, await gateway.readLogs());
+        const all = new Map<number, LogEntry[]>();
+        for (const m of [...earlier, attribute(adapter, await gateway.readLogs())]) for (const [n, entries] of m) all.set(n, [...(all.get(n) ?? []), ...entries]);
+        return all;
+      },
+      async restart() {
+        opts.signal?.throwIfAborted();
+        const dead = gateway;
+        earlier.push(attribute(adapter, await dead.readLogs()));
+        await dead.close();
+        gateway = await launch();
       },
       close,
       [Symbol.asyncDispose]: close,

@@ -5,6 +5,7 @@
 import type { LogEntry } from '../gateways/gateway.js';
 import type { Outcome } from '../probe/http-probe.js';
 import { resolveExpectation, type Expectation, type Scenario } from '../scenarios/scenario.js';
+import type { GatewayCrash } from './crash.js';
 import { evaluate, observe, type Observed, type Verdict } from './evaluate.js';
 import type { Faithful } from './faithful.js';
 
@@ -15,6 +16,8 @@ export interface ProbeRun {
   readonly outcomes: readonly Outcome[];
   /** From the first request sent to the last answer (a sequence's whole duration). */
   readonly durationMs: number;
+  /** The gateway died during these requests, and they are to blame (src/harness/crash-watch.ts). */
+  readonly crash?: GatewayCrash;
 }
 
 export interface CaseResult {
@@ -57,7 +60,7 @@ export interface JudgeContext {
 export function judgeCase(run: ProbeRun, byProbe: ReadonlyMap<number, readonly LogEntry[]>, ctx: JudgeContext): CaseResult {
   const { scenario, numbers, outcomes } = run;
   const logs = numbers.flatMap((n) => byProbe.get(n) ?? []);
-  const observed = observe(outcomes, logs);
+  const observed = observe(outcomes, logs, run.crash);
   const resolved = resolveExpectation(scenario, ctx.gateway, ctx.version, ctx.measuredOn);
   const builtin = resolved.measured ? resolved.expectation : undefined;
   const expectation = ctx.userConfig ? undefined : builtin;
@@ -84,5 +87,5 @@ export function judgeCase(run: ProbeRun, byProbe: ReadonlyMap<number, readonly L
 function nearText(gateway: string, near: { readonly version: string; readonly comparison: Verdict }): string {
   const on = `the expectation measured on ${gateway} ${near.version}`;
   if (near.comparison.pass) return `what was seen matches ${on}`;
-  return `what was seen differs from ${on} (${near.comparison.mismatches.map((m) => `${m.field}: ${m.expected} there, ${m.observed} here`).join('; ')})`;
+  return `what was seen differs from ${on} (${near.comparison.mismatches.map((m) => m.message ?? `${m.field}: ${m.expected} there, ${m.observed} here`).join('; ')})`;
 }

@@ -14,7 +14,7 @@ import type { Scenario } from '../scenarios/scenario.js';
 import { startSession, untilOr, type GatewaySession, type Timeouts } from './execute.js';
 import { withFaithful } from './faithful.js';
 import { judgeCase, type CaseResult } from './judge.js';
-import { mapLimit } from './pool.js';
+import { CrashWatcher } from './crash-watch.js';
 import { planRun } from './plan.js';
 import { planShard, suiteIdentity, type Shard, type ShardCoverage, type SuiteIdentity } from './shard.js';
 
@@ -171,17 +171,11 @@ async function runGateway(instance: GatewayInstance, scenarios: readonly Scenari
     await untilOr(barrier.open, opts.signal);
     opts.signal?.throwIfAborted();
 
-    const probeRuns = await mapLimit(
-      session.plan.scenarios,
-      opts.concurrency ?? 64,
-      async (s) => {
-        const run = await session!.probe(s);
-        // An aborted run's probes end early: what they saw is no result.
-        if (!opts.signal?.aborted) opts.progress?.onProbed?.({ gateway: adapter.id, scenario: s, outcomes: run.outcomes, durationMs: run.durationMs });
-        return run;
-      },
-      opts.signal,
-    );
+    // A gateway that dies is restarted, and its crash put on the scenario to blame (crash-watch.ts).
+    const probeRuns = await new CrashWatcher(session, opts.signal).probeAll(session.plan.scenarios, opts.concurrency ?? 64, (run) => {
+      // An aborted run's probes end early: what they saw is no result.
+      if (!opts.signal?.aborted) opts.progress?.onProbed?.({ gateway: adapter.id, scenario: run.scenario, outcomes: run.outcomes, durationMs: run.durationMs });
+    });
     // An abort tears the gateway down under the probes: their outcomes mean nothing then.
     opts.signal?.throwIfAborted();
     // Lines written as the gateway closes a connection can trail the client's view by a moment.

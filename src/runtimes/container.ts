@@ -14,7 +14,8 @@ import { join } from 'node:path';
 import { StartError } from '../errors.js';
 import type { GatewayAdapter } from '../gateways/gateway.js';
 import { OUTPUT_LOG, readVersion, removePrefix, runningGateway, writeConfig } from './files.js';
-import type { Availability, Runtime, RunningGateway, StartInput } from './runtime.js';
+import { constants as osConstants } from 'node:os';
+import type { Availability, GatewayExit, Runtime, RunningGateway, StartInput } from './runtime.js';
 import { waitReady } from './wait.js';
 
 process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
@@ -78,6 +79,26 @@ function withTimeout<T>(p: Promise<T> | T, ms: number): Promise<T> {
     Promise.resolve(p),
     new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms).unref()),
   ]);
+}
+
+/** Enough for HAProxy's FATAL line and its call trace, or nginx's last alerts (as the process runtime). */
+const CRASH_TAIL_LINES = 20;
+
+/**
+ * Settles when the container's process exits while nobody is closing it. The engine knows only
+ * an exit code; a process killed by a signal exits 128 + its number, which names the signal.
+ */
+function containerExit(id: string, closing: () => boolean, tailNow: () => Promise<string>): Promise<GatewayExit> {
+  const never = new Promise<never>(() => {});
+  return (async () => {
+    const { getContainerRuntimeClient } = await tc();
+    const client = await getContainerRuntimeClient();
+    const r = (await client.container.dockerode.getContainer(id).wait()) as { StatusCode?: number };
+    if (closing()) return never;
+    const code = typeof r.StatusCode === 'number' ? r.StatusCode : null;
+    const signal = code !== null && code > 128 ? (Object.entries(osConstants.signals).find(([, n]) => n === code - 128)?.[0] ?? null) : null;
+    return { code, signal, lastLogLines: (await tailNow()).split('\n') };
+  })().catch(() => never);
 }
 
 export const containerRuntime: Runtime = {
@@ -155,6 +176,7 @@ export const containerRuntime: Runtime = {
       }
       await removePrefix(prefix);
     }, () => {
+      closed = true;
       // No time to ask the engine politely: the CLI removes it in one synchronous call.
       spawnSync('docker', ['rm', '-f', container.getId()], { stdio: 'ignore', timeout: 10_000 });
     }, adapter.logDump ? async (argv) => {
@@ -167,12 +189,19 @@ export const containerRuntime: Runtime = {
       await stop();
       throw new StartError('BG_GATEWAY_START', `${adapter.id} in container ${image} did not answer on ${input.listen.host}:${input.listen.port}. Its log tail is below.`, { logTail: logs });
     }
+    const exited = containerExit(container.getId(), () => closed, async () => {
+      // The last lines reach us through Docker's log stream a moment after the gateway wrote them.
+      const deadline = Date.now() + 2000;
+      while (Date.now() - lastOutputAt < 300 && Date.now() < deadline) await sleep(50);
+      return logTail(CRASH_TAIL_LINES);
+    });
     // Lines reach us through Docker's log stream a moment after the gateway wrote them:
     // when the adapter parses its output, read once the stream has been quiet for a little
     // while (bounded). Log files under the prefix and syslog lines (HAProxy) need no wait.
-    if (!adapter.logFiles.includes(OUTPUT_LOG)) return gateway;
+    if (!adapter.logFiles.includes(OUTPUT_LOG)) return { ...gateway, exited };
     return {
       ...gateway,
+      exited,
       readLogs: async () => {
         const deadline = Date.now() + 5000;
         while (Date.now() - lastOutputAt < 1000 && Date.now() < deadline) await sleep(50);

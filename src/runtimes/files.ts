@@ -43,6 +43,9 @@ export function tail(text: string, lines: number): string {
   return all.slice(-lines).join('\n');
 }
 
+/** A RunningGateway but for how it learns of an exit, which each runtime adds. */
+export type StartedFiles = Omit<RunningGateway, 'exited' | 'pid'>;
+
 /**
  * The RunningGateway both runtimes return. `stop` runs at most once: on close(),
  * on dispose, or when the run's signal aborts.
@@ -58,7 +61,7 @@ export function runningGateway(
   kill: () => void,
   /** Runs a command where the gateway runs (see logDumper). */
   exec?: Exec,
-): { gateway: RunningGateway; logTail: (lines?: number) => Promise<string>; stop: () => Promise<void> } {
+): { gateway: StartedFiles; logTail: (lines?: number) => Promise<string>; stop: () => Promise<void> } {
   let stopping: Promise<void> | undefined;
   const onAbort = () => void once();
   let stopped = false;
@@ -72,7 +75,7 @@ export function runningGateway(
   // The gateway's own output (logs/output.log) is part of the tail even when its adapter does not parse it.
   const tailFiles = [...new Set([...adapter.logFiles, OUTPUT_LOG])];
   const logTail = async (lines = 30) => tail(`${await readLogFiles(prefix, tailFiles)}${output()}`, lines);
-  const gateway: RunningGateway = {
+  const gateway: StartedFiles = {
     adapter,
     runtime,
     version,

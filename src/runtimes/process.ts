@@ -10,7 +10,7 @@ import { delimiter, isAbsolute, join } from 'node:path';
 import { StartError } from '../errors.js';
 import type { GatewayAdapter } from '../gateways/gateway.js';
 import { OUTPUT_LOG, readVersion, removePrefix, runningGateway, writeConfig } from './files.js';
-import type { Availability, Runtime, RunningGateway, StartInput } from './runtime.js';
+import type { Availability, GatewayExit, Runtime, RunningGateway, StartInput } from './runtime.js';
 import { waitReady } from './wait.js';
 
 /** Debian puts nginx and haproxy in /usr/sbin, which is not on every user's PATH. */
@@ -97,7 +97,7 @@ export const processRuntime: Runtime = {
     } finally {
       closeSync(outFd);
     }
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
     let dead = false;
     child.once('exit', () => (dead = true));
     child.on('error', (err) => {
@@ -113,11 +113,12 @@ export const processRuntime: Runtime = {
         const timer = setTimeout(() => signalGroup(child.pid!, 'SIGKILL'), 3000);
         await exited;
         clearTimeout(timer);
-        // Workers share the group; make sure none outlives the master.
-        signalGroup(child.pid, 'SIGKILL');
       }
+      // Workers share the group; make sure none outlives the master, even a master that died first (a crash).
+      if (child.pid !== undefined) signalGroup(child.pid, 'SIGKILL');
       await removePrefix(prefix);
     }, () => {
+      closed = true;
       if (child.pid !== undefined) signalGroup(child.pid, 'SIGKILL');
     }, dumpBin ? (argv) => runSplit(dumpBin, argv.slice(1), env) : undefined);
     const ready = await waitReady(input.listen.host, input.listen.port, input.readyPath, input.startTimeoutMs ?? 10_000, () => dead || closed);
@@ -127,9 +128,17 @@ export const processRuntime: Runtime = {
       await stop();
       throw new StartError('BG_GATEWAY_START', `${adapter.id} ${why}. Its log tail is below; a port in use or a config error is the usual cause.`, { logTail: logs });
     }
-    return gateway;
+    // An exit nobody asked for is a crash: its log tail is read now, while the prefix is still there.
+    const crashed = exited.then(async ({ code, signal }): Promise<GatewayExit> => {
+      if (closed) return new Promise<never>(() => {});
+      return { code, signal, lastLogLines: (await logTail(CRASH_TAIL_LINES)).split('\n') };
+    });
+    return { ...gateway, exited: crashed, pid: child.pid };
   },
 };
+
+/** Enough for HAProxy's FATAL line and its call trace, or nginx's last alerts. */
+export const CRASH_TAIL_LINES = 20;
 
 function signalGroup(pid: number, sig: NodeJS.Signals): void {
   try {

@@ -17,6 +17,16 @@ export interface StartInput {
   readonly extraMounts?: readonly string[];
 }
 
+/** How a gateway ended when it exited on its own (a crash), not because it was closed. */
+export interface GatewayExit {
+  /** Its exit code, when it exited rather than died of a signal. */
+  readonly code: number | null;
+  /** The signal that ended it (SIGSEGV, SIGKILL, ...): for a container, read from an exit code above 128. */
+  readonly signal: string | null;
+  /** The last lines of its logs and output (stderr) as it died. */
+  readonly lastLogLines: readonly string[];
+}
+
 export interface RunningGateway extends AsyncDisposable {
   readonly adapter: GatewayAdapter;
   /** The runtime's kind: its id in RUNTIMES (src/runtimes/index.ts). */
@@ -32,6 +42,13 @@ export interface RunningGateway extends AsyncDisposable {
   /** The last lines of its logs and output, for error messages. */
   logTail(lines?: number): Promise<string>;
   close(): Promise<void>;
+  /**
+   * Settles when the gateway exits on its own (it crashed, or was killed from outside): never
+   * after close() or abandon() began, so an exit here is always a finding.
+   */
+  readonly exited: Promise<GatewayExit>;
+  /** The process id of the gateway's main process (process runtime), for tests that kill it. */
+  readonly pid?: number;
   /**
    * The last resort when this process is exiting and cannot wait for close(): synchronous,
    * it kills the gateway at once and removes its prefix. Does nothing once close() has finished.

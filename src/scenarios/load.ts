@@ -28,6 +28,7 @@ const expectationSchema = z.strictObject({
   minMs: z.number().min(0).optional(),
   websocket: z.strictObject({ upgraded: z.boolean().optional(), closeCode: z.number().int().optional() }).optional(),
   counts: z.record(z.string().regex(/^(\d{3}|no-response|no-status-line)$/, 'count keys are statuses (502) or no-response / no-status-line'), count).optional(),
+  gateway: z.literal('crashes', { error: 'gateway: takes one value, `crashes` (the gateway is measured dying on this scenario); leave it out otherwise' }).optional(),
 });
 
 const headers = z.union([

@@ -20,6 +20,12 @@ export interface Expectation {
   readonly websocket?: { readonly upgraded?: boolean; readonly closeCode?: number };
   /** For sequences: how many requests ended with each status (or no-response), e.g. {"502": ">0", "200": ">=1"}. */
   readonly counts?: Readonly<Record<string, string>>;
+  /**
+   * `crashes`: this gateway (version) dies on this scenario, and that is what it is measured
+   * doing. Then a crash passes (the other keys are not checked: what the client sees of a dying
+   * gateway is a race), and no crash fails, so the suite notices when an upgrade fixes it.
+   */
+  readonly gateway?: 'crashes';
 }
 
 export interface ScenarioRequest {

@@ -1,0 +1,160 @@
+/**
+ * A gateway that dies during a run is a finding, not a broken run. The watcher follows each life
+ * of the session's gateway: when one exits on its own it restarts the gateway (new probes wait
+ * for it), and once the suite's probes are done it blames the crash on the scenario that was in
+ * flight, or, when several were, re-runs them one at a time on the restarted gateway to find
+ * the one that kills it.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Outcome } from '../probe/http-probe.js';
+import type { GatewayExit } from '../runtimes/runtime.js';
+import type { Scenario } from '../scenarios/scenario.js';
+import type { GatewayCrash } from './crash.js';
+import type { GatewaySession } from './execute.js';
+import type { ProbeRun } from './judge.js';
+import { mapLimit } from './pool.js';
+
+/**
+ * How long after a probe's end the gateway may still be heard dying of it: the kernel closes a
+ * dead process's sockets (the client sees the reset) before its parent is told of the exit, and
+ * Docker tells of a container's exit later still.
+ */
+export const EXIT_GRACE_MS = 500;
+
+/** A probe run, with the gateway life it ran against and when it ended. */
+interface Watched {
+  readonly run: ProbeRun;
+  readonly life: number;
+  readonly endedAt: number;
+}
+
+/** Outcomes a crash leaves: no answer, a cut one. Only after these is it worth waiting to hear of an exit. */
+function suspicious(outcomes: readonly Outcome[]): boolean {
+  return outcomes.some((o) => o.kind !== 'response' || o.body === 'truncated' || o.end === 'reset' || o.end === 'error');
+}
+
+export function crashOf(exit: GatewayExit, inFlightWith?: readonly string[]): GatewayCrash {
+  return { signal: exit.signal, code: exit.code, lastLogLines: exit.lastLogLines, ...(inFlightWith?.length ? { inFlightWith } : {}) };
+}
+
+export class CrashWatcher {
+  /** The gateway's current life: 0 at start, one more per restart. */
+  private life = 0;
+  private readonly exits = new Map<number, { readonly exit: GatewayExit; readonly at: number }>();
+  /** Settles when a life ends (never, for the current one, unless it crashes). */
+  private readonly ended = new Map<number, Promise<unknown>>();
+  private restarting: Promise<void> | undefined;
+  private failure: { readonly error: unknown } | undefined;
+
+  constructor(
+    private readonly session: GatewaySession,
+    private readonly signal?: AbortSignal,
+  ) {
+    this.watch();
+  }
+
+  /** How many times the gateway has died so far. */
+  get crashes(): number {
+    return this.exits.size;
+  }
+
+  private watch(): void {
+    const life = this.life;
+    this.ended.set(
+      life,
+      this.session.gateway.exited.then((exit) => {
+        if (this.signal?.aborted) return;
+        this.exits.set(life, { exit, at: performance.now() });
+        this.life = life + 1;
+        this.restarting = this.session.restart().then(
+          () => {
+            this.restarting = undefined;
+            this.watch();
+          },
+          (error: unknown) => {
+            this.restarting = undefined;
+            this.failure = { error };
+          },
+        );
+      }),
+    );
+  }
+
+  /** Waits out a restart in progress; throws when the gateway could not be started again. */
+  private async ready(): Promise<void> {
+    while (this.restarting) await this.restarting;
+    if (this.failure) throw this.failure.error;
+    this.signal?.throwIfAborted();
+  }
+
+  /** True once `life` is known to have ended, waiting at most `ms` to hear of it. */
+  private async died(life: number, ms: number): Promise<boolean> {
+    if (!this.exits.has(life) && ms > 0) await Promise.race([this.ended.get(life), sleep(ms, undefined, { ref: false })]);
+    return this.exits.has(life);
+  }
+
+  private async probeOne(s: Scenario): Promise<Watched> {
+    await this.ready();
+    const life = this.life;
+    const run = await this.session.probe(s, this.signal);
+    return { run, life, endedAt: performance.now() };
+  }
+
+  /**
+   * One scenario with nothing else in flight, judged for a crash on its own: its run carries the
+   * crash when the gateway died of it (and the gateway has been restarted by the time this settles).
+   */
+  async alone(s: Scenario, opts: { readonly alwaysWait?: boolean } = {}): Promise<ProbeRun> {
+    const w = await this.probeOne(s);
+    const died = await this.died(w.life, opts.alwaysWait || suspicious(w.run.outcomes) ? EXIT_GRACE_MS : 0);
+    await this.ready();
+    return died ? { ...w.run, crash: crashOf(this.exits.get(w.life)!.exit) } : w.run;
+  }
+
+  /**
+   * The suite's scenarios, `concurrency` in flight at once, in order; each crash of the gateway
+   * is then put on the scenario to blame (its run carries the crash).
+   */
+  async probeAll(scenarios: readonly Scenario[], concurrency: number, onProbed?: (run: ProbeRun) => void): Promise<ProbeRun[]> {
+    const watched = await mapLimit(
+      scenarios,
+      concurrency,
+      async (s) => {
+        const w = await this.probeOne(s);
+        onProbed?.(w.run);
+        return w;
+      },
+      this.signal,
+    );
+    // The last scenarios' crash is heard of a moment after their answers.
+    const now = performance.now();
+    if (watched.some((w) => w.life === this.life && now - w.endedAt < EXIT_GRACE_MS && suspicious(w.run.outcomes))) await this.died(this.life, EXIT_GRACE_MS);
+    await this.ready();
+    const runs = watched.map((w) => w.run);
+    for (const [life, { exit, at }] of [...this.exits].filter(([l]) => l < this.life)) {
+      const ofLife = watched.map((w, i) => ({ w, i })).filter(({ w }) => w.life === life);
+      // In flight as it died, or ended just before it was heard of.
+      let suspects = ofLife.filter(({ w }) => w.endedAt >= at - EXIT_GRACE_MS);
+      // Nothing then: the last scenario it served is the likeliest.
+      if (suspects.length === 0) suspects = ofLife.sort((a, b) => b.w.endedAt - a.w.endedAt).slice(0, 1);
+      if (suspects.length === 1) {
+        const i = suspects[0]!.i;
+        runs[i] = { ...runs[i]!, crash: crashOf(exit) };
+        continue;
+      }
+      // Several: one at a time on the restarted gateway, to find the one that kills it.
+      let found = false;
+      const again = new Map<number, ProbeRun>();
+      for (const { w, i } of suspects) {
+        const run = await this.alone(w.run.scenario, { alwaysWait: true });
+        again.set(i, run);
+        if (run.crash) found = true;
+      }
+      for (const { w, i } of suspects) {
+        // None killed it alone: each keeps what it saw as the gateway died, and the company it was in.
+        runs[i] = found ? again.get(i)! : { ...w.run, crash: crashOf(exit, suspects.filter((x) => x.i !== i).map((x) => x.w.run.scenario.id)) };
+      }
+    }
+    return runs;
+  }
+}
