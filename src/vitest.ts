@@ -9,6 +9,7 @@
  */
 import { afterAll, beforeAll, expect } from 'vitest';
 import { gateways, InputError, startGateway, type BodyState, type CaseResult, type Outcome, type StartGatewayOptions, type StartedGateway } from './index.js';
+import { mismatchText } from './harness/evaluate.js';
 
 /** What `toBeGatewayError` takes: one status (400–599), any 5xx, or no response at all. */
 export type GatewayErrorExpectation = number | '5xx' | 'no-response';
@@ -90,7 +91,7 @@ expect.extend({
       return { pass: this.isNot, message: () => `${subject(c)}: cannot judge the expectation: ${why}\n\n${evidence(c)}` };
     }
     const exp = c.expectation ? `expected ${expectationText(c)}` : '';
-    const mismatches = c.verdict.mismatches.map((m) => `  ${m.field}: expected ${m.expected}, observed ${m.observed}`);
+    const mismatches = c.verdict.mismatches.map((m) => `  ${mismatchText(m)}`);
     return {
       pass: c.verdict.pass,
       message: () =>

@@ -2,7 +2,7 @@
 import { paint, table } from './terminal.js';
 import type { CaseResult, ProgressListener, SuiteResult } from '../harness/run.js';
 import { statusLabel } from '../harness/evaluate.js';
-import { caseState, changeFromBaseline, evidenceLines, gatewayLabel, matrix, observedLine, shardText, sourceLabel, totals } from './model.js';
+import { caseCrash, caseState, changeFromBaseline, crashLines, evidenceLines, gatewayLabel, matrix, observedLine, shardText, sourceLabel, totals } from './model.js';
 import { faithfulText } from '../harness/faithful.js';
 import type { Reporter } from './reporter.js';
 
@@ -29,10 +29,11 @@ export function consoleProgress(out: NodeJS.WritableStream, color: boolean): Pro
 
 export function failureDetail(c: CaseResult, color: boolean): string {
   const p = paint(color);
-  const rows = c.verdict!.mismatches.map((m) => [m.field, `expected ${p('green', m.expected)}`, `observed ${p('red', m.observed)}`]);
+  const rows = c.verdict!.mismatches.map((m) => (m.message ? [p('red', m.message)] : [m.field, `expected ${p('green', m.expected)}`, `observed ${p('red', m.observed)}`]));
   const logs = evidenceLines(c);
   const first = c.outcomes[0]!;
   const lines = [table(rows), `received ${first.bytes} bytes, ended by ${first.end}${first.preview ? `: ${first.preview.slice(0, 100)}` : ''}`];
+  lines.push(...crashLines(c));
   if (logs.length) lines.push('gateway log:', ...logs.map((l) => `  ${l}`));
   else lines.push('gateway log: no line attributed to this request');
   lines.push(`scenario: ${c.scenario.file}`);
@@ -64,6 +65,8 @@ export function consoleSummary(result: SuiteResult, color: boolean): string {
       lines.push(`  Your config hides ${hidden.length} fault${hidden.length === 1 ? '' : 's'} that the default ${run.gateway} config shows the client${hidden.length ? `: ${hidden.join(', ')}` : ''}.`);
     }
     lines.push(table(rows).replace(/^/gm, '  '));
+    // A crash is a finding whichever its verdict: what the gateway last said as it died.
+    for (const c of run.cases.filter((x) => caseCrash(x))) lines.push(`  ${p('red', 'crash')} ${c.scenario.id}`, ...crashLines(c, 12).map((l) => `      ${l}`));
     for (const s of run.skipped) lines.push(`  ${p('dim', 'skip')} ${s.scenario.id}  ${p('dim', s.why)}`);
     lines.push('');
   }
@@ -82,10 +85,11 @@ export function consoleMatrix(result: SuiteResult, color: boolean): string {
     ...row.cells.map((cell) => {
       if (!cell.case) return cell.skipped !== undefined ? p('dim', 'skip') : p('dim', '-');
       const state = caseState(cell.case);
-      return state === 'pass' ? p('green', 'pass') : state === 'fail' ? p('red', 'FAIL') : p('yellow', 'seen');
+      const crash = caseCrash(cell.case) ? ' crash' : '';
+      return state === 'pass' ? p('green', `pass${crash}`) : state === 'fail' ? p('red', `FAIL${crash}`) : p('yellow', `seen${crash}`);
     }),
   ]);
-  const legend = p('dim', 'pass: expectation holds · FAIL: it does not · seen: observed, no expectation for that gateway or version · skip: not run there (why above)');
+  const legend = p('dim', `pass: expectation holds · FAIL: it does not · seen: observed, no expectation for that gateway or version · skip: not run there (why above)${matrix(result).some((r) => r.cells.some((x) => x.case && caseCrash(x.case))) ? ' · crash: the gateway died of it (and was restarted)' : ''}`);
   return [table([head, ...rows]).replace(/^/gm, '  '), `  ${legend}`].join('\n');
 }
 

@@ -7,7 +7,7 @@
 import { appendFile } from 'node:fs/promises';
 import { isAbsolute, relative, resolve } from 'node:path';
 import type { SuiteResult } from '../harness/run.js';
-import { caseState, evidenceLines, gatewayLabel, observedLine } from './model.js';
+import { caseState, crashLines, evidenceLines, gatewayLabel, mismatchText, observedLine } from './model.js';
 import type { Reporter } from './reporter.js';
 
 /** A command's message: the runner reads %, CR and LF as escapes. */
@@ -33,8 +33,9 @@ export function toGithubAnnotations(result: SuiteResult, baseDir: string = proce
       if (caseState(c) !== 'fail') continue;
       const title = `${c.scenario.id} on ${gatewayLabel(run)}`;
       const message = [
-        ...c.verdict!.mismatches.map((m) => `${m.field}: expected ${m.expected}, observed ${m.observed}`),
+        ...c.verdict!.mismatches.map(mismatchText),
         `observed: ${observedLine(c)}`,
+        ...crashLines(c, 10),
         ...evidenceLines(c, 5).map((l) => `log: ${l}`),
       ].join('\n');
       lines.push(`::error file=${escapeProperty(repoPath(c.scenario.file, baseDir))},title=${escapeProperty(title)}::${escapeData(message)}`);

@@ -4,8 +4,9 @@
  * and whether that held the expectation. No scripts, no external assets.
  */
 import type { CaseResult, SuiteResult } from '../harness/run.js';
-import { caseState, changeFromBaseline, durationText, evidenceLines, gatewayLabel, matrix, sourceLabel, totals } from './model.js';
+import { caseState, changeFromBaseline, crashLines, durationText, evidenceLines, gatewayLabel, matrix, sourceLabel, totals } from './model.js';
 import { faithfulText } from '../harness/faithful.js';
+import { crashHow } from '../harness/crash.js';
 import type { Reporter } from './reporter.js';
 
 export function htmlEscape(s: string): string {
@@ -34,6 +35,7 @@ td.pass .status { color: var(--pass); } td.fail .status { color: var(--fail); } 
 .reason { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 12px; }
 .mismatch { color: var(--fail); font-size: 12px; margin-top: 4px; }
 details { margin-top: 4px; font-size: 12px; } details pre { white-space: pre-wrap; word-break: break-all; max-width: 420px; margin: 4px 0 0; }
+.crash { font-weight: 700; color: var(--fail); }
 .legend span { display: inline-block; padding: 1px 8px; margin-right: 8px; border: 1px solid var(--line); }
 `;
 
@@ -46,18 +48,20 @@ function cell(c: CaseResult | undefined, skippedWhy: string | undefined): string
   const o = c.observed;
   const status = o.counts ? Object.entries(o.counts).map(([k, n]) => `${n}×${k}`).join(' ') : String(o.status);
   const parts = [
+    ...(o.crash ? [`<div class="crash">gateway crashed<div class="meta">${htmlEscape(crashHow(o.crash))}</div></div>`] : []),
     `<div class="status">${htmlEscape(status)}</div>`,
     `<div class="meta">${htmlEscape([o.body !== 'none' ? `body ${o.body}` : '', durationText(c)].filter(Boolean).join(' · '))}</div>`,
     `<div class="reason">${htmlEscape(o.reasons.join(', ') || 'no log reason')}</div>`,
   ];
   if (state === 'fail') {
-    for (const m of c.verdict!.mismatches) parts.push(`<div class="mismatch">${htmlEscape(`${m.field}: expected ${m.expected}, got ${m.observed}`)}</div>`);
+    for (const m of c.verdict!.mismatches) parts.push(`<div class="mismatch">${htmlEscape(m.message ?? `${m.field}: expected ${m.expected}, got ${m.observed}`)}</div>`);
   }
   // What the tooltip says is on the cell too: why there is no verdict, or what the user's config changed.
   const ch = changeFromBaseline(c);
   if (ch) parts.push(`<div class="meta change">${htmlEscape(ch.change === 'same' ? `as with the default config (${ch.baseline})` : `${ch.change} (default config: ${ch.baseline})`)}</div>`);
   else if (state === 'observed') parts.push(`<div class="meta unjudged">${htmlEscape(c.unjudged ?? 'observed, no expectation for this gateway or version')}</div>`);
   if (c.faithful) parts.push(`<div class="meta faithful" data-faithful="${c.faithful.same === undefined ? 'unknown' : c.faithful.same ? 'yes' : 'no'}">${htmlEscape(faithfulText(c.faithful))}</div>`);
+  if (o.crash) parts.push(`<details class="crash-log"><summary>last log lines</summary><pre>${htmlEscape(crashLines(c).join('\n'))}</pre></details>`);
   const logs = evidenceLines(c, 5);
   if (logs.length) parts.push(`<details><summary>log</summary><pre>${htmlEscape(logs.join('\n'))}</pre></details>`);
   const title = state === 'pass' ? 'expectation holds' : state === 'fail' ? 'expectation failed' : (c.unjudged ?? 'observed (no expectation for this gateway/version)');

@@ -1,6 +1,6 @@
 /** The whole result as JSON: every outcome, every attributed log line, every verdict. */
 import type { SuiteResult } from '../harness/run.js';
-import { caseState, changeFromBaseline } from './model.js';
+import { caseState, changeFromBaseline, crashedCases } from './model.js';
 import type { Reporter } from './reporter.js';
 
 /** What `merge-reports` checks before it reads a report: a report of another format version is refused, never half-read. */
@@ -13,7 +13,8 @@ export function toJson(result: SuiteResult): string {
     {
       format: REPORT_FORMAT,
       formatVersion: REPORT_FORMAT_VERSION,
-      summary: { passed: result.passed, failed: result.failed, observed: result.unchecked, skipped: result.skipped, durationMs: result.durationMs },
+      // observed.crash of a case holds a gateway crash; the summary counts them when there are any.
+      summary: { passed: result.passed, failed: result.failed, observed: result.unchecked, skipped: result.skipped, ...(crashedCases(result).length ? { crashed: crashedCases(result).length } : {}), durationMs: result.durationMs },
       runs: result.runs.map((r) => ({
         gateway: r.gateway,
         version: r.version,

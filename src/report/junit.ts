@@ -1,6 +1,6 @@
 /** JUnit XML: one testcase per scenario × gateway; a failure carries the diff and the gateway's log lines. */
 import type { SuiteResult } from '../harness/run.js';
-import { caseDurationMs, caseState, changeFromBaseline, evidenceLines, gatewayLabel, observedLine } from './model.js';
+import { caseCrash, caseDurationMs, caseState, changeFromBaseline, crashLines, evidenceLines, gatewayLabel, mismatchText, observedLine } from './model.js';
 import type { Reporter } from './reporter.js';
 
 export function xmlEscape(s: string): string {
@@ -16,13 +16,14 @@ export function toJunit(result: SuiteResult): string {
     const cases = run.cases.map((c) => {
       const name = xmlEscape(c.scenario.id);
       const time = (caseDurationMs(c) / 1000).toFixed(3);
-      const out = `<system-out>${xmlEscape(`observed: ${observedLine(c)}\n${c.logs.map((l) => l.raw).join('\n')}`)}</system-out>`;
+      const out = `<system-out>${xmlEscape([`observed: ${observedLine(c)}`, ...crashLines(c), ...c.logs.map((l) => l.raw)].join('\n'))}</system-out>`;
       const state = caseState(c);
       let inner = '';
       if (state === 'fail') {
-        const diff = c.verdict!.mismatches.map((m) => `${m.field}: expected ${m.expected}, observed ${m.observed}`);
-        const body = [...diff, '', 'gateway log:', ...evidenceLines(c, 20), '', `scenario: ${c.scenario.file}`].join('\n');
-        inner = `<failure message="${xmlEscape(diff.join('; '))}" type="expectation">${xmlEscape(body)}</failure>`;
+        const diff = c.verdict!.mismatches.map(mismatchText);
+        const crash = crashLines(c);
+        const body = [...diff, '', ...(crash.length ? [...crash, ''] : []), 'gateway log:', ...evidenceLines(c, 20), '', `scenario: ${c.scenario.file}`].join('\n');
+        inner = `<failure message="${xmlEscape(diff.join('; '))}" type="${caseCrash(c) ? 'gateway-crashed' : 'expectation'}">${xmlEscape(body)}</failure>`;
       } else if (state === 'observed') {
         // With a user's config the point is what it changes against the default config: say that, not "no expectation".
         const ch = changeFromBaseline(c);

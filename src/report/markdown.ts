@@ -1,7 +1,8 @@
 /** Markdown for a CI job summary: the scenario × gateway matrix, then the failures with their evidence. */
 import type { CaseResult, SuiteResult } from '../harness/run.js';
-import { caseDurationMs, caseState, changeFromBaseline, evidenceLines, gatewayLabel, matrix, shardText, sourceLabel, totals } from './model.js';
+import { caseDurationMs, caseState, changeFromBaseline, crashedCases, crashLines, evidenceLines, gatewayLabel, matrix, mismatchText, shardText, sourceLabel, totals } from './model.js';
 import { faithfulText } from '../harness/faithful.js';
+import { crashHow } from '../harness/crash.js';
 import type { Reporter } from './reporter.js';
 
 const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -13,6 +14,7 @@ function cell(c: CaseResult | undefined, skippedWhy: string | undefined): string
   const o = c.observed;
   const status = o.counts ? Object.entries(o.counts).map(([k, n]) => `${n}×${k}`).join(' ') : String(o.status);
   const parts = [`${mark} ${status}`];
+  if (o.crash) parts.unshift(`💥 gateway crashed (${crashHow(o.crash)})`);
   if (o.body === 'truncated') parts.push('truncated');
   parts.push(o.reasons.join(', ') || '-');
   parts.push(`${caseDurationMs(c)} ms`);
@@ -29,7 +31,7 @@ export function toMarkdown(result: SuiteResult): string {
   out.push(`| scenario | ${result.runs.map((r) => esc(gatewayLabel(r) + (r.userConfig ? ` with ${r.userConfig}` : ''))).join(' | ')} |`);
   out.push(`|---|${result.runs.map(() => '---').join('|')}|`);
   for (const row of matrix(result)) out.push(`| ${esc(row.scenario.id)} | ${row.cells.map((x) => cell(x.case, x.skipped)).join(' | ')} |`);
-  out.push('', '✅ expectation holds · ❌ expectation failed · 👁 observed, no expectation for this gateway or version · ⏭ skipped, with the reason', '');
+  out.push('', `✅ expectation holds · ❌ expectation failed · 👁 observed, no expectation for this gateway or version · ⏭ skipped, with the reason${crashedCases(result).length ? ' · 💥 the gateway died of it (and was restarted)' : ''}`, '');
   const sources = result.runs.filter((r) => r.source).map((r) => `${gatewayLabel(r)} ${sourceLabel(r)}`);
   if (sources.length) out.push(`Ran ${esc(sources.join('; '))}.`, '');
   for (const run of result.runs) {
@@ -41,8 +43,17 @@ export function toMarkdown(result: SuiteResult): string {
   if (failed.length) {
     out.push('### Failures', '');
     for (const c of failed) {
-      out.push(`<details><summary><b>${c.scenario.id}</b> on ${c.gateway} (${c.scenario.file}): ${esc(c.verdict!.mismatches.map((m) => `${m.field} expected ${m.expected}, observed ${m.observed}`).join('; '))}</summary>`, '');
-      out.push('```', ...evidenceLines(c, 10), '```', '', '</details>', '');
+      out.push(`<details><summary><b>${c.scenario.id}</b> on ${c.gateway} (${c.scenario.file}): ${esc(c.verdict!.mismatches.map(mismatchText).join('; '))}</summary>`, '');
+      out.push('```', ...crashLines(c), ...evidenceLines(c, 10), '```', '', '</details>', '');
+    }
+  }
+  // Crashes that were expected pass, and are still worth reading.
+  const expectedCrashes = crashedCases(result).filter((c) => caseState(c) !== 'fail');
+  if (expectedCrashes.length) {
+    out.push('### Gateway crashes', '');
+    for (const c of expectedCrashes) {
+      out.push(`<details><summary><b>${c.scenario.id}</b> on ${c.gateway} (${c.scenario.file}): ${esc(caseState(c) === 'pass' ? 'crashed, as expected' : 'crashed (not judged)')}</summary>`, '');
+      out.push('```', ...crashLines(c), '```', '', '</details>', '');
     }
   }
   return out.join('\n') + '\n';

@@ -19,12 +19,20 @@ import type { Expectation, Scenario } from '../scenarios/scenario.js';
 import type { Observed } from '../harness/evaluate.js';
 import { REPORT_FORMAT, REPORT_FORMAT_VERSION } from './json.js';
 
-const mismatch = z.object({ field: z.string(), expected: z.string(), observed: z.string() });
+const mismatch = z.object({ field: z.string(), expected: z.string(), observed: z.string(), message: z.string().optional() });
+/** A case the gateway died of ("gateway crashed"): src/harness/crash.ts. */
+const crash = z.object({
+  signal: z.string().nullable(),
+  code: z.number().nullable(),
+  lastLogLines: z.array(z.string()),
+  inFlightWith: z.array(z.string()).optional(),
+});
 const observed = z.looseObject({
   status: z.union([z.number(), z.string()]),
   body: z.enum(['complete', 'truncated', 'none']),
   reasons: z.array(z.string()),
   durationMs: z.number(),
+  crash: crash.optional(),
 });
 const outcome = z.looseObject({
   kind: z.string(),

@@ -1,6 +1,8 @@
 /** Plain data views of a suite result that every reporter shares. Pure. */
 import type { CaseResult, GatewayRun, SuiteResult } from '../harness/run.js';
 import type { Scenario } from '../scenarios/scenario.js';
+import { crashCause, crashText, type GatewayCrash } from '../harness/crash.js';
+export { mismatchText } from '../harness/evaluate.js';
 
 export type CaseState = 'pass' | 'fail' | 'observed';
 
@@ -36,6 +38,8 @@ export function durationText(c: Pick<CaseResult, 'outcomes' | 'observed' | 'dura
 export function observedLine(c: CaseResult): string {
   const o = c.observed;
   const parts = [String(o.status)];
+  // The gateway died: that is the outcome; what the client saw of it follows.
+  if (o.crash) parts.unshift(crashText(o.crash));
   if (o.counts) parts.push(Object.entries(o.counts).map(([k, n]) => `${n}×${k}`).join(' '));
   if (o.body !== 'none') parts.push(o.body);
   parts.push(o.reasons.length ? o.reasons.join(',') : 'no log reason');
@@ -55,6 +59,8 @@ export function totals(result: SuiteResult): string {
   const parts = [`${result.passed} passed`, `${result.failed} failed`];
   if (result.unchecked) parts.push(`${result.unchecked} observed`);
   if (result.skipped) parts.push(`${result.skipped} skipped`);
+  const crashed = crashedCases(result).length;
+  if (crashed) parts.push(`${crashed} crashed the gateway`);
   return parts.join(', ');
 }
 
@@ -72,6 +78,25 @@ export function shardText(result: SuiteResult): string | undefined {
   if (s.cells.length === 0) return `${which}: none of the suite's ${s.total} cells fall in this shard (fewer cells than shards); nothing to run, nothing failed`;
   // One shard's own run lacks the others by design; only a partial merge names what it lacks.
   return `${which}: ${s.cells.length} of ${s.total} cells${s.covered.length > 1 && missing.length ? ` (missing: ${list(missing)})` : ''}`;
+}
+
+/** The crash a case is blamed for, if the gateway died of it. */
+export function caseCrash(c: Pick<CaseResult, 'observed'>): GatewayCrash | undefined {
+  return c.observed.crash;
+}
+
+/** Every case the gateway died of, in run order. */
+export function crashedCases(result: Pick<SuiteResult, 'runs'>): CaseResult[] {
+  return result.runs.flatMap((r) => r.cases.filter((c) => c.observed.crash !== undefined));
+}
+
+/** A crashed case's lines for a report: what it died of, then its last log lines (at most `max`). */
+export function crashLines(c: Pick<CaseResult, 'observed'>, max = 20): string[] {
+  const crash = c.observed.crash;
+  if (!crash) return [];
+  const cause = crashCause(crash);
+  const last = crash.lastLogLines.filter((l) => l.trim() !== '').slice(-max);
+  return [`${crashText(crash)}${cause ? `: ${cause}` : ''}`, 'its last log lines:', ...last.map((l) => `  ${l}`)];
 }
 
 export type Change = 'hidden' | 'exposed' | 'changed' | 'same';

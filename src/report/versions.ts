@@ -155,7 +155,7 @@ export function hiddenFailures(report: VersionsReport, all: boolean): Array<{ re
 export function verdictText(c: CaseResult): string {
   const s = caseState(c);
   if (s === 'pass') return 'holds';
-  if (s === 'fail') return `FAIL: ${c.verdict!.mismatches.map((m) => `${m.field} expected ${m.expected}, observed ${m.observed}`).join('; ')}`;
+  if (s === 'fail') return `FAIL: ${c.verdict!.mismatches.map((m) => m.message ?? `${m.field} expected ${m.expected}, observed ${m.observed}`).join('; ')}`;
   // "not measured on nginx 1.31.0: what was seen differs from ..." — the part before the colon; the JSON report has it all.
   return (c.unjudged ?? 'observed, no expectation').split(':')[0]!;
 }
