@@ -49,6 +49,8 @@ export class CrashWatcher {
   constructor(
     private readonly session: GatewaySession,
     private readonly signal?: AbortSignal,
+    /** Scenarios expected to crash this gateway: re-run first when several are suspects. */
+    private readonly likely: (s: Scenario) => boolean = () => false,
   ) {
     this.watch();
   }
@@ -97,7 +99,11 @@ export class CrashWatcher {
     await this.ready();
     const life = this.life;
     const run = await this.session.probe(s, this.signal);
-    return { run, life, endedAt: performance.now() };
+    const endedAt = performance.now();
+    // A gateway that just died must be heard of before this worker sends the next scenario to its
+    // empty port (that scenario would be blamed too, and its run would mean nothing).
+    if (suspicious(run.outcomes)) await this.died(life, EXIT_GRACE_MS);
+    return { run, life, endedAt };
   }
 
   /**
@@ -142,18 +148,24 @@ export class CrashWatcher {
         runs[i] = { ...runs[i]!, crash: crashOf(exit) };
         continue;
       }
-      // Several: one at a time on the restarted gateway, to find the one that kills it.
+      // Several: one at a time on the restarted gateway (those expected to crash it first) until
+      // one kills it; what it died with saw a dying gateway, so the rest run again, together.
+      const order = [...suspects.filter(({ w }) => this.likely(w.run.scenario)), ...suspects.filter(({ w }) => !this.likely(w.run.scenario))];
+      let tried = 0;
       let found = false;
-      const again = new Map<number, ProbeRun>();
-      for (const { w, i } of suspects) {
-        const run = await this.alone(w.run.scenario, { alwaysWait: true });
-        again.set(i, run);
-        if (run.crash) found = true;
+      while (tried < order.length && !found) {
+        const { i, w } = order[tried++]!;
+        runs[i] = await this.alone(w.run.scenario, { alwaysWait: true });
+        found = runs[i]!.crash !== undefined;
       }
-      for (const { w, i } of suspects) {
-        // None killed it alone: each keeps what it saw as the gateway died, and the company it was in.
-        runs[i] = found ? again.get(i)! : { ...w.run, crash: crashOf(exit, suspects.filter((x) => x.i !== i).map((x) => x.w.run.scenario.id)) };
+      if (found) {
+        const rest = order.slice(tried);
+        const again = await this.probeAll(rest.map(({ w }) => w.run.scenario), concurrency);
+        rest.forEach(({ i }, k) => (runs[i] = again[k]!));
+        continue;
       }
+      // None killed it alone: each keeps what it saw as the gateway died, and the company it was in.
+      for (const { w, i } of suspects) runs[i] = { ...w.run, crash: crashOf(exit, suspects.filter((x) => x.i !== i).map((x) => x.w.run.scenario.id)) };
     }
     return runs;
   }

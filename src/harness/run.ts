@@ -10,7 +10,7 @@ import type { Catalogue } from '../faults/registry.js';
 import type { GatewayAdapter } from '../gateways/gateway.js';
 import type { Outcome } from '../probe/http-probe.js';
 import type { RuntimeChoice } from '../runtimes/index.js';
-import type { Scenario } from '../scenarios/scenario.js';
+import { expectationFor, type Scenario } from '../scenarios/scenario.js';
 import { startSession, untilOr, type GatewaySession, type Timeouts } from './execute.js';
 import { withFaithful } from './faithful.js';
 import { judgeCase, type CaseResult } from './judge.js';
@@ -172,7 +172,8 @@ async function runGateway(instance: GatewayInstance, scenarios: readonly Scenari
     opts.signal?.throwIfAborted();
 
     // A gateway that dies is restarted, and its crash put on the scenario to blame (crash-watch.ts).
-    const probeRuns = await new CrashWatcher(session, opts.signal).probeAll(session.plan.scenarios, opts.concurrency ?? 64, (run) => {
+    const crashes = (s: Scenario) => expectationFor(s, adapter.id, gw.version)?.gateway === 'crashes';
+    const probeRuns = await new CrashWatcher(session, opts.signal, crashes).probeAll(session.plan.scenarios, opts.concurrency ?? 64, (run) => {
       // An aborted run's probes end early: what they saw is no result.
       if (!opts.signal?.aborted) opts.progress?.onProbed?.({ gateway: adapter.id, scenario: run.scenario, outcomes: run.outcomes, durationMs: run.durationMs });
     });
