@@ -52,7 +52,9 @@ export function consoleSummary(result: SuiteResult, color: boolean): string {
       const state = caseState(c);
       const mark = state === 'pass' ? p('green', 'pass') : state === 'fail' ? p('red', 'FAIL') : p('yellow', 'seen');
       const faithful = c.faithful ? (c.faithful.same === false ? p('yellow', ` · ${faithfulText(c.faithful)}`) : p('dim', ` · ${faithfulText(c.faithful)}`)) : '';
-      const row = [mark, c.scenario.id, observedLine(c) + faithful + (c.unjudged ? p('dim', ` (${c.unjudged})`) : '')];
+      // A failure said in a sentence (a crash, or none where one was expected) is said here too.
+      const said = c.verdict?.mismatches.filter((m) => m.message).map((m) => m.message!) ?? [];
+      const row = [mark, c.scenario.id, observedLine(c) + faithful + (c.unjudged ? p('dim', ` (${c.unjudged})`) : '') + (said.length ? p('red', ` (${said.join('; ')})`) : '')];
       const ch = changeFromBaseline(c);
       if (ch) {
         const label = ch.change === 'hidden' ? p('green', `hidden (default: ${ch.baseline})`) : ch.change === 'exposed' ? p('red', `exposed (default: ${ch.baseline})`) : ch.change === 'changed' ? p('yellow', `changed (default: ${ch.baseline})`) : p('dim', 'as default');

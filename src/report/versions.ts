@@ -56,7 +56,8 @@ export function cellFields(cell: VersionCell): Readonly<Record<Field, string>> {
   // requests land in a timing window (a DNS flap, a keep-alive race) varies from run to run.
   const sequence = o.counts !== undefined;
   return {
-    ran: 'ran',
+    // A version that dies of a scenario differs from one that does not, whatever its client saw.
+    ran: o.crash ? 'gateway crashed' : 'ran',
     status: sequence ? '' : String(o.status),
     statuses: sequence ? Object.keys(o.counts!).sort().join(', ') : '',
     body: o.body,
