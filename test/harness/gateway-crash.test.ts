@@ -10,7 +10,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { runSuite, type SuiteResult } from '../../src/index.js';
+import { runSuite, startGateway, type SuiteResult } from '../../src/index.js';
 import { NOT_CRASHED } from '../../src/harness/evaluate.js';
 import { RUN_LABEL } from '../../src/runtimes/container.js';
 import { findBinary } from '../../src/runtimes/process.js';
@@ -153,6 +153,32 @@ describe('a gateway that crashes mid-run', () => {
       expect(caseOf(r, 'a-healthy').verdict?.pass).toBe(true);
       // Each slow scenario ran again alone (3 s each, one after the other) on the restarted gateway.
       expect(performance.now() - started).toBeGreaterThan(3000 + 2 * 3000);
+      expect(processesNaming(tmp)).toBe('');
+      expect(await leftIn(tmp)).toEqual([]);
+    } finally {
+      await rm(suite, { recursive: true, force: true });
+    }
+  });
+
+  test.skipIf(binary === undefined && !process.env.CI)('startGateway: check() of the scenario it dies under says so, and the next check runs on the gateway started again at the same URL', { timeout: 60_000 }, async () => {
+    const suite = await suiteOf({ 'a-healthy.yaml': healthy('after'), 'b-victim.yaml': slow('{gateway: crashes}') });
+    try {
+      const gw = await startGateway({ gateway: 'haproxy', runtime: 'process', suite, timeouts: { readMs: 6000 } });
+      try {
+        const url = gw.url;
+        const killed = gatewayPid();
+        const timer = setTimeout(() => process.kill(killed!, 'SIGSEGV'), 700);
+        const victim = await gw.check('b-victim');
+        clearTimeout(timer);
+        expect(victim.observed.crash?.signal).toBe('SIGSEGV');
+        expect(victim.verdict?.pass).toBe(true);
+        const next = await gw.check('a-healthy');
+        expect(next.verdict?.pass).toBe(true);
+        expect(gw.url).toBe(url);
+        expect(gatewayPid()).not.toBe(killed);
+      } finally {
+        await gw.close();
+      }
       expect(processesNaming(tmp)).toBe('');
       expect(await leftIn(tmp)).toEqual([]);
     } finally {
