@@ -13,6 +13,7 @@ const { scenarios, catalogue } = await loadSuite();
 const esc = (s) => String(s).replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 function expectText(e) {
+  if (e.gateway === 'crashes') return 'no answer: the gateway crashes (a run reports "gateway crashed" and restarts it)';
   if (e.counts) return Object.entries(e.counts).map(([k, v]) => `${v} × ${k}`).join(', ');
   const status = Array.isArray(e.status) ? e.status.join(' or ') : (e.status ?? 'any status');
   return `${status}${bodyText(e, ', body ')}`;
@@ -72,8 +73,8 @@ for (const s of scenarios) {
     const adapter = GATEWAYS.find((g) => g.id === gatewayId);
     const reasons = reasonsOf(e);
     const infos = reasons.map((r) => adapter?.reasons.find((x) => x.reason === r)).filter(Boolean);
-    const logs = e.reason === undefined ? 'not checked' : reasons.length === 0 ? 'no line that names this request' : infos.map((i) => `\`${i.reason}\`${i.example ? `: ${esc(i.example)}` : ''}`).join('<br>') || reasons.map((r) => `\`${r}\``).join(', ');
-    const directives = [...new Set(infos.flatMap((i) => i.directives))];
+    const logs = e.gateway === 'crashes' ? 'its last words on stderr as it dies (see above)' : e.reason === undefined ? 'not checked' : reasons.length === 0 ? 'no line that names this request' : infos.map((i) => `\`${i.reason}\`${i.example ? `: ${esc(i.example)}` : ''}`).join('<br>') || reasons.map((r) => `\`${r}\``).join(', ');
+    const directives = e.gateway === 'crashes' ? [] : [...new Set(infos.flatMap((i) => i.directives))];
     const f = faithful(key, e);
     out.push(`| ${esc(key)} | ${esc(expectText(e))} | ${logs} | ${directives.length ? esc(directives.join(', ')) : '-'} |${f === undefined ? '' : ` ${esc(f)} |`}`);
   }
