@@ -14,6 +14,8 @@ import { runSuite, startGateway, type SuiteResult } from '../../src/index.js';
 import { NOT_CRASHED } from '../../src/harness/evaluate.js';
 import { RUN_LABEL } from '../../src/runtimes/container.js';
 import { findBinary } from '../../src/runtimes/process.js';
+import { satisfies } from '../../src/scenarios/scenario.js';
+import { crashCause } from '../../src/harness/crash.js';
 import { dockerImagePresent, containersLabelled } from '../helpers/docker.js';
 import { leftIn, processesNaming } from '../helpers/interrupt.js';
 
@@ -185,6 +187,30 @@ describe('a gateway that crashes mid-run', () => {
     } finally {
       await rm(suite, { recursive: true, force: true });
     }
+  });
+
+  // The measured case (issue #11): HAProxy 2.6's FastCGI mux dies of a 100 KiB response header.
+  const version = binary === undefined ? undefined : execFileSync(binary, ['-v'], { encoding: 'utf8' }).match(/version (\d+\.\d+\.\d+)/)?.[1];
+  test.skipIf(version === undefined || !satisfies(version, '<3.0'))('the real thing: HAProxy 2.6 dies with SIGSEGV of fcgi-huge-header and of fcgi-stderr-flood; the scenarios in flight with them still pass', { timeout: 60_000 }, async () => {
+    const only = ['fcgi-huge-header', 'fcgi-stderr-flood', 'fcgi-healthy', 'healthy', 'slow-response-under-timeout', 'empty-reply'];
+    // All at once: the crash comes with the others in flight, and is found by running them one at a time.
+    const r = await runSuite({ gateways: ['haproxy'], runtime: 'process', only, concurrency: 64 });
+    const huge = caseOf(r, 'fcgi-huge-header');
+    expect(huge.observed.crash?.signal).toBe('SIGSEGV');
+    expect(huge.observed.crash?.inFlightWith).toBeUndefined();
+    expect(crashCause(huge.observed.crash!)).toBe('FATAL: bug condition "c_empty(ic)" matched at src/stconn.c:1479');
+    expect(huge.verdict?.pass).toBe(true);
+    // A second crasher in the same suite is found too (among the scenarios run again together).
+    const flood = caseOf(r, 'fcgi-stderr-flood');
+    expect(flood.observed.crash?.signal).toBe('SIGSEGV');
+    expect(flood.verdict?.pass).toBe(true);
+    for (const id of only.slice(2)) {
+      expect(caseOf(r, id).observed.crash, id).toBeUndefined();
+      expect(caseOf(r, id).verdict?.pass, id).toBe(true);
+    }
+    expect(r.failed).toBe(0);
+    expect(processesNaming(tmp)).toBe('');
+    expect(await leftIn(tmp)).toEqual([]);
   });
 
   const why = dockerImagePresent(IMAGE);
