@@ -122,6 +122,23 @@ export class CrashWatcher {
    * is then put on the scenario to blame (its run carries the crash).
    */
   async probeAll(scenarios: readonly Scenario[], concurrency: number, onProbed?: (run: ProbeRun) => void): Promise<ProbeRun[]> {
+    // Those expected to crash it go first, alone: a crash with the suite in flight would take the
+    // others' answers down with it, and re-running them cannot replay a fault whose state moved on
+    // (a pool member that comes back after a while).
+    const runs = new Array<ProbeRun | undefined>(scenarios.length);
+    for (const [i, s] of scenarios.entries()) {
+      if (!this.likely(s)) continue;
+      runs[i] = await this.alone(s, { alwaysWait: true });
+      onProbed?.(runs[i]!);
+    }
+    const rest = scenarios.map((s, i) => ({ s, i })).filter(({ i }) => runs[i] === undefined);
+    const together = await this.probeTogether(rest.map(({ s }) => s), concurrency, onProbed);
+    rest.forEach(({ i }, k) => (runs[i] = together[k]));
+    return runs as ProbeRun[];
+  }
+
+  private async probeTogether(scenarios: readonly Scenario[], concurrency: number, onProbed?: (run: ProbeRun) => void): Promise<ProbeRun[]> {
+    if (scenarios.length === 0) return [];
     const watched = await mapLimit(
       scenarios,
       concurrency,
@@ -160,7 +177,7 @@ export class CrashWatcher {
       }
       if (found) {
         const rest = order.slice(tried);
-        const again = await this.probeAll(rest.map(({ w }) => w.run.scenario), concurrency);
+        const again = await this.probeTogether(rest.map(({ w }) => w.run.scenario), concurrency);
         rest.forEach(({ i }, k) => (runs[i] = again[k]!));
         continue;
       }

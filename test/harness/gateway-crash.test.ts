@@ -193,14 +193,13 @@ describe('a gateway that crashes mid-run', () => {
   const version = binary === undefined ? undefined : execFileSync(binary, ['-v'], { encoding: 'utf8' }).match(/version (\d+\.\d+\.\d+)/)?.[1];
   test.skipIf(version === undefined || !satisfies(version, '<3.0'))('the real thing: HAProxy 2.6 dies with SIGSEGV of fcgi-huge-header and of fcgi-stderr-flood; the scenarios in flight with them still pass', { timeout: 60_000 }, async () => {
     const only = ['fcgi-huge-header', 'fcgi-stderr-flood', 'fcgi-healthy', 'healthy', 'slow-response-under-timeout', 'empty-reply'];
-    // All at once: the crash comes with the others in flight, and is found by running them one at a time.
+    // Expected to crash it, the two run alone first; the others then run together on the restarted gateway.
     const r = await runSuite({ gateways: ['haproxy'], runtime: 'process', only, concurrency: 64 });
     const huge = caseOf(r, 'fcgi-huge-header');
     expect(huge.observed.crash?.signal).toBe('SIGSEGV');
     expect(huge.observed.crash?.inFlightWith).toBeUndefined();
     expect(crashCause(huge.observed.crash!)).toBe('FATAL: bug condition "c_empty(ic)" matched at src/stconn.c:1479');
     expect(huge.verdict?.pass).toBe(true);
-    // A second crasher in the same suite is found too (among the scenarios run again together).
     const flood = caseOf(r, 'fcgi-stderr-flood');
     expect(flood.observed.crash?.signal).toBe('SIGSEGV');
     expect(flood.verdict?.pass).toBe(true);
