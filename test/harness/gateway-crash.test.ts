@@ -79,17 +79,17 @@ describe('a gateway that crashes mid-run', () => {
         gateways: ['haproxy'],
         runtime: 'process',
         suite,
-        // One at a time: when a-healthy is answered, b-victim's request is the one in flight.
         concurrency: 1,
         timeouts: { readMs: 6000 },
         progress: {
+          // Expected to crash it, b-victim runs first and alone: its request is the one in flight.
+          onGatewayReady() {
+            setTimeout(() => {
+              killed = gatewayPid();
+              if (killed !== undefined) process.kill(killed, 'SIGSEGV');
+            }, 700);
+          },
           onProbed({ scenario }) {
-            if (scenario.id === 'a-healthy') {
-              setTimeout(() => {
-                killed = gatewayPid();
-                if (killed !== undefined) process.kill(killed, 'SIGSEGV');
-              }, 700);
-            }
             if (scenario.id === 'c-healthy') after = gatewayPid();
           },
         },
@@ -230,8 +230,8 @@ describe('a gateway that crashes mid-run', () => {
         concurrency: 1,
         timeouts: { readMs: 6000 },
         progress: {
-          onProbed({ scenario }) {
-            if (scenario.id !== 'a-healthy') return;
+          // b-victim, expected to crash it, runs first and alone.
+          onGatewayReady() {
             // HAProxy is the container's PID 1: only SIGKILL reaches it from outside its namespace.
             setTimeout(() => {
               for (const id of containersLabelled(label)) execFileSync('docker', ['kill', '--signal', 'KILL', id], { stdio: 'ignore' });
