@@ -91,7 +91,12 @@ export class CrashWatcher {
 
   /** True once `life` is known to have ended, waiting at most `ms` to hear of it. */
   private async died(life: number, ms: number): Promise<boolean> {
-    if (!this.exits.has(life) && ms > 0) await Promise.race([this.ended.get(life), sleep(ms, undefined, { ref: false })]);
+    // A referenced timer, ended by an abort: after an abort nothing else may hold the event loop
+    // open (the gateway is gone and `ended` never settles), and an unreferenced one let Node exit
+    // 0 in the middle of an interrupted run, before it could report the interruption.
+    if (!this.exits.has(life) && ms > 0 && !this.signal?.aborted) {
+      await Promise.race([this.ended.get(life), sleep(ms, undefined, { signal: this.signal }).catch(() => {})]);
+    }
     return this.exits.has(life);
   }
 
