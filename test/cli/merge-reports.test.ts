@@ -117,7 +117,7 @@ describe('exit codes and empty shards', () => {
     const r = await runCli(['merge-reports', join(dir, 'f1.json'), join(dir, 'f2.json'), '--reporter', 'markdown']);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/^## badgateway: 1 passed, 1 failed$/m);
-    expect(r.stdout).toMatch(/<b>healthy-wrong<\/b> on nginx .*status expected 503, observed 200/);
+    expect(r.stdout).toMatch(/<b>healthy-wrong<\/b> on nginx .*status: expected 503, observed 200/);
   });
 
   test('a shard with no cell is an empty, passing run that says so, and starts no gateway', { timeout: 30_000 }, async () => {

@@ -59,8 +59,9 @@ describe('built-in suite through HAProxy', () => {
     expect(r.failed).toBe(0);
     if (satisfies(run.version ?? '0', '>=2.6 <2.7')) expect(r.unchecked).toBe(0);
     expect(r.passed).toBeGreaterThanOrEqual(45);
-    // Every request ended in a log line that was attributed to it.
-    for (const c of run.cases) expect(c.logs.filter((l) => l.target !== undefined).length, c.scenario.id).toBe(c.outcomes.length);
+    // Every request ended in a log line that was attributed to it, but where the gateway died of it
+    // (HAProxy 2.6.12 on fcgi-huge-header and fcgi-stderr-flood: SIGSEGV before any log line).
+    for (const c of run.cases.filter((x) => x.observed.crash === undefined)) expect(c.logs.filter((l) => l.target !== undefined).length, c.scenario.id).toBe(c.outcomes.length);
     const refused = run.cases.find((c) => c.scenario.id === 'connect-refused')!;
     expect(refused.observed.reasons).toContain('connect-refused');
     expect(refused.logs[0]!.raw).toMatch(/^badgateway .* SC-- /);
