@@ -35,8 +35,10 @@ export interface StartUpstreamOptions {
   readonly faultPaths?: boolean;
   /** The request header that picks a fault by id; false turns it off. Default `x-badgateway-fault`. */
   readonly faultHeader?: string | false;
-  /** Listener faults to start (ids). Default: all of them. */
+  /** Listener faults to start (ids). Default: all of them (a unix-socket one only when it has a path). */
   readonly listenerFaults?: readonly string[];
+  /** Where each unix-socket listener fault listens (e.g. `{ 'fcgi-pool-full': '/tmp/x/full.sock' }`), by fault id. */
+  readonly listenerFaultPaths?: Readonly<Record<string, string>>;
   /** The DNS responder for the test zone. Default on, a free port; false turns it off. */
   readonly dns?:
     | boolean
@@ -82,6 +84,8 @@ export interface Upstream extends AsyncDisposable {
   readonly unixPath: string | undefined;
   /** Each listener fault's address, by fault id (e.g. `connect-refused`). */
   readonly listeners: Readonly<Record<string, ListenerAddress>>;
+  /** Each unix-socket listener fault's path, by fault id (e.g. `fcgi-pool-full`), when started with one. */
+  readonly listenerPaths: Readonly<Record<string, string>>;
   /** The DNS responder, unless turned off. `name('dns-nxdomain')` is the name that plays a DNS fault. */
   readonly dns: { readonly host: string; readonly port: number; readonly zone: string; name(faultOrLabel: string): string } | undefined;
   /** The control API's base URL, when started. */
@@ -124,6 +128,7 @@ export async function startUpstream(opts: StartUpstreamOptions = {}): Promise<Up
     faultPaths: opts.faultPaths,
     faultHeader: opts.faultHeader,
     listenerFaults: opts.listenerFaults,
+    listenerFaultPaths: opts.listenerFaultPaths,
     headTimeoutMs: opts.headTimeoutMs,
     maxHeadBytes: opts.maxHeadBytes,
     maxConnections: opts.maxConnections,
@@ -135,7 +140,12 @@ export async function startUpstream(opts: StartUpstreamOptions = {}): Promise<Up
   });
   const up = chaos.upstream;
   const listeners: Record<string, ListenerAddress> = {};
-  for (const l of up.listeners) if (l.fault !== undefined) listeners[l.fault] = { host: l.host!, port: l.port!, url: l.url! };
+  const listenerPaths: Record<string, string> = {};
+  for (const l of up.listeners) {
+    if (l.fault === undefined) continue;
+    if (l.kind === 'unix') listenerPaths[l.fault] = l.path!;
+    else listeners[l.fault] = { host: l.host!, port: l.port!, url: l.url! };
+  }
   const dns = chaos.dns;
   const dnsLabel = (id: string) => {
     const def = catalogue.has(id) ? catalogue.get(id) : undefined;
@@ -150,11 +160,13 @@ export async function startUpstream(opts: StartUpstreamOptions = {}): Promise<Up
     http: { host: up.http.host, port: up.http.port, url: up.http.url },
     unixPath: opts.unixPath,
     listeners,
+    listenerPaths,
     dns: dns && { host: dns.host, port: dns.port, zone: dns.zone, name: (id: string) => dns.nameFor(dnsLabel(id)) },
     controlUrl: chaos.control?.url,
     url(faultId, params) {
       const def = catalogue.get(faultId);
-      if (def.layer === 'listener') return listeners[faultId]?.url ?? notStarted(faultId);
+      // A unix-socket listener fault as nginx spells its address.
+      if (def.layer === 'listener') return listeners[faultId]?.url ?? (listenerPaths[faultId] !== undefined ? `unix:${listenerPaths[faultId]}` : notStarted(faultId));
       if (def.layer === 'dns') {
         if (!dns) throw new InputError('BG_BAD_OPTION', `fault "${faultId}" is played by the DNS responder, which this upstream started without (dns: false).`);
         return `http://${dns.nameFor(def.name)}:${up.http.port}/`;
@@ -179,7 +191,7 @@ export async function startUpstream(opts: StartUpstreamOptions = {}): Promise<Up
 }
 
 function notStarted(faultId: string): never {
-  throw new InputError('BG_BAD_OPTION', `listener fault "${faultId}" was not started; leave listenerFaults out (all of them) or list it.`);
+  throw new InputError('BG_BAD_OPTION', `listener fault "${faultId}" was not started; leave listenerFaults out (all of them) or list it (a unix-socket one, such as fcgi-pool-full, needs its path in listenerFaultPaths too).`);
 }
 
 /** A `for await` over the bus: a bounded queue per reader, ended by `return()` or by close(). */

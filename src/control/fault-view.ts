@@ -34,7 +34,8 @@ export function faultDetail(def: FaultDef, ctx: FaultContext): Record<string, un
     case 'listener': {
       const l = ctx.listeners.find((x) => x.fault === def.id);
       // Not every listener fault runs (the upstream can start a subset), and a client should be able to tell.
-      return { ...base, listener: def.listener, running: l !== undefined, port: l?.port, url: l?.url };
+      // A unix-socket one (fcgi-pool-full) has a path instead of a port.
+      return { ...base, listener: def.listener, running: l !== undefined, port: l?.port, url: l?.url, ...(def.socket === 'unix' ? { socket: 'unix', path: l?.path } : {}), ...(def.protocol ? { protocol: def.protocol } : {}) };
     }
     case 'dns':
       return {

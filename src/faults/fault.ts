@@ -96,6 +96,15 @@ export type ListenerBehavior = 'refuse' | 'accept-queue-full' | 'reset-on-accept
 export interface ListenerFaultDef extends FaultInfo {
   readonly layer: 'listener';
   readonly listener: ListenerBehavior;
+  /**
+   * `unix`: the fault listens on a unix socket path its starter gives (the harness: one in the
+   * run dir; `serve`: --listener-fault-path), not on a TCP port; only `accept-queue-full` has a
+   * unix form. A unix listener whose accept queue is full refuses a non-blocking connect() at
+   * once with EAGAIN, where TCP drops the SYN and leaves the client to its connect timeout.
+   */
+  readonly socket?: 'unix';
+  /** What the gateway is told it speaks on the other side: `fastcgi` routes it as a FastCGI backend. Default http. */
+  readonly protocol?: FaultProtocol;
 }
 
 export type DnsAnswer =

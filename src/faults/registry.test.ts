@@ -50,8 +50,11 @@ describe('the built-in catalogue', () => {
   test('dns faults have distinct names and listener faults distinct behaviours', () => {
     const names = BUILTIN_FAULTS.flatMap((d) => (d.layer === 'dns' ? [d.name] : []));
     expect(new Set(names).size).toBe(names.length);
-    const behaviors = BUILTIN_FAULTS.flatMap((d) => (d.layer === 'listener' ? [d.listener] : []));
+    // A behaviour on a unix socket (fcgi-pool-full) is another fault than on a TCP port.
+    const behaviors = BUILTIN_FAULTS.flatMap((d) => (d.layer === 'listener' ? [`${d.listener} ${d.socket ?? 'tcp'} ${d.protocol ?? 'http'}`] : []));
     expect(new Set(behaviors).size).toBe(behaviors.length);
+    // Only accept-queue-full has a unix-socket form (startUnixListenerFault).
+    expect(BUILTIN_FAULTS.flatMap((d) => (d.layer === 'listener' && d.socket === 'unix' ? [d.listener] : []))).toEqual(['accept-queue-full']);
   });
 
   test.each(exchange.map((d) => [d.id, d] as const))('%s compiles, with its defaults and through the catalogue', (id, def) => {

@@ -225,6 +225,8 @@ export const CADDY_ERRORS: ReadonlyArray<{ readonly re: RegExp; readonly reason:
   { re: /lookup \S+(?: on \S+)?: (?:i\/o timeout|.*timeout)/, reason: 'dns-timeout' },
   { re: /lookup \S+(?: on \S+)?: /, reason: 'dns-failed' },
   { re: /dial \S+ \S*: connect: connection refused|dial unix \S+: connect: no such file or directory/, reason: 'connect-refused' },
+  // EAGAIN from connect() on a unix socket: its accept queue is full (fcgi-pool-full).
+  { re: /dial unix \S+: connect: resource temporarily unavailable/, reason: 'connect-queue-full' },
   { re: /dial \S+ \S*: (?:connect: )?(?:i\/o timeout|connection timed out)/, reason: 'connect-timeout' },
   { re: /timeout awaiting response headers/, reason: 'read-timeout' },
   { re: /connection reset by peer/, reason: 'upstream-reset' },
@@ -299,6 +301,15 @@ const REASONS = [
     causes: ['the backend process is down or restarting', 'wrong port or socket path in the upstream dial address'],
     directives: ['lb_try_duration / lb_try_interval (retry other or the same upstreams for that long)', 'fail_duration (passive health checks)'],
     scenarios: ['connect-refused', 'fcgi-invalid-header-line', 'fcgi-bad-type'],
+  },
+  {
+    reason: 'connect-queue-full',
+    // Caddy 2.6.2 (bookworm host) with transport fastcgi in front of a unix socket whose accept queue was full.
+    example: 'dialing backend: dial unix /tmp/badgateway-run-4LlBjl/fcgi-pool-full.sock: connect: resource temporarily unavailable',
+    meaning: 'the unix socket\'s accept queue is full, so connect() fails at once (EAGAIN) and Caddy answers 502 with an empty body: the "pool is full" of a PHP-FPM behind transport fastcgi.',
+    causes: ['every PHP-FPM worker is busy (pm.max_children reached) and its listen.backlog is used up', 'a backend stopped accepting while connections keep coming'],
+    directives: ['lb_try_duration / lb_try_interval (retry for that long: the queue may drain)', 'php-fpm: pm.max_children, listen.backlog'],
+    scenarios: ['fcgi-pool-full'],
   },
   {
     reason: 'connect-timeout',

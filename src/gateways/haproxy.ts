@@ -240,9 +240,9 @@ const REASONS = [
     reason: 'connect-refused',
     example: 'be_x/s 0/0/-1/-1/3003 503 217 SC-- 1/1/0/0/3 0/0 "GET / HTTP/1.1"',
     meaning: 'termination state SC: the server refused the connection (or the unix socket is missing). HAProxy retries `retries` times (3 by default, about 1 s apart) on the same server and then answers 503, not 502.',
-    causes: ['the backend process is down or restarting', 'wrong port or socket path on the server line', 'the backend listens on another interface'],
+    causes: ['the backend process is down or restarting', 'wrong port or socket path on the server line', 'the backend listens on another interface', 'a unix socket whose accept queue is full (EAGAIN, a PHP-FPM pool with every child busy): logged as SC too, its retries spent at once'],
     directives: ['retries (default 3)', 'option redispatch (retry on another server)', 'retry-on', 'timeout connect', 'health checks: check / inter / fall'],
-    scenarios: ['connect-refused'],
+    scenarios: ['connect-refused', 'fcgi-pool-full'],
   },
   {
     reason: 'connect-timeout',

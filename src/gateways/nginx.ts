@@ -244,7 +244,7 @@ const REASONS = [
     meaning: 'the unix socket\'s accept queue is full, so connect() fails at once (EAGAIN) and the client gets 502 without any wait: the "pool is full" 502 of PHP-FPM behind a unix socket (over TCP the same overload drops SYNs and ends as connect-timeout).',
     causes: ['every PHP-FPM worker is busy (pm.max_children reached) and the listen queue (listen.backlog, capped by net.core.somaxconn) is used up', 'a backend stopped accepting (stuck, or SIGSTOPped) while connections keep coming'],
     directives: ['fastcgi_next_upstream error', 'php-fpm: pm.max_children, listen.backlog', 'net.core.somaxconn'],
-    scenarios: [],
+    scenarios: ['fcgi-pool-full'],
   },
   {
     reason: 'connect-timeout',

@@ -24,7 +24,7 @@ import { DisposalStack } from './disposal.js';
 import type { ProbeRun } from './judge.js';
 import { startLogSink } from './log-sink.js';
 import { mapLimit } from './pool.js';
-import { gatewayRoutes, heldDnsBehavior, ownUpstreams, probeRequest, scenarioDnsLabel, type RunPlan } from './plan.js';
+import { gatewayRoutes, heldDnsBehavior, listenerFaultPaths, ownUpstreams, probeRequest, scenarioDnsLabel, type RunPlan } from './plan.js';
 import { poolUpstreams, recoverAfter } from './upstream-pool.js';
 
 export interface Timeouts {
@@ -125,6 +125,8 @@ export async function startSession(planned: RunPlan, opts: SessionOptions): Prom
         faultPaths: false,
         faultHeader: false,
         listenerFaults: plan.listenerFaults,
+        // A unix-socket listener fault (fcgi-pool-full) listens in the run dir, which a container gateway has mounted.
+        listenerFaultPaths: listenerFaultPaths(plan, runDir),
         unixPath,
         fastcgiPort: plan.needsFastcgi ? 0 : undefined,
         fastcgiUnixPath,
@@ -179,7 +181,8 @@ export async function startSession(planned: RunPlan, opts: SessionOptions): Prom
       unixPath,
       fastcgiPort: chaos.upstream.listeners.find((l) => l.name === 'fastcgi')?.port,
       fastcgiUnixPath,
-      listenerPorts: new Map(chaos.upstream.listeners.filter((l) => l.fault !== undefined).map((l) => [l.fault!, l.port!])),
+      listenerPorts: new Map(chaos.upstream.listeners.filter((l) => l.fault !== undefined && l.kind === 'tcp').map((l) => [l.fault!, l.port!])),
+      listenerPaths: new Map(chaos.upstream.listeners.filter((l) => l.fault !== undefined && l.kind === 'unix').map((l) => [l.fault!, l.path!])),
       dnsName: chaos.dns ? (label) => chaos.dns!.nameFor(label) : undefined,
     });
     const listen = { host, port: await freePort(host) };

@@ -6,7 +6,7 @@ import { Catalogue } from '../faults/registry.js';
 import { InputError } from '../errors.js';
 import { parseYaml } from '../yaml-source.js';
 import { scenarioFromYaml } from '../scenarios/load.js';
-import { gatewayRoutes, heldDnsBehavior, isFastcgi, planRun, probeRequest, scenarioDnsLabel, skipReason } from './plan.js';
+import { gatewayRoutes, heldDnsBehavior, isFastcgi, listenerFaultPaths, planRun, probeRequest, scenarioDnsLabel, skipReason } from './plan.js';
 
 const scenarios = await loadSuite(builtinScenarioDir(), new Catalogue(), GATEWAYS.map((g) => g.id));
 const byId = (id: string) => scenarios.find((s) => s.id === id)!;
@@ -17,7 +17,7 @@ describe('planRun', () => {
     expect(plan.skipped).toEqual([]);
     expect(plan.upstreamRoutes.map((r) => r.pathPrefix)).toContain('/s/empty-reply');
     expect(plan.upstreamRoutes.some((r) => r.fault === 'connect-refused')).toBe(false);
-    expect([...plan.listenerFaults].sort()).toEqual(['accept-queue-full', 'close-on-accept', 'connect-refused', 'reset-on-accept']);
+    expect([...plan.listenerFaults].sort()).toEqual(['accept-queue-full', 'close-on-accept', 'connect-refused', 'fcgi-pool-full', 'reset-on-accept']);
     expect(plan.needsDns).toBe(true);
     expect(plan.needsUnix).toBe(true);
   });
@@ -91,6 +91,27 @@ describe('planRun', () => {
     expect(skipReason(without, fcgi, { userConfig: false })).toBe(`${without.id} has no FastCGI upstream in badgateway`);
     expect(skipReason(gatewayById('nginx'), fcgi, { userConfig: true })).toMatch(/FastCGI upstream/);
     expect(planRun(without, [fcgi], { userConfig: false })).toMatchObject({ needsFastcgi: false, needsFastcgiUnix: false, scenarios: [] });
+  });
+
+  test('fcgi-pool-full is a FastCGI route to a unix socket of its own in the run dir', () => {
+    const full = byId('fcgi-pool-full');
+    expect(isFastcgi(full)).toBe(true);
+    const plan = planRun(gatewayById('nginx'), [full, byId('accept-queue-full')], { userConfig: false });
+    expect(plan.listenerFaults).toEqual(['fcgi-pool-full', 'accept-queue-full']);
+    // Its socket is not the upstream's FastCGI listener: no route there, no FastCGI listener started.
+    expect([plan.upstreamRoutes, plan.needsFastcgi, plan.needsFastcgiUnix]).toEqual([[], false, false]);
+    expect(listenerFaultPaths(plan, '/run/x')).toEqual({ 'fcgi-pool-full': '/run/x/fcgi-pool-full.sock' });
+    const routes = gatewayRoutes(plan, { host: '127.0.0.1', httpPort: 9000, listenerPorts: new Map([['accept-queue-full', 9001]]), listenerPaths: new Map([['fcgi-pool-full', '/run/x/fcgi-pool-full.sock']]) });
+    expect(routes.map((r) => [r.protocol, r.target])).toEqual([
+      ['fastcgi', { kind: 'unix', path: '/run/x/fcgi-pool-full.sock' }],
+      [undefined, { kind: 'tcp', host: '127.0.0.1', port: 9001 }],
+    ]);
+    const without = GATEWAYS.find((g) => g.supportsFastcgi !== true)!;
+    expect(skipReason(without, full, { userConfig: false })).toBe(`${without.id} has no FastCGI upstream in badgateway`);
+    expect(skipReason(gatewayById('nginx'), full, { userConfig: true })).toMatch(/FastCGI upstream/);
+    // Neither an upstream: nor a pool member: it is one socket of its own, as a PHP-FPM pool's.
+    expect(() => scenarioFromYaml(parseYaml('description: d\nfault: fcgi-pool-full\nupstream: unix\nexpect: {}\n', 'f.yaml'), new Catalogue(), ['nginx'])).toThrow(/its own unix socket/);
+    expect(() => scenarioFromYaml(parseYaml('description: d\nupstreams: [healthy, fcgi-pool-full]\nexpect: {}\n', 'f.yaml'), new Catalogue(), ['nginx'])).toThrow(/speaks FastCGI/);
   });
 
   test('the loader takes FastCGI scenarios over tcp and unix, and refuses what FastCGI routes cannot do', () => {

@@ -5,6 +5,7 @@
  * route table and each probe's request.
  */
 import { createHash } from 'node:crypto';
+import { join } from 'node:path';
 import type { DnsAnswer, DnsBehavior } from '../faults/fault.js';
 import type { GatewayAdapter, GatewayRoute } from '../gateways/gateway.js';
 import { routePath } from '../gateways/paths.js';
@@ -45,6 +46,8 @@ export interface ChaosAddresses {
   readonly unixPath?: string;
   /** Port of each listener fault, by fault id. */
   readonly listenerPorts: ReadonlyMap<string, number>;
+  /** Path of each unix-socket listener fault (`socket: unix`), by fault id. */
+  readonly listenerPaths?: ReadonlyMap<string, string>;
   /** The full DNS name for a label under the responder's zone. */
   readonly dnsName?: (label: string) => string;
   /** HTTP port of an upstream of its own, by scenario id: keepalive routes of a gateway that shares pools by address (see ownUpstreams). */
@@ -59,9 +62,9 @@ export interface ChaosAddresses {
   readonly backends?: ReadonlyMap<string, BackendRoute>;
 }
 
-/** A FastCGI scenario: its fault speaks FastCGI (the fcgi-* faults, or a php-fpm backend), so the gateway reaches it as its FastCGI client. */
+/** A FastCGI scenario: its fault speaks FastCGI (the fcgi-* faults, fcgi-pool-full's socket, or a php-fpm backend), so the gateway reaches it as its FastCGI client. */
 export function isFastcgi(s: Scenario): boolean {
-  return s.faultDef.layer === 'exchange' && s.faultDef.protocol === 'fastcgi';
+  return (s.faultDef.layer === 'exchange' || s.faultDef.layer === 'listener') && s.faultDef.protocol === 'fastcgi';
 }
 
 /**
@@ -130,6 +133,12 @@ export function planRun(adapter: GatewayAdapter, all: readonly Scenario[], ctx: 
   };
 }
 
+/** Where each unix-socket listener fault of the plan listens: a socket in `dir` (the run dir, which a container gateway has mounted). */
+export function listenerFaultPaths(plan: RunPlan, dir: string): Record<string, string> {
+  const unix = plan.scenarios.filter((s) => !s.pool && s.faultDef.layer === 'listener' && s.faultDef.socket === 'unix');
+  return Object.fromEntries(unix.map((s) => [s.fault, join(dir, `${s.fault}.sock`)]));
+}
+
 /** The gateway's route table: one route per scenario, to the address that plays its fault. */
 export function gatewayRoutes(plan: RunPlan, at: ChaosAddresses): GatewayRoute[] {
   return plan.scenarios.map((s) => {
@@ -140,6 +149,7 @@ export function gatewayRoutes(plan: RunPlan, at: ChaosAddresses): GatewayRoute[]
     const backend = at.backends?.get(s.id);
     if (backend) return { ...base, target: backend.target, ...(backend.protocol === 'fastcgi' ? { protocol: 'fastcgi' as const, scriptFilename: backend.scriptFilename } : {}) };
     if (s.pool) return poolRoute(s, base, at.host, at.poolPorts ?? new Map(), at.listenerPorts);
+    if (def.layer === 'listener' && def.socket === 'unix') return { ...base, ...(def.protocol === 'fastcgi' ? { protocol: 'fastcgi' as const } : {}), target: { kind: 'unix', path: at.listenerPaths!.get(s.fault)! } };
     if (def.layer === 'listener') return tcp(at.listenerPorts.get(s.fault)!);
     if (def.layer === 'dns') return dns(scenarioDnsLabel(s)!);
     if (isFastcgi(s)) {

@@ -102,9 +102,9 @@ export function scenarioFromYaml(src: YamlSource, catalogue: Catalogue, knownGat
   }
   const params = typeof fault === 'string' ? {} : (fault.params ?? {});
   const def = catalogue.get(faultId);
-  if (def.layer === 'exchange' && def.protocol === 'fastcgi') {
+  if (def.layer !== 'dns' && def.protocol === 'fastcgi') {
     // A FastCGI scenario reaches the upstream's FastCGI TCP listener or its FastCGI unix socket, one request per connection.
-    if (d.upstream === 'dns') fail(['upstream'], `fault ${faultId} speaks FastCGI: the gateway reaches it over tcp (the upstream's FastCGI port) or unix (its FastCGI socket), not by DNS name; write upstream: tcp or upstream: unix`);
+    if (def.layer === 'exchange' && d.upstream === 'dns') fail(['upstream'], `fault ${faultId} speaks FastCGI: the gateway reaches it over tcp (the upstream's FastCGI port) or unix (its FastCGI socket), not by DNS name; write upstream: tcp or upstream: unix`);
     if (d.keepalive === true) fail(['keepalive'], `fault ${faultId} speaks FastCGI, and FastCGI routes are rendered without connection reuse (nginx fastcgi_keep_conn off, as PHP-FPM setups usually run); drop keepalive:`);
     if (d.request?.websocket === true) fail(['request', 'websocket'], `fault ${faultId} speaks FastCGI, which has no WebSocket upgrade; drop request.websocket`);
   }
@@ -115,7 +115,7 @@ export function scenarioFromYaml(src: YamlSource, catalogue: Catalogue, knownGat
       fail(['fault', 'params'], (err as Error).message);
     }
   } else if (Object.keys(params).length > 0) fail(['fault', 'params'], `fault ${faultId} takes no parameters`);
-  if (!pool && def.layer !== 'exchange' && d.upstream !== undefined) fail(['upstream'], `upstream: applies to exchange faults; ${faultId} is a ${def.layer} fault with its own ${def.layer === 'dns' ? 'DNS name' : 'port'}`);
+  if (!pool && def.layer !== 'exchange' && d.upstream !== undefined) fail(['upstream'], `upstream: applies to exchange faults; ${faultId} is a ${def.layer} fault with its own ${def.layer === 'dns' ? 'DNS name' : def.socket === 'unix' ? 'unix socket' : 'port'}`);
   checkExpect(d, fail, knownGateways);
   return {
     id,

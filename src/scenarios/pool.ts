@@ -49,7 +49,7 @@ export function poolFromYaml(items: UpstreamsYaml, catalogue: Catalogue, fail: F
     if (def.layer === 'dns') {
       fail(at, `fault ${id} is a DNS fault: it plays a name, not a server, so it cannot be a pool member. Members are exchange faults (each gets a chaos upstream of its own) or listener faults (their own port); put a DNS fault in \`fault:\` of a scenario of its own`);
     }
-    if (def.layer === 'exchange' && def.protocol === 'fastcgi') {
+    if (def.protocol === 'fastcgi') {
       fail(at, `fault ${id} speaks FastCGI; a pool's members are HTTP servers (exchange or listener faults)`);
     }
     if (def.layer === 'exchange') {

@@ -4,7 +4,8 @@
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { Worker } from 'node:worker_threads';
-import { StartError } from '../errors.js';
+import { chmod, rm } from 'node:fs/promises';
+import { InputError, StartError } from '../errors.js';
 import type { ListenerBehavior } from '../faults/fault.js';
 import { closeServer, listen } from './listen.js';
 
@@ -12,6 +13,13 @@ export interface ListenerFaultHandle {
   readonly behavior: ListenerBehavior;
   readonly host: string;
   readonly port: number;
+  close(): Promise<void>;
+}
+
+/** A listener fault on a unix socket path (a def with `socket: unix`). */
+export interface UnixListenerFaultHandle {
+  readonly behavior: ListenerBehavior;
+  readonly path: string;
   close(): Promise<void>;
 }
 
@@ -73,8 +81,9 @@ const { parentPort, workerData } = require('node:worker_threads');
 const net = require('node:net');
 const server = net.createServer();
 server.on('error', (err) => parentPort.postMessage({ error: err.code || err.message }));
-server.listen({ host: workerData.host, port: workerData.port, backlog: 1 }, () => {
-  parentPort.postMessage({ port: server.address().port });
+const at = workerData.path === undefined ? { host: workerData.host, port: workerData.port } : { path: workerData.path };
+server.listen({ ...at, backlog: 1 }, () => {
+  parentPort.postMessage({ port: workerData.path === undefined ? server.address().port : 0 });
   Atomics.wait(workerData.gate, 0, 0);
   server.close();
   process.exit(0);
@@ -156,6 +165,79 @@ async function onAccept(behavior: 'reset-on-accept' | 'close-on-accept', host: s
     close: async () => {
       for (const s of sockets) s.destroy();
       await closeServer(server);
+    },
+  };
+}
+
+/**
+ * accept-queue-full on a unix socket (mode 0666: a gateway in a container, as another user,
+ * reaches it through the mounted run dir). The kernel queues unix connections up to the backlog
+ * (1 queues two) and then refuses a non-blocking connect() with EAGAIN: libuv reports it, so our
+ * fillers stop at the first EAGAIN, which proves the queue full before anyone else connects.
+ */
+export async function startUnixListenerFault(behavior: ListenerBehavior, path: string): Promise<UnixListenerFaultHandle> {
+  if (behavior !== 'accept-queue-full') {
+    throw new InputError('BG_BAD_OPTION', `the ${behavior} listener behaviour has no unix-socket form in badgateway; only accept-queue-full does. Give the fault a TCP port instead.`);
+  }
+  const gate = new Int32Array(new SharedArrayBuffer(4));
+  const worker = new Worker(QUEUE_WORKER, { eval: true, workerData: { path, gate } });
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  let bound = false;
+  const release = async () => {
+    Atomics.store(gate, 0, 1);
+    Atomics.notify(gate, 0);
+    const timer = setTimeout(() => void worker.terminate(), 1000);
+    await exited;
+    clearTimeout(timer);
+    // server.close() unlinks the path; a terminated worker does not. A path we never bound is someone else's.
+    if (bound) await rm(path, { force: true });
+  };
+  try {
+    await new Promise<void>((resolve, reject) => {
+      worker.once('message', (m: { port?: number; error?: string }) => (m.error === undefined ? ((bound = true), resolve()) : reject(new Error(m.error))));
+      worker.once('error', reject);
+    });
+    await chmod(path, 0o666);
+  } catch (err) {
+    await release().catch(() => {});
+    const code = (err as Error).message;
+    const why = code === 'EADDRINUSE' ? 'something already exists at that path; remove it or choose another path' : code === 'EACCES' ? 'no permission to create a socket there' : code;
+    throw new StartError('BG_LISTEN_FAILED', `cannot listen on ${path} for the accept-queue-full fault (unix): ${why}.`, { cause: err });
+  }
+  const fillers: Socket[] = [];
+  let full = false;
+  for (let i = 0; i < 64 && !full; i++) {
+    const s = connect({ path });
+    const outcome = await new Promise<string>((resolve) => {
+      s.once('connect', () => resolve('connect'));
+      s.once('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
+    });
+    s.on('error', () => {});
+    if (outcome === 'connect') fillers.push(s);
+    else {
+      s.destroy();
+      if (outcome !== 'EAGAIN') {
+        for (const f of fillers) f.destroy();
+        await release();
+        throw new StartError('BG_LISTEN_FAILED', `cannot fill the accept queue of ${path}: connect() failed with ${outcome}, not EAGAIN.`);
+      }
+      full = true;
+    }
+  }
+  if (!full) {
+    for (const f of fillers) f.destroy();
+    await release();
+    throw new StartError('BG_LISTEN_FAILED', `the accept queue of ${path} took ${fillers.length} connections without refusing one; the kernel ignores its backlog of 1.`);
+  }
+  let closed = false;
+  return {
+    behavior,
+    path,
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      for (const s of fillers) s.destroy();
+      await release();
     },
   };
 }

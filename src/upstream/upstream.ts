@@ -17,7 +17,7 @@ import { InputError } from '../errors.js';
 import { headerValue, wantsKeepAlive, type RequestHead } from '../wire/request-head.js';
 import { EventBus, type UpstreamEvent } from './events.js';
 import { closeServer, defaultMaxConnections, descriptorLimit, listen } from './listen.js';
-import { startListenerFault, type ListenerFaultHandle } from './listener-faults.js';
+import { startListenerFault, startUnixListenerFault, type ListenerFaultHandle, type UnixListenerFaultHandle } from './listener-faults.js';
 import { Router, type MixEntry, type Route, type Selection } from './router.js';
 import { namesAFault, shortId, unknownFaultResponse, type UnknownVia } from './unknown-fault.js';
 
@@ -72,6 +72,11 @@ export interface UpstreamOptions {
   readonly listenerFaults?: readonly string[];
   /** Fixed ports for listener faults, by fault id (default: a free port each). */
   readonly listenerFaultPorts?: Readonly<Record<string, number>>;
+  /**
+   * Where a unix-socket listener fault (`socket: unix`, e.g. fcgi-pool-full) listens, by fault id.
+   * Such a fault starts only with a path: the default list leaves out the ones without one.
+   */
+  readonly listenerFaultPaths?: Readonly<Record<string, string>>;
   readonly events?: EventBus;
   /**
    * Longest a peer may take to send the request head the upstream routes on, in ms: counted from
@@ -215,7 +220,7 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<Started
   const lifetime = new AbortController();
   const conns = new Set<Conn>();
   const servers: Server[] = [];
-  const listenerFaults: ListenerFaultHandle[] = [];
+  const listenerFaults: Array<ListenerFaultHandle | UnixListenerFaultHandle> = [];
   const listeners: ListenerInfo[] = [];
   const faultPaths = opts.faultPaths ?? true;
 
@@ -551,9 +556,17 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<Started
       keepListening(fcgiUnix);
       listeners.push({ name: 'fastcgi-unix', protocol: 'fastcgi', kind: 'unix', path: opts.fastcgiUnixPath });
     }
-    for (const fault of opts.listenerFaults ?? catalogue.list().filter((f) => f.layer === 'listener').map((f) => f.id)) {
+    const paths = opts.listenerFaultPaths ?? {};
+    for (const fault of opts.listenerFaults ?? catalogue.list().filter((f) => f.layer === 'listener' && (f.socket !== 'unix' || Object.hasOwn(paths, f.id))).map((f) => f.id)) {
       const def = catalogue.get(fault);
       if (def.layer !== 'listener') throw new InputError('BG_NOT_LISTENER_FAULT', `fault "${fault}" is a ${def.layer} fault, not a listener fault; listener faults: ${listenerFaultIds(catalogue).join(', ')}`);
+      if (def.socket === 'unix') {
+        const path = Object.hasOwn(paths, fault) ? paths[fault] : undefined;
+        if (path === undefined) throw new InputError('BG_BAD_OPTION', `listener fault "${fault}" listens on a unix socket: give its path (listenerFaultPaths, or serve's --listener-fault-path ${fault}=PATH).`);
+        listenerFaults.push(await startUnixListenerFault(def.listener, path));
+        listeners.push({ name: fault, kind: 'unix', path, fault, ...(def.protocol === 'fastcgi' ? { protocol: 'fastcgi' as const } : {}) });
+        continue;
+      }
       const h = await startListenerFault(def.listener, host, opts.listenerFaultPorts?.[fault] ?? 0, (remote) => {
         if (events.active) events.emit({ type: 'listener-fault', listener: fault, fault, remote });
       });

@@ -3,6 +3,10 @@
  * iterator, setFault, and close() leaving nothing listening. Real sockets and a real resolver.
  */
 import { Resolver } from 'node:dns/promises';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { startUpstream, type UpstreamEventStamped } from '../../src/index.js';
 import { rawRequest, tryConnect } from '../helpers/raw-client.js';
@@ -11,6 +15,35 @@ const GET = (path: string) => `GET ${path} HTTP/1.1\r\nHost: test\r\nConnection:
 const target = (url: string) => new URL(url).pathname + new URL(url).search;
 
 describe('startUpstream (public API)', () => {
+  test('a unix-socket listener fault starts with a path: listenerPaths and url() name it, and it refuses with EAGAIN', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bg-api-full-'));
+    const path = join(dir, 'full.sock');
+    try {
+      const without = await startUpstream({ dns: false, control: false });
+      try {
+        expect(without.listenerPaths).toEqual({});
+        expect(() => without.url('fcgi-pool-full')).toThrow(/listenerFaultPaths/);
+      } finally {
+        await without.close();
+      }
+      const up = await startUpstream({ dns: false, control: false, listenerFaults: ['fcgi-pool-full'], listenerFaultPaths: { 'fcgi-pool-full': path } });
+      try {
+        expect([up.listenerPaths, up.url('fcgi-pool-full'), up.listeners]).toEqual([{ 'fcgi-pool-full': path }, `unix:${path}`, {}]);
+        const code = await new Promise<string>((resolve) => {
+          const s = connect({ path });
+          s.once('connect', () => (s.destroy(), resolve('connect')));
+          s.once('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? ''));
+        });
+        expect(code).toBe('EAGAIN');
+      } finally {
+        await up.close();
+      }
+      expect(existsSync(path)).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('url() reaches each layer: exchange faults with params, listener faults, DNS names', async () => {
     const up = await startUpstream();
     try {

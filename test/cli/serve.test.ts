@@ -1,4 +1,7 @@
-import { createServer } from 'node:net';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import { rawRequest, GET } from '../helpers/raw-client.js';
 import { runCli, startCli, waitForOutput } from '../helpers/cli.js';
@@ -57,7 +60,7 @@ test('serve with an unknown default fault lists the closest ids', async () => {
 test('faults lists the catalogue and shows one fault in plain words', async () => {
   const all = await runCli(['faults']);
   expect(all.code).toBe(0);
-  expect(all.stdout).toMatch(/^listener \(4\)/m);
+  expect(all.stdout).toMatch(/^listener \(5\)/m);
   expect(all.stdout).toMatch(/accept-queue-full\s+A listener whose accept queue is full/);
   const one = await runCli(['faults', 'body-cut-reset-length']);
   expect(one.code).toBe(0);
@@ -67,6 +70,35 @@ test('faults lists the catalogue and shows one fault in plain words', async () =
   const bad = await runCli(['faults', 'body-cut']);
   expect(bad.code).toBe(2);
   expect(bad.stderr).toMatch(/unknown fault "body-cut". Closest: body-cut-/);
+});
+
+test('serve --listener-fault-path starts fcgi-pool-full on a unix socket; a port for it, or a path for a TCP fault, is exit 2', { timeout: 30_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bg-serve-full-'));
+  const path = join(dir, 'full.sock');
+  try {
+    const cli = startCli(['serve', '--json', '--no-dns', '--no-control', '--listener-faults', 'fcgi-pool-full', '--listener-fault-path', `fcgi-pool-full=${path}`]);
+    try {
+      await waitForOutput(cli.output, /\}\n/);
+      const info = JSON.parse(cli.output().split('\n')[0]!);
+      expect(info.listenerFaults).toEqual([{ name: 'fcgi-pool-full', kind: 'unix', path, fault: 'fcgi-pool-full', protocol: 'fastcgi' }]);
+      const code = await new Promise<string>((resolve) => {
+        const s = connect({ path });
+        s.once('connect', () => (s.destroy(), resolve('connect')));
+        s.once('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? ''));
+      });
+      expect(code).toBe('EAGAIN');
+    } finally {
+      cli.child.kill('SIGTERM');
+    }
+    expect((await cli.done).code).toBe(0);
+    expect(existsSync(path)).toBe(false);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const port = await runCli(['serve', '--no-dns', '--no-control', '--listener-fault-port', 'fcgi-pool-full=9001']);
+  expect([port.code, port.stderr]).toEqual([2, expect.stringMatching(/listens on a unix socket, not a port; give it a path with --listener-fault-path fcgi-pool-full=PATH/)]);
+  const tcp = await runCli(['serve', '--no-dns', '--no-control', '--listener-fault-path', 'connect-refused=/tmp/x.sock']);
+  expect([tcp.code, tcp.stderr]).toEqual([2, expect.stringMatching(/"connect-refused" is not a unix-socket listener fault; they are: fcgi-pool-full/)]);
 });
 
 test('an unknown command or flag is a usage error, exit 2', async () => {

@@ -1,7 +1,7 @@
 /** Listener-level faults (before any byte is exchanged) and the unix-socket listener. */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { createServer, type AddressInfo, type Server } from 'node:net';
+import { connect, createServer, type AddressInfo, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Catalogue } from '../../src/faults/registry.js';
@@ -9,12 +9,28 @@ import { startUpstream, type StartedUpstream } from '../../src/upstream/upstream
 import { GET, openSession, rawRequest, tryConnect, waitUntil } from '../helpers/raw-client.js';
 
 let up: StartedUpstream;
+// fcgi-pool-full listens on a unix socket: it starts only with a path.
+const poolDir = mkdtempSync(join(tmpdir(), 'bg-pool-full-'));
+const poolPath = join(poolDir, 'fcgi-pool-full.sock');
 beforeAll(async () => {
-  up = await startUpstream();
+  up = await startUpstream({ listenerFaultPaths: { 'fcgi-pool-full': poolPath } });
 });
 afterAll(async () => {
   await up?.close();
+  rmSync(poolDir, { recursive: true, force: true });
 });
+
+/** What a unix-socket connect() from Node (libuv: non-blocking, as nginx's) ends in. */
+function unixConnect(path: string): Promise<string> {
+  return new Promise((resolve) => {
+    const s = connect({ path });
+    s.once('connect', () => {
+      s.destroy();
+      resolve('connect');
+    });
+    s.once('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
+  });
+}
 
 const port = (id: string): number => {
   const l = up.listeners.find((x) => x.fault === id);
@@ -46,6 +62,16 @@ const CHECKS: Record<string, () => Promise<void>> = {
     } finally {
       s.destroy();
     }
+  },
+  'fcgi-pool-full': async () => {
+    const l = up.listeners.find((x) => x.fault === 'fcgi-pool-full');
+    expect(l).toMatchObject({ kind: 'unix', path: poolPath, protocol: 'fastcgi' });
+    // Anyone may connect (a gateway in a container runs as another user)...
+    expect(statSync(poolPath).mode & 0o777).toBe(0o666);
+    // ...and is refused at once with EAGAIN, every time: the queue is full of our own connections.
+    const started = performance.now();
+    expect(await Promise.all([unixConnect(poolPath), unixConnect(poolPath), unixConnect(poolPath)])).toEqual(['EAGAIN', 'EAGAIN', 'EAGAIN']);
+    expect(performance.now() - started).toBeLessThan(400);
   },
   'close-on-accept': async () => {
     const r = await rawRequest(GET('/'), { port: port('close-on-accept'), timeoutMs: 1000 });
@@ -80,7 +106,7 @@ describe('listener faults', () => {
   });
 
   test('each listener fault has its own port and the main listener still serves', async () => {
-    const ports = up.listeners.map((l) => l.port);
+    const ports = up.listeners.filter((l) => l.kind === 'tcp').map((l) => l.port);
     expect(new Set(ports).size).toBe(ports.length);
     const r = await rawRequest(GET('/healthy', 'Connection: close\r\n'), { port: up.http.port });
     expect([r.end, r.bytes.toString('latin1').split('\r\n')[0]]).toEqual(['fin', 'HTTP/1.1 200 OK']);
@@ -122,6 +148,36 @@ describe('the refused port is held', () => {
       again.listen({ host: '127.0.0.1', port: held }, () => resolve());
     });
     again.close();
+  });
+});
+
+describe('a unix-socket listener fault', () => {
+  test('is left out without a path, refused by name without one, and removes its socket on close', async () => {
+    const plain = await startUpstream();
+    try {
+      expect(plain.listeners.map((l) => l.fault)).not.toContain('fcgi-pool-full');
+    } finally {
+      await plain.close();
+    }
+    await expect(startUpstream({ listenerFaults: ['fcgi-pool-full'] })).rejects.toMatchObject({ code: 'BG_BAD_OPTION', message: expect.stringContaining('listenerFaultPaths') });
+    const dir = mkdtempSync(join(tmpdir(), 'bg-pool-full-'));
+    const path = join(dir, 'full.sock');
+    try {
+      const own = await startUpstream({ listenerFaults: ['fcgi-pool-full'], listenerFaultPaths: { 'fcgi-pool-full': path } });
+      expect(await unixConnect(path)).toBe('EAGAIN');
+      await own.close();
+      expect(existsSync(path)).toBe(false);
+      // A path already taken is a start error with the path in it, and leaves nothing running.
+      const squatter = createServer();
+      await new Promise<void>((resolve) => squatter.listen({ path }, () => resolve()));
+      try {
+        await expect(startUpstream({ listenerFaults: ['fcgi-pool-full'], listenerFaultPaths: { 'fcgi-pool-full': path } })).rejects.toMatchObject({ code: 'BG_LISTEN_FAILED', message: expect.stringContaining(path) });
+      } finally {
+        await new Promise((r) => squatter.close(r));
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -68,7 +68,8 @@ function describe(def: FaultDef, p: ReturnType<typeof paint>): string {
     if (def.protocol === 'fastcgi') lines.push('', `Try it: badgateway serve --fastcgi-port 9001, then a FastCGI request with REQUEST_URI /${def.id} to 127.0.0.1:9001 (a gateway's fastcgi_pass, or cgi-fcgi)`);
     else lines.push('', `Try it: badgateway serve, then curl -v http://127.0.0.1:<port>/${def.id}`);
   } else if (def.layer === 'listener') {
-    lines.push(`It has its own port: \`badgateway serve\` prints it as "${def.id}".`);
+    if (def.socket === 'unix') lines.push(`It has its own unix socket: \`badgateway serve --listener-fault-path ${def.id}=/tmp/${def.id}.sock\` starts it there${def.protocol === 'fastcgi' ? ' (point a gateway\'s FastCGI client at it, e.g. fastcgi_pass unix:/tmp/' + def.id + '.sock)' : ''}; without a path serve leaves it out.`);
+    else lines.push(`It has its own port: \`badgateway serve\` prints it as "${def.id}".`);
   } else {
     lines.push(`Its DNS name: ${def.name}.<zone> (default zone badgateway.test) on the responder \`badgateway serve\` prints.`);
   }

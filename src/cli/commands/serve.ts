@@ -1,5 +1,6 @@
 import type { Argv } from 'yargs';
 import { InputError } from '../../errors.js';
+import type { ListenerFaultDef } from '../../faults/fault.js';
 import { DEFAULT_HEAD_TIMEOUT_MS, listenerFaultIds, type GuardEvent } from '../../upstream/upstream.js';
 import { defaultMaxConnections, descriptorLimit } from '../../upstream/listen.js';
 import { controlToken, TOKEN_ENV } from '../control-token.js';
@@ -78,6 +79,7 @@ export function serveCommand(y: Argv) {
         .option('fault-header', { type: 'string', default: 'x-badgateway-fault', describe: 'request header that picks the fault by id' })
         .option('listener-faults', { type: 'string', describe: 'comma list of listener faults to start, or "none" (default: all)' })
         .option('listener-fault-port', { type: 'string', array: true, describe: 'pin a listener fault to a port: ID=PORT (repeatable), e.g. connect-refused=9001' })
+        .option('listener-fault-path', { type: 'string', array: true, describe: 'start a unix-socket listener fault on a path: ID=PATH (repeatable), e.g. fcgi-pool-full=/tmp/full.sock; without one it is not started' })
         .option('dns-address', { type: 'string', array: true, describe: 'address(es) healthy DNS names resolve to (default: --host, or loopback for 0.0.0.0); IPv6 ones go in AAAA' })
         .option('dns', { type: 'boolean', default: true, describe: 'start the DNS responder (--no-dns to turn off)' })
         .option('dns-port', { default: 0, describe: 'UDP and TCP port of the DNS responder' })
@@ -143,8 +145,20 @@ export function serveCommand(y: Argv) {
         if (eq === -1) throw bad(`expected ID=PORT, e.g. connect-refused=9001, with ID one of ${listenerIds.join(', ')}.`);
         const id = spec.slice(0, eq).trim();
         if (!listenerIds.includes(id)) throw bad(`"${id}" is not a listener fault; they are: ${listenerIds.join(', ')}.`);
+        if ((catalogue.get(id) as ListenerFaultDef).socket === 'unix') throw bad(`${id} listens on a unix socket, not a port; give it a path with --listener-fault-path ${id}=PATH.`);
         if (id in listenerFaultPorts) throw bad(`${id} already has port ${listenerFaultPorts[id]}; give each listener fault one port.`);
         listenerFaultPorts[id] = parseWholeNumber(`--listener-fault-port ${id}=`, spec.slice(eq + 1), PORT);
+      }
+      const unixIds = listenerIds.filter((id) => (catalogue.get(id) as ListenerFaultDef).socket === 'unix');
+      const listenerFaultPaths: Record<string, string> = {};
+      for (const spec of argv['listener-fault-path'] ?? []) {
+        const bad = (why: string) => new InputError('BG_BAD_FLAG', `--listener-fault-path ${spec}: ${why}`);
+        const eq = spec.indexOf('=');
+        const id = eq === -1 ? '' : spec.slice(0, eq).trim();
+        if (eq === -1 || spec.slice(eq + 1) === '') throw bad(`expected ID=PATH, e.g. fcgi-pool-full=/tmp/full.sock, with ID one of ${unixIds.join(', ')}.`);
+        if (!unixIds.includes(id)) throw bad(`"${id}" is not a unix-socket listener fault; they are: ${unixIds.join(', ')} (give the others a port with --listener-fault-port).`);
+        if (id in listenerFaultPaths) throw bad(`${id} already has path ${listenerFaultPaths[id]}; give each listener fault one path.`);
+        listenerFaultPaths[id] = spec.slice(eq + 1);
       }
       const dnsAddresses = argv['dns-address']
         ? { a: argv['dns-address'].filter((a) => !a.includes(':')), aaaa: argv['dns-address'].filter((a) => a.includes(':')) }
@@ -167,6 +181,7 @@ export function serveCommand(y: Argv) {
         faultHeader: argv['fault-header'] === '' ? false : argv['fault-header'],
         listenerFaults,
         listenerFaultPorts,
+        listenerFaultPaths,
         dnsAddresses,
         dnsPort: argv.dns ? dnsPort : false,
         dnsZone: argv['dns-zone'],
@@ -207,7 +222,7 @@ function printListeners(chaos: StartedChaos, json: boolean): void {
     const what = l.protocol === 'fastcgi' ? `every FastCGI fault at REQUEST_URI /<fault-id>, default ${up.routing.fastcgiDefaultFault ?? 'fcgi-healthy'}` : `every exchange fault at /<fault-id>, default ${up.routing.defaultFault}`;
     rows.push([l.name, l.url ?? `unix:${l.path}`, what]);
   }
-  for (const l of info.listenerFaults) rows.push([l.name, `${l.host}:${l.port}`, 'listener fault']);
+  for (const l of info.listenerFaults) rows.push([l.name, l.kind === 'unix' ? `unix:${l.path}` : `${l.host}:${l.port}`, l.protocol === 'fastcgi' ? 'listener fault (FastCGI)' : 'listener fault']);
   if (info.dns) rows.push(['dns', `${info.dns.host}:${info.dns.port} udp+tcp`, `zone ${info.dns.zone}: ${Object.values(info.dns.names).join(', ')}`]);
   if (info.control) rows.push(['control', info.control.url, 'GET /api/faults, PUT /api/routing, WebSocket /api/events']);
   process.stdout.write(`${p('bold', 'badgateway is serving')}\n${table(rows)}\n${p('dim', 'Ctrl-C stops everything.')}\n`);

@@ -38,6 +38,7 @@ import websocket101NoUpgrade from './websocket-101-no-upgrade.js';
 import websocket101ThenReset from './websocket-101-then-reset.js';
 import connectRefused from './connect-refused.js';
 import acceptQueueFull from './accept-queue-full.js';
+import fcgiPoolFull from './fcgi-pool-full.js';
 import resetOnAccept from './reset-on-accept.js';
 import closeOnAccept from './close-on-accept.js';
 import fcgiHealthy from './fcgi-healthy.js';
@@ -116,6 +117,7 @@ export const BUILTIN_FAULTS: readonly FaultDef[] = [
   acceptQueueFull,
   resetOnAccept,
   closeOnAccept,
+  fcgiPoolFull,
   dnsOk,
   dnsNxdomain,
   dnsServfail,
