@@ -6,9 +6,10 @@
  */
 import { rmSync } from 'node:fs';
 import { chmod, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { StartError } from '../errors.js';
+import { freePort } from '../upstream/listen.js';
 import { BACKEND_BINARIES, type PhpFpmSpec, type RunningBackend } from './backend.js';
 import { startGroup, waitFor } from './process-group.js';
 
@@ -50,16 +51,6 @@ export function phpScript(spec: PhpFpmSpec): string {
   return `<?php\nheader('Content-Type: text/plain');\necho "started\\n";\nflush();\nfor ($i = 0; $i < ${n}; $i++) {\n  usleep(${interval * 1000});\n  printf("%07d\\n", $i);\n  flush();\n}\n`;
 }
 
-async function freePort(host: string): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve, reject) => {
-    s.once('error', reject);
-    s.listen({ host, port: 0 }, () => resolve());
-  });
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
 
 function connects(target: { path: string } | { host: string; port: number }): Promise<boolean> {
   return new Promise((resolve) => {

@@ -5,7 +5,6 @@
  */
 import { rmSync } from 'node:fs';
 import { chmod, mkdtemp } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -17,6 +16,7 @@ import { makePrefix, removePrefix } from '../runtimes/files.js';
 import { resolveRuntime, type RuntimeChoice } from '../runtimes/index.js';
 import type { RunningGateway } from '../runtimes/runtime.js';
 import type { Scenario } from '../scenarios/scenario.js';
+import { freePort } from '../upstream/listen.js';
 import { attribute } from './attribute.js';
 import { missingBackends, startBackends, withBackendSkips } from './backends.js';
 import { startChaos } from './chaos.js';
@@ -26,6 +26,8 @@ import { startLogSink } from './log-sink.js';
 import { mapLimit } from './pool.js';
 import { gatewayRoutes, heldDnsBehavior, listenerFaultPaths, ownUpstreams, probeRequest, scenarioDnsLabel, type RunPlan } from './plan.js';
 import { poolUpstreams, recoverAfter } from './upstream-pool.js';
+
+export { freePort } from '../upstream/listen.js';
 
 export interface Timeouts {
   readonly connectMs: number;
@@ -65,16 +67,6 @@ export interface GatewaySession extends AsyncDisposable {
   abandon(): void;
 }
 
-export async function freePort(host: string): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve, reject) => {
-    s.once('error', reject);
-    s.listen({ host, port: 0 }, () => resolve());
-  });
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
 
 /** Waits for `p`, or until the signal aborts, whichever comes first (the caller checks which). */
 export async function untilOr<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T | undefined> {

@@ -6,6 +6,8 @@
  */
 import { InputError } from '../errors.js';
 import type { Catalogue } from '../faults/registry.js';
+// mulberry32: the same numbers on every platform and Node version (Math.random is neither seedable nor specified), which replay needs.
+import { seededRandom } from '../upstream/router.js';
 
 export interface LoadMixEntry {
   readonly fault: string;
@@ -50,21 +52,6 @@ export function formatMix(mix: readonly LoadMixEntry[]): string {
 }
 
 /**
- * mulberry32, our own copy: small, fast, and the same numbers on every platform and Node
- * version (Math.random is neither seedable nor specified), which is what replay needs.
- */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/**
  * Picks the index into the mix of each request, in order: the i-th call gives request i's fault.
  * Weights are made cumulative once; a pick is one random number and a short scan.
  */
@@ -77,7 +64,7 @@ export class MixSampler {
     readonly mix: readonly LoadMixEntry[],
     readonly seed: number,
   ) {
-    this.random = mulberry32(seed);
+    this.random = seededRandom(seed);
     let sum = 0;
     this.cumulative = mix.map((e) => (sum += e.weight));
     this.total = sum;

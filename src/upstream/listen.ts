@@ -1,7 +1,7 @@
 /** Binding with errors a user can act on, and the descriptor budget the listeners share. */
 import { readFileSync } from 'node:fs';
 import { lstat, stat } from 'node:fs/promises';
-import type { Server } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import { dirname, resolve as resolvePath } from 'node:path';
 import { InputError, StartError } from '../errors.js';
 
@@ -145,4 +145,16 @@ export function descriptorLimit(): number {
 export function defaultMaxConnections(limit = descriptorLimit()): number {
   const reserve = Math.min(1024, Math.max(128, Math.floor(limit / 10)));
   return limit - reserve >= limit / 2 ? limit - reserve : Math.max(1, Math.floor(limit / 2));
+}
+
+/** A port free on `host` right now (the kernel's choice), for a server started by something else that needs one up front. */
+export async function freePort(host: string): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((resolve, reject) => {
+    s.once('error', reject);
+    s.listen({ host, port: 0 }, () => resolve());
+  });
+  const port = (s.address() as { port: number }).port;
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+  return port;
 }
