@@ -4,10 +4,9 @@
  */
 import { join } from 'node:path';
 import { backendMissing, startBackend, type RunningBackend } from '../backends/index.js';
-import type { RouteTarget } from '../gateways/gateway.js';
 import type { Scenario } from '../scenarios/scenario.js';
 import type { DisposalStack } from './disposal.js';
-import type { RunPlan } from './plan.js';
+import type { BackendRoute, RunPlan } from './plan.js';
 
 /** Why a session of this runtime cannot run a backend scenario, given which backends are missing; undefined when it can. Pure. */
 export function backendSkip(s: Scenario, runtime: string, missing: ReadonlyMap<string, string>): string | undefined {
@@ -39,13 +38,6 @@ export async function missingBackends(plan: RunPlan): Promise<Map<string, string
   return out;
 }
 
-/** Where the gateway reaches a started backend, and over what. */
-export interface BackendRoute {
-  readonly target: RouteTarget;
-  readonly protocol: 'http' | 'fastcgi';
-  /** php-fpm: the script file the gateway names as SCRIPT_FILENAME. */
-  readonly scriptFilename?: string;
-}
 
 export interface StartedBackends {
   readonly routes: ReadonlyMap<string, BackendRoute>;

@@ -9,17 +9,10 @@
  */
 import type { BodyState, Expectation } from '../scenarios/scenario.js';
 import type { Observed } from './evaluate.js';
-import type { CaseResult } from './judge.js';
+import type { CaseResult, Faithful } from './judge.js';
 
-export interface Faithful {
-  /** The counterpart scenario's id. */
-  readonly counterpart: string;
-  /** Undefined when there was nothing to compare with (the counterpart did not run here): `why` says so. */
-  readonly same?: boolean;
-  /** What differed, one phrase each: "status: 504 here, 502 with empty-reply". */
-  readonly differs: readonly string[];
-  readonly why?: string;
-}
+export type { Faithful } from './judge.js';
+
 
 interface View {
   readonly statuses: readonly string[];

@@ -7,9 +7,19 @@ import type { Outcome } from '../probe/http-probe.js';
 import { resolveExpectation, type Expectation, type Scenario } from '../scenarios/scenario.js';
 import type { GatewayCrash } from './crash.js';
 import { evaluate, observe, type Observed, type Verdict } from './evaluate.js';
-import type { Faithful } from './faithful.js';
 
 /** One scenario's requests as probed: their numbers (the ?bgp= tags) and what each saw. */
+/** Whether a backend case was answered as its counterpart's (src/harness/faithful.ts compares them). */
+export interface Faithful {
+  /** The counterpart scenario's id. */
+  readonly counterpart: string;
+  /** Undefined when there was nothing to compare with (the counterpart did not run here): `why` says so. */
+  readonly same?: boolean;
+  /** What differed, one phrase each: "status: 504 here, 502 with empty-reply". */
+  readonly differs: readonly string[];
+  readonly why?: string;
+}
+
 export interface ProbeRun {
   readonly scenario: Scenario;
   readonly numbers: readonly number[];

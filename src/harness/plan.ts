@@ -7,14 +7,21 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { DnsAnswer, DnsBehavior } from '../faults/fault.js';
-import type { GatewayAdapter, GatewayRoute } from '../gateways/gateway.js';
+import type { GatewayAdapter, GatewayRoute, RouteTarget } from '../gateways/gateway.js';
 import { routePath } from '../gateways/paths.js';
 import type { ProbeRequest } from '../probe/http-probe.js';
 import type { Scenario } from '../scenarios/scenario.js';
 import type { RouteSpec } from '../upstream/upstream.js';
 import { probeTag } from './attribute.js';
-import type { BackendRoute } from './backends.js';
 import { poolListenerFaults, poolRoute } from './upstream-pool.js';
+
+/** Where the gateway reaches a started backend, and over what. */
+export interface BackendRoute {
+  readonly target: RouteTarget;
+  readonly protocol: 'http' | 'fastcgi';
+  /** php-fpm: the script file the gateway names as SCRIPT_FILENAME. */
+  readonly scriptFilename?: string;
+}
 
 export interface PlanContext {
   /** The run uses the user's own config: it has one TCP upstream and no per-scenario routes. */
