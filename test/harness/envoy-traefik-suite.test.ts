@@ -66,8 +66,9 @@ describe('built-in suite through Envoy (container)', () => {
     const r = await runBuiltin(['envoy'], 'container', { image: imageFor(envoy) });
     checkUnmeasuredRun(r, 'envoy');
     const run = r.runs[0]!;
-    // Envoy takes a resolver and unix sockets: no scenario is skipped but the pools (no cluster of several endpoints is rendered).
-    for (const s of run.skipped) expect(s.why).toBe('envoy has no upstream pools in badgateway');
+    // Envoy takes a resolver and unix sockets: no scenario is skipped but the pools (no cluster of
+    // several endpoints is rendered) and the FastCGI ones (no FastCGI filter is rendered).
+    for (const s of run.skipped) expect(s.why).toBe(s.scenario.pool ? 'envoy has no upstream pools in badgateway' : 'envoy has no FastCGI upstream in badgateway');
     expect(run.cases.find((c) => c.scenario.id === 'healthy-unix-socket')!.observed.status).toBe(200);
     expect(run.cases.find((c) => c.scenario.id === 'healthy-by-dns-name')!.observed.status).toBe(200);
     // A refused connect: Envoy answers 503 with flag UF, and its access-log line names the request.

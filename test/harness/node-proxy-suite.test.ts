@@ -7,7 +7,7 @@
  * error log, and that the DNS scenarios are skipped with the reason.
  */
 import { describe, expect, test } from 'vitest';
-import { failures, runBuiltin } from '../helpers/suite.js';
+import { expectedSkipReason, failures, runBuiltin } from '../helpers/suite.js';
 
 
 describe.each([
@@ -26,8 +26,8 @@ describe.each([
     expect(r.passed).toBe(run.cases.length);
     expect(r.passed).toBeGreaterThanOrEqual(40);
     expect(run.skipped.map((s) => s.scenario.id)).toContain('dns-nxdomain');
-    expect(run.skipped.every((s) => s.scenario.id.startsWith('dns-') || s.scenario.id === 'healthy-by-dns-name' || s.scenario.pool)).toBe(true);
-    for (const s of run.skipped) expect(s.why).toMatch(s.scenario.pool ? /has no upstream pools in badgateway/ : /system resolver/);
+    // Only DNS, pool and FastCGI scenarios are skipped, each with its own reason.
+    for (const s of run.skipped) expect(s.why, s.scenario.id).toMatch(expectedSkipReason(run.gateway, s.scenario));
     const byId = new Map(run.cases.map((c) => [c.scenario.id, c]));
     for (const [s, status] of Object.entries(statuses)) expect(byId.get(s)!.observed.status, s).toBe(status);
     const refused = byId.get('connect-refused')!;

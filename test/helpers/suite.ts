@@ -1,5 +1,7 @@
 /** The built-in suite, loaded and run the way the gateway suite tests do: through the public API. */
 import { failureDetail, loadSuite, runSuite, type LoadedSuite, type RunSuiteOptions, type SuiteResult } from '../../src/index.js';
+import { isFastcgi } from '../../src/harness/plan.js';
+import type { Scenario } from '../../src/scenarios/scenario.js';
 
 export type BuiltinScenarios = LoadedSuite;
 
@@ -30,4 +32,16 @@ export function failures(r: SuiteResult, opts: { readonly gateway?: boolean } = 
   return r.runs
     .flatMap((run) => run.cases.filter((c) => c.verdict && !c.verdict.pass).map((c) => `${opts.gateway ? `${run.gateway} ` : ''}${c.scenario.id}\n${failureDetail(c, false)}`))
     .join('\n\n');
+}
+
+/**
+ * The skip reason a gateway without pools, without FastCGI and without badgateway's resolver must
+ * give each scenario it skips (Varnish, the Node proxies): pools, FastCGI scenarios (fcgi-* and the
+ * php-fpm backends) and DNS scenarios, each with its own reason; any other skip is a regression.
+ */
+export function expectedSkipReason(gateway: string, s: Scenario): RegExp {
+  if (s.pool) return new RegExp(`^${gateway} has no upstream pools in badgateway`);
+  if (isFastcgi(s)) return new RegExp(`^${gateway} has no FastCGI upstream in badgateway`);
+  if (s.id.startsWith('dns-') || s.id === 'healthy-by-dns-name') return /system resolver/;
+  return /^(?!)/; // matches nothing: this scenario should not have been skipped
 }
