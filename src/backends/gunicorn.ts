@@ -4,12 +4,10 @@
  * is alive only between requests, so an app that takes longer than `--timeout` is killed
  * mid-request (SIGABRT, then a fresh worker), as in production.
  */
-import { rmSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { StartError } from '../errors.js';
 import { BACKEND_BINARIES, type GunicornSpec, type RunningBackend } from './backend.js';
-import { startGroup, waitFor } from './process-group.js';
+import { failedStart, owned, startGroup, waitFor } from './process-group.js';
 
 const LOG = 'gunicorn.log';
 
@@ -48,6 +46,7 @@ export function gunicornArgs(dir: string, spec: GunicornSpec, host = '127.0.0.1'
 
 /** Starts gunicorn in `dir` (created here, removed on close) and waits until its worker is up. */
 export async function startGunicorn(spec: GunicornSpec, dir: string, opts: { readonly startTimeoutMs?: number } = {}): Promise<RunningBackend> {
+  const timeoutMs = opts.startTimeoutMs ?? 10_000;
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, 'bg_app.py'), wsgiApp(spec));
   const logFile = join(dir, LOG);
@@ -63,27 +62,16 @@ export async function startGunicorn(spec: GunicornSpec, dir: string, opts: { rea
       return port !== undefined && /Booting worker with pid/.test(text);
     },
     group.isDead,
-    opts.startTimeoutMs ?? 10_000,
+    timeoutMs,
   );
-  const close = async () => {
-    await group.stop('SIGTERM');
-    await rm(dir, { recursive: true, force: true });
-  };
-  if (!ready) {
-    const tail = (await log()).trim().split('\n').slice(-20).join('\n');
-    await close();
-    throw new StartError('BG_BACKEND_START', `gunicorn ${group.isDead() ? 'exited during startup' : 'did not start within 10 s'} (${BACKEND_BINARIES.gunicorn.path} ${gunicornArgs(dir, spec).join(' ')}). Its log:\n${tail}`);
-  }
+  const it = owned(group, dir);
+  if (!ready) await failedStart('gunicorn', `${BACKEND_BINARIES.gunicorn.path} ${gunicornArgs(dir, spec).join(' ')}`, group, log, it, timeoutMs);
   return {
     spec,
     address: { kind: 'tcp', host: '127.0.0.1', port: port! },
     protocol: 'http',
     pid: group.child.pid,
     log,
-    close,
-    abandon() {
-      group.kill();
-      rmSync(dir, { recursive: true, force: true });
-    },
+    ...it,
   };
 }

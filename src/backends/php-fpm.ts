@@ -4,14 +4,12 @@
  * `request_terminate_timeout`, `listen.backlog`, and a slow script. Pid, socket, error log and
  * script all live in the backend's directory.
  */
-import { rmSync } from 'node:fs';
 import { chmod, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
-import { StartError } from '../errors.js';
 import { freePort } from '../upstream/listen.js';
 import { BACKEND_BINARIES, type PhpFpmSpec, type RunningBackend } from './backend.js';
-import { startGroup, waitFor } from './process-group.js';
+import { failedStart, owned, startGroup, waitFor } from './process-group.js';
 
 const LOG = 'php-fpm.log';
 const OUT = 'output.log';
@@ -65,6 +63,7 @@ function connects(target: { path: string } | { host: string; port: number }): Pr
 
 /** Starts the master in `dir` (created here, removed on close) and waits until its pool accepts. */
 export async function startPhpFpm(spec: PhpFpmSpec, dir: string, opts: { readonly startTimeoutMs?: number } = {}): Promise<RunningBackend & { readonly scriptFilename: string }> {
+  const timeoutMs = opts.startTimeoutMs ?? 10_000;
   await mkdir(join(dir, 'www'), { recursive: true });
   // Workers and a containerised gateway read through it.
   await chmod(dir, 0o755);
@@ -81,16 +80,9 @@ export async function startPhpFpm(spec: PhpFpmSpec, dir: string, opts: { readonl
   const group = startGroup(BACKEND_BINARIES['php-fpm'].path, args, { cwd: dir, outFile: join(dir, OUT) });
   const log = async () => `${await readFile(join(dir, LOG), 'utf8').catch(() => '')}${await readFile(join(dir, OUT), 'utf8').catch(() => '')}`;
   const target = port === undefined ? { path: sock } : { host, port };
-  const ready = await waitFor(() => connects(target), group.isDead, opts.startTimeoutMs ?? 10_000);
-  const close = async () => {
-    await group.stop('SIGTERM');
-    await rm(dir, { recursive: true, force: true });
-  };
-  if (!ready) {
-    const tail = (await log()).trim().split('\n').slice(-20).join('\n');
-    await close();
-    throw new StartError('BG_BACKEND_START', `php-fpm ${group.isDead() ? 'exited during startup' : 'did not accept within 10 s'} (${BACKEND_BINARIES['php-fpm'].path} ${args.join(' ')}). Its log:\n${tail}`);
-  }
+  const ready = await waitFor(() => connects(target), group.isDead, timeoutMs);
+  const it = owned(group, dir);
+  if (!ready) await failedStart('php-fpm', `${BACKEND_BINARIES['php-fpm'].path} ${args.join(' ')}`, group, log, it, timeoutMs);
   if (spec.stopMaster) {
     // A graceful stop, as `systemctl stop php8.2-fpm` does: the master removes its socket and exits.
     await group.stop('SIGQUIT');
@@ -103,10 +95,6 @@ export async function startPhpFpm(spec: PhpFpmSpec, dir: string, opts: { readonl
     pid: group.child.pid,
     scriptFilename,
     log,
-    close,
-    abandon() {
-      group.kill();
-      rmSync(dir, { recursive: true, force: true });
-    },
+    ...it,
   };
 }

@@ -3,8 +3,10 @@
  * gunicorn's arbiter and php-fpm's master fork workers that would otherwise outlive them.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, rmSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { StartError } from '../errors.js';
 
 export interface Group {
   readonly child: ChildProcess;
@@ -74,4 +76,31 @@ export async function waitFor(ready: () => Promise<boolean>, dead: () => boolean
     await sleep(50);
   }
   return false;
+}
+
+/** A started server and the directory it owns: both gone on close, and synchronously on abandon. */
+export interface Owned {
+  close(): Promise<void>;
+  abandon(): void;
+}
+
+export function owned(group: Group, dir: string): Owned {
+  return {
+    async close() {
+      await group.stop('SIGTERM');
+      await rm(dir, { recursive: true, force: true });
+    },
+    abandon() {
+      group.kill();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A server that did not become ready: stopped and removed, then a StartError with its command and the tail of its log. */
+export async function failedStart(name: string, command: string, group: Group, log: () => Promise<string>, it: Owned, timeoutMs: number): Promise<never> {
+  const tail = (await log()).trim().split('\n').slice(-20).join('\n');
+  const dead = group.isDead();
+  await it.close();
+  throw new StartError('BG_BACKEND_START', `${name} ${dead ? 'exited during startup' : `was not ready within ${timeoutMs} ms`} (${command}). Its log:\n${tail}`);
 }
