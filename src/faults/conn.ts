@@ -29,6 +29,11 @@ export class HeadGuardError extends Error {}
 export interface ConnOptions {
   /** Largest request head, terminator included; a bigger one is a HeadTooBigError. Default 64 KiB. */
   readonly maxHeadBytes?: number;
+  /**
+   * How to send an RST when the socket has none of its own: a TLS socket runs over a stream, and
+   * its TCP connection (src/tls/listener.ts) resets. Default: the socket's resetAndDestroy().
+   */
+  readonly reset?: () => void;
 }
 
 let nextId = 1;
@@ -52,6 +57,7 @@ export class Conn {
    */
   headSince = -1;
   readonly maxHeadBytes: number;
+  private readonly resetter: (() => void) | undefined;
 
   protected buf: Buffer = EMPTY;
   private waiter: (() => void) | undefined;
@@ -72,6 +78,7 @@ export class Conn {
   constructor(socket: Socket, opts: ConnOptions = {}) {
     this.socket = socket;
     this.maxHeadBytes = opts.maxHeadBytes ?? DEFAULT_MAX_HEAD_BYTES;
+    this.resetter = opts.reset;
     socket.on('error', (err) => {
       this.lastError = err;
       this.notify();
@@ -350,7 +357,9 @@ export class Conn {
   /** A real RST (SO_LINGER 0), after pending writes reach the kernel. */
   async reset(): Promise<void> {
     await this.flush();
-    if (!this.closed) this.socket.resetAndDestroy();
+    if (this.closed) return;
+    if (this.resetter) this.resetter();
+    else this.socket.resetAndDestroy();
   }
 
   destroy(): void {

@@ -91,7 +91,40 @@ export interface WireExpectation {
   readonly headerLines?: Readonly<Record<string, number>>;
 }
 
-export type ListenerBehavior = 'refuse' | 'accept-queue-full' | 'reset-on-accept' | 'close-on-accept';
+export type ListenerBehavior = 'refuse' | 'accept-queue-full' | 'reset-on-accept' | 'close-on-accept' | 'tls';
+
+export type TlsVersion = 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
+
+/**
+ * A TLS listener (`listener: tls`): what its handshake does wrong, if anything. After the
+ * handshake it serves the upstream's healthy response (or, with `cut`, a body cut short). Pure
+ * data: src/tls/listener.ts plays it, with the run's certificates (src/tls/pki.ts).
+ */
+export interface TlsListenerSpec {
+  /** The certificate presented (default `healthy`: the run CA's, for upstream.badgateway.test). */
+  readonly cert?: 'healthy' | 'expired' | 'not-yet-valid' | 'wrong-name' | 'unknown-ca' | 'self-signed';
+  /** The protocol versions the listener accepts (default: Node's, TLS 1.2 to 1.3). */
+  readonly minVersion?: TlsVersion;
+  readonly maxVersion?: TlsVersion;
+  /** OpenSSL cipher list for TLS 1.2 and below (TLS 1.3's suites are always shared). */
+  readonly ciphers?: string;
+  /** A ClientHello without SNI, or naming another host than the certificate's, gets a fatal unrecognized_name alert. */
+  readonly sniRequired?: boolean;
+  /**
+   * Ask for a client certificate: `required` accepts one signed by the run's CA (what the harness
+   * gives the gateway) and fails a handshake without one; `refused` accepts only one signed by
+   * another CA, so the run's is refused.
+   */
+  readonly clientCert?: 'required' | 'refused';
+  /** `stall`: read the ClientHello and never answer; `reset`: read it, then send an RST. */
+  readonly handshake?: 'stall' | 'reset';
+  /**
+   * After the handshake, answer with a Content-Length response whose body stops half-way, then
+   * end the connection: `close-notify` sends TLS's close_notify alert, then a FIN; `no-close-notify`
+   * only the TCP FIN, as a backend that crashed or a middlebox that cut the stream.
+   */
+  readonly cut?: 'close-notify' | 'no-close-notify';
+}
 
 export interface ListenerFaultDef extends FaultInfo {
   readonly layer: 'listener';
@@ -105,6 +138,8 @@ export interface ListenerFaultDef extends FaultInfo {
   readonly socket?: 'unix';
   /** What the gateway is told it speaks on the other side: `fastcgi` routes it as a FastCGI backend. Default http. */
   readonly protocol?: FaultProtocol;
+  /** With `listener: tls`: the TLS listener's handshake and ending (a TLS scenario; the gateway speaks TLS to it). */
+  readonly tls?: TlsListenerSpec;
 }
 
 export type DnsAnswer =

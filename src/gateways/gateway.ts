@@ -38,6 +38,20 @@ export interface GatewayRoute {
    * (which is then the first server's).
    */
   readonly pool?: ReadonlyArray<PoolServer>;
+  /** The upstream speaks TLS (a TLS scenario): how the gateway is to talk to it. Absent: plain. */
+  readonly tls?: RouteTls;
+}
+
+/** How a gateway speaks TLS to a route's upstream (set by plan.ts gatewayRoutes for TLS scenarios). */
+export interface RouteTls {
+  /** 'default' renders no verification directive: the gateway's own default. */
+  readonly verify: 'default' | 'on' | 'off';
+  /** PEM of the CA that signed the run's certificates (absolute path, readable by the gateway). */
+  readonly caFile: string;
+  /** Name to send as SNI and to verify the certificate against (RunPki.serverName). */
+  readonly serverName: string;
+  /** A client certificate to present (mTLS), when the scenario's fault asks for one. */
+  readonly clientCert?: { readonly certFile: string; readonly keyFile: string };
 }
 
 /** One server of a route's pool. */
@@ -194,6 +208,8 @@ export interface GatewayAdapter {
   readonly sharesConnectionPools?: boolean;
   /** True when the adapter renders FastCGI routes (GatewayRoute.protocol); FastCGI scenarios are skipped without it. Default false. */
   readonly supportsFastcgi?: boolean;
+  /** True when render() speaks TLS to a route with `tls` (RouteTls); TLS scenarios are skipped without it. Default false. */
+  readonly supportsTlsUpstream?: boolean;
   /** True when render() draws a route's `pool` as an upstream group; pool scenarios are skipped otherwise. Default false. */
   readonly supportsPools?: boolean;
   /** False when the container runtime cannot run this gateway yet (default true). */

@@ -26,6 +26,7 @@ import { startLogSink } from './log-sink.js';
 import { mapLimit } from './pool.js';
 import { gatewayRoutes, heldDnsBehavior, listenerFaultPaths, ownUpstreams, probeRequest, scenarioDnsLabel, type RunPlan } from './plan.js';
 import { poolUpstreams, recoverAfter } from './upstream-pool.js';
+import { createRunPki } from '../tls/pki.js';
 
 export { freePort } from '../upstream/listen.js';
 
@@ -108,6 +109,8 @@ export async function startSession(planned: RunPlan, opts: SessionOptions): Prom
     stack.defer(() => removePrefix(runDir));
     const unixPath = plan.needsUnix ? join(runDir, 'upstream.sock') : undefined;
     const fastcgiUnixPath = plan.needsFastcgiUnix ? join(runDir, 'fastcgi.sock') : undefined;
+    // A CA of the run's own and its certificates, in the run dir (a container gateway has it mounted).
+    const pki = plan.needsTls ? await createRunPki(runDir) : undefined;
     const chaos = stack.use(
       await startChaos({
         host,
@@ -122,6 +125,7 @@ export async function startSession(planned: RunPlan, opts: SessionOptions): Prom
         unixPath,
         fastcgiPort: plan.needsFastcgi ? 0 : undefined,
         fastcgiUnixPath,
+        ...(pki ? { tls: { pki }, tlsPort: plan.needsTlsPort ? 0 : undefined } : {}),
         dnsPort: plan.needsDns ? 0 : false,
         control: false,
       }),
@@ -176,6 +180,8 @@ export async function startSession(planned: RunPlan, opts: SessionOptions): Prom
       listenerPorts: new Map(chaos.upstream.listeners.filter((l) => l.fault !== undefined && l.kind === 'tcp').map((l) => [l.fault!, l.port!])),
       listenerPaths: new Map(chaos.upstream.listeners.filter((l) => l.fault !== undefined && l.kind === 'unix').map((l) => [l.fault!, l.path!])),
       dnsName: chaos.dns ? (label) => chaos.dns!.nameFor(label) : undefined,
+      tlsPort: chaos.upstream.listeners.find((l) => l.name === 'tls')?.port,
+      tls: pki,
     });
     const listen = { host, port: await freePort(host) };
     const resolver = chaos.dns ? { host: chaos.dns.host, port: chaos.dns.port } : undefined;

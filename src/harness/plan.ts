@@ -7,10 +7,12 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { DnsAnswer, DnsBehavior } from '../faults/fault.js';
-import type { GatewayAdapter, GatewayRoute, RouteTarget } from '../gateways/gateway.js';
+import type { GatewayAdapter, GatewayRoute, RouteTarget, RouteTls } from '../gateways/gateway.js';
 import { routePath } from '../gateways/paths.js';
 import type { ProbeRequest } from '../probe/http-probe.js';
 import type { Scenario } from '../scenarios/scenario.js';
+import { isTlsListenerFault } from '../scenarios/tls-key.js';
+import type { RunPki } from '../tls/pki.js';
 import type { RouteSpec } from '../upstream/upstream.js';
 import { probeTag } from './attribute.js';
 import { poolListenerFaults, poolRoute } from './upstream-pool.js';
@@ -44,6 +46,10 @@ export interface RunPlan {
   readonly needsFastcgi: boolean;
   /** Some FastCGI scenario reaches the upstream's FastCGI unix socket. */
   readonly needsFastcgiUnix: boolean;
+  /** Some scenario is a TLS scenario: the run makes its PKI (src/tls/pki.ts). */
+  readonly needsTls: boolean;
+  /** Some exchange scenario has `tls: true`: the upstream's healthy TLS listener. */
+  readonly needsTlsPort: boolean;
 }
 
 /** Where the chaos side listens, once started: all the plan needs to route the gateway. */
@@ -67,6 +73,27 @@ export interface ChaosAddresses {
   readonly fastcgiUnixPath?: string;
   /** Where each backend scenario's real server answers, by scenario id. */
   readonly backends?: ReadonlyMap<string, BackendRoute>;
+  /** The upstream's healthy TLS listener, when the plan needs it. */
+  readonly tlsPort?: number;
+  /** The run's PKI, when the plan has TLS scenarios: what a TLS route verifies against and presents. */
+  readonly tls?: Pick<RunPki, 'caFile' | 'serverName' | 'clientCertFile' | 'clientKeyFile'>;
+}
+
+/** A TLS scenario: its exchange fault is served over TLS (`tls: true`), or its fault is a TLS listener (the tls-* faults). */
+export function isTls(s: Scenario): boolean {
+  return s.tls === true || isTlsListenerFault(s.faultDef);
+}
+
+/** How the gateway speaks TLS to a TLS scenario's upstream: verification as the scenario says, a client certificate when its fault asks for one. */
+export function routeTls(s: Scenario, pki: NonNullable<ChaosAddresses['tls']>): RouteTls {
+  const def = s.faultDef;
+  const wantsClientCert = def.layer === 'listener' && def.tls?.clientCert !== undefined;
+  return {
+    verify: s.tlsVerify ?? 'default',
+    caFile: pki.caFile,
+    serverName: pki.serverName,
+    ...(wantsClientCert ? { clientCert: { certFile: pki.clientCertFile, keyFile: pki.clientKeyFile } } : {}),
+  };
 }
 
 /** A FastCGI scenario: its fault speaks FastCGI (the fcgi-* faults, fcgi-pool-full's socket, or a php-fpm backend), so the gateway reaches it as its FastCGI client. */
@@ -101,6 +128,10 @@ export function skipReason(adapter: GatewayAdapter, s: Scenario, ctx: PlanContex
     if (ctx.userConfig) return 'a FastCGI fault needs a FastCGI upstream; your config has one HTTP upstream';
     if (adapter.supportsFastcgi !== true) return `${adapter.id} has no FastCGI upstream in badgateway`;
   }
+  if (isTls(s)) {
+    if (ctx.userConfig) return 'a TLS fault needs a TLS upstream of its own; your config has one plain HTTP upstream';
+    if (adapter.supportsTlsUpstream !== true) return `${adapter.id} has no TLS upstream in badgateway`;
+  }
   if (ctx.userConfig && !(layer === 'exchange' && s.upstream === 'tcp')) {
     // A user's config has one upstream address: only faults served by the upstream's HTTP listener fit.
     return layer === 'exchange' ? `reaches the upstream by ${s.upstream}; your config has one TCP upstream` : `a ${layer} fault needs its own ${layer === 'dns' ? 'DNS name' : 'address'}; your config has one upstream`;
@@ -131,12 +162,20 @@ export function planRun(adapter: GatewayAdapter, all: readonly Scenario[], ctx: 
     adapter,
     scenarios,
     skipped,
-    upstreamRoutes: exchange.map((s) => ({ pathPrefix: routePath(s.id).slice(0, -1), fault: s.fault, params: s.params, ...(isFastcgi(s) ? { protocol: 'fastcgi' as const } : {}) })),
+    upstreamRoutes: exchange.map((s) => ({
+      pathPrefix: routePath(s.id).slice(0, -1),
+      fault: s.fault,
+      params: s.params,
+      ...(isFastcgi(s) ? { protocol: 'fastcgi' as const } : {}),
+      ...(s.tls === true ? { tls: true } : {}),
+    })),
     listenerFaults: [...new Set([...scenarios.filter((s) => !s.pool && s.faultDef.layer === 'listener').map((s) => s.fault), ...poolListenerFaults(scenarios)])],
     needsUnix: http.some((s) => s.upstream === 'unix'),
     needsDns: scenarios.some((s) => !s.pool && (s.faultDef.layer === 'dns' || s.upstream === 'dns')),
     needsFastcgi: fastcgi.some((s) => s.upstream === 'tcp'),
     needsFastcgiUnix: fastcgi.some((s) => s.upstream === 'unix'),
+    needsTls: scenarios.some(isTls),
+    needsTlsPort: exchange.some((s) => s.tls === true),
   };
 }
 
@@ -157,6 +196,10 @@ export function gatewayRoutes(plan: RunPlan, at: ChaosAddresses): GatewayRoute[]
     if (backend) return { ...base, target: backend.target, ...(backend.protocol === 'fastcgi' ? { protocol: 'fastcgi' as const, scriptFilename: backend.scriptFilename } : {}) };
     if (s.pool) return poolRoute(s, base, at.host, at.poolPorts ?? new Map(), at.listenerPorts);
     if (def.layer === 'listener' && def.socket === 'unix') return { ...base, ...(def.protocol === 'fastcgi' ? { protocol: 'fastcgi' as const } : {}), target: { kind: 'unix', path: at.listenerPaths!.get(s.fault)! } };
+    if (isTls(s)) {
+      const tls = routeTls(s, at.tls!);
+      return { ...tcp(def.layer === 'listener' ? at.listenerPorts.get(s.fault)! : at.tlsPort!), tls };
+    }
     if (def.layer === 'listener') return tcp(at.listenerPorts.get(s.fault)!);
     if (def.layer === 'dns') return dns(scenarioDnsLabel(s)!);
     if (isFastcgi(s)) {

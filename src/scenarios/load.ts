@@ -13,6 +13,7 @@ import { isReason, REASON_IDS } from '../gateways/reasons.js';
 import { readInputText, readYaml, type YamlSource } from '../yaml-source.js';
 import { backendFaultDef, backendSchema, backendSpec } from './backend-key.js';
 import { poolFromYaml, upstreamsSchema } from './pool.js';
+import { tlsKeys } from './tls-key.js';
 import { RANGE, type Expectation, type PoolMember, type Scenario } from './scenario.js';
 
 const ID = /^[a-z0-9][a-z0-9-]*$/;
@@ -46,6 +47,9 @@ const scenarioSchema = z.strictObject({
   upstreams: upstreamsSchema.optional(),
   upstream: z.enum(['tcp', 'unix', 'dns']).optional(),
   keepalive: z.boolean().optional(),
+  // TLS to the upstream (src/scenarios/tls-key.ts checks where they apply).
+  tls: z.boolean().optional(),
+  tlsVerify: z.enum(['default', 'on', 'off']).optional(),
   request: z
     .strictObject({
       method: z.string().regex(/^[A-Z]+$/, 'an upper-case method, e.g. GET').optional(),
@@ -116,6 +120,7 @@ export function scenarioFromYaml(src: YamlSource, catalogue: Catalogue, knownGat
     }
   } else if (Object.keys(params).length > 0) fail(['fault', 'params'], `fault ${faultId} takes no parameters`);
   if (!pool && def.layer !== 'exchange' && d.upstream !== undefined) fail(['upstream'], `upstream: applies to exchange faults; ${faultId} is a ${def.layer} fault with its own ${def.layer === 'dns' ? 'DNS name' : def.socket === 'unix' ? 'unix socket' : 'port'}`);
+  const tls = tlsKeys(d, def, faultId, pool !== undefined, fail);
   checkExpect(d, fail, knownGateways);
   return {
     id,
@@ -132,6 +137,7 @@ export function scenarioFromYaml(src: YamlSource, catalogue: Catalogue, knownGat
     expect: d.expect as Readonly<Record<string, Expectation>>,
     tags: d.tags ?? [],
     ...(pool ? { pool } : {}),
+    ...tls,
   };
 }
 
@@ -168,6 +174,7 @@ function backendScenario(d: ScenarioData, id: string, file: string, fail: Fail, 
   if (d.upstream !== undefined) fail(['upstream'], 'upstream: applies to faults; a backend says where it listens itself (php-fpm: backend.listen: unix or tcp; gunicorn: tcp)', true);
   if (d.keepalive) fail(['keepalive'], 'keepalive: is not supported with a backend: yet', true);
   if (d.request?.websocket) fail(['request', 'websocket'], 'a backend: scenario sends plain requests; neither php-fpm nor the WSGI app answers a WebSocket upgrade', true);
+  if (d.tls !== undefined || d.tlsVerify !== undefined) fail([d.tls !== undefined ? 'tls' : 'tlsVerify'], 'a backend: scenario reaches its server in plain text; TLS applies to faults (tls: true, or a TLS listener fault)', true);
   checkExpect(d, fail, knownGateways);
   const backend = backendSpec(d.backend!);
   return {

@@ -82,7 +82,16 @@ export interface Scenario {
    * `fault`/`faultDef`/`params` are then the first member's.
    */
   readonly pool?: readonly PoolMember[];
+  /** `tls: true`: the exchange fault is served over the upstream's healthy TLS listener. */
+  readonly tls?: boolean;
+  /**
+   * What the gateway is told to do with the upstream's certificate, in a TLS scenario (`tls: true`
+   * or a TLS listener fault): `default` renders no directive (the gateway's own default).
+   */
+  readonly tlsVerify?: TlsVerify;
 }
+
+export type TlsVerify = 'default' | 'on' | 'off';
 
 /**
  * A gateway version as expectations are keyed by: the release, and the toolchain that decides

@@ -251,5 +251,8 @@ export function startListenerFault(behavior: ListenerBehavior, host: string, por
     case 'reset-on-accept':
     case 'close-on-accept':
       return onAccept(behavior, host, port, onConn);
+    case 'tls':
+      // Started by the upstream with its certificates (src/tls/listener.ts), never here.
+      throw new InputError('BG_BAD_OPTION', 'a TLS listener fault needs the run\'s certificates: start it through startUpstream with tls: { pki }.');
   }
 }

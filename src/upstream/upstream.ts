@@ -8,7 +8,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { Conn, DEFAULT_MAX_HEAD_BYTES, HeadGuardError, HeadTooBigError } from '../faults/conn.js';
 import { isPeerError, reportBugOnce, runScript } from '../faults/executor.js';
-import type { CompiledFault, FaultProtocol } from '../faults/fault.js';
+import type { CompiledFault, FaultDef, FaultProtocol } from '../faults/fault.js';
 import { FcgiConn } from '../faults/fcgi-conn.js';
 import { serveFastcgi, type FcgiServeContext } from './fastcgi.js';
 import { stepsHeld } from '../faults/steps.js';
@@ -20,6 +20,8 @@ import { closeServer, defaultMaxConnections, descriptorLimit, listen } from './l
 import { startListenerFault, startUnixListenerFault, type ListenerFaultHandle, type UnixListenerFaultHandle } from './listener-faults.js';
 import { Router, type MixEntry, type Route, type Selection } from './router.js';
 import { namesAFault, shortId, unknownFaultResponse, type UnknownVia } from './unknown-fault.js';
+import { serveCut, startTlsListener, type TlsConn, type TlsListenerHandle } from '../tls/listener.js';
+import type { RunPki } from '../tls/pki.js';
 
 export interface RouteSpec {
   readonly pathPrefix?: string;
@@ -32,6 +34,8 @@ export interface RouteSpec {
    * protocol is refused. Absent: whatever the fault speaks.
    */
   readonly protocol?: FaultProtocol;
+  /** Served on the TLS listener (tlsPort) only: a TLS scenario's route. The TLS listener serves the routes without it too. */
+  readonly tls?: boolean;
 }
 
 export interface MixSpec {
@@ -54,6 +58,13 @@ export interface UpstreamOptions {
   readonly fastcgiPort?: number;
   /** Serve FastCGI on this unix socket path too (or only), as PHP-FPM's usual `listen = /run/php/….sock`. */
   readonly fastcgiUnixPath?: string;
+  /**
+   * The certificates TLS listeners present (src/tls/pki.ts): needed by `tlsPort` and by the
+   * TLS listener faults (`listener: tls`), which the default list leaves out without it.
+   */
+  readonly tls?: { readonly pki: RunPki };
+  /** Serve HTTP over TLS on this TCP port too (0: a free one), with the same routing as the HTTP listener and the run's healthy certificate. Needs `tls`. */
+  readonly tlsPort?: number;
   readonly catalogue?: Catalogue;
   readonly routes?: readonly RouteSpec[];
   /** The fault for requests no route matches. Default: healthy. */
@@ -124,6 +135,8 @@ export interface ListenerInfo {
   /** What it speaks, when not HTTP. */
   readonly protocol?: 'fastcgi';
   readonly kind: 'tcp' | 'unix';
+  /** Speaks TLS: the healthy TLS listener (`tls`) or a TLS listener fault; its url is https://. */
+  readonly tls?: boolean;
   readonly host?: string;
   readonly port?: number;
   readonly path?: string;
@@ -220,7 +233,7 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<Started
   const lifetime = new AbortController();
   const conns = new Set<Conn>();
   const servers: Server[] = [];
-  const listenerFaults: Array<ListenerFaultHandle | UnixListenerFaultHandle> = [];
+  const listenerFaults: Array<ListenerFaultHandle | UnixListenerFaultHandle | TlsListenerHandle> = [];
   const listeners: ListenerInfo[] = [];
   const faultPaths = opts.faultPaths ?? true;
 
@@ -274,8 +287,9 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<Started
   };
   const speaks = (f: CompiledFault): FaultProtocol => f.def.protocol ?? 'http';
   /** A route or mix entry applies to the listeners that speak its fault's protocol; each protocol has its own default. */
-  const buildRouter = (spec: RouterSpec, protocol: FaultProtocol = 'http') => {
-    const routes: Route[] = spec.routes.map((r) => {
+  const buildRouter = (spec: RouterSpec, protocol: FaultProtocol = 'http', overTls = false) => {
+    const routes: Route[] = spec.routes.filter((r) => overTls || !r.tls).map((r) => {
+      if (r.tls && r.protocol === 'fastcgi') throw new InputError('BG_WRONG_PROTOCOL', `the route ${r.pathPrefix ?? r.header?.name ?? ''} says tls and protocol fastcgi; badgateway serves FastCGI without TLS.`);
       const fault = compile(r.fault, r.params);
       if (r.protocol !== undefined && speaks(fault) !== r.protocol) {
         throw new InputError('BG_WRONG_PROTOCOL', `the route ${r.pathPrefix ?? r.header?.name ?? ''} says protocol ${r.protocol}, but its fault ${r.fault} speaks ${speaks(fault)}; drop protocol: or give a fault that speaks ${r.protocol} (the FastCGI ones are named fcgi-*).`);
@@ -302,6 +316,7 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<Started
   const router = new Router(buildRouter(routing), byName, opts.faultHeader === false ? undefined : (opts.faultHeader ?? 'x-badgateway-fault'));
   const servesFastcgi = opts.fastcgiPort !== undefined || opts.fastcgiUnixPath !== undefined;
   const fcgiByName = (id: string, head: RequestHead) => byName(id, head, 'fastcgi');
+  const tlsRouter = opts.tlsPort === undefined ? undefined : new Router(buildRouter(routing, 'http', true), byName, opts.faultHeader === false ? undefined : (opts.faultHeader ?? 'x-badgateway-fault'));
   const fcgiRouter = servesFastcgi ? new Router(buildRouter(routing, 'fastcgi'), fcgiByName, opts.faultHeader === false ? undefined : (opts.faultHeader ?? 'x-badgateway-fault')) : undefined;
 
   const guard = (e: GuardEvent) => {
@@ -322,7 +337,8 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<Started
     });
   };
 
-  const serve = async (conn: Conn, listener: string) => {
+  /** `fixed`: the fault every request gets, unrouted (a TLS listener fault serves healthy after its handshake). */
+  const serve = async (conn: Conn, listener: string, fixed?: CompiledFault) => {
     const overrideHeader = opts.faultHeader === false ? undefined : (opts.faultHeader ?? 'x-badgateway-fault');
     let faultId: string | undefined;
     try {
@@ -360,8 +376,8 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<Started
         if (inHeader !== undefined && !runsByName(inHeader)) return await answerUnknown(conn, inHeader, 'header');
         let sel: Selection;
         try {
-          sel = router.select(head);
-          if (sel.via === 'default' && faultPaths) {
+          sel = fixed ? { fault: fixed, via: 'default' } : (listener === 'tls' ? tlsRouter! : router).select(head);
+          if (sel.via === 'default' && faultPaths && !fixed) {
             const id = firstSegment(head.path);
             const named = id === undefined ? undefined : byName(id, head);
             if (named) sel = { fault: named, via: 'route' };
@@ -487,7 +503,7 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<Started
           },
         };
 
-  const onConnection = (listenerName: string, fastcgi = false) => (socket: Socket) => {
+  const onConnection = (listenerName: string, fastcgi = false, fixed?: CompiledFault) => (socket: Socket, tls?: TlsConn) => {
     if (lifetime.signal.aborted) {
       // Accepted while stopping: close() has already walked the tracked sockets.
       socket.on('error', () => {});
@@ -496,7 +512,9 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<Started
     }
     if (conns.size >= guards.maxConnections) return refuseAtCap(socket, listenerName);
     // PARAMS are the FastCGI request head: the same size bound, and a record count bound besides.
-    const conn = fastcgi ? new FcgiConn(socket, { maxParamsBytes: guards.maxHeadBytes, maxStartRecords: FCGI_MAX_START_RECORDS }) : new Conn(socket, { maxHeadBytes: guards.maxHeadBytes });
+    const conn = fastcgi
+      ? new FcgiConn(socket, { maxParamsBytes: guards.maxHeadBytes, maxStartRecords: FCGI_MAX_START_RECORDS })
+      : new Conn(socket, { maxHeadBytes: guards.maxHeadBytes, ...(tls ? { reset: tls.reset } : {}) });
     conn.headSince = performance.now();
     conns.add(conn);
     socket.once('close', () => {
@@ -506,7 +524,7 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<Started
     socket.setNoDelay(true);
     if (events.active) events.emit({ type: 'connection', conn: conn.id, listener: listenerName, remote: `${socket.remoteAddress ?? 'unix'}:${socket.remotePort ?? ''}` });
     if (conn instanceof FcgiConn) void serveFastcgi(conn, listenerName, fcgiContext!);
-    else void serve(conn, listenerName);
+    else void serve(conn, listenerName, fixed);
   };
 
   const close = async () => {
@@ -556,10 +574,38 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<Started
       keepListening(fcgiUnix);
       listeners.push({ name: 'fastcgi-unix', protocol: 'fastcgi', kind: 'unix', path: opts.fastcgiUnixPath });
     }
+    if (opts.tlsPort !== undefined) {
+      if (opts.tls === undefined) throw new InputError('BG_BAD_OPTION', 'tlsPort needs tls: { pki } (src/tls/pki.ts createRunPki): the certificates the TLS listener presents.');
+      const serveTls = onConnection('tls');
+      const h = await startTlsListener({ host, port: opts.tlsPort, pki: opts.tls.pki, handshakeTimeoutMs: guards.headTimeoutMs, what: 'the chaos upstream (TLS)', onSecure: (c) => serveTls(c.tls, c) });
+      listenerFaults.push(h);
+      listeners.push({ name: 'tls', kind: 'tcp', tls: true, host, port: h.port, url: `https://${fmtHost(host)}:${h.port}` });
+    }
     const paths = opts.listenerFaultPaths ?? {};
-    for (const fault of opts.listenerFaults ?? catalogue.list().filter((f) => f.layer === 'listener' && (f.socket !== 'unix' || Object.hasOwn(paths, f.id))).map((f) => f.id)) {
+    const startable = (f: FaultDef) => f.layer === 'listener' && (f.socket === 'unix' ? Object.hasOwn(paths, f.id) : f.listener !== 'tls' || opts.tls !== undefined);
+    for (const fault of opts.listenerFaults ?? catalogue.list().filter(startable).map((f) => f.id)) {
       const def = catalogue.get(fault);
       if (def.layer !== 'listener') throw new InputError('BG_NOT_LISTENER_FAULT', `fault "${fault}" is a ${def.layer} fault, not a listener fault; listener faults: ${listenerFaultIds(catalogue).join(', ')}`);
+      if (def.listener === 'tls') {
+        if (opts.tls === undefined) throw new InputError('BG_BAD_OPTION', `listener fault "${fault}" speaks TLS: give the upstream its certificates (tls: { pki }, from createRunPki).`);
+        const spec = def.tls ?? {};
+        const healthy = onConnection(fault, false, compile('healthy'));
+        const h = await startTlsListener({
+          host,
+          port: opts.listenerFaultPorts?.[fault] ?? 0,
+          pki: opts.tls.pki,
+          spec,
+          handshakeTimeoutMs: guards.headTimeoutMs,
+          what: `the ${fault} fault`,
+          onConn: (remote) => {
+            if (events.active) events.emit({ type: 'listener-fault', listener: fault, fault, remote });
+          },
+          onSecure: (c) => (spec.cut ? void serveCut(c, spec.cut, guards.maxHeadBytes) : healthy(c.tls, c)),
+        });
+        listenerFaults.push(h);
+        listeners.push({ name: fault, kind: 'tcp', tls: true, host, port: h.port, fault, url: `https://${fmtHost(host)}:${h.port}` });
+        continue;
+      }
       if (def.socket === 'unix') {
         const path = Object.hasOwn(paths, fault) ? paths[fault] : undefined;
         if (path === undefined) throw new InputError('BG_BAD_OPTION', `listener fault "${fault}" listens on a unix socket: give its path (listenerFaultPaths, or serve's --listener-fault-path ${fault}=PATH).`);
@@ -590,7 +636,9 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<Started
     setRouting(spec: RouterSpec) {
       const built = buildRouter(spec);
       const fcgiBuilt = fcgiRouter === undefined ? undefined : buildRouter(spec, 'fastcgi');
+      const tlsBuilt = tlsRouter === undefined ? undefined : buildRouter(spec, 'http', true);
       router.update(built);
+      if (tlsBuilt !== undefined) tlsRouter!.update(tlsBuilt);
       if (fcgiBuilt !== undefined) fcgiRouter!.update(fcgiBuilt);
       routing = spec;
     },
