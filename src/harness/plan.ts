@@ -44,6 +44,8 @@ export interface RunPlan {
   readonly needsFastcgi: boolean;
   /** Some FastCGI scenario reaches the upstream's FastCGI unix socket. */
   readonly needsFastcgiUnix: boolean;
+  /** Some HTTP/2 or gRPC scenario reaches the upstream's h2c listener. */
+  readonly needsH2: boolean;
 }
 
 /** Where the chaos side listens, once started: all the plan needs to route the gateway. */
@@ -67,11 +69,23 @@ export interface ChaosAddresses {
   readonly fastcgiUnixPath?: string;
   /** Where each backend scenario's real server answers, by scenario id. */
   readonly backends?: ReadonlyMap<string, BackendRoute>;
+  /** The upstream's HTTP/2 listener (h2c, prior knowledge), when the plan needs it. */
+  readonly h2Port?: number;
 }
 
 /** A FastCGI scenario: its fault speaks FastCGI (the fcgi-* faults, fcgi-pool-full's socket, or a php-fpm backend), so the gateway reaches it as its FastCGI client. */
 export function isFastcgi(s: Scenario): boolean {
   return (s.faultDef.layer === 'exchange' || s.faultDef.layer === 'listener') && s.faultDef.protocol === 'fastcgi';
+}
+
+/** An HTTP/2 scenario: its fault speaks HTTP/2 (h2-*, grpc-*), so the gateway reaches the upstream's h2c listener as an HTTP/2 (or gRPC) client. */
+export function isH2(s: Scenario): boolean {
+  return s.faultDef.layer === 'exchange' && s.faultDef.protocol === 'h2';
+}
+
+/** A gRPC scenario: an HTTP/2 one whose request is a gRPC call (`request.grpc`). */
+export function isGrpc(s: Scenario): boolean {
+  return isH2(s) && s.request.grpc === true;
 }
 
 /**
@@ -82,7 +96,7 @@ export function isFastcgi(s: Scenario): boolean {
  */
 export function ownUpstreams(plan: RunPlan): Scenario[] {
   if (!plan.adapter.sharesConnectionPools) return [];
-  return plan.scenarios.filter((s) => !s.pool && s.faultDef.layer === 'exchange' && !isFastcgi(s) && s.upstream === 'tcp' && s.keepalive);
+  return plan.scenarios.filter((s) => !s.pool && s.faultDef.layer === 'exchange' && !isFastcgi(s) && !isH2(s) && s.upstream === 'tcp' && s.keepalive);
 }
 
 /**
@@ -100,6 +114,12 @@ export function skipReason(adapter: GatewayAdapter, s: Scenario, ctx: PlanContex
   if (isFastcgi(s)) {
     if (ctx.userConfig) return 'a FastCGI fault needs a FastCGI upstream; your config has one HTTP upstream';
     if (adapter.supportsFastcgi !== true) return `${adapter.id} has no FastCGI upstream in badgateway`;
+  }
+  if (isH2(s)) {
+    if (ctx.userConfig) return 'an HTTP/2 fault needs an HTTP/2 upstream; your config has one HTTP/1 upstream';
+    if (isGrpc(s)) {
+      if (adapter.supportsGrpc !== true) return `${adapter.id} has no gRPC upstream in badgateway`;
+    } else if (adapter.supportsH2Upstream !== true) return adapter.noH2UpstreamWhy ?? `${adapter.id} has no HTTP/2 upstream in badgateway`;
   }
   if (ctx.userConfig && !(layer === 'exchange' && s.upstream === 'tcp')) {
     // A user's config has one upstream address: only faults served by the upstream's HTTP listener fit.
@@ -125,18 +145,19 @@ export function planRun(adapter: GatewayAdapter, all: readonly Scenario[], ctx: 
   // A backend scenario's upstream is its own server, and a pool's members have upstreams of their own
   // (upstream-pool.ts): neither is a route on the shared chaos upstream.
   const exchange = scenarios.filter((s) => !s.pool && !s.backend && s.faultDef.layer === 'exchange');
-  const http = exchange.filter((s) => !isFastcgi(s));
+  const http = exchange.filter((s) => !isFastcgi(s) && !isH2(s));
   const fastcgi = exchange.filter(isFastcgi);
   return {
     adapter,
     scenarios,
     skipped,
-    upstreamRoutes: exchange.map((s) => ({ pathPrefix: routePath(s.id).slice(0, -1), fault: s.fault, params: s.params, ...(isFastcgi(s) ? { protocol: 'fastcgi' as const } : {}) })),
+    upstreamRoutes: exchange.map((s) => ({ pathPrefix: routePath(s.id).slice(0, -1), fault: s.fault, params: s.params, ...(isFastcgi(s) ? { protocol: 'fastcgi' as const } : isH2(s) ? { protocol: 'h2' as const } : {}) })),
     listenerFaults: [...new Set([...scenarios.filter((s) => !s.pool && s.faultDef.layer === 'listener').map((s) => s.fault), ...poolListenerFaults(scenarios)])],
     needsUnix: http.some((s) => s.upstream === 'unix'),
     needsDns: scenarios.some((s) => !s.pool && (s.faultDef.layer === 'dns' || s.upstream === 'dns')),
     needsFastcgi: fastcgi.some((s) => s.upstream === 'tcp'),
     needsFastcgiUnix: fastcgi.some((s) => s.upstream === 'unix'),
+    needsH2: exchange.some(isH2),
   };
 }
 
@@ -163,6 +184,8 @@ export function gatewayRoutes(plan: RunPlan, at: ChaosAddresses): GatewayRoute[]
       const fcgi = { ...base, protocol: 'fastcgi' as const };
       return s.upstream === 'unix' ? { ...fcgi, target: { kind: 'unix', path: at.fastcgiUnixPath! } } : { ...fcgi, target: { kind: 'tcp', host: at.host, port: at.fastcgiPort! } };
     }
+    // An HTTP/2 fault is served on the h2c listener only (the loader allows upstream: tcp alone).
+    if (isH2(s)) return { ...base, protocol: isGrpc(s) ? ('grpc' as const) : ('h2' as const), target: { kind: 'tcp', host: at.host, port: at.h2Port! } };
     if (s.upstream === 'unix') return { ...base, target: { kind: 'unix', path: at.unixPath! } };
     if (s.upstream === 'dns') return dns('ok');
     return tcp(at.ownHttpPorts?.get(s.id) ?? at.httpPort);
