@@ -29,7 +29,7 @@ export function faultDetail(def: FaultDef, ctx: FaultContext): Record<string, un
     case 'exchange': {
       // Compiled with its default params: the lines show what the bare /<id> path does.
       const compiled = ctx.catalogue.compile(def.id);
-      return { ...base, params: def.params, steps: def.steps, explained: compiled.steps.map(explainStep) };
+      return { ...base, ...(def.protocol ? { protocol: def.protocol } : {}), params: def.params, steps: def.steps, explained: compiled.steps.map(explainStep) };
     }
     case 'listener': {
       const l = ctx.listeners.find((x) => x.fault === def.id);

@@ -38,6 +38,9 @@ export const routerSpecSchema = z.strictObject({
   // The FastCGI listeners' own default (a fault with protocol: fastcgi); left out, fcgi-healthy.
   fastcgiDefaultFault: faultId.optional(),
   fastcgiDefaultParams: params.optional(),
+  // The HTTP/2 listener's own default (a fault with protocol: h2); left out, h2-healthy.
+  h2DefaultFault: faultId.optional(),
+  h2DefaultParams: params.optional(),
 });
 
 export const defaultFaultSchema = z.strictObject({

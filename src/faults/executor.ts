@@ -10,6 +10,7 @@ import { headerValue, wantsKeepAlive } from '../wire/request-head.js';
 import { buildHead } from '../wire/response.js';
 import type { Conn } from './conn.js';
 import { runFcgiStep } from './fcgi-exec.js';
+import { runH2Step } from './h2-exec.js';
 import type { Step } from './steps.js';
 import { sliceBytes, type Bytes } from './bytes.js';
 import { drain, writeBytes, type ScriptEnd, type StepResult } from './write.js';
@@ -194,6 +195,16 @@ function runStep(conn: Conn, step: Step): StepResult | Promise<StepResult> {
     case 'fcgi-respond':
     case 'fcgi-record':
       return runFcgiStep(conn, step);
+    case 'h2-read':
+    case 'h2-settings':
+    case 'h2-headers':
+    case 'h2-data':
+    case 'h2-rst-stream':
+    case 'h2-goaway':
+    case 'h2-window-update':
+    case 'h2-frame':
+    case 'h2-message':
+      return runH2Step(conn, step);
     case 'websocket-accept': {
       const key = conn.current ? headerValue(conn.current, 'sec-websocket-key') : undefined;
       const accept = createHash('sha1').update((key ?? '') + WS_GUID).digest('base64');

@@ -4,6 +4,7 @@
  */
 import type { FaultProtocol } from './fcgi-steps.js';
 import { compileSteps, StepError, type Step, type StepDef } from './steps.js';
+import type { H2WireExpectation } from './h2-wire.js';
 
 export type { FaultProtocol } from './fcgi-steps.js';
 
@@ -50,6 +51,8 @@ export interface ExchangeFaultDef extends FaultInfo {
    * from `steps`, so it catches a step that stops doing what the fault says.
    */
   readonly wire?: WireExpectation;
+  /** A fault with `protocol: h2` says what a client sees as frames instead (test/h2/wire.test.ts plays it). */
+  readonly h2Wire?: H2WireExpectation;
 }
 
 /**

@@ -8,7 +8,8 @@ import { headerPairs, reasonPhrase, type HeadersInput } from '../wire/response.j
 import { MAX_CONTENT, PROTOCOL_STATUS_BY_NAME, TYPE, TYPE_BY_NAME, type ProtocolStatusName, type RecordTypeName } from '../fastcgi/records.js';
 import { compileBytes, checkStepBytes, StepError, zodCheck, type Bytes } from './bytes.js';
 
-export type FaultProtocol = 'http' | 'fastcgi';
+/** What a fault speaks: HTTP/1 (the default), FastCGI, or HTTP/2 (h2c, and h2 over TLS; src/faults/h2-steps.ts). */
+export type FaultProtocol = 'http' | 'fastcgi' | 'h2';
 
 export type FcgiStepDef =
   | { readonly 'fcgi-read': 'request' }

@@ -130,7 +130,7 @@ export function faultsFromYaml(src: YamlSource): ExchangeFaultDef[] {
     if (f.layer !== undefined && f.layer !== 'exchange') fail([...base, 'layer'], 'custom faults are exchange faults (a script of steps); leave layer out or set it to exchange');
     if (f.summary !== undefined && typeof f.summary !== 'string') fail([...base, 'summary'], 'summary must be a string');
     if (f.explain !== undefined && typeof f.explain !== 'string') fail([...base, 'explain'], 'explain must be a string');
-    if (f.protocol !== undefined && f.protocol !== 'http' && f.protocol !== 'fastcgi') fail([...base, 'protocol'], 'protocol is http (the default) or fastcgi');
+    if (f.protocol !== undefined && f.protocol !== 'http' && f.protocol !== 'fastcgi' && f.protocol !== 'h2') fail([...base, 'protocol'], 'protocol is http (the default), fastcgi or h2');
     if (f.ignoresPeer !== undefined && typeof f.ignoresPeer !== 'boolean') fail([...base, 'ignoresPeer'], 'ignoresPeer must be true or false');
     if (f.params !== undefined) {
       if (f.params === null || typeof f.params !== 'object' || Array.isArray(f.params)) fail([...base, 'params'], 'params must be a map of name: default value');
@@ -146,7 +146,7 @@ export function faultsFromYaml(src: YamlSource): ExchangeFaultDef[] {
       params: f.params as Record<string, string | number> | undefined,
       steps: f.steps as ExchangeFaultDef['steps'],
       ...(f.ignoresPeer === true ? { ignoresPeer: true } : {}),
-      ...(f.protocol === 'fastcgi' ? { protocol: 'fastcgi' as const } : {}),
+      ...(f.protocol === 'fastcgi' || f.protocol === 'h2' ? { protocol: f.protocol } : {}),
     };
     try {
       compileFault(def);

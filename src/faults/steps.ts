@@ -12,6 +12,7 @@ import { LAST_CHUNK } from '../wire/chunked.js';
 import { escapeBytes } from '../wire/escape.js';
 import { bytesHeld, checkStepBytes, compileBytes, encodeChunkBytes, headersSchema, mergeBuffers, sliceBytes, StepError, zodCheck, type Bytes, type BytesDef, type Num } from './bytes.js';
 import { compileFcgiStep, explainFcgiStep, FCGI_STEP_NAMES, HTTP_ONLY_STEPS, type FaultProtocol, type FcgiStep, type FcgiStepDef } from './fcgi-steps.js';
+import { compileH2Step, explainH2Step, H2_STEP_NAMES, type H2Step, type H2StepDef } from './h2-steps.js';
 
 export { bytesHeld, bytesLength, checkStepBytes, compileBytes, isRepeat, MAX_STEP_BYTES, sliceBytes, StepError, zodCheck, type BytePart, type Bytes, type BytesDef, type Num, type Repeat } from './bytes.js';
 
@@ -36,7 +37,8 @@ export type StepDef =
   | { readonly dribble: { readonly data: BytesDef; readonly chunkBytes?: Num; readonly intervalMs: Num } }
   | { readonly respond: RespondDef }
   | { readonly 'keep-alive': { readonly idleMs: Num } }
-  | FcgiStepDef;
+  | FcgiStepDef
+  | H2StepDef;
 
 
 /**
@@ -58,7 +60,8 @@ export type Step =
   | { readonly op: 'websocket-accept' }
   | { readonly op: 'respond'; readonly keepAlive: Bytes; readonly close: Bytes; readonly http10KeepAlive: Bytes }
   | { readonly op: 'keep-alive'; readonly idleMs: number; readonly ignoresFin: boolean }
-  | FcgiStep;
+  | FcgiStep
+  | H2Step;
 
 /**
  * Limits on what a fault's parameters size, checked when the fault compiles (at load, and for
@@ -72,7 +75,7 @@ export const MAX_READ_BYTES = 1024 * 1024 * 1024;
 /** The largest piece a dribble writes at once (`chunkBytes`): 1 MiB. */
 export const MAX_CHUNK_BYTES = 1024 * 1024;
 
-export const STEP_NAMES = ['read', 'write', 'delay', 'dribble', 'close', 'reset', 'half-close', 'hang', 'respond', 'keep-alive', 'websocket-accept', ...FCGI_STEP_NAMES] as const;
+export const STEP_NAMES = ['read', 'write', 'delay', 'dribble', 'close', 'reset', 'half-close', 'hang', 'respond', 'keep-alive', 'websocket-accept', ...FCGI_STEP_NAMES, ...H2_STEP_NAMES] as const;
 const BARE_STEPS = new Set(['close', 'reset', 'half-close', 'hang', 'websocket-accept']);
 
 
@@ -121,10 +124,15 @@ export interface CompileOptions {
 /** Why a step cannot run in a fault of `protocol`, or undefined when it can. */
 function wrongProtocol(name: string, arg: unknown, protocol: FaultProtocol): string | undefined {
   const fcgi = (FCGI_STEP_NAMES as readonly string[]).includes(name);
+  const h2 = (H2_STEP_NAMES as readonly string[]).includes(name);
   const httpOnly = HTTP_ONLY_STEPS.has(name) || (name === 'read' && (arg === 'head' || arg === 'body'));
   if (protocol === 'http' && fcgi) return `${name} is a FastCGI step; this fault speaks HTTP. Add \`protocol: fastcgi\` to the fault to write FastCGI records`;
+  if (protocol !== 'h2' && h2) return `${name} is an HTTP/2 step; this fault speaks ${protocol === 'http' ? 'HTTP/1' : 'FastCGI'}. Add \`protocol: h2\` to the fault to write HTTP/2 frames`;
   if (protocol === 'fastcgi' && httpOnly) {
     return `${name === 'read' ? `read: ${String(arg)}` : name} is an HTTP step; this fault speaks FastCGI (protocol: fastcgi). Use fcgi-read, fcgi-respond, fcgi-stdout, fcgi-end, or the raw steps (write, delay, close, reset, hang)`;
+  }
+  if (protocol === 'h2' && (httpOnly || fcgi)) {
+    return `${name === 'read' ? `read: ${String(arg)}` : name} is ${fcgi ? 'a FastCGI' : 'an HTTP/1'} step; this fault speaks HTTP/2 (protocol: h2). Use h2-read, h2-respond, grpc-reply, h2-settings, h2-headers, h2-data, h2-rst-stream, h2-goaway, h2-frame, or the raw steps (write, delay, close, reset, hang)`;
   }
   return undefined;
 }
@@ -149,6 +157,7 @@ export function compileStep(def: unknown, path: Array<string | number>, opts: Co
   const wrong = wrongProtocol(name, arg, opts.protocol ?? 'http');
   if (wrong !== undefined) throw new StepError(path, wrong);
   if ((FCGI_STEP_NAMES as readonly string[]).includes(name)) return compileFcgiStep(name, arg, at);
+  if ((H2_STEP_NAMES as readonly string[]).includes(name)) return compileH2Step(name, arg, at);
   switch (name) {
     case 'read': {
       if (arg === 'head') return { op: 'read-head' };
@@ -222,6 +231,9 @@ export function stepsHeld(steps: readonly Step[]): number {
     if (s.op === 'write' || s.op === 'dribble' || s.op === 'fcgi-stream') n += bytesHeld(s.bytes);
     else if (s.op === 'fcgi-respond') n += bytesHeld(s.stdout);
     else if (s.op === 'fcgi-record') n += bytesHeld(s.content);
+    else if (s.op === 'h2-data') n += bytesHeld(s.bytes);
+    else if (s.op === 'h2-frame') n += bytesHeld(s.payload);
+    else if (s.op === 'h2-message') n += bytesHeld(s.body);
     else if (s.op === 'respond') n += bytesHeld(s.keepAlive) + bytesHeld(s.close) + bytesHeld(s.http10KeepAlive);
   }
   return n;
@@ -246,6 +258,16 @@ export function explainStep(step: Step): string {
       return `respond normally: ${preview(start.subarray(0, start.indexOf('\r\n')))}`;
     }
     case 'keep-alive': return `keep the connection open for the next request; close it (FIN) after exactly ${step.idleMs} ms idle${step.ignoresFin ? ', even after the peer\'s FIN' : ''}`;
+    case 'h2-read':
+    case 'h2-settings':
+    case 'h2-headers':
+    case 'h2-data':
+    case 'h2-rst-stream':
+    case 'h2-goaway':
+    case 'h2-window-update':
+    case 'h2-frame':
+    case 'h2-message':
+      return explainH2Step(step, previewBytes);
     default: return explainFcgiStep(step, previewBytes);
   }
 }

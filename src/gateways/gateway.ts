@@ -24,9 +24,12 @@ export interface GatewayRoute {
   /**
    * What the gateway speaks to `target`: `fastcgi` renders the gateway's FastCGI client (nginx
    * fastcgi_pass, Apache mod_proxy_fcgi, ...), sending REQUEST_URI = the client's URI with its query
-   * string, by whose path the upstream routes. Absent: http.
+   * string, by whose path the upstream routes. `h2`: plain HTTP/2 to the upstream, cleartext with
+   * prior knowledge (HAProxy `proto h2`, Caddy `versions h2c 2`, Apache mod_proxy_http2 `h2c://`),
+   * the path kept as the client sent it; `grpc`: the gateway's gRPC proxying (nginx `grpc_pass`),
+   * over the same HTTP/2 listener. Absent: http.
    */
-  readonly protocol?: 'http' | 'fastcgi';
+  readonly protocol?: 'http' | 'fastcgi' | 'h2' | 'grpc';
   /**
    * FastCGI only: the SCRIPT_FILENAME to send instead of the gateway's usual one (a real php-fpm
    * runs this file; the chaos upstream routes by REQUEST_URI and ignores it).
@@ -210,6 +213,12 @@ export interface GatewayAdapter {
   readonly supportsFastcgi?: boolean;
   /** True when render() speaks TLS to a route with `tls` (RouteTls); TLS scenarios are skipped without it. Default false. */
   readonly supportsTlsUpstream?: boolean;
+  /** True when the adapter renders `protocol: 'h2'` routes (HTTP/2 to the upstream); HTTP/2 scenarios that are not gRPC are skipped without it. Default false. */
+  readonly supportsH2Upstream?: boolean;
+  /** True when the adapter renders `protocol: 'grpc'` routes; gRPC scenarios (`request.grpc`) are skipped without it. Default false. */
+  readonly supportsGrpc?: boolean;
+  /** Why, when the adapter has more to say than "no HTTP/2 upstream in badgateway" (e.g. nginx speaks HTTP/2 upstream only in grpc_pass). */
+  readonly noH2UpstreamWhy?: string;
   /** True when render() draws a route's `pool` as an upstream group; pool scenarios are skipped otherwise. Default false. */
   readonly supportsPools?: boolean;
   /** False when the container runtime cannot run this gateway yet (default true). */

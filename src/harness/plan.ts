@@ -50,6 +50,8 @@ export interface RunPlan {
   readonly needsTls: boolean;
   /** Some exchange scenario has `tls: true`: the upstream's healthy TLS listener. */
   readonly needsTlsPort: boolean;
+  /** Some HTTP/2 or gRPC scenario reaches the upstream's h2c listener. */
+  readonly needsH2: boolean;
 }
 
 /** Where the chaos side listens, once started: all the plan needs to route the gateway. */
@@ -77,6 +79,8 @@ export interface ChaosAddresses {
   readonly tlsPort?: number;
   /** The run's PKI, when the plan has TLS scenarios: what a TLS route verifies against and presents. */
   readonly tls?: Pick<RunPki, 'caFile' | 'serverName' | 'clientCertFile' | 'clientKeyFile'>;
+  /** The upstream's HTTP/2 listener (h2c, prior knowledge), when the plan needs it. */
+  readonly h2Port?: number;
 }
 
 /** A TLS scenario: its exchange fault is served over TLS (`tls: true`), or its fault is a TLS listener (the tls-* faults). */
@@ -101,6 +105,16 @@ export function isFastcgi(s: Scenario): boolean {
   return (s.faultDef.layer === 'exchange' || s.faultDef.layer === 'listener') && s.faultDef.protocol === 'fastcgi';
 }
 
+/** An HTTP/2 scenario: its fault speaks HTTP/2 (h2-*, grpc-*), so the gateway reaches the upstream's h2c listener as an HTTP/2 (or gRPC) client. */
+export function isH2(s: Scenario): boolean {
+  return s.faultDef.layer === 'exchange' && s.faultDef.protocol === 'h2';
+}
+
+/** A gRPC scenario: an HTTP/2 one whose request is a gRPC call (`request.grpc`). */
+export function isGrpc(s: Scenario): boolean {
+  return isH2(s) && s.request.grpc === true;
+}
+
 /**
  * The scenarios that get an upstream of their own: for a gateway that pools idle upstream
  * connections by address across routes (`sharesConnectionPools`, Varnish), each keepalive route
@@ -109,7 +123,7 @@ export function isFastcgi(s: Scenario): boolean {
  */
 export function ownUpstreams(plan: RunPlan): Scenario[] {
   if (!plan.adapter.sharesConnectionPools) return [];
-  return plan.scenarios.filter((s) => !s.pool && s.faultDef.layer === 'exchange' && !isFastcgi(s) && s.upstream === 'tcp' && s.keepalive);
+  return plan.scenarios.filter((s) => !s.pool && s.faultDef.layer === 'exchange' && !isFastcgi(s) && !isH2(s) && s.upstream === 'tcp' && s.keepalive);
 }
 
 /**
@@ -131,6 +145,12 @@ export function skipReason(adapter: GatewayAdapter, s: Scenario, ctx: PlanContex
   if (isTls(s)) {
     if (ctx.userConfig) return 'a TLS fault needs a TLS upstream of its own; your config has one plain HTTP upstream';
     if (adapter.supportsTlsUpstream !== true) return `${adapter.id} has no TLS upstream in badgateway`;
+  }
+  if (isH2(s)) {
+    if (ctx.userConfig) return 'an HTTP/2 fault needs an HTTP/2 upstream; your config has one HTTP/1 upstream';
+    if (isGrpc(s)) {
+      if (adapter.supportsGrpc !== true) return `${adapter.id} has no gRPC upstream in badgateway`;
+    } else if (adapter.supportsH2Upstream !== true) return adapter.noH2UpstreamWhy ?? `${adapter.id} has no HTTP/2 upstream in badgateway`;
   }
   if (ctx.userConfig && !(layer === 'exchange' && s.upstream === 'tcp')) {
     // A user's config has one upstream address: only faults served by the upstream's HTTP listener fit.
@@ -156,7 +176,7 @@ export function planRun(adapter: GatewayAdapter, all: readonly Scenario[], ctx: 
   // A backend scenario's upstream is its own server, and a pool's members have upstreams of their own
   // (upstream-pool.ts): neither is a route on the shared chaos upstream.
   const exchange = scenarios.filter((s) => !s.pool && !s.backend && s.faultDef.layer === 'exchange');
-  const http = exchange.filter((s) => !isFastcgi(s));
+  const http = exchange.filter((s) => !isFastcgi(s) && !isH2(s));
   const fastcgi = exchange.filter(isFastcgi);
   return {
     adapter,
@@ -166,7 +186,7 @@ export function planRun(adapter: GatewayAdapter, all: readonly Scenario[], ctx: 
       pathPrefix: routePath(s.id).slice(0, -1),
       fault: s.fault,
       params: s.params,
-      ...(isFastcgi(s) ? { protocol: 'fastcgi' as const } : {}),
+      ...(isFastcgi(s) ? { protocol: 'fastcgi' as const } : isH2(s) ? { protocol: 'h2' as const } : {}),
       ...(s.tls === true ? { tls: true } : {}),
     })),
     listenerFaults: [...new Set([...scenarios.filter((s) => !s.pool && s.faultDef.layer === 'listener').map((s) => s.fault), ...poolListenerFaults(scenarios)])],
@@ -176,6 +196,7 @@ export function planRun(adapter: GatewayAdapter, all: readonly Scenario[], ctx: 
     needsFastcgiUnix: fastcgi.some((s) => s.upstream === 'unix'),
     needsTls: scenarios.some(isTls),
     needsTlsPort: exchange.some((s) => s.tls === true),
+    needsH2: exchange.some(isH2),
   };
 }
 
@@ -206,6 +227,8 @@ export function gatewayRoutes(plan: RunPlan, at: ChaosAddresses): GatewayRoute[]
       const fcgi = { ...base, protocol: 'fastcgi' as const };
       return s.upstream === 'unix' ? { ...fcgi, target: { kind: 'unix', path: at.fastcgiUnixPath! } } : { ...fcgi, target: { kind: 'tcp', host: at.host, port: at.fastcgiPort! } };
     }
+    // An HTTP/2 fault is served on the h2c listener only (the loader allows upstream: tcp alone).
+    if (isH2(s)) return { ...base, protocol: isGrpc(s) ? ('grpc' as const) : ('h2' as const), target: { kind: 'tcp', host: at.host, port: at.h2Port! } };
     if (s.upstream === 'unix') return { ...base, target: { kind: 'unix', path: at.unixPath! } };
     if (s.upstream === 'dns') return dns('ok');
     return tcp(at.ownHttpPorts?.get(s.id) ?? at.httpPort);

@@ -32,8 +32,13 @@ export function parseMix(text: string, catalogue: Catalogue): LoadMixEntry[] {
       }
     }
     const def = catalogue.get(id);
-    if (def.layer !== 'exchange' || def.protocol === 'fastcgi') {
-      const what = def.layer === 'listener' ? 'a listener fault (it acts on its own port, before any request)' : def.layer === 'dns' ? 'a DNS fault (it acts on a name, before any request)' : 'a FastCGI fault (load speaks HTTP to the gateway, which speaks HTTP to the upstream)';
+    if (def.layer !== 'exchange' || def.protocol === 'fastcgi' || def.protocol === 'h2') {
+      const what =
+        def.layer === 'listener'
+          ? 'a listener fault (it acts on its own port, before any request)'
+          : def.layer === 'dns'
+            ? 'a DNS fault (it acts on a name, before any request)'
+            : `${def.protocol === 'h2' ? 'an HTTP/2' : 'a FastCGI'} fault (load speaks HTTP to the gateway, which speaks HTTP/1 to the upstream)`;
       throw new InputError('BG_NOT_EXCHANGE_FAULT', `--mix ${text}: "${id}" is ${what}, so it cannot be chosen per request. A load mix takes HTTP exchange faults only; \`badgateway faults\` lists them with their layer.`);
     }
     const weight = w === undefined ? 1 : /^\d+(\.\d+)?$/.test(w.trim()) ? Number(w) : NaN;

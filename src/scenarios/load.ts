@@ -112,6 +112,9 @@ export function scenarioFromYaml(src: YamlSource, catalogue: Catalogue, knownGat
     if (d.keepalive === true) fail(['keepalive'], `fault ${faultId} speaks FastCGI, and FastCGI routes are rendered without connection reuse (nginx fastcgi_keep_conn off, as PHP-FPM setups usually run); drop keepalive:`);
     if (d.request?.websocket === true) fail(['request', 'websocket'], `fault ${faultId} speaks FastCGI, which has no WebSocket upgrade; drop request.websocket`);
   }
+  if (def.layer === 'exchange' && def.protocol === 'h2' && d.upstream !== undefined && d.upstream !== 'tcp') {
+    fail(['upstream'], `fault ${faultId} speaks HTTP/2: the gateway reaches it over tcp (the upstream's h2c port), not by ${d.upstream}; write upstream: tcp or leave it out`);
+  }
   if (def.layer === 'exchange') {
     try {
       catalogue.compile(faultId, params);

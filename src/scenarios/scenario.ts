@@ -34,6 +34,11 @@ export interface ScenarioRequest {
   readonly headers: ReadonlyArray<readonly [string, string]>;
   readonly body?: string;
   readonly websocket: boolean;
+  /**
+   * A gRPC call (`request.grpc: true`): the request carries content-type application/grpc and
+   * te: trailers, and the gateway is told to proxy gRPC (GatewayRoute.protocol 'grpc').
+   */
+  readonly grpc?: boolean;
   readonly timeoutMs: number;
 }
 

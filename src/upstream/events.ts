@@ -3,7 +3,7 @@
 export type UpstreamEvent =
   | { readonly type: 'connection'; readonly conn: number; readonly listener: string; readonly remote: string }
   /** A request routed to a fault; on a FastCGI listener `requestId` is its FastCGI request id, and method and target come from its params. */
-  | { readonly type: 'request'; readonly conn: number; readonly method: string; readonly target: string; readonly fault: string; readonly via: string; readonly requestId?: number }
+  | { readonly type: 'request'; readonly conn: number; readonly method: string; readonly target: string; readonly fault: string; readonly via: string; readonly requestId?: number; /** On the HTTP/2 listener: the request's stream id. */ readonly streamId?: number }
   | { readonly type: 'step'; readonly conn: number; readonly fault: string; readonly index: number; readonly op: string }
   | { readonly type: 'close'; readonly conn: number; readonly requests: number }
   /** A request named a fault (by path or header) that cannot run by name; it was answered 404. `id` is cut at 100 characters. */
@@ -31,6 +31,8 @@ export type UpstreamEvent =
    * bound and a slow request are `head-too-big` and `head-timeout`, closed without an answer.)
    */
   | { readonly type: 'guard'; readonly guard: 'fcgi-protocol'; readonly conn: number; readonly listener: string; readonly reason: string }
+  /** The HTTP/2 listener's peer broke HTTP/2 before a request was routed (no client preface, a frame too large, a header block that does not decode): GOAWAY with the error, then close. `reason` is cut at 200 characters. */
+  | { readonly type: 'guard'; readonly guard: 'h2-protocol'; readonly conn: number; readonly listener: string; readonly reason: string }
   | { readonly type: 'guard'; readonly guard: 'connection-cap'; readonly listener: string; readonly limit: number; readonly refused: number }
   /**
    * A guard of the DNS responder's TCP side acted: a connection was closed at accept because

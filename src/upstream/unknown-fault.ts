@@ -41,7 +41,7 @@ export function unknownFaultResponse(id: string, via: UnknownVia, def: FaultDef 
 }
 
 /** Why `id` cannot run here, and what to do instead; `listener` is the protocol of the listener that was asked. */
-export function unknownFaultText(id: string, via: UnknownVia, def: FaultDef | undefined, ids: readonly string[], listener: 'http' | 'fastcgi'): string {
+export function unknownFaultText(id: string, via: UnknownVia, def: FaultDef | undefined, ids: readonly string[], listener: 'http' | 'fastcgi' | 'h2'): string {
   const shown = JSON.stringify(shortId(id));
   const how = via === 'path' ? 'by the request path' : 'by the fault header';
   const speaks = def?.layer === 'exchange' ? (def.protocol ?? 'http') : undefined;
@@ -50,7 +50,9 @@ export function unknownFaultText(id: string, via: UnknownVia, def: FaultDef | un
     text =
       speaks === 'fastcgi'
         ? `fault ${shown} (named ${how}) speaks FastCGI: send the request to a FastCGI listener (\`badgateway serve --fastcgi-port N\` or --fastcgi-unix PATH) instead.`
-        : `fault ${shown} (named ${how}) speaks HTTP: send the request to the HTTP listener instead; the FastCGI faults are the ones named fcgi-*.`;
+        : speaks === 'h2'
+          ? `fault ${shown} (named ${how}) speaks HTTP/2: send the request to the HTTP/2 listener (\`badgateway serve --h2-port N\`, h2c with prior knowledge) instead.`
+          : `fault ${shown} (named ${how}) speaks HTTP/1: send the request to the HTTP listener instead; the FastCGI faults are the ones named fcgi-*, the HTTP/2 ones h2-* and grpc-*.`;
   } else if (def?.layer === 'listener') {
     text = `fault ${shown} (named ${how}) is a listener fault: it acts before any request is read, on a port of its own (\`badgateway serve\` lists it). Connect to that port instead.`;
   } else if (def?.layer === 'dns') {

@@ -11,6 +11,8 @@ import { isPeerError, reportBugOnce, runScript } from '../faults/executor.js';
 import type { CompiledFault, FaultDef, FaultProtocol } from '../faults/fault.js';
 import { FcgiConn } from '../faults/fcgi-conn.js';
 import { serveFastcgi, type FcgiServeContext } from './fastcgi.js';
+import { H2Conn } from '../faults/h2-conn.js';
+import { serveH2, type H2ServeContext } from './h2.js';
 import { stepsHeld } from '../faults/steps.js';
 import { Catalogue } from '../faults/registry.js';
 import { InputError } from '../errors.js';
@@ -65,6 +67,12 @@ export interface UpstreamOptions {
   readonly tls?: { readonly pki: RunPki };
   /** Serve HTTP over TLS on this TCP port too (0: a free one), with the same routing as the HTTP listener and the run's healthy certificate. Needs `tls`. */
   readonly tlsPort?: number;
+  /**
+   * Serve HTTP/2 over cleartext (h2c, prior knowledge: the client starts with the HTTP/2 preface)
+   * on this TCP port (0: a free one): requests are routed by `:path` as HTTP/1 ones by path, to
+   * faults with `protocol: h2` (h2-*, grpc-*). Default: no HTTP/2 listener.
+   */
+  readonly h2Port?: number;
   readonly catalogue?: Catalogue;
   readonly routes?: readonly RouteSpec[];
   /** The fault for requests no route matches. Default: healthy. */
@@ -73,6 +81,9 @@ export interface UpstreamOptions {
   /** The fault for FastCGI requests no route matches (protocol: fastcgi). Default: fcgi-healthy. */
   readonly fastcgiDefaultFault?: string;
   readonly fastcgiDefaultParams?: Readonly<Record<string, string | number>>;
+  /** The fault for HTTP/2 requests no route matches (protocol: h2). Default: h2-healthy. */
+  readonly h2DefaultFault?: string;
+  readonly h2DefaultParams?: Readonly<Record<string, string | number>>;
   readonly mix?: readonly MixSpec[];
   readonly seed?: number;
   /** Route /<fault-id> to each exchange fault of the catalogue (after explicit routes). Default true. */
@@ -132,8 +143,8 @@ const MAX_HEAD_BYTES = 1024 * 1024;
 export interface ListenerInfo {
   /** `http`, `unix`, `fastcgi`, `fastcgi-unix`, or the id of the listener fault it plays. */
   readonly name: string;
-  /** What it speaks, when not HTTP. */
-  readonly protocol?: 'fastcgi';
+  /** What it speaks, when not HTTP/1. */
+  readonly protocol?: 'fastcgi' | 'h2';
   readonly kind: 'tcp' | 'unix';
   /** Speaks TLS: the healthy TLS listener (`tls`) or a TLS listener fault; its url is https://. */
   readonly tls?: boolean;
@@ -153,6 +164,9 @@ export interface RouterSpec {
   /** The fault for FastCGI requests no route matches (a fault with `protocol: fastcgi`). Default: fcgi-healthy. */
   readonly fastcgiDefaultFault?: string;
   readonly fastcgiDefaultParams?: Readonly<Record<string, string | number>>;
+  /** The fault for HTTP/2 requests no route matches (a fault with `protocol: h2`). Default: h2-healthy. */
+  readonly h2DefaultFault?: string;
+  readonly h2DefaultParams?: Readonly<Record<string, string | number>>;
 }
 
 export interface StartedUpstream extends AsyncDisposable {
@@ -284,6 +298,7 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<Started
     mix: opts.mix,
     seed: opts.seed,
     ...(opts.fastcgiDefaultFault === undefined ? {} : { fastcgiDefaultFault: opts.fastcgiDefaultFault, fastcgiDefaultParams: opts.fastcgiDefaultParams }),
+    ...(opts.h2DefaultFault === undefined ? {} : { h2DefaultFault: opts.h2DefaultFault, h2DefaultParams: opts.h2DefaultParams }),
   };
   const speaks = (f: CompiledFault): FaultProtocol => f.def.protocol ?? 'http';
   /** A route or mix entry applies to the listeners that speak its fault's protocol; each protocol has its own default. */
@@ -292,7 +307,7 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<Started
       if (r.tls && r.protocol === 'fastcgi') throw new InputError('BG_WRONG_PROTOCOL', `the route ${r.pathPrefix ?? r.header?.name ?? ''} says tls and protocol fastcgi; badgateway serves FastCGI without TLS.`);
       const fault = compile(r.fault, r.params);
       if (r.protocol !== undefined && speaks(fault) !== r.protocol) {
-        throw new InputError('BG_WRONG_PROTOCOL', `the route ${r.pathPrefix ?? r.header?.name ?? ''} says protocol ${r.protocol}, but its fault ${r.fault} speaks ${speaks(fault)}; drop protocol: or give a fault that speaks ${r.protocol} (the FastCGI ones are named fcgi-*).`);
+        throw new InputError('BG_WRONG_PROTOCOL', `the route ${r.pathPrefix ?? r.header?.name ?? ''} says protocol ${r.protocol}, but its fault ${r.fault} speaks ${speaks(fault)}; drop protocol: or give a fault that speaks ${r.protocol} (the FastCGI ones are named fcgi-*, the HTTP/2 ones h2-* and grpc-*).`);
       }
       return { pathPrefix: r.pathPrefix, header: r.header, fault };
     });
@@ -301,13 +316,20 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<Started
       return { fault: compile(m.fault, m.params), weight: m.weight };
     });
     const fastcgi = protocol === 'fastcgi';
-    const defaultFault = fastcgi ? compile(spec.fastcgiDefaultFault ?? 'fcgi-healthy', spec.fastcgiDefaultParams) : compile(spec.defaultFault, spec.defaultParams);
+    const defaultFault =
+      protocol === 'fastcgi'
+        ? compile(spec.fastcgiDefaultFault ?? 'fcgi-healthy', spec.fastcgiDefaultParams)
+        : protocol === 'h2'
+          ? compile(spec.h2DefaultFault ?? 'h2-healthy', spec.h2DefaultParams)
+          : compile(spec.defaultFault, spec.defaultParams);
     if (speaks(defaultFault) !== protocol) {
       throw new InputError(
         'BG_WRONG_PROTOCOL',
         fastcgi
-          ? `the FastCGI default fault ${defaultFault.def.id} speaks HTTP; give a fault with protocol: fastcgi (the built-in ones are named fcgi-*).`
-          : `the default fault ${defaultFault.def.id} speaks FastCGI; the default serves the HTTP listeners, so give an HTTP fault (FastCGI listeners have their own default, fastcgiDefaultFault).`,
+          ? `the FastCGI default fault ${defaultFault.def.id} speaks ${speaks(defaultFault) === 'h2' ? 'HTTP/2' : 'HTTP'}; give a fault with protocol: fastcgi (the built-in ones are named fcgi-*).`
+          : protocol === 'h2'
+            ? `the HTTP/2 default fault ${defaultFault.def.id} does not speak HTTP/2; give a fault with protocol: h2 (the built-in ones are named h2-* and grpc-*).`
+            : `the default fault ${defaultFault.def.id} speaks ${speaks(defaultFault) === 'h2' ? 'HTTP/2' : 'FastCGI'}; the default serves the HTTP/1 listeners, so give an HTTP fault (FastCGI and HTTP/2 listeners have their own defaults, fastcgiDefaultFault and h2DefaultFault).`,
       );
     }
     const own = <T extends { fault: CompiledFault }>(xs: readonly T[] | undefined) => xs?.filter((x) => speaks(x.fault) === protocol);
@@ -318,6 +340,8 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<Started
   const fcgiByName = (id: string, head: RequestHead) => byName(id, head, 'fastcgi');
   const tlsRouter = opts.tlsPort === undefined ? undefined : new Router(buildRouter(routing, 'http', true), byName, opts.faultHeader === false ? undefined : (opts.faultHeader ?? 'x-badgateway-fault'));
   const fcgiRouter = servesFastcgi ? new Router(buildRouter(routing, 'fastcgi'), fcgiByName, opts.faultHeader === false ? undefined : (opts.faultHeader ?? 'x-badgateway-fault')) : undefined;
+  const h2ByName = (id: string, head: RequestHead) => byName(id, head, 'h2');
+  const h2Router = opts.h2Port !== undefined ? new Router(buildRouter(routing, 'h2'), h2ByName, opts.faultHeader === false ? undefined : (opts.faultHeader ?? 'x-badgateway-fault')) : undefined;
 
   const guard = (e: GuardEvent) => {
     opts.onGuard?.(e);
@@ -503,7 +527,29 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<Started
           },
         };
 
-  const onConnection = (listenerName: string, fastcgi = false, fixed?: CompiledFault) => (socket: Socket, tls?: TlsConn) => {
+  const h2Context: H2ServeContext | undefined =
+    h2Router === undefined
+      ? undefined
+      : {
+          router: h2Router,
+          byName: h2ByName,
+          rejected: (err) => (err instanceof ParamsRejected ? { fault: err.fault, why: err.why } : undefined),
+          faultDef: (id) => (catalogue.has(id) ? catalogue.get(id) : undefined),
+          ids: () => catalogue.ids(),
+          events,
+          guard,
+          headTimeoutMs: guards.headTimeoutMs,
+          faultPaths,
+          overrideHeader: opts.faultHeader === false ? undefined : (opts.faultHeader ?? 'x-badgateway-fault'),
+          linger: (conn) => answerAndLinger(conn, Buffer.alloc(0)),
+          bug: (conn, fault, err) => {
+            if (events.active) events.emit({ type: 'error', conn: conn.id, fault, message: (err as Error)?.message ?? String(err) });
+            reportBugOnce(err, fault === undefined ? 'the chaos upstream (HTTP/2)' : `fault ${fault}`);
+            conn.socket.resetAndDestroy();
+          },
+        };
+
+  const onConnection = (listenerName: string, speaks: FaultProtocol = 'http', fixed?: CompiledFault) => (socket: Socket, tls?: TlsConn) => {
     if (lifetime.signal.aborted) {
       // Accepted while stopping: close() has already walked the tracked sockets.
       socket.on('error', () => {});
@@ -512,9 +558,12 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<Started
     }
     if (conns.size >= guards.maxConnections) return refuseAtCap(socket, listenerName);
     // PARAMS are the FastCGI request head: the same size bound, and a record count bound besides.
-    const conn = fastcgi
-      ? new FcgiConn(socket, { maxParamsBytes: guards.maxHeadBytes, maxStartRecords: FCGI_MAX_START_RECORDS })
-      : new Conn(socket, { maxHeadBytes: guards.maxHeadBytes, ...(tls ? { reset: tls.reset } : {}) });
+    const conn =
+      speaks === 'fastcgi'
+        ? new FcgiConn(socket, { maxParamsBytes: guards.maxHeadBytes, maxStartRecords: FCGI_MAX_START_RECORDS })
+        : speaks === 'h2'
+          ? new H2Conn(socket, { maxHeadBytes: guards.maxHeadBytes })
+          : new Conn(socket, { maxHeadBytes: guards.maxHeadBytes, ...(tls ? { reset: tls.reset } : {}) });
     conn.headSince = performance.now();
     conns.add(conn);
     socket.once('close', () => {
@@ -524,6 +573,7 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<Started
     socket.setNoDelay(true);
     if (events.active) events.emit({ type: 'connection', conn: conn.id, listener: listenerName, remote: `${socket.remoteAddress ?? 'unix'}:${socket.remotePort ?? ''}` });
     if (conn instanceof FcgiConn) void serveFastcgi(conn, listenerName, fcgiContext!);
+    else if (conn instanceof H2Conn) void serveH2(conn, listenerName, h2Context!);
     else void serve(conn, listenerName, fixed);
   };
 
@@ -559,7 +609,7 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<Started
       listeners.push({ name: 'unix', kind: 'unix', path: opts.unixPath });
     }
     if (opts.fastcgiPort !== undefined) {
-      const fcgi = createServer({ allowHalfOpen: true, noDelay: true }, onConnection('fastcgi', true));
+      const fcgi = createServer({ allowHalfOpen: true, noDelay: true }, onConnection('fastcgi', 'fastcgi'));
       servers.push(fcgi);
       await listen(fcgi, { host, port: opts.fastcgiPort }, 'the chaos upstream (FastCGI)');
       keepListening(fcgi);
@@ -568,7 +618,7 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<Started
       listeners.push({ name: 'fastcgi', protocol: 'fastcgi', kind: 'tcp', host, port: fport, url: `fcgi://${fmtHost(host)}:${fport}` });
     }
     if (opts.fastcgiUnixPath !== undefined) {
-      const fcgiUnix = createServer({ allowHalfOpen: true }, onConnection('fastcgi-unix', true));
+      const fcgiUnix = createServer({ allowHalfOpen: true }, onConnection('fastcgi-unix', 'fastcgi'));
       servers.push(fcgiUnix);
       await listen(fcgiUnix, { path: opts.fastcgiUnixPath }, 'the chaos upstream (FastCGI unix socket)');
       keepListening(fcgiUnix);
@@ -581,6 +631,15 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<Started
       listenerFaults.push(h);
       listeners.push({ name: 'tls', kind: 'tcp', tls: true, host, port: h.port, url: `https://${fmtHost(host)}:${h.port}` });
     }
+    if (opts.h2Port !== undefined) {
+      const h2 = createServer({ allowHalfOpen: true, noDelay: true }, onConnection('h2', 'h2'));
+      servers.push(h2);
+      await listen(h2, { host, port: opts.h2Port }, 'the chaos upstream (HTTP/2)');
+      keepListening(h2);
+      const hport = (h2.address() as { port: number }).port;
+      // h2c:// as Apache's mod_proxy_http2 spells a cleartext HTTP/2 backend.
+      listeners.push({ name: 'h2', protocol: 'h2', kind: 'tcp', host, port: hport, url: `h2c://${fmtHost(host)}:${hport}` });
+    }
     const paths = opts.listenerFaultPaths ?? {};
     const startable = (f: FaultDef) => f.layer === 'listener' && (f.socket === 'unix' ? Object.hasOwn(paths, f.id) : f.listener !== 'tls' || opts.tls !== undefined);
     for (const fault of opts.listenerFaults ?? catalogue.list().filter(startable).map((f) => f.id)) {
@@ -589,7 +648,7 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<Started
       if (def.listener === 'tls') {
         if (opts.tls === undefined) throw new InputError('BG_BAD_OPTION', `listener fault "${fault}" speaks TLS: give the upstream its certificates (tls: { pki }, from createRunPki).`);
         const spec = def.tls ?? {};
-        const healthy = onConnection(fault, false, compile('healthy'));
+        const healthy = onConnection(fault, 'http', compile('healthy'));
         const h = await startTlsListener({
           host,
           port: opts.listenerFaultPorts?.[fault] ?? 0,
@@ -637,9 +696,11 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<Started
       const built = buildRouter(spec);
       const fcgiBuilt = fcgiRouter === undefined ? undefined : buildRouter(spec, 'fastcgi');
       const tlsBuilt = tlsRouter === undefined ? undefined : buildRouter(spec, 'http', true);
+      const h2Built = h2Router === undefined ? undefined : buildRouter(spec, 'h2');
       router.update(built);
       if (tlsBuilt !== undefined) tlsRouter!.update(tlsBuilt);
       if (fcgiBuilt !== undefined) fcgiRouter!.update(fcgiBuilt);
+      if (h2Built !== undefined) h2Router!.update(h2Built);
       routing = spec;
     },
     get openConnections() {

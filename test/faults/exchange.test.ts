@@ -56,8 +56,8 @@ function expectWire(r: RawResult, w: WireExpectation): void {
   }
 }
 
-// FastCGI faults are played by a raw FastCGI client in test/fastcgi/wire.test.ts.
-const exchange = BUILTIN_FAULTS.filter((d): d is ExchangeFaultDef => d.layer === 'exchange' && d.protocol !== 'fastcgi');
+// FastCGI faults are played by a raw FastCGI client in test/fastcgi/wire.test.ts, HTTP/2 ones by a raw frame client in test/h2/wire.test.ts.
+const exchange = BUILTIN_FAULTS.filter((d): d is ExchangeFaultDef => d.layer === 'exchange' && d.protocol !== 'fastcgi' && d.protocol !== 'h2');
 
 let up: StartedUpstream;
 /** Every exchange runs at once; the tests below check their results. */

@@ -247,8 +247,9 @@ function guardWarnings(warn: (line: string) => void): (e: GuardEvent) => void {
     const since = seen ? ' since the last warning' : '';
     if (e.guard === 'connection-cap') warn(`warning: the ${e.listener} listener holds ${e.limit} connections (--max-connections); ${n} new connection(s) closed at accept${since}.`);
     // FastCGI has no status to answer a broken request with before it is routed: those are only closed.
-    else if (e.guard === 'head-timeout') warn(`warning: ${n} connection(s) did not send a whole request head within ${e.limit} ms (--head-timeout-ms): closed${e.listener.startsWith('fastcgi') ? '' : ', with a 408 if they had sent part of one'}${since}.`);
+    else if (e.guard === 'head-timeout') warn(`warning: ${n} connection(s) did not send a whole request head within ${e.limit} ms (--head-timeout-ms): closed${e.listener.startsWith('fastcgi') ? '' : e.listener === 'h2' ? ', with a GOAWAY if they had sent part of one' : ', with a 408 if they had sent part of one'}${since}.`);
     else if (e.guard === 'fcgi-protocol') warn(`warning: ${n} FastCGI connection(s) broke the protocol before their request was complete (latest: ${e.reason}): closed${since}.`);
+    else if (e.guard === 'h2-protocol') warn(`warning: ${n} HTTP/2 connection(s) broke the protocol before their request was routed (latest: ${e.reason}): GOAWAY and closed${since}.`);
     else if (e.listener.startsWith('fastcgi')) warn(`warning: ${n} FastCGI request(s) with PARAMS larger than ${e.limit} bytes (--max-head-bytes): closed${since}.`);
     else warn(`warning: ${n} request head(s) larger than ${e.limit} bytes (--max-head-bytes): answered 431 and closed${since}.`);
   };

@@ -56,6 +56,8 @@ import fcgiLargeResponse from './fcgi-large-response.js';
 import fcgiResetAfterParams from './fcgi-reset-after-params.js';
 import fcgiNeverRespond from './fcgi-never-respond.js';
 import fcgiHugeHeader from './fcgi-huge-header.js';
+import h2Healthy from './h2-healthy.js';
+import grpcHealthy from './grpc-healthy.js';
 import dnsOk from './dns-ok.js';
 import dnsNxdomain from './dns-nxdomain.js';
 import dnsServfail from './dns-servfail.js';
@@ -113,6 +115,8 @@ export const BUILTIN_FAULTS: readonly FaultDef[] = [
   fcgiResetAfterParams,
   fcgiNeverRespond,
   fcgiHugeHeader,
+  h2Healthy,
+  grpcHealthy,
   connectRefused,
   acceptQueueFull,
   resetOnAccept,
