@@ -20,6 +20,7 @@ export const ERROR_CODES = {
   BG_YAML_LIMIT: 'a YAML file has more values than the limit (20,000, BADGATEWAY_MAX_INPUT_VALUES) or nests deeper than 100 levels; the message gives file:line:column',
   BG_YAML_ALIAS: 'a YAML alias (*name) names no anchor, sits inside the node its anchor marks, or repeats so much that the file, aliases written out, is over the limits (a "billion laughs"); file:line:column',
   BG_BAD_ENV: 'an environment variable badgateway reads has a value it cannot use (BADGATEWAY_MAX_INPUT_BYTES, BADGATEWAY_MAX_INPUT_VALUES); the message says what it takes',
+  BG_RUNTIME_UNSUPPORTED: 'the gateway cannot run with that runtime: a profile of a gateway badgateway cannot start (alb, cloudflare) runs only with --runtime external; the message says how to run it',
   BG_REPORT_PATH: "a --reporter file cannot be written there (a folder that does not exist, a folder given as the file, no permission); checked before anything starts, the message says what to write instead",
   BG_REPORT_WRITE: 'a report file could not be written after the run finished (disk full, permissions); the run itself is summed up in the message',
   BG_BAD_REPORT: 'an input of `merge-reports` is not a JSON report as `badgateway run --reporter json` writes it (not JSON, another format, or another format version); the message names the file',

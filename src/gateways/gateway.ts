@@ -223,6 +223,12 @@ export interface GatewayAdapter {
   readonly supportsPools?: boolean;
   /** False when the container runtime cannot run this gateway yet (default true). */
   readonly supportsContainer?: boolean;
+  /**
+   * The runtimes that can run this gateway, when not every one can: a profile of a gateway
+   * nobody can start here (AWS ALB, Cloudflare) lists only `external`, and a run with another
+   * runtime is refused before anything starts (src/gateways/profile.ts runtimeRefusal).
+   */
+  readonly runtimes?: readonly string[];
   readonly reasons: readonly ReasonInfo[];
   /** A user's own config: replace the documented placeholders. Throws InputError naming what is missing. */
   fromUserConfig(text: string, file: string, values: UserConfigValues): RenderedConfig;

@@ -10,8 +10,10 @@ import traefik from './traefik.js';
 import varnish from './varnish.js';
 import httpProxyMiddleware from './http-proxy-middleware.js';
 import fastifyHttpProxy from './fastify-http-proxy.js';
+import alb from './alb.js';
+import cloudflare from './cloudflare.js';
 
-export const GATEWAYS: readonly GatewayAdapter[] = [nginx, haproxy, caddy, apache, envoy, traefik, varnish, httpProxyMiddleware, fastifyHttpProxy];
+export const GATEWAYS: readonly GatewayAdapter[] = [nginx, haproxy, caddy, apache, envoy, traefik, varnish, httpProxyMiddleware, fastifyHttpProxy, alb, cloudflare];
 
 export function gatewayById(id: string): GatewayAdapter {
   const g = GATEWAYS.find((x) => x.id === id);

@@ -33,6 +33,11 @@ export const REASONS = {
   'dns-failed': 'the upstream name could not be resolved, for a reason the gateway does not tell apart.',
   'fastcgi-invalid-record': 'the FastCGI backend sent a record the gateway cannot read: a version other than 1, an unknown type, or a record out of place (END_REQUEST before any STDOUT).',
   'fastcgi-stderr': 'the FastCGI backend wrote to FastCGI stderr (PHP warnings and errors); the response itself may still be fine.',
+  'upstream-failed-before-response': "the upstream refused the connection, or closed or reset it before any response head, and the gateway's log does not say which (an ALB 502 with every processing time -1 and target status -).",
+  'invalid-response': "the upstream's response was empty, malformed or otherwise unusable, and the gateway's log does not say how (a Cloudflare 520; an ALB 502 after the target began its response).",
+  'client-closed': 'the client closed its connection before the gateway answered (ALB 460, nginx 499): no upstream fault, but it hides what the upstream would have done.',
+  'tls-handshake-failed': 'the TLS handshake with the upstream failed (no shared protocol or cipher, an alert, a reset or close mid-handshake).',
+  'tls-cert-invalid': "the upstream's certificate was refused (expired, untrusted, or for another name), and the gateway's log does not say which (a Cloudflare 526).",
   'fastcgi-primary-script-unknown': 'PHP-FPM found no script at SCRIPT_FILENAME ("Primary script unknown" in FastCGI stderr) and answered 404 "File not found.".',
 } as const;
 

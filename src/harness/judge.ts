@@ -55,7 +55,12 @@ export interface CaseResult {
   readonly durationMs?: number;
   /** A backend scenario: whether the gateway answered it as it answered its counterpart in the same run. */
   readonly faithful?: Faithful;
+  /** Where the expectation comes from: documentation (its source) or a measurement (on this version). */
+  readonly provenance?: Provenance;
 }
+
+/** Where a judged expectation comes from. */
+export type Provenance = { readonly kind: 'documented'; readonly source: string } | { readonly kind: 'measured'; readonly version?: string };
 
 export interface JudgeContext {
   readonly gateway: string;
@@ -84,7 +89,8 @@ export function judgeCase(run: ProbeRun, byProbe: ReadonlyMap<number, readonly L
     logs,
     observed,
     expectation,
-    verdict: expectation ? evaluate(observed, expectation) : undefined,
+    verdict: expectation ? withSource(evaluate(observed, expectation), expectation) : undefined,
+    ...(expectation ? { provenance: provenanceOf(expectation, ctx.version) } : {}),
     // With a user's config and a measured version the baseline says what the config changes.
     unjudged: resolved.measured ? undefined : near ? `${resolved.why}: ${nearText(ctx.gateway, near)}` : resolved.why,
     ...(near ? { nearestMeasured: near } : {}),
@@ -98,4 +104,17 @@ function nearText(gateway: string, near: { readonly version: string; readonly co
   const on = `the expectation measured on ${gateway} ${near.version}`;
   if (near.comparison.pass) return `what was seen matches ${on}`;
   return `what was seen differs from ${on} (${near.comparison.mismatches.map((m) => m.message ?? `${m.field}: ${m.expected} there, ${m.observed} here`).join('; ')})`;
+}
+
+export function provenanceOf(e: Expectation, version: string | undefined): Provenance {
+  return e.documented !== undefined ? { kind: 'documented', source: e.documented } : { kind: 'measured', ...(version !== undefined ? { version } : {}) };
+}
+
+/**
+ * A documented expectation the gateway does not meet is a finding about the documentation (or
+ * about this deployment): its first mismatch says so, so every reporter shows it.
+ */
+function withSource(v: Verdict, e: Expectation): Verdict {
+  if (v.pass || e.documented === undefined) return v;
+  return { pass: false, mismatches: [{ field: 'documented', expected: e.documented, observed: 'contradicted', message: `contradicts ${e.documented}` }, ...v.mismatches] };
 }

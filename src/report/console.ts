@@ -2,7 +2,7 @@
 import { paint, table } from './terminal.js';
 import type { CaseResult, ProgressListener, SuiteResult } from '../harness/run.js';
 import { statusLabel } from '../harness/evaluate.js';
-import { caseCrash, caseState, changeFromBaseline, crashLines, evidenceLines, gatewayLabel, matrix, observedLine, shardText, sourceLabel, totals } from './model.js';
+import { caseCrash, caseState, changeFromBaseline, crashLines, evidenceLines, gatewayLabel, isDocumented, matrix, observedLine, provenanceText, shardText, sourceLabel, totals } from './model.js';
 import { faithfulText } from '../harness/faithful.js';
 import type { Reporter } from './reporter.js';
 
@@ -36,6 +36,8 @@ export function failureDetail(c: CaseResult, color: boolean): string {
   lines.push(...crashLines(c));
   if (logs.length) lines.push('gateway log:', ...logs.map((l) => `  ${l}`));
   else lines.push('gateway log: no line attributed to this request');
+  const source = provenanceText(c);
+  if (source) lines.push(`expectation: ${source}`);
   lines.push(`scenario: ${c.scenario.file}`);
   return lines.join('\n');
 }
@@ -54,7 +56,9 @@ export function consoleSummary(result: SuiteResult, color: boolean): string {
       const faithful = c.faithful ? (c.faithful.same === false ? p('yellow', ` · ${faithfulText(c.faithful)}`) : p('dim', ` · ${faithfulText(c.faithful)}`)) : '';
       // A failure said in a sentence (a crash, or none where one was expected) is said here too.
       const said = c.verdict?.mismatches.filter((m) => m.message).map((m) => m.message!) ?? [];
-      const row = [mark, c.scenario.id, observedLine(c) + faithful + (c.unjudged ? p('dim', ` (${c.unjudged})`) : '') + (said.length ? p('red', ` (${said.join('; ')})`) : '')];
+      // A documented expectation is read, not measured: say so on its row (a measured one is the default).
+      const documented = isDocumented(c) ? p('cyan', ` · ${provenanceText(c)}`) : '';
+      const row = [mark, c.scenario.id, observedLine(c) + faithful + documented + (c.unjudged ? p('dim', ` (${c.unjudged})`) : '') + (said.length ? p('red', ` (${said.join('; ')})`) : '')];
       const ch = changeFromBaseline(c);
       if (ch) {
         const label = ch.change === 'hidden' ? p('green', `hidden (default: ${ch.baseline})`) : ch.change === 'exposed' ? p('red', `exposed (default: ${ch.baseline})`) : ch.change === 'changed' ? p('yellow', `changed (default: ${ch.baseline})`) : p('dim', 'as default');

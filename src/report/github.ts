@@ -7,7 +7,7 @@
 import { appendFile } from 'node:fs/promises';
 import { isAbsolute, relative, resolve } from 'node:path';
 import type { SuiteResult } from '../harness/run.js';
-import { caseState, crashLines, evidenceLines, gatewayLabel, mismatchText, observedLine } from './model.js';
+import { caseState, crashLines, evidenceLines, gatewayLabel, isDocumented, mismatchText, observedLine, provenanceText } from './model.js';
 import type { Reporter } from './reporter.js';
 
 /** A command's message: the runner reads %, CR and LF as escapes. */
@@ -31,10 +31,11 @@ export function toGithubAnnotations(result: SuiteResult, baseDir: string = proce
   for (const run of result.runs) {
     for (const c of run.cases) {
       if (caseState(c) !== 'fail') continue;
-      const title = `${c.scenario.id} on ${gatewayLabel(run)}`;
+      const title = `${c.scenario.id} on ${gatewayLabel(run)}${isDocumented(c) ? ' (documented expectation)' : ''}`;
       const message = [
         ...c.verdict!.mismatches.map(mismatchText),
         `observed: ${observedLine(c)}`,
+        ...(provenanceText(c) ? [`expectation: ${provenanceText(c)}`] : []),
         ...crashLines(c, 10),
         ...evidenceLines(c, 5).map((l) => `log: ${l}`),
       ].join('\n');

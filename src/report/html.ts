@@ -4,7 +4,7 @@
  * and whether that held the expectation. No scripts, no external assets.
  */
 import type { CaseResult, SuiteResult } from '../harness/run.js';
-import { caseState, changeFromBaseline, crashLines, durationText, evidenceLines, gatewayLabel, matrix, sourceLabel, totals } from './model.js';
+import { caseState, changeFromBaseline, crashLines, durationText, evidenceLines, gatewayLabel, matrix, provenanceText, sourceLabel, totals } from './model.js';
 import { faithfulText } from '../harness/faithful.js';
 import { crashHow } from '../harness/crash.js';
 import type { Reporter } from './reporter.js';
@@ -36,6 +36,7 @@ td.pass .status { color: var(--pass); } td.fail .status { color: var(--fail); } 
 .mismatch { color: var(--fail); font-size: 12px; margin-top: 4px; }
 details { margin-top: 4px; font-size: 12px; } details pre { white-space: pre-wrap; word-break: break-all; max-width: 420px; margin: 4px 0 0; }
 .crash { font-weight: 700; color: var(--fail); }
+.provenance[data-provenance="documented"] { color: #0969da; }
 .legend span { display: inline-block; padding: 1px 8px; margin-right: 8px; border: 1px solid var(--line); }
 `;
 
@@ -60,6 +61,7 @@ function cell(c: CaseResult | undefined, skippedWhy: string | undefined): string
   const ch = changeFromBaseline(c);
   if (ch) parts.push(`<div class="meta change">${htmlEscape(ch.change === 'same' ? `as with the default config (${ch.baseline})` : `${ch.change} (default config: ${ch.baseline})`)}</div>`);
   else if (state === 'observed') parts.push(`<div class="meta unjudged">${htmlEscape(c.unjudged ?? 'observed, no expectation for this gateway or version')}</div>`);
+  if (c.provenance) parts.push(`<div class="meta provenance" data-provenance="${c.provenance.kind}">${htmlEscape(provenanceText(c)!)}</div>`);
   if (c.faithful) parts.push(`<div class="meta faithful" data-faithful="${c.faithful.same === undefined ? 'unknown' : c.faithful.same ? 'yes' : 'no'}">${htmlEscape(faithfulText(c.faithful))}</div>`);
   if (o.crash) parts.push(`<details class="crash-log"><summary>last log lines</summary><pre>${htmlEscape(crashLines(c).join('\n'))}</pre></details>`);
   const logs = evidenceLines(c, 5);

@@ -32,6 +32,8 @@ export function toJson(result: SuiteResult): string {
           ...(c.unjudged ? { unjudged: c.unjudged } : {}),
           observed: c.observed,
           expected: c.expectation,
+          // documented (with its source) or measured: what the expectation rests on.
+          ...(c.provenance ? { provenance: c.provenance } : {}),
           // A backend scenario: the gateway's answer compared with its counterpart's in this run.
           ...(c.faithful ? { faithful: c.faithful } : {}),
           ...(c.baseline ? { defaultConfig: { expected: c.baseline, ...changeFromBaseline(c) } } : {}),

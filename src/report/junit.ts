@@ -1,6 +1,6 @@
 /** JUnit XML: one testcase per scenario × gateway; a failure carries the diff and the gateway's log lines. */
 import type { SuiteResult } from '../harness/run.js';
-import { caseCrash, caseDurationMs, caseState, changeFromBaseline, crashLines, evidenceLines, gatewayLabel, mismatchText, observedLine } from './model.js';
+import { caseCrash, caseDurationMs, caseState, changeFromBaseline, crashLines, evidenceLines, gatewayLabel, mismatchText, observedLine, provenanceText } from './model.js';
 import type { Reporter } from './reporter.js';
 
 export function xmlEscape(s: string): string {
@@ -16,7 +16,10 @@ export function toJunit(result: SuiteResult): string {
     const cases = run.cases.map((c) => {
       const name = xmlEscape(c.scenario.id);
       const time = (caseDurationMs(c) / 1000).toFixed(3);
-      const out = `<system-out>${xmlEscape([`observed: ${observedLine(c)}`, ...crashLines(c), ...c.logs.map((l) => l.raw)].join('\n'))}</system-out>`;
+      const source = provenanceText(c);
+      const out = `<system-out>${xmlEscape([`observed: ${observedLine(c)}`, ...(source ? [`expectation: ${source}`] : []), ...crashLines(c), ...c.logs.map((l) => l.raw)].join('\n'))}</system-out>`;
+      // Test tabs that read testcase properties show where the expectation comes from.
+      const props = c.provenance ? `<properties><property name="provenance" value="${xmlEscape(c.provenance.kind)}"/>${c.provenance.kind === 'documented' ? `<property name="documented" value="${xmlEscape(c.provenance.source)}"/>` : ''}</properties>` : '';
       const state = caseState(c);
       let inner = '';
       if (state === 'fail') {
@@ -30,7 +33,7 @@ export function toJunit(result: SuiteResult): string {
         const why = ch ? (ch.change === 'same' ? `as with the default config (${ch.baseline})` : `${ch.change} by your config (default config: ${ch.baseline})`) : (c.unjudged ?? `no expectation for ${c.gateway}`);
         inner = `<skipped message="${xmlEscape(`${why}: observed ${observedLine(c)}`)}"/>`;
       }
-      return `    <testcase classname="badgateway.${xmlEscape(run.gateway)}" name="${name}" time="${time}">${inner}${out}</testcase>`;
+      return `    <testcase classname="badgateway.${xmlEscape(run.gateway)}" name="${name}" time="${time}">${inner}${props}${out}</testcase>`;
     });
     const skipped = run.skipped.map((s) => `    <testcase classname="badgateway.${xmlEscape(run.gateway)}" name="${xmlEscape(s.scenario.id)}" time="0"><skipped message="${xmlEscape(s.why)}"/></testcase>`);
     const nSkipped = run.skipped.length + run.cases.filter((c) => caseState(c) === 'observed').length;

@@ -1,6 +1,6 @@
 /** Markdown for a CI job summary: the scenario × gateway matrix, then the failures with their evidence. */
 import type { CaseResult, SuiteResult } from '../harness/run.js';
-import { caseDurationMs, caseState, changeFromBaseline, crashedCases, crashLines, evidenceLines, gatewayLabel, matrix, mismatchText, shardText, sourceLabel, totals } from './model.js';
+import { caseDurationMs, caseState, changeFromBaseline, crashedCases, crashLines, evidenceLines, gatewayLabel, isDocumented, matrix, mismatchText, provenanceText, shardText, sourceLabel, totals } from './model.js';
 import { faithfulText } from '../harness/faithful.js';
 import { crashHow } from '../harness/crash.js';
 import type { Reporter } from './reporter.js';
@@ -21,6 +21,8 @@ function cell(c: CaseResult | undefined, skippedWhy: string | undefined): string
   const ch = changeFromBaseline(c);
   if (ch && ch.change !== 'same') parts.push(`${ch.change} (default: ${ch.baseline})`);
   if (c.faithful) parts.push(faithfulText(c.faithful));
+  // Documented expectations are read, not measured: the cell says so (the source is listed below the table); unmarked verdicts are measured.
+  if (isDocumented(c)) parts.push('📄 documented');
   return esc(parts.join(' · '));
 }
 
@@ -31,7 +33,9 @@ export function toMarkdown(result: SuiteResult): string {
   out.push(`| scenario | ${result.runs.map((r) => esc(gatewayLabel(r) + (r.userConfig ? ` with ${r.userConfig}` : ''))).join(' | ')} |`);
   out.push(`|---|${result.runs.map(() => '---').join('|')}|`);
   for (const row of matrix(result)) out.push(`| ${esc(row.scenario.id)} | ${row.cells.map((x) => cell(x.case, x.skipped)).join(' | ')} |`);
-  out.push('', `✅ expectation holds · ❌ expectation failed · 👁 observed, no expectation for this gateway or version · ⏭ skipped, with the reason${crashedCases(result).length ? ' · 💥 the gateway died of it (and was restarted)' : ''}`, '');
+  out.push('', `✅ expectation holds · ❌ expectation failed · 👁 observed, no expectation for this gateway or version · ⏭ skipped, with the reason${result.runs.some((r) => r.cases.some(isDocumented)) ? ' · 📄 judged against an expectation read in the gateway\'s documentation, not measured (unmarked verdicts are measured)' : ''}${crashedCases(result).length ? ' · 💥 the gateway died of it (and was restarted)' : ''}`, '');
+  const documented = result.runs.flatMap((r) => r.cases.filter(isDocumented).map((c) => `${c.scenario.id} on ${c.gateway}: ${provenanceText(c)}`));
+  if (documented.length) out.push('📄 Documented expectations (read in the gateway\'s documentation, not measured):', '', ...documented.map((d) => `- ${esc(d)}`), '');
   const sources = result.runs.filter((r) => r.source).map((r) => `${gatewayLabel(r)} ${sourceLabel(r)}`);
   if (sources.length) out.push(`Ran ${esc(sources.join('; '))}.`, '');
   for (const run of result.runs) {
@@ -44,7 +48,7 @@ export function toMarkdown(result: SuiteResult): string {
     out.push('### Failures', '');
     for (const c of failed) {
       out.push(`<details><summary><b>${c.scenario.id}</b> on ${c.gateway} (${c.scenario.file}): ${esc(c.verdict!.mismatches.map(mismatchText).join('; '))}</summary>`, '');
-      out.push('```', ...crashLines(c), ...evidenceLines(c, 10), '```', '', '</details>', '');
+      out.push(...(provenanceText(c) ? [`Expectation ${esc(provenanceText(c)!)}.`, ''] : []), '```', ...crashLines(c), ...evidenceLines(c, 10), '```', '', '</details>', '');
     }
   }
   // Crashes that were expected pass, and are still worth reading.

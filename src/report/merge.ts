@@ -52,6 +52,7 @@ const caseSchema = z.object({
   expected: z.looseObject({}).optional(),
   defaultConfig: z.looseObject({ expected: z.looseObject({}) }).optional(),
   faithful: z.object({ counterpart: z.string(), same: z.boolean().optional(), differs: z.array(z.string()), why: z.string().optional() }).optional(),
+  provenance: z.union([z.object({ kind: z.literal('documented'), source: z.string() }), z.object({ kind: z.literal('measured'), version: z.string().optional() })]).optional(),
   mismatches: z.array(mismatch),
   durationMs: z.number(),
   outcomes: z.array(outcome),
@@ -167,6 +168,7 @@ function toResult(r: ReportJson): ReadReport['result'] {
         baseline: c.defaultConfig?.expected as Expectation | undefined,
         durationMs: c.durationMs,
         ...(c.faithful ? { faithful: c.faithful } : {}),
+        ...(c.provenance ? { provenance: c.provenance } : {}),
       }),
     ),
   }));

@@ -6,6 +6,21 @@ export { mismatchText } from '../harness/evaluate.js';
 
 export type CaseState = 'pass' | 'fail' | 'observed';
 
+/**
+ * Where a judged case's expectation comes from, in words: "documented: <source>" (read in the
+ * gateway's documentation, not measured) or "measured" (with the version this run judged).
+ */
+export function provenanceText(c: Pick<CaseResult, 'provenance' | 'gateway'>): string | undefined {
+  const p = c.provenance;
+  if (!p) return undefined;
+  return p.kind === 'documented' ? `documented: ${p.source}` : `measured${p.version ? ` (judged on ${c.gateway} ${p.version})` : ''}`;
+}
+
+/** True when the case's expectation was read in documentation, not measured. */
+export function isDocumented(c: Pick<CaseResult, 'provenance'>): boolean {
+  return c.provenance?.kind === 'documented';
+}
+
 export function caseState(c: CaseResult): CaseState {
   return c.verdict === undefined ? 'observed' : c.verdict.pass ? 'pass' : 'fail';
 }

@@ -3,7 +3,8 @@
  * this order. Each is loaded when first asked for (the container runtime pulls in testcontainers).
  * src/runtimes/registry.test.ts fails when a runtime file is not listed.
  */
-import { StartError } from '../errors.js';
+import { InputError, StartError } from '../errors.js';
+import { runtimeRefusal } from '../gateways/profile.js';
 import type { GatewayAdapter } from '../gateways/gateway.js';
 import type { Runtime } from './runtime.js';
 
@@ -25,6 +26,8 @@ export const RUNTIME_CHOICES: readonly RuntimeChoice[] = ['auto', ...RUNTIMES.ma
 
 /** `auto` takes the first runtime (in registry order) that can run the gateway, else says what to install. */
 export async function resolveRuntime(choice: RuntimeChoice, adapter: GatewayAdapter, image?: string): Promise<{ runtime: Runtime; image?: string }> {
+  const refused = runtimeRefusal(adapter, choice);
+  if (refused) throw new InputError('BG_RUNTIME_UNSUPPORTED', refused);
   const reasons: string[] = [];
   for (const entry of RUNTIMES) {
     if (choice !== 'auto' && choice !== entry.id) continue;

@@ -20,6 +20,12 @@ const ID = /^[a-z0-9][a-z0-9-]*$/;
 const statusValue = z.union([z.number().int().min(100).max(999), z.literal('no-response'), z.literal('no-status-line')]);
 const count = z.string().regex(/^(>=|<=|>|<|=)?\d+$/, 'a count is a number with an optional comparison, e.g. ">0", "0", ">=3"');
 
+// A documented expectation names where it is documented: a title and the page's URL.
+const documentedSource = z
+  .string()
+  .trim()
+  .regex(/\S.*\shttps?:\/\/\S+|https?:\/\/\S+\s.*\S/, 'documented: names the source of an expectation that was read, not measured: its title and URL, e.g. "AWS, Troubleshoot your Application Load Balancers https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-troubleshooting.html"');
+
 const expectationSchema = z.strictObject({
   status: z.union([statusValue, z.array(statusValue).min(1)]).optional(),
   body: z.union([z.enum(['complete', 'truncated', 'none']), z.array(z.enum(['complete', 'truncated', 'none'])).min(1)]).optional(),
@@ -30,6 +36,7 @@ const expectationSchema = z.strictObject({
   websocket: z.strictObject({ upgraded: z.boolean().optional(), closeCode: z.number().int().optional() }).optional(),
   counts: z.record(z.string().regex(/^(\d{3}|no-response|no-status-line)$/, 'count keys are statuses (502) or no-response / no-status-line'), count).optional(),
   gateway: z.literal('crashes', { error: 'gateway: takes one value, `crashes` (the gateway is measured dying on this scenario); leave it out otherwise' }).optional(),
+  documented: documentedSource.optional(),
 });
 
 const headers = z.union([

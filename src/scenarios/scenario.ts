@@ -26,6 +26,12 @@ export interface Expectation {
    * gateway is a race), and no crash fails, so the suite notices when an upgrade fixes it.
    */
   readonly gateway?: 'crashes';
+  /**
+   * The expectation is taken from documentation, not measured: the source, its title and URL
+   * (e.g. "AWS, Troubleshoot your Application Load Balancers https://docs.aws.amazon.com/...").
+   * Reports show it apart from a measured one, and a failure says "contradicts <source>".
+   */
+  readonly documented?: string;
 }
 
 export interface ScenarioRequest {

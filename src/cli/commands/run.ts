@@ -2,6 +2,7 @@ import { setMaxListeners } from 'node:events';
 import type { Argv } from 'yargs';
 import { gateways as GATEWAYS, InputError, loadSuite, RUNTIME_CHOICES, RUNTIMES, runSuite, type ProgressListener, type RuntimeChoice, type SuiteResult } from '../../index.js';
 import { gatewayById } from '../../gateways/index.js';
+import { runtimeRefusal } from '../../gateways/profile.js';
 import { consoleProgress } from '../../report/console.js';
 import { parseShard } from '../../harness/shard.js';
 import { parseWholeNumber } from '../flags.js';
@@ -59,6 +60,11 @@ export function runCommand(y: Argv) {
         throw new InputError('BG_BAD_FLAG', `--image ${argv.image.join(' --image ')} names a container image, but --runtime ${argv.runtime} runs no container. Drop --image, or use --runtime container (or auto).`);
       }
       const gateways = argv.gateway.split(',').map((g) => gatewayById(g.trim()));
+      // A profile (alb, cloudflare) runs only where it is: refused before anything starts.
+      for (const g of gateways) {
+        const refused = runtimeRefusal(g, String(argv.runtime));
+        if (refused) throw new InputError('BG_RUNTIME_UNSUPPORTED', refused);
+      }
       const reports = parseReporters(argv.reporter);
       // Before anything starts: a report that cannot be written must not cost a whole run first.
       await checkReportTargets(reports);
