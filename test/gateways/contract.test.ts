@@ -54,13 +54,15 @@ describe.each(GATEWAYS.map((g) => [g.id, g] as const))('%s keeps the adapter con
   // The shared route table, less what the harness never gives this gateway (it skips those scenarios).
   const drop: RouteId[] = [...(g.supportsUnixUpstream === false ? ['b' as const] : []), ...(g.supportsResolver === false ? ['c' as const] : [])];
   const input = renderInput({ drop, ...(g.supportsResolver === false ? { resolver: false } : {}), ...(g.syslogFile ? { logSink: { host: '127.0.0.1', port: 5514 } } : {}) });
+  // A profile (alb, cloudflare) is driven where it runs: no binary, no listen address of ours, no args.
+  const profile = g.runtimes !== undefined && !g.runtimes.includes('process') && !g.runtimes.includes('container');
 
   test('render: a main file among the files, paths under the prefix, the listen port, every route and the readiness path', () => {
     const out = g.render(input);
     const names = Object.keys(out.files);
     expect(names).toContain(out.main);
     for (const n of names) expect(n, n).not.toMatch(/^\/|(^|\/)\.\.(\/|$)/);
-    expect(out.files[out.main]).toContain(String(input.listen.port));
+    if (!profile) expect(out.files[out.main]).toContain(String(input.listen.port));
     const all = names.map((n) => `${n}\n${out.files[n]}`).join('\n');
     expect(input.routes.length).toBeGreaterThanOrEqual(3);
     for (const r of input.routes) expect(all, `route ${r.id}`).toContain(routePath(r.id));
@@ -97,7 +99,7 @@ describe.each(GATEWAYS.map((g) => [g.id, g] as const))('%s keeps the adapter con
     for (const info of g.reasons) for (const s of info.scenarios) expect(ids.has(s), `${info.reason} names scenario ${s}`).toBe(true);
   });
 
-  test('how to get and run it: binary, install hint, images, version arguments, and a version sample parseVersion reads', () => {
+  test.skipIf(profile)('how to get and run it: binary, install hint, images, version arguments, and a version sample parseVersion reads', () => {
     expect(g.binary).toMatch(/^\S+$/);
     expect(g.installHint.trim().length).toBeGreaterThan(10);
     expect(g.defaultImage).toMatch(/^\S+$/);
@@ -115,7 +117,13 @@ describe.each(GATEWAYS.map((g) => [g.id, g] as const))('%s keeps the adapter con
   });
 
   // Not testArgs: a gateway without a config-test mode (Traefik) only checks that its binary runs.
-  test('args name the config file', () => {
+  test.runIf(profile)('a profile refuses every runtime that starts a gateway, in a paragraph that says how to run it', () => {
+    expect(g.installHint.trim().length).toBeGreaterThan(10);
+    expect(g.logFiles.length).toBeGreaterThan(0);
+    expect(() => g.args('/tmp/p', '/tmp/p/main.conf')).toThrow(/--runtime external/);
+  });
+
+  test.skipIf(profile)('args name the config file', () => {
     expect(g.args('/tmp/p', '/tmp/p/main.conf').join(' ')).toContain('/tmp/p/main.conf');
   });
 });
