@@ -7,7 +7,7 @@
  * each under "Cloudflare 5xx errors"), so the status is most of the evidence; Logpush's
  * HTTP-request records (one JSON object per line) add what the origin answered
  * (OriginResponseStatus, 0 when the edge got no response) and the request's Ray ID, which the
- * client also sees in the CF-Ray response header: the probe records it (Outcome.cfRay) so a
+ * client also sees in the CF-Ray response header: the probe records it (Outcome.cfRay, src/probe/http-probe.ts) so a
  * report can be joined with the Logpush records.
  */
 import type { GatewayAdapter, LogEntry, ReasonInfo, RenderInput, RenderedConfig } from './gateway.js';
@@ -148,11 +148,6 @@ function parseLogLine(line: string): LogEntry<CloudflareReason> | undefined {
     ...(typeof r.ClientRequestURI === 'string' ? { target: r.ClientRequestURI } : {}),
     ...(typeof r.RayID === 'string' ? { connection: r.RayID } : {}),
   };
-}
-
-/** The CF-Ray a response carried (`8a1b2c3d4e5f6a7b-FRA`), which Logpush writes as RayID without the colo. */
-export function cfRayOf(headers: ReadonlyArray<readonly [string, string]> | undefined): string | undefined {
-  return headers?.find(([k]) => k.toLowerCase() === 'cf-ray')?.[1].trim();
 }
 
 /**

@@ -25,6 +25,14 @@ export function runtimeRefusal(adapter: Pick<GatewayAdapter, 'id' | 'runtimes' |
   );
 }
 
+/** The command that reproduces a scenario on a gateway: a profile's names the external runtime and what it needs. */
+export function reproduceCommand(adapter: Pick<GatewayAdapter, 'id' | 'runtimes'>, scenario: string): string {
+  if (adapter.runtimes?.length === 1 && adapter.runtimes[0] === EXTERNAL_RUNTIME) {
+    return `badgateway run --gateway ${adapter.id} --runtime external --url <its URL> --upstream-control <the deployed upstream's control URL> --control-token <token> --only ${scenario}`;
+  }
+  return `badgateway run --gateway ${adapter.id} --only ${scenario}`;
+}
+
 /** The parts of a GatewayAdapter that a profile cannot have (a binary, a config of ours), each saying so when asked. */
 export function externalOnly(id: string, installHint: string): Pick<
   GatewayAdapter,

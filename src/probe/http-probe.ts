@@ -59,6 +59,8 @@ export interface Outcome {
   /** The first bytes after the head (raw framing, chunk sizes included), escaped. */
   readonly bodyPreview?: string;
   readonly websocket?: { readonly upgraded: boolean; readonly frames: number; readonly closeCode?: number };
+  /** Cloudflare's CF-Ray response header: the Logpush record of this request has it as RayID (without the colo). */
+  readonly cfRay?: string;
 }
 
 export function probe(req: ProbeRequest): Promise<Outcome> {
@@ -154,10 +156,17 @@ function toOutcome(bytes: Buffer, req: ProbeRequest, end: Outcome['end'], errorC
         websocket: ws,
         head: headText(bytes, r.headBytes),
         bodyPreview: escapeBytes(bytes.subarray(r.headBytes), BODY_PREVIEW_BYTES),
+        ...cfRayField(r.headers),
         ...common,
       };
     }
   }
+}
+
+/** The CF-Ray header, when the response came through Cloudflare: what joins a report with Logpush records. */
+function cfRayField(headers: ReadonlyArray<readonly [string, string]>): { cfRay?: string } {
+  const ray = headers.find(([k]) => k.toLowerCase() === 'cf-ray')?.[1].trim();
+  return ray ? { cfRay: ray } : {};
 }
 
 // Bounds on what an outcome keeps of the bytes (outcomes go into the JSON report): a transcript, not a capture.

@@ -7,6 +7,7 @@ import { InputError } from '../../errors.js';
 import { explainLine, unknownLineMessage, type Explanation } from '../../gateways/explain.js';
 import type { GatewayAdapter, ReasonInfo } from '../../gateways/gateway.js';
 import { gatewayById, GATEWAYS } from '../../gateways/index.js';
+import { reproduceCommand } from '../../gateways/profile.js';
 import { paint, useColor, type Style } from '../../report/terminal.js';
 
 /** Log lines grouped by what they mean, for `explain --file`. */
@@ -78,7 +79,7 @@ function explanationText(ex: Explanation, p: (style: Style, text: string) => str
     ...i.causes.map((c) => `  - ${c}`),
     '',
     p('cyan', 'Reproduce it'),
-    ...(i.scenarios.length ? i.scenarios.map((s) => `  badgateway run --gateway ${ex.gateway} --only ${s}`) : ['  (no built-in scenario yet)']),
+    ...(i.scenarios.length ? i.scenarios.map((s) => `  ${reproduceCommand(gatewayById(ex.gateway), s)}`) : ['  (no built-in scenario yet)']),
     '',
     p('cyan', 'Directives that govern it'),
     ...(i.directives.length ? i.directives.map((d) => `  - ${d}`) : ['  (none: the upstream must be fixed)']),
@@ -94,7 +95,7 @@ export function digestText(d: LogDigest, source: string, color: boolean): string
     out.push(`${String(g.count).padStart(width)}  ${p('bold', g.info.reason)}  (${g.gateway})`);
     const pad = ' '.repeat(width + 2);
     out.push(`${pad}${g.info.meaning}`, `${pad}${p('dim', `e.g. ${shorten(g.example)}`)}`);
-    if (g.info.scenarios.length) out.push(`${pad}${p('dim', `reproduce: badgateway run --gateway ${g.gateway} --only ${g.info.scenarios[0]}`)}`);
+    if (g.info.scenarios.length) out.push(`${pad}${p('dim', `reproduce: ${reproduceCommand(gatewayById(g.gateway), g.info.scenarios[0]!)}`)}`);
     out.push('');
   }
   if (d.groups.length) out.push(p('dim', 'Causes and directives for one of them: badgateway explain \'<the example line>\''));
