@@ -2,6 +2,7 @@
  * nginx: config rendering for a route table, error-log parsing into reasons.
  * Pure. Every path nginx writes (pid, logs, temp files) lives under the prefix.
  */
+import { parseIngressAccessLine } from './ingress-nginx-log.js';
 import { fillUserConfig, hostPort } from './user-config.js';
 import type { GatewayAdapter, GatewayRoute, LogEntry, ReasonInfo, RenderInput, RenderedConfig, UserConfigValues } from './gateway.js';
 import { READY_PATH, routePath } from './paths.js';
@@ -221,7 +222,11 @@ const LINE = /^(\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d) \[(\w+)\] \d+#\d+: (?:\*(\d+) 
 
 function parseLogLine(line: string): LogEntry<NginxReason> | undefined {
   const m = LINE.exec(line);
-  if (!m) return undefined;
+  if (!m) {
+    // ingress-nginx prints its access lines between the error lines: attributed, no reason.
+    const a = parseIngressAccessLine(line);
+    return a && { raw: line, level: a.status >= 500 ? 'error' : 'info', target: a.target };
+  }
   const [, , level, connection, message] = m;
   const req = /, request: "(?:[A-Z]+) (\S+) HTTP\/[\d.]+"/.exec(message!);
   const reason = PATTERNS.find((p) => p.re.test(message!))?.reason;
