@@ -53,7 +53,8 @@ function gatewayCell(s, id) {
     const gw = at === -1 ? k : k.slice(0, at);
     if (gw !== id) continue;
     // A versioned entry is merged over the plain one, as the harness does; a body it sets is always shown.
-    if (at === -1) parts.push(expectText(entry));
+    // 📄: read in the gateway's documentation (the entry's documented: names the page), not measured.
+    if (at === -1) parts.push(`${entry.documented ? '📄 ' : ''}${expectText(entry)}`);
     else parts.push(`${k.slice(at + 1)}: ${expectText({ ...(s.expect[gw] ?? {}), ...entry }, entry.body !== undefined)}`);
   }
   return parts.length ? parts.join('; ') : '—';
@@ -70,8 +71,11 @@ async function scenariosTable() {
   const ids = GATEWAYS.map((g) => g.id);
   const measured = ids.filter((id) => MEASURED[id]).map((id) => MEASURED[id]).join('; ');
   // Gateways with an adapter but no measured expectation yet: their column is all —, and a run reports what it sees without a verdict.
-  const unmeasured = ids.filter((id) => !MEASURED[id]);
-  const none = unmeasured.length ? ` Nothing has been measured yet on ${unmeasured.join(' or ')}: ${unmeasured.length > 1 ? 'their columns are' : 'its column is'} all —, and a run reports "no expectation measured" instead of a verdict.` : '';
+  const documentedOnly = ids.filter((id) => !MEASURED[id] && scenarios.some((s) => s.expect[id]?.documented));
+  const unmeasured = ids.filter((id) => !MEASURED[id] && !documentedOnly.includes(id));
+  const none =
+    (documentedOnly.length ? ` ${documentedOnly.join(', ')}: nothing measured yet, only expectations read in their documentation (📄; each entry's \`documented:\` cites the page), which a run judges and reports as documented, and as "contradicts <source>" when the gateway answers otherwise.` : '') +
+    (unmeasured.length ? ` Nothing has been measured yet on ${unmeasured.join(' or ')}: ${unmeasured.length > 1 ? 'their columns are' : 'its column is'} all —, and a run reports "no expectation measured" instead of a verdict.` : '');
   const out = [
     `${scenarios.length} scenarios in \`scenarios/\`, one column per gateway. Expectations were measured on ${measured} (Debian's packages, images built by \`scripts/build-gateway-image.sh\`; the Node proxies from npm, run by the process runtime on the Node named). A plain entry applies to every measured version; an entry such as \`nginx@>=1.23\` (or \`caddy@2.6.2+go>=1.20\`, by Go toolchain, or \`fastify-http-proxy@+node>=22\`, by Node) is merged over it for those versions. A run is judged on a measured version, or between the two measured versions next to it when both get the same entries as it does; any other version is reported as "not measured on <version>", with the measured version its expectation comes from and whether what was seen matches it. — means no expectation (the scenario is skipped or only observed). Each file's description says why the answer is what it is, and which release changed it.${none}`,
     '',
