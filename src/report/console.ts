@@ -57,7 +57,8 @@ export function consoleSummary(result: SuiteResult, color: boolean): string {
       // A failure said in a sentence (a crash, or none where one was expected) is said here too.
       const said = c.verdict?.mismatches.filter((m) => m.message).map((m) => m.message!) ?? [];
       // A documented expectation is read, not measured: say so on its row (a measured one is the default).
-      const documented = isDocumented(c) ? p('cyan', ` · ${provenanceText(c)}`) : '';
+      // A contradicted one names its source in the mismatch already.
+      const documented = isDocumented(c) && state !== 'fail' ? p('cyan', ` · ${provenanceText(c)}`) : '';
       const row = [mark, c.scenario.id, observedLine(c) + faithful + documented + (c.unjudged ? p('dim', ` (${c.unjudged})`) : '') + (said.length ? p('red', ` (${said.join('; ')})`) : '')];
       const ch = changeFromBaseline(c);
       if (ch) {
