@@ -40,6 +40,7 @@ export const ERROR_CODES = {
   BG_SUITE_MISSING: 'the suite path does not exist',
   BG_SUITE_EMPTY: 'the suite folder or list has no scenario files',
   BG_NO_SCENARIOS: 'no scenario matches --only (the message names the closest), or a scenario does not run through that gateway',
+  BG_NOTHING_TO_REPRODUCE: '`reproduce`: the log has no line with a reason the gateway\'s parser knows, or no reason in it can be reproduced by a load run',
   // Gateways and runtimes.
   BG_UNKNOWN_GATEWAY: 'no gateway adapter has that id; the message lists them',
   BG_GATEWAY_UNSUPPORTED: 'the gateway cannot serve a route a scenario needs (e.g. Apache and DNS upstreams); such scenarios are skipped with this reason',

@@ -9,6 +9,7 @@ import { InputError, isBadgatewayError, StartError } from '../errors.js';
 import { explainCommand } from './commands/explain.js';
 import { faultsCommand } from './commands/faults.js';
 import { loadCommand } from './commands/load.js';
+import { reproduceCommand } from './commands/reproduce.js';
 import { mergeReportsCommand } from './commands/merge-reports.js';
 import { runCommand } from './commands/run.js';
 import { serveCommand } from './commands/serve.js';
@@ -41,6 +42,7 @@ export async function main(args: string[]): Promise<number> {
   explainCommand(cli);
   mergeReportsCommand(cli);
   loadCommand(cli);
+  reproduceCommand(cli);
   try {
     await cli.parseAsync();
   } catch (err) {

@@ -12,9 +12,17 @@ import { seededRandom } from '../upstream/router.js';
 export interface LoadMixEntry {
   readonly fault: string;
   readonly weight: number;
+  /** The fault's parameters (`--mix keepalive-idle-close?idleMs=5000:1`, a sweep's value, a scenario's fault.params). */
+  readonly params?: Readonly<Record<string, string | number>>;
 }
 
-/** Parses `fault:weight,fault:weight`; every fault must be an HTTP exchange fault of the catalogue. */
+/** `id` or `id?k=v&k=v`, as the mix and the replay command line write an entry's fault. */
+export function faultRefText(e: Pick<LoadMixEntry, 'fault' | 'params'>): string {
+  const p = e.params && Object.keys(e.params).length ? new URLSearchParams(Object.entries(e.params).map(([k, v]): [string, string] => [k, String(v)])).toString() : '';
+  return p ? `${e.fault}?${p}` : e.fault;
+}
+
+/** Parses `fault:weight,fault?param=value:weight`; every fault must be an HTTP exchange fault of the catalogue. */
 export function parseMix(text: string, catalogue: Catalogue): LoadMixEntry[] {
   const parts = text.split(',').map((p) => p.trim()).filter((p) => p !== '');
   if (parts.length === 0) throw new InputError('BG_BAD_FLAG', '--mix is empty: give fault:weight pairs, comma-separated, e.g. --mix healthy:999,keepalive-idle-close:1.');
@@ -22,7 +30,15 @@ export function parseMix(text: string, catalogue: Catalogue): LoadMixEntry[] {
   const out: LoadMixEntry[] = [];
   for (const p of parts) {
     const m = /^([^:\s]+)(?::(.*))?$/.exec(p);
-    const id = m?.[1] ?? p;
+    const ref = m?.[1] ?? p;
+    const q = ref.indexOf('?');
+    const id = q === -1 ? ref : ref.slice(0, q);
+    let params: Record<string, string | number> | undefined;
+    if (q !== -1) {
+      params = {};
+      // Numbers stay numbers, as `serve --fault ID?p=v` reads them.
+      for (const [k, v] of new URLSearchParams(ref.slice(q + 1))) params[k] = v !== '' && Number.isFinite(Number(v)) ? Number(v) : v;
+    }
     const w = m?.[2];
     if (!catalogue.has(id)) {
       try {
@@ -41,11 +57,19 @@ export function parseMix(text: string, catalogue: Catalogue): LoadMixEntry[] {
             : `${def.protocol === 'h2' ? 'an HTTP/2' : 'a FastCGI'} fault (load speaks HTTP to the gateway, which speaks HTTP/1 to the upstream)`;
       throw new InputError('BG_NOT_EXCHANGE_FAULT', `--mix ${text}: "${id}" is ${what}, so it cannot be chosen per request. A load mix takes HTTP exchange faults only; \`badgateway faults\` lists them with their layer.`);
     }
+    if (params) {
+      try {
+        catalogue.compile(id, params);
+      } catch (err) {
+        throw new InputError('BG_INVALID_MIX', `--mix ${text}: ${(err as Error).message}. \`badgateway faults\` lists each fault's parameters.`, { cause: err });
+      }
+    }
     const weight = w === undefined ? 1 : /^\d+(\.\d+)?$/.test(w.trim()) ? Number(w) : NaN;
     if (!Number.isFinite(weight)) throw new InputError('BG_INVALID_MIX', `--mix ${text}: the weight of "${id}" is ${JSON.stringify(w)}, not a number; write fault:weight with a weight >= 0, e.g. ${id}:1.`);
-    if (seen.has(id)) throw new InputError('BG_INVALID_MIX', `--mix ${text}: "${id}" is named twice; give each fault once with its whole weight.`);
-    seen.add(id);
-    out.push({ fault: id, weight });
+    const key = faultRefText({ fault: id, params });
+    if (seen.has(key)) throw new InputError('BG_INVALID_MIX', `--mix ${text}: "${key}" is named twice; give each fault once with its whole weight.`);
+    seen.add(key);
+    out.push(params ? { fault: id, weight, params } : { fault: id, weight });
   }
   if (out.every((e) => e.weight === 0)) throw new InputError('BG_INVALID_MIX', `--mix ${text}: every weight is 0, so no fault could ever be picked; give at least one a weight above 0.`);
   return out;
@@ -53,7 +77,7 @@ export function parseMix(text: string, catalogue: Catalogue): LoadMixEntry[] {
 
 /** The mix as text, as `parseMix` reads it (for the command line that reproduces a run). */
 export function formatMix(mix: readonly LoadMixEntry[]): string {
-  return mix.map((e) => `${e.fault}:${e.weight}`).join(',');
+  return mix.map((e) => `${faultRefText(e)}:${e.weight}`).join(',');
 }
 
 /**

@@ -4,6 +4,7 @@
  */
 import { paint, table } from '../report/terminal.js';
 import type { LoadResult } from './run.js';
+import type { SweepResult } from './sweep.js';
 
 export const LOAD_REPORT_FORMAT = 'badgateway-load/1';
 
@@ -79,4 +80,27 @@ export function loadToMarkdown(r: LoadResult): string {
   if (r.logReasons.length === 0) out.push('| none | 0 | |');
   out.push('', `Replay (fault sequence ${r.sequenceDigest}):`, '', '```sh', r.command, '```', '');
   return out.join('\n');
+}
+
+function sweepRows(s: SweepResult): string[][] {
+  return s.rows.map(({ value, result: r }) => [`${s.param}=${value}`, String(r.sent), `${r.achievedRate.toFixed(1)}/s`, pct(r.errors.rate), `${pct(r.errors.low)} – ${pct(r.errors.high)}`, ms(r.latencyMs?.p50), ms(r.latencyMs?.p99), r.logReasons.map((x) => `${x.reason} ${x.count}`).join(', ') || 'none']);
+}
+
+const SWEEP_HEAD = ['value', 'sent', 'achieved', 'errors', '95 % CI', 'p50', 'p99', 'log reasons'];
+
+export function sweepToJson(s: SweepResult): string {
+  return JSON.stringify({ ...s, rows: s.rows.map((row) => ({ value: row.value, result: { format: LOAD_REPORT_FORMAT, ...row.result } })) }, null, 2) + '\n';
+}
+
+export function sweepToConsole(s: SweepResult, color: boolean): string {
+  const p = paint(color);
+  const each = s.rows.map((row) => loadToConsole(row.result, color)).join('\n');
+  return `${each}\n${p('bold', `sweep of ${s.param}: one run per value`)}${s.interrupted ? p('yellow', '  (interrupted: partial report)') : ''}\n${table([SWEEP_HEAD, ...sweepRows(s)]).replace(/^/gm, '  ')}\n`;
+}
+
+export function sweepToMarkdown(s: SweepResult): string {
+  const out = [`## badgateway load: sweep of ${s.param}${s.interrupted ? ' (interrupted: partial report)' : ''}`, '', `| ${SWEEP_HEAD.join(' | ')} |`, `|---|${SWEEP_HEAD.slice(1).map(() => '---:').join('|')}|`];
+  for (const row of sweepRows(s)) out.push(`| ${row.join(' | ')} |`);
+  out.push('');
+  return out.join('\n') + '\n' + s.rows.map((row) => loadToMarkdown(row.result).replace(/^## /, '### ')).join('\n');
 }

@@ -10,8 +10,8 @@ import type { RuntimeChoice } from '../runtimes/index.js';
 import { Worker } from 'node:worker_threads';
 import type { BodyState, GeneratorResult, Progress } from './generator.js';
 import { LatencyHistogram } from './histogram.js';
-import { formatMix, type LoadMixEntry } from './mix.js';
-import { loadPath, startLoadSession } from './session.js';
+import { faultRefText, formatMix, type LoadMixEntry } from './mix.js';
+import { loadPaths, startLoadSession } from './session.js';
 import { wilson } from './stats.js';
 import { STOP, type WorkerInput } from './worker-protocol.js';
 
@@ -42,6 +42,8 @@ export interface LoadRunOptions {
   readonly signal?: AbortSignal;
   readonly onStarted?: (g: LoadGatewayInfo) => void;
   readonly onProgress?: (p: Progress) => void;
+  /** The gateway's log as read after the run (`load --save-log`, and `reproduce`'s tests make a production log of it). */
+  readonly onLogText?: (text: string) => Promise<void> | void;
 }
 
 export interface LoadGatewayInfo {
@@ -139,14 +141,16 @@ export async function runLoad(opts: LoadRunOptions): Promise<LoadResult> {
         durationMs: s.durationMs,
         connections: s.connections,
         timeoutMs: s.timeoutMs,
-        requests: s.mix.map((e) => requestBytes(s.method, loadPath(e.fault), gw.host, gw.port)),
+        requests: loadPaths(s.mix).map((path) => requestBytes(s.method, path, gw.host, gw.port)),
         mix: s.mix,
         seed: s.seed,
       },
       opts.signal,
       opts.onProgress,
     );
-    const logReasons = reasonCounts(adapter, await gw.readLogs().catch(() => ''));
+    const logText = await gw.readLogs().catch(() => '');
+    await opts.onLogText?.(logText);
+    const logReasons = reasonCounts(adapter, logText);
     return summarize(s, info, gen, logReasons);
   } finally {
     await session.close();
@@ -225,7 +229,7 @@ export function summarize(s: LoadSettings, gateway: LoadGatewayInfo, g: Generato
     byStatus: g.byStatus,
     byBody: g.byBody,
     noResponse: g.noResponse,
-    byFault: s.mix.map((e, i) => ({ fault: e.fault, weight: e.weight, sent: g.perEntry[i]!.sent, byStatus: g.perEntry[i]!.byStatus })),
+    byFault: s.mix.map((e, i) => ({ fault: faultRefText(e), weight: e.weight, sent: g.perEntry[i]!.sent, byStatus: g.perEntry[i]!.byStatus })),
     latencyMs: percentiles(g.latency),
     latencyBuckets: g.latency.buckets(),
     errors: { count, of, rate: of > 0 ? count / of : 0, low: ci.low, high: ci.high },

@@ -25,6 +25,19 @@ export function loadPath(fault: string): string {
   return `${routePath(LOAD_ROUTE)}${fault}`;
 }
 
+/**
+ * Each mix entry's path: `/s/load/<fault>`, and `/s/load/<fault>/<n>` for the n-th entry of a
+ * fault already in the mix with other parameters (a scenario's, a sweep's), so each reaches its own.
+ */
+export function loadPaths(mix: readonly LoadMixEntry[]): string[] {
+  const seen = new Map<string, number>();
+  return mix.map((e) => {
+    const n = (seen.get(e.fault) ?? 0) + 1;
+    seen.set(e.fault, n);
+    return n === 1 ? loadPath(e.fault) : `${loadPath(e.fault)}/${n}`;
+  });
+}
+
 export interface LoadSessionOptions {
   readonly adapter: GatewayAdapter;
   readonly catalogue: Catalogue;
@@ -61,7 +74,10 @@ export async function startLoadSession(opts: LoadSessionOptions): Promise<LoadSe
       await startChaos({
         host,
         catalogue: opts.catalogue,
-        routes: opts.mix.map((e) => ({ pathPrefix: loadPath(e.fault), fault: e.fault })),
+        // Longest prefix first: routes match in order, and /s/load/slow-response is a prefix of /s/load/slow-response-under-timeout.
+        routes: loadPaths(opts.mix)
+          .map((path, i) => ({ pathPrefix: path, fault: opts.mix[i]!.fault, ...(opts.mix[i]!.params ? { params: opts.mix[i]!.params } : {}) }))
+          .sort((a, b) => b.pathPrefix.length - a.pathPrefix.length),
         defaultFault: 'healthy',
         faultPaths: false,
         faultHeader: false,

@@ -12,6 +12,7 @@ import type { Catalogue } from '../faults/registry.js';
 import { isReason, REASON_IDS } from '../gateways/reasons.js';
 import { readInputText, readYaml, type YamlSource } from '../yaml-source.js';
 import { backendFaultDef, backendSchema, backendSpec } from './backend-key.js';
+import { loadBlockFromYaml, loadBlockSchema } from './load-block.js';
 import { poolFromYaml, upstreamsSchema } from './pool.js';
 import { tlsKeys } from './tls-key.js';
 import { RANGE, type Expectation, type PoolMember, type Scenario } from './scenario.js';
@@ -76,6 +77,7 @@ const scenarioSchema = z.strictObject({
     .optional(),
   expect: z.record(z.string(), expectationSchema),
   tags: z.array(z.string()).optional(),
+  load: loadBlockSchema.optional(),
 });
 
 export function scenarioFromYaml(src: YamlSource, catalogue: Catalogue, knownGateways: readonly string[]): Scenario {
@@ -148,6 +150,7 @@ export function scenarioFromYaml(src: YamlSource, catalogue: Catalogue, knownGat
     tags: d.tags ?? [],
     ...(pool ? { pool } : {}),
     ...tls,
+    ...(d.load ? { load: loadBlockFromYaml(d.load, { fault: faultId, params }, catalogue, fail) } : {}),
   };
 }
 

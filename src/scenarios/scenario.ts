@@ -1,5 +1,6 @@
 import type { BackendSpec } from '../backends/backend.js';
 import type { FaultDef } from '../faults/fault.js';
+import type { LoadBlock } from './load-block.js';
 
 /** What a scenario is: a fault, the request(s) a client sends through the gateway, and what is expected per gateway. */
 import type { ExpectedReason } from '../gateways/reasons.js';
@@ -100,6 +101,8 @@ export interface Scenario {
    * or a TLS listener fault): `default` renders no directive (the gateway's own default).
    */
   readonly tlsVerify?: TlsVerify;
+  /** How `badgateway load --scenario ID` drives it (src/scenarios/load-block.ts). */
+  readonly load?: LoadBlock;
 }
 
 export type TlsVerify = 'default' | 'on' | 'off';

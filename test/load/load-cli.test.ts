@@ -126,7 +126,7 @@ describe.concurrent('bad input', () => {
     [['--duration', '-1'], /^badgateway: --duration -1 is not a duration/],
     [['--connections', '0'], /^badgateway: --connections 0 is out of range/],
     [['--mix', 'connect-refused:1'], /^badgateway: --mix connect-refused:1: "connect-refused" is a listener fault/],
-    [['--reporter', 'html:x.html'], /^badgateway: --reporter "html:x\.html": load writes console, json, markdown/],
+    [['--reporter', 'pdf:x.pdf'], /^badgateway: --reporter "pdf:x\.pdf": load writes console, json, markdown, html/],
   ])('load %j', async (args, message) => {
     const r = await runCli(['load', '--runtime', 'process', ...args]);
     expect(r.stderr).toMatch(message);

@@ -1,0 +1,77 @@
+/**
+ * `badgateway reproduce LOGFILE --gateway G`: a production log's reasons, counted with the
+ * gateway's own parser, replayed as a load mix of the scenarios behind them, and the two
+ * histograms side by side (src/load/reproduce.ts).
+ */
+import type { Argv } from 'yargs';
+import { InputError } from '../../errors.js';
+import { gatewayById, GATEWAYS } from '../../gateways/index.js';
+import { loadSuite, readUserConfig } from '../../api/suite.js';
+import { compareReasons, planReproduction, readProductionLog, type ReproduceResult } from '../../load/reproduce.js';
+import { reproduceToConsole, reproduceToHtml, reproduceToJson, reproduceToMarkdown } from '../../load/reproduce-report.js';
+import { useColor } from '../../report/terminal.js';
+import { readInputText } from '../../yaml-source.js';
+import { checkReportTargets } from '../reporters.js';
+import { driveLoad, parseLoadReporters, runOptions, settingsFrom, writeResultReports, type ResultReporter } from './load.js';
+import { abortOnSignals } from './run.js';
+
+const REPRODUCE_REPORTERS: ReadonlyArray<ResultReporter<ReproduceResult>> = [
+  { id: 'console', extension: '.txt', render: (r, color) => reproduceToConsole(r, color) },
+  { id: 'json', extension: '.json', render: (r) => reproduceToJson(r) },
+  { id: 'markdown', extension: '.md', render: (r) => reproduceToMarkdown(r) },
+  { id: 'html', extension: '.html', render: (r) => reproduceToHtml(r) },
+];
+
+const DEFAULTS = { rate: '200/s', duration: '10s' } as const;
+/** A production log may be large; the reasons are counted from the text in memory. */
+const MAX_LOG_BYTES = 512 * 1024 * 1024;
+
+export function reproduceCommand(y: Argv) {
+  return y.command(
+    'reproduce <logfile>',
+    "Count a production gateway log's lines by reason, drive the gateway (your --config) with the scenarios behind them in the log's proportions, and set the two histograms side by side",
+    (a) =>
+      runOptions(a, DEFAULTS)
+        .positional('logfile', { type: 'string', demandOption: true, describe: "the gateway's error or access log, as the gateway writes it" })
+        .option('gateway', { type: 'string', demandOption: true, describe: `whose log it is, and which gateway to drive: ${GATEWAYS.map((g) => g.id).join(', ')}` })
+        .option('suite', { type: 'string', describe: 'the scenarios to reproduce with: a folder of scenario files, a file, or a list file (default: the built-in scenarios)' })
+        .example('$0 reproduce /var/log/nginx/error.log --gateway nginx --config my-nginx.conf', "your nginx's errors, reproduced through your config")
+        .example('$0 reproduce haproxy.log --gateway haproxy --rate 500/s --duration 30s --reporter html:repro.html', 'a longer run, with plots'),
+    async (argv) => {
+      if (argv.gateway.includes(',')) throw new InputError('BG_BAD_FLAG', `--gateway ${argv.gateway}: a log comes from one gateway; name it.`);
+      const adapter = gatewayById(argv.gateway.trim());
+      const file = String(argv.logfile);
+      const log = readProductionLog(adapter, await readInputText(file, { maxBytes: MAX_LOG_BYTES }));
+      if (log.reasons.length === 0) {
+        throw new InputError('BG_NOTHING_TO_REPRODUCE', `${file}: none of its ${log.lines} lines is one ${adapter.id} logs for an upstream error that badgateway knows, so there is nothing to reproduce. Check that it is ${adapter.id}'s error log (or access log, for gateways that log errors there) and that --gateway names the gateway that wrote it; \`badgateway explain "<a line>"\` shows what one line means.`);
+      }
+      const { scenarios, catalogue } = await loadSuite({ suite: argv.suite });
+      const plan = planReproduction(adapter, log, scenarios);
+      if (plan.mix.length === 0) {
+        const whys = plan.reasons.map((r) => `${r.reason} (${r.count}): ${r.why}`).join('; ');
+        throw new InputError('BG_NOTHING_TO_REPRODUCE', `${file}: no reason in it can be reproduced by a load run: ${whys}. \`badgateway run --gateway ${adapter.id} --only <scenario>\` plays those scenarios one request at a time.`);
+      }
+      const targets = parseLoadReporters(argv.reporter, 'reproduce');
+      await checkReportTargets({ targets });
+      const userConfig = argv.config === undefined ? undefined : await readUserConfig(argv.config);
+      const settings = settingsFrom(argv, adapter.id, plan.mix, {}, DEFAULTS);
+      const consoleOnStdout = !targets.some((t) => t.path === undefined && t.id !== 'console');
+      const color = useColor(process.stdout);
+      if (consoleOnStdout) process.stdout.write(`${file}: ${log.lines} lines, ${log.reasons.reduce((n, r) => n + r.count, 0)} with a reason; mix ${plan.mix.map((e) => `${e.fault}:${e.weight}`).join(',')}\n`);
+      const signals = abortOnSignals();
+      try {
+        const load = await driveLoad({ settings, adapter, catalogue, userConfig, signal: signals.signal, consoleOnStdout });
+        if (load === undefined) {
+          process.stderr.write('badgateway: reproduce interrupted before it started sending; everything it started was stopped.\n');
+          process.exitCode = 130;
+          return;
+        }
+        const result = compareReasons(file, log, plan, load);
+        await writeResultReports(result, REPRODUCE_REPORTERS, targets, consoleOnStdout, color, `The run itself finished: ${load.sent} sent.`);
+        process.exitCode = load.interrupted || signals.signal.aborted ? 130 : 0;
+      } finally {
+        signals.dispose();
+      }
+    },
+  );
+}
