@@ -34,19 +34,22 @@ export function reproduceCommand(y: Argv) {
       runOptions(a, DEFAULTS)
         .positional('logfile', { type: 'string', demandOption: true, describe: "the gateway's error or access log, as the gateway writes it" })
         .option('gateway', { type: 'string', demandOption: true, describe: `whose log it is, and which gateway to drive: ${GATEWAYS.map((g) => g.id).join(', ')}` })
+        .option('log-format', { type: 'string', describe: "whose log it is, when another gateway wrote it than the one to drive (e.g. an ALB access log, reproduced through the nginx behind it); default: --gateway" })
         .option('suite', { type: 'string', describe: 'the scenarios to reproduce with: a folder of scenario files, a file, or a list file (default: the built-in scenarios)' })
         .example('$0 reproduce /var/log/nginx/error.log --gateway nginx --config my-nginx.conf', "your nginx's errors, reproduced through your config")
         .example('$0 reproduce haproxy.log --gateway haproxy --rate 500/s --duration 30s --reporter html:repro.html', 'a longer run, with plots'),
     async (argv) => {
       if (argv.gateway.includes(',')) throw new InputError('BG_BAD_FLAG', `--gateway ${argv.gateway}: a log comes from one gateway; name it.`);
       const adapter = gatewayById(argv.gateway.trim());
+      // The log is read, and its reasons mapped to scenarios, by the adapter of the gateway that wrote it.
+      const writer = argv['log-format'] === undefined ? adapter : gatewayById(argv['log-format'].trim());
       const file = String(argv.logfile);
-      const log = readProductionLog(adapter, await readInputText(file, { maxBytes: MAX_LOG_BYTES }));
+      const log = readProductionLog(writer, await readInputText(file, { maxBytes: MAX_LOG_BYTES }));
       if (log.reasons.length === 0) {
-        throw new InputError('BG_NOTHING_TO_REPRODUCE', `${file}: none of its ${log.lines} lines is one ${adapter.id} logs for an upstream error that badgateway knows, so there is nothing to reproduce. Check that it is ${adapter.id}'s error log (or access log, for gateways that log errors there) and that --gateway names the gateway that wrote it; \`badgateway explain "<a line>"\` shows what one line means.`);
+        throw new InputError('BG_NOTHING_TO_REPRODUCE', `${file}: none of its ${log.lines} lines is one ${writer.id} logs for an upstream error that badgateway knows, so there is nothing to reproduce. Check that it is ${writer.id}'s error log (or access log, for gateways that log errors there) and that ${argv['log-format'] === undefined ? '--gateway' : '--log-format'} names the gateway that wrote it; \`badgateway explain "<a line>"\` shows what one line means.`);
       }
       const { scenarios, catalogue } = await loadSuite({ suite: argv.suite });
-      const plan = planReproduction(adapter, log, scenarios);
+      const plan = planReproduction(writer, log, scenarios);
       if (plan.mix.length === 0) {
         const whys = plan.reasons.map((r) => `${r.reason} (${r.count}): ${r.why}`).join('; ');
         throw new InputError('BG_NOTHING_TO_REPRODUCE', `${file}: no reason in it can be reproduced by a load run: ${whys}. \`badgateway run --gateway ${adapter.id} --only <scenario>\` plays those scenarios one request at a time.`);
