@@ -98,7 +98,7 @@ export interface ReasonComparison {
   readonly reason: string;
   readonly production: { readonly count: number; readonly share: number };
   readonly reproduced: { readonly count: number; readonly share: number };
-  /** |share difference| within the two-proportion 99.9 % bound; undefined when a side has no lines. */
+  /** |share difference| within the two-proportion 99.9 % bound (production shares of the reproducible lines); undefined when a side has no lines or the reason cannot be reproduced. */
   readonly withinBound: boolean | undefined;
   readonly scenario?: string;
   readonly why?: string;
@@ -121,16 +121,20 @@ export interface ReproduceResult {
 export function compareReasons(file: string, log: ProductionLog, plan: ReproductionPlan, load: LoadResult): ReproduceResult {
   const n1 = log.reasons.reduce((a, r) => a + r.count, 0);
   const n2 = load.logReasons.reduce((a, r) => a + r.count, 0);
+  // The reproduction cannot hold the reasons it could not reproduce: each share is tested against
+  // the production lines it could (else one unreproducible reason would shift every other share).
+  const unreproducible = new Set(plan.reasons.filter((r) => r.why !== undefined).map((r) => r.reason));
+  const n1r = log.reasons.reduce((a, r) => a + (unreproducible.has(r.reason) ? 0 : r.count), 0);
   const names = [...new Set([...log.reasons.map((r) => r.reason), ...load.logReasons.map((r) => r.reason)])];
   const comparison = names.map((reason): ReasonComparison => {
     const k1 = log.reasons.find((r) => r.reason === reason)?.count ?? 0;
     const k2 = load.logReasons.find((r) => r.reason === reason)?.count ?? 0;
     const p = plan.reasons.find((r) => r.reason === reason);
     let withinBound: boolean | undefined;
-    if (n1 > 0 && n2 > 0) {
-      const pooled = (k1 + k2) / (n1 + n2);
-      const bound = Z999 * Math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2));
-      withinBound = Math.abs(k1 / n1 - k2 / n2) <= bound + 1e-12;
+    if (n1r > 0 && n2 > 0 && !unreproducible.has(reason)) {
+      const pooled = (k1 + k2) / (n1r + n2);
+      const bound = Z999 * Math.sqrt(pooled * (1 - pooled) * (1 / n1r + 1 / n2));
+      withinBound = Math.abs(k1 / n1r - k2 / n2) <= bound + 1e-12;
     }
     return {
       reason,
@@ -142,6 +146,6 @@ export function compareReasons(file: string, log: ProductionLog, plan: Reproduct
     };
   });
   comparison.sort((a, b) => b.production.count - a.production.count || b.reproduced.count - a.reproduced.count || a.reason.localeCompare(b.reason));
-  const reproduced = comparison.every((c) => (c.production.count > 0 && c.why !== undefined ? true : c.withinBound === true));
+  const reproduced = comparison.every((c) => unreproducible.has(c.reason) || c.withinBound === true);
   return { format: 'badgateway-reproduce/1', log: { file, lines: log.lines, withReason: n1 }, plan, comparison, reproduced, load };
 }

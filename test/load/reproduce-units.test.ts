@@ -9,7 +9,7 @@ import { loadSuite } from '../../src/api/suite.js';
 import { InputError } from '../../src/errors.js';
 import { Catalogue } from '../../src/faults/registry.js';
 import { nginx } from '../../src/gateways/nginx.js';
-import { linePlot, loadToHtml, niceMax } from '../../src/load/html.js';
+import { linePlot, loadToHtml, niceMax, sweepToHtml } from '../../src/load/html.js';
 import { formatMix, parseMix } from '../../src/load/mix.js';
 import { compareReasons, planReproduction, readProductionLog } from '../../src/load/reproduce.js';
 import type { LoadResult } from '../../src/load/run.js';
@@ -54,6 +54,16 @@ describe('reproduce: from a log to a mix', async () => {
     const far = compareReasons('error.log', log, plan, loadWith([['upstream-closed-early', 100], ['upstream-reset', 900]]));
     expect(far.comparison.find((c) => c.reason === 'upstream-closed-early')!.withinBound).toBe(false);
     expect(far.reproduced).toBe(false);
+  });
+
+  test('a reason it cannot reproduce does not shift the others: shares are tested against the lines it could', () => {
+    const big = readProductionLog(nginx, [...Array.from({ length: 600 }, (_, i) => line(i, CLOSED)), ...Array.from({ length: 300 }, (_, i) => line(i, RESET)), ...Array.from({ length: 100 }, (_, i) => line(i, REFUSED))].join('\n'));
+    const plan = planReproduction(nginx, big, scenarios);
+    const r = compareReasons('error.log', big, plan, { logReasons: [{ reason: 'upstream-closed-early', count: 6670, example: '' }, { reason: 'upstream-reset', count: 3330, example: '' }] } as unknown as LoadResult);
+    // 600 of 1000 lines against 6670 of 10000 would be outside the bound; 600 of the 900 reproducible ones is not.
+    expect(r.comparison.find((c) => c.reason === 'upstream-closed-early')).toMatchObject({ production: { count: 600, share: 0.6 }, withinBound: true });
+    expect(r.comparison.find((c) => c.reason === 'connect-refused')!.withinBound).toBeUndefined();
+    expect(r.reproduced).toBe(true);
   });
 });
 
@@ -117,5 +127,8 @@ describe('the HTML load report', () => {
     expect(html).toContain('class="err"');
     expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org\/2000\/svg)/);
     expect(html).toContain('recv() failed &lt;b&gt;');
+    const sweep = sweepToHtml({ format: 'badgateway-load-sweep/1', param: 'idleMs', interrupted: false, rows: [{ value: 100, result: r }, { value: 2000, result: r }] });
+    expect(sweep.match(/<tr><th>idleMs=\d+<\/th>/g)).toHaveLength(2);
+    expect(sweep.match(/<svg class="plot"/g)).toHaveLength(6);
   });
 });
