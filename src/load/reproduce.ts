@@ -31,6 +31,8 @@ export interface ReasonPlan {
   /** The scenario that reproduces it, and the mix entry it became; absent when none can. */
   readonly scenario?: string;
   readonly fault?: string;
+  /** Its index in the plan's mix. */
+  readonly entry?: number;
   /** Why it cannot be reproduced, when it cannot. */
   readonly why?: string;
 }
@@ -89,9 +91,41 @@ export function planReproduction(adapter: GatewayAdapter, log: ProductionLog, sc
     const w = weights.get(key);
     if (w) w.weight += count;
     else weights.set(key, { entry: { fault: chosen.fault, weight: 0, ...(Object.keys(chosen.params).length ? { params: chosen.params } : {}) }, weight: count });
-    reasons.push({ reason, count, scenario: chosen.id, fault: chosen.fault });
+    reasons.push({ reason, count, scenario: chosen.id, fault: chosen.fault, entry: [...weights.keys()].indexOf(key) });
   }
   return { mix: [...weights.values()].map((w) => ({ ...w.entry, weight: w.weight })), reasons };
+}
+
+export interface Calibration {
+  /** Reason lines per request each mix entry gave in the calibration run; undefined when it gave none. */
+  readonly yields: ReadonlyArray<{ readonly fault: string; readonly sent: number; readonly lines: number; readonly linesPerRequest: number | undefined }>;
+  readonly mix: LoadMixEntry[];
+}
+
+/**
+ * A gateway does not log one line per failed request: nginx logs each retry on a reused upstream
+ * connection, HAProxy logs nothing for a request whose client connection it just closes. So the
+ * weights that reproduce the log's line shares are its line counts divided by the lines each
+ * scenario yields per request, measured by a first, shorter run of the same mix through the
+ * same gateway. An entry that yielded no line keeps its weight.
+ */
+export function calibrate(plan: ReproductionPlan, first: LoadResult): Calibration {
+  const entryOf = new Map<string, number>();
+  for (const r of plan.reasons) if (r.entry !== undefined) entryOf.set(r.reason, r.entry);
+  const lines = plan.mix.map(() => 0);
+  for (const x of first.logReasons) {
+    const i = entryOf.get(x.reason);
+    if (i !== undefined) lines[i]! += x.count;
+  }
+  const yields = plan.mix.map((e, i) => {
+    const sent = first.byFault[i]?.sent ?? 0;
+    return { fault: e.fault, sent, lines: lines[i]!, linesPerRequest: sent > 0 && lines[i]! > 0 ? lines[i]! / sent : undefined };
+  });
+  const mix = plan.mix.map((e, i) => {
+    const y = yields[i]!.linesPerRequest;
+    return y === undefined ? e : { ...e, weight: Math.max(0.01, Math.round((e.weight / y) * 100) / 100) };
+  });
+  return { yields, mix };
 }
 
 export interface ReasonComparison {
@@ -108,6 +142,8 @@ export interface ReproduceResult {
   readonly format: 'badgateway-reproduce/1';
   readonly log: { readonly file: string; readonly lines: number; readonly withReason: number };
   readonly plan: ReproductionPlan;
+  /** The first, shorter run's lines per request, and the mix it gave the run compared here; absent with --no-calibrate. */
+  readonly calibration?: Calibration;
   readonly comparison: readonly ReasonComparison[];
   /** Every reproducible reason's share within its bound, and no reason the log lacks. */
   readonly reproduced: boolean;
@@ -118,7 +154,7 @@ export interface ReproduceResult {
  * The two histograms side by side. Shares are of the lines with a reason on each side; a
  * reason's shares differ by chance within z·√(p(1-p)(1/n₁+1/n₂)) (p pooled), the two-proportion test.
  */
-export function compareReasons(file: string, log: ProductionLog, plan: ReproductionPlan, load: LoadResult): ReproduceResult {
+export function compareReasons(file: string, log: ProductionLog, plan: ReproductionPlan, load: LoadResult, calibration?: Calibration): ReproduceResult {
   const n1 = log.reasons.reduce((a, r) => a + r.count, 0);
   const n2 = load.logReasons.reduce((a, r) => a + r.count, 0);
   // The reproduction cannot hold the reasons it could not reproduce: each share is tested against
@@ -147,5 +183,5 @@ export function compareReasons(file: string, log: ProductionLog, plan: Reproduct
   });
   comparison.sort((a, b) => b.production.count - a.production.count || b.reproduced.count - a.reproduced.count || a.reason.localeCompare(b.reason));
   const reproduced = comparison.every((c) => unreproducible.has(c.reason) || c.withinBound === true);
-  return { format: 'badgateway-reproduce/1', log: { file, lines: log.lines, withReason: n1 }, plan, comparison, reproduced, load };
+  return { format: 'badgateway-reproduce/1', log: { file, lines: log.lines, withReason: n1 }, plan, ...(calibration ? { calibration } : {}), comparison, reproduced, load };
 }

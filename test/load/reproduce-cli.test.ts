@@ -45,6 +45,8 @@ describe('reproduce through nginx', () => {
       expect(Math.abs(c.production.count / n1 - c.reproduced.count / n2), c.reason).toBeLessThanOrEqual(bound);
     }
     expect(rep.reproduced).toBe(true);
+    // The first, shorter run measured nginx's lines per request for each scenario: about one (a retry on a reused connection makes it more).
+    for (const y of rep.calibration!.yields) expect(y.linesPerRequest, y.fault).toBeGreaterThan(0.5);
     expect(r.stdout).toMatch(/^  upstream-closed-early +\d+ \(\d+\.\d %\) +\d+ \(\d+\.\d %\) +within bound +empty-reply$/m);
     const html = await readFile(join(dir, 'repro.html'), 'utf8');
     expect(html).toContain('<h1>badgateway reproduce</h1>');

@@ -11,7 +11,7 @@ import { Catalogue } from '../../src/faults/registry.js';
 import { nginx } from '../../src/gateways/nginx.js';
 import { linePlot, loadToHtml, niceMax, sweepToHtml } from '../../src/load/html.js';
 import { formatMix, parseMix } from '../../src/load/mix.js';
-import { compareReasons, planReproduction, readProductionLog } from '../../src/load/reproduce.js';
+import { calibrate, compareReasons, planReproduction, readProductionLog } from '../../src/load/reproduce.js';
 import type { LoadResult } from '../../src/load/run.js';
 import { parseSweep, sweptMix } from '../../src/load/sweep.js';
 import { scenarioFromYaml } from '../../src/scenarios/load.js';
@@ -54,6 +54,17 @@ describe('reproduce: from a log to a mix', async () => {
     const far = compareReasons('error.log', log, plan, loadWith([['upstream-closed-early', 100], ['upstream-reset', 900]]));
     expect(far.comparison.find((c) => c.reason === 'upstream-closed-early')!.withinBound).toBe(false);
     expect(far.reproduced).toBe(false);
+  });
+
+  test('calibration divides each weight by the log lines its scenario gave per request', () => {
+    const plan = planReproduction(nginx, log, scenarios);
+    // As HAProxy 2.6.12 does: no line for an empty-reply request whose client connection it closed.
+    const first = { byFault: [{ sent: 100 }, { sent: 100 }], logReasons: [{ reason: 'upstream-closed-early', count: 50 }, { reason: 'upstream-reset', count: 100 }] } as unknown as LoadResult;
+    const c = calibrate(plan, first);
+    expect(c.yields.map((y) => y.linesPerRequest)).toEqual([0.5, 1]);
+    expect(c.mix).toEqual([{ fault: 'empty-reply', weight: 12 }, { fault: 'reset-after-request', weight: 3 }]);
+    // An entry that gave no line at all keeps its weight (nothing to divide by).
+    expect(calibrate(plan, { byFault: [{ sent: 100 }, { sent: 100 }], logReasons: [] } as unknown as LoadResult).mix.map((e) => e.weight)).toEqual([6, 3]);
   });
 
   test('a reason it cannot reproduce does not shift the others: shares are tested against the lines it could', () => {

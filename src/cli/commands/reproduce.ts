@@ -7,7 +7,7 @@ import type { Argv } from 'yargs';
 import { InputError } from '../../errors.js';
 import { gatewayById, GATEWAYS } from '../../gateways/index.js';
 import { loadSuite, readUserConfig } from '../../api/suite.js';
-import { compareReasons, planReproduction, readProductionLog, type ReproduceResult } from '../../load/reproduce.js';
+import { calibrate, compareReasons, planReproduction, readProductionLog, type Calibration, type ReproduceResult } from '../../load/reproduce.js';
 import { reproduceToConsole, reproduceToHtml, reproduceToJson, reproduceToMarkdown } from '../../load/reproduce-report.js';
 import { useColor } from '../../report/terminal.js';
 import { readInputText } from '../../yaml-source.js';
@@ -35,6 +35,7 @@ export function reproduceCommand(y: Argv) {
         .positional('logfile', { type: 'string', demandOption: true, describe: "the gateway's error or access log, as the gateway writes it" })
         .option('gateway', { type: 'string', demandOption: true, describe: `whose log it is, and which gateway to drive: ${GATEWAYS.map((g) => g.id).join(', ')}` })
         .option('log-format', { type: 'string', describe: "whose log it is, when another gateway wrote it than the one to drive (e.g. an ALB access log, reproduced through the nginx behind it); default: --gateway" })
+        .option('calibrate', { type: 'boolean', default: true, describe: "first a run of a third of --duration to measure how many log lines each scenario gives per request on this gateway, then the run compared, weighted by lines / (lines per request) (--no-calibrate: weights are the log's line counts)" })
         .option('suite', { type: 'string', describe: 'the scenarios to reproduce with: a folder of scenario files, a file, or a list file (default: the built-in scenarios)' })
         .example('$0 reproduce /var/log/nginx/error.log --gateway nginx --config my-nginx.conf', "your nginx's errors, reproduced through your config")
         .example('$0 reproduce haproxy.log --gateway haproxy --rate 500/s --duration 30s --reporter html:repro.html', 'a longer run, with plots'),
@@ -63,13 +64,21 @@ export function reproduceCommand(y: Argv) {
       if (consoleOnStdout) process.stdout.write(`${file}: ${log.lines} lines, ${log.reasons.reduce((n, r) => n + r.count, 0)} with a reason; mix ${plan.mix.map((e) => `${e.fault}:${e.weight}`).join(',')}\n`);
       const signals = abortOnSignals();
       try {
-        const load = await driveLoad({ settings, adapter, catalogue, userConfig, signal: signals.signal, consoleOnStdout });
-        if (load === undefined) {
-          process.stderr.write('badgateway: reproduce interrupted before it started sending; everything it started was stopped.\n');
+        const stopped = () => {
+          process.stderr.write('badgateway: reproduce interrupted before the compared run started sending; everything it started was stopped.\n');
           process.exitCode = 130;
-          return;
+        };
+        let calibration: Calibration | undefined;
+        if (argv.calibrate) {
+          if (consoleOnStdout) process.stdout.write('calibration run: ');
+          const first = await driveLoad({ settings: { ...settings, durationMs: Math.max(1000, Math.round(settings.durationMs / 3)) }, adapter, catalogue, userConfig, signal: signals.signal, consoleOnStdout });
+          if (first === undefined || first.interrupted || signals.signal.aborted) return stopped();
+          calibration = calibrate(plan, first);
+          if (consoleOnStdout) process.stdout.write(`lines per request: ${calibration.yields.map((y) => `${y.fault} ${y.linesPerRequest === undefined ? 'none' : y.linesPerRequest.toFixed(2)}`).join(', ')}\n`);
         }
-        const result = compareReasons(file, log, plan, load);
+        const load = await driveLoad({ settings: calibration ? { ...settings, mix: calibration.mix } : settings, adapter, catalogue, userConfig, signal: signals.signal, consoleOnStdout });
+        if (load === undefined) return stopped();
+        const result = compareReasons(file, log, plan, load, calibration);
         await writeResultReports(result, REPRODUCE_REPORTERS, targets, consoleOnStdout, color, `The run itself finished: ${load.sent} sent.`);
         process.exitCode = load.interrupted || signals.signal.aborted ? 130 : 0;
       } finally {
