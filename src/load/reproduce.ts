@@ -96,8 +96,12 @@ export function planReproduction(adapter: GatewayAdapter, log: ProductionLog, sc
   return { mix: [...weights.values()].map((w) => ({ ...w.entry, weight: w.weight })), reasons };
 }
 
+/** An entry is calibrated only from at least this many requests and reason lines; otherwise it keeps its weight. */
+export const MIN_CALIBRATION_SENT = 20;
+export const MIN_CALIBRATION_LINES = 10;
+
 export interface Calibration {
-  /** Reason lines per request each mix entry gave in the calibration run; undefined when it gave none. */
+  /** Reason lines per request each mix entry gave in the calibration run; undefined when too few to tell (it then keeps its weight). */
   readonly yields: ReadonlyArray<{ readonly fault: string; readonly sent: number; readonly lines: number; readonly linesPerRequest: number | undefined }>;
   readonly mix: LoadMixEntry[];
 }
@@ -107,7 +111,7 @@ export interface Calibration {
  * connection, HAProxy logs nothing for a request whose client connection it just closes. So the
  * weights that reproduce the log's line shares are its line counts divided by the lines each
  * scenario yields per request, measured by a first, shorter run of the same mix through the
- * same gateway. An entry that yielded no line keeps its weight.
+ * same gateway. An entry with too few requests or lines to tell keeps its weight.
  */
 export function calibrate(plan: ReproductionPlan, first: LoadResult): Calibration {
   const entryOf = new Map<string, number>();
@@ -119,7 +123,9 @@ export function calibrate(plan: ReproductionPlan, first: LoadResult): Calibratio
   }
   const yields = plan.mix.map((e, i) => {
     const sent = first.byFault[i]?.sent ?? 0;
-    return { fault: e.fault, sent, lines: lines[i]!, linesPerRequest: sent > 0 && lines[i]! > 0 ? lines[i]! / sent : undefined };
+    // Too few to measure: a few lines over a few requests would scale a weight by chance (a
+    // read-timeout line or two of a busy machine made one never-respond request weigh like ten).
+    return { fault: e.fault, sent, lines: lines[i]!, linesPerRequest: sent >= MIN_CALIBRATION_SENT && lines[i]! >= MIN_CALIBRATION_LINES ? lines[i]! / sent : undefined };
   });
   const mix = plan.mix.map((e, i) => {
     const y = yields[i]!.linesPerRequest;

@@ -63,8 +63,11 @@ describe('reproduce: from a log to a mix', async () => {
     const c = calibrate(plan, first);
     expect(c.yields.map((y) => y.linesPerRequest)).toEqual([0.5, 1]);
     expect(c.mix).toEqual([{ fault: 'empty-reply', weight: 12 }, { fault: 'reset-after-request', weight: 3 }]);
-    // An entry that gave no line at all keeps its weight (nothing to divide by).
+    // An entry that gave no line at all, or too few requests or lines to tell, keeps its weight.
     expect(calibrate(plan, { byFault: [{ sent: 100 }, { sent: 100 }], logReasons: [] } as unknown as LoadResult).mix.map((e) => e.weight)).toEqual([6, 3]);
+    const few = { byFault: [{ sent: 10 }, { sent: 100 }], logReasons: [{ reason: 'upstream-closed-early', count: 1 }, { reason: 'upstream-reset', count: 9 }] } as unknown as LoadResult;
+    expect(calibrate(plan, few).yields.map((y) => y.linesPerRequest)).toEqual([undefined, undefined]);
+    expect(calibrate(plan, few).mix.map((e) => e.weight)).toEqual([6, 3]);
   });
 
   test('a reason it cannot reproduce does not shift the others: shares are tested against the lines it could', () => {
