@@ -204,7 +204,8 @@ export function suiteDifferences(need: readonly Scenario[], served: ServedSuite)
     const there = byId.get(s.id);
     if (!there) out.push(`${s.id} is not served there`);
     else if (there.fault !== s.fault || JSON.stringify(there.params ?? {}) !== JSON.stringify(s.params ?? {})) {
-      out.push(`${s.id} plays ${there.fault}${there.params ? ` ${JSON.stringify(there.params)}` : ''} there, ${s.fault}${s.params ? ` ${JSON.stringify(s.params)}` : ''} here`);
+      const params = (p: Readonly<Record<string, unknown>> | undefined) => (p && Object.keys(p).length ? ` ${JSON.stringify(p)}` : '');
+      out.push(`${s.id} plays ${there.fault}${params(there.params)} there, ${s.fault}${params(s.params)} here`);
     }
   }
   return out;

@@ -4,7 +4,6 @@ import { gateways as GATEWAYS, InputError, loadSuite, RUNTIME_CHOICES, RUNTIMES,
 import { gatewayById } from '../../gateways/index.js';
 import { consoleProgress } from '../../report/console.js';
 import { parseShard } from '../../harness/shard.js';
-import type { Catalogue } from '../../faults/registry.js';
 import { checkExternalOptions, DEFAULT_HEALTH_PATH, parseListenerUrls, type ExternalOptions } from '../../runtimes/external.js';
 import { controlToken, TOKEN_ENV } from '../control-token.js';
 import { parseWholeNumber, PORT } from '../flags.js';
@@ -77,12 +76,14 @@ export function runCommand(y: Argv) {
       const reports = parseReporters(argv.reporter);
       // Before anything starts: a report that cannot be written must not cost a whole run first.
       await checkReportTargets(reports);
-      const loaded = await loadSuite({ suite: argv.suite, only: argv.only, faultsFiles: argv['faults-file'] });
-      const external = argv.runtime === 'external' ? externalOptions(argv, loaded.catalogue) : undefined;
-      if (external === undefined) {
+      // The external runtime's flags before the suite loads: a wrong one costs no time.
+      const externalFlags = argv.runtime === 'external' ? externalOptions(argv) : undefined;
+      if (externalFlags === undefined) {
         const stray = ['url', 'upstream-listen', 'upstream-control', 'listener-url', 'gateway-log', 'gateway-log-cmd', 'gateway-version'].filter((f) => argv[f] !== undefined);
         if (stray.length) throw new InputError('BG_BAD_FLAG', `--${stray.join(', --')} ${stray.length > 1 ? 'are' : 'is'} for a gateway already running: add --runtime external (or drop ${stray.length > 1 ? 'them' : 'it'}).`);
       }
+      const loaded = await loadSuite({ suite: argv.suite, only: argv.only, faultsFiles: argv['faults-file'] });
+      const external = externalFlags && { ...externalFlags, listenerUrls: parseListenerUrls(argv['listener-url'], loaded.catalogue) };
       if (argv.config !== undefined && gateways.length > 1) throw new InputError('BG_BAD_FLAG', '--config is a config for one gateway; name that one with --gateway.');
       const image = parseImages(argv.image, gateways.map((g) => g.id));
       const color = useColor(process.stdout);
@@ -122,7 +123,7 @@ export function runCommand(y: Argv) {
 }
 
 /** The external runtime's flags, checked before anything starts. */
-function externalOptions(argv: Record<string, unknown>, catalogue: Catalogue): ExternalOptions {
+function externalOptions(argv: Record<string, unknown>): ExternalOptions {
   const str = (k: string) => (argv[k] === undefined ? undefined : String(argv[k]));
   if (str('url') === undefined) throw new InputError('BG_BAD_FLAG', "--runtime external drives a gateway already running: give its address with --url, e.g. --url http://127.0.0.1:8080 (probes go to URL/s/<scenario>/).");
   if (argv.config !== undefined || (argv.image as string[] | undefined)?.length) throw new InputError('BG_BAD_FLAG', '--runtime external drives a gateway already running with its own config: --config and --image are for the gateways badgateway starts.');
@@ -140,7 +141,6 @@ function externalOptions(argv: Record<string, unknown>, catalogue: Catalogue): E
     upstreamListen,
     upstreamControl: str('upstream-control'),
     controlToken: token,
-    listenerUrls: parseListenerUrls(argv['listener-url'] as string[] | undefined, catalogue),
     gatewayLog: str('gateway-log'),
     gatewayLogCmd: str('gateway-log-cmd'),
     gatewayVersion: str('gateway-version'),
