@@ -31,7 +31,9 @@ export function attribute(adapter: GatewayAdapter, logText: string, runId?: stri
     const m = e.target ? /[?&]bgp=(\d+)/.exec(e.target) : null;
     const byId = e.requestId !== undefined ? probeFromId(e.requestId, runId) : undefined;
     const otherRun = runId !== undefined && m !== null && !new RegExp(`[?&]bgr=${runId}(?:&|$|\\s)`).test(e.target!);
-    if (byId !== undefined || (m && !otherRun)) {
+    // Another run's line names its own request: it never follows this run's connection ids.
+    if (byId === undefined && otherRun) continue;
+    if (byId !== undefined || m) {
       const n = byId ?? Number(m![1]);
       add(n, e);
       if (e.connection) connToProbe.set(e.connection, n);
