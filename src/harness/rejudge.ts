@@ -33,7 +33,7 @@ export function rejudge(result: SuiteResult, scenarios: ReadonlyMap<string, Scen
         throw new InputError('BG_NO_SCENARIOS', `the report's scenario ${c.scenario.id} (${c.scenario.file}) is not in the suite judge loaded; give the suite the run used with --suite DIR (and --faults-file for its custom faults).`);
       }
       if (!c.probes) {
-        throw new InputError('BG_BAD_REPORT', `the report records no probe numbers for ${c.scenario.id} (${run.gateway}): it was written by a badgateway before judge could read reports. Run the suite again with this badgateway (--reporter json:FILE).`);
+        throw new InputError('BG_BAD_REPORT', `the report records no probe numbers for ${c.scenario.id} (${run.gateway}): judge reads the reports of --runtime external runs (a run that starts its gateway reads the whole log itself), written by this badgateway or a later one. Run it again with --runtime external --reporter json:FILE.`);
       }
       return judgeCase({ scenario, numbers: c.probes, outcomes: c.outcomes, durationMs: c.durationMs ?? c.observed.durationMs, ...(c.observed.crash ? { crash: c.observed.crash } : {}), ...(c.requestIds ? { requestIds: c.requestIds } : {}) }, unique, ctx);
     });

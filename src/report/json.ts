@@ -42,7 +42,8 @@ export function toJson(result: SuiteResult): string {
           durationMs: c.durationMs ?? c.observed.durationMs,
           outcomes: c.outcomes,
           // What `judge` attributes log lines that arrive later by: the ?bgp= numbers and request ids.
-          ...(c.probes ? { probes: c.probes } : {}),
+          // An external run's (the ones with request ids): a run that started its gateway had its log all along.
+          ...(c.probes && c.requestIds ? { probes: c.probes } : {}),
           ...(c.requestIds ? { requestIds: c.requestIds } : {}),
           log: c.logs.map((l) => ({ level: l.level, reason: l.reason, line: l.raw })),
         })),

@@ -4,7 +4,7 @@
  * starts by itself with its own config: /s/ proxied to a fixed upstream address, no adapter
  * involved. The timeouts are the adapter's (1 s), so nginx's expectations hold as measured.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -148,6 +148,20 @@ describe('--runtime external with --upstream-listen', () => {
     const report = await readJson(json);
     expectJudgedAndSkipped(report, false);
     expect(report.runs[0]!.external).toMatchObject({ reasonsChecked: false });
+  }, 60_000);
+
+  test('Ctrl-C stops the upstream it started and the log command, and touches nothing of the gateway', async () => {
+    const marker = `bg-x1-log-${process.pid}-${Date.now()}`;
+    const run = startCli(['run', '--gateway', 'nginx', '--runtime', 'external', '--url', url, '--upstream-listen', `127.0.0.1:${upstreamPort}`, '--gateway-log-cmd', `tail -n0 -F ${errorLog} # ${marker}`, '--only', 'slow-response', '--only', 'never-respond']);
+    await waitForOutput(run.output, /nginx \(external\): 2 scenarios/);
+    run.child.kill('SIGINT');
+    const r = await run.done;
+    expect(r.code, r.stdout + r.stderr).toBe(130);
+    const ps = spawnSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).stdout;
+    expect(ps).not.toContain(marker);
+    await expect(fetch(`http://127.0.0.1:${upstreamPort}/healthz`)).rejects.toThrow();
+    // The gateway still runs.
+    expect((await fetch(`${url}/s/x/`)).status).toBe(502);
   }, 60_000);
 
   test('bad flags are refused before anything starts, each with what to do (exit 2)', async () => {
