@@ -71,6 +71,7 @@ export function externalSkipReason(s: Scenario, listenerUrls: ReadonlyMap<string
     return `a ${def.layer} fault needs ${def.layer === 'dns' ? 'a DNS name' : 'an address'} of its own; route one through your gateway and map it with --listener-url ${s.fault}=URL`;
   }
   if (isFastcgi(s)) return `a FastCGI fault needs a FastCGI upstream; ${WHERE}`;
+  if (s.tls === true) return `is served over the upstream's TLS listener; ${WHERE}`;
   if (def.protocol !== undefined && def.protocol !== 'http') return `speaks ${def.protocol} to the gateway; ${WHERE}/1.1`;
   if (s.upstream !== 'tcp') return `reaches the upstream by ${s.upstream}; ${WHERE}`;
   return undefined;
@@ -86,7 +87,7 @@ export function planExternal(adapter: GatewayAdapter, all: readonly Scenario[], 
     else outside.push({ scenario: s, why });
   }
   const plan = planRun(adapter, inside, { userConfig: false });
-  return { ...plan, skipped: [...outside, ...plan.skipped], listenerFaults: [], needsUnix: false, needsDns: false, needsFastcgi: false, needsFastcgiUnix: false };
+  return { ...plan, skipped: [...outside, ...plan.skipped], listenerFaults: [], needsUnix: false, needsDns: false, needsFastcgi: false, needsFastcgiUnix: false, needsTls: false, needsTlsPort: false, needsH2: false };
 }
 
 /** The routes an upstream serves for a suite (what `serve --suite` and `--upstream-listen` serve alike), and its health check. */
