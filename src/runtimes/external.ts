@@ -201,7 +201,8 @@ export function suiteDifferences(need: readonly Scenario[], served: ServedSuite)
   const byId = new Map(served.scenarios.map((s) => [s.id, s]));
   const out: string[] = [];
   for (const s of need) {
-    if (s.faultDef.layer !== 'exchange') continue;
+    // Only what an upstream routes by path: a mapped listener fault plays wherever the user put it.
+    if (externalSkipReason(s) !== undefined) continue;
     const there = byId.get(s.id);
     if (!there) out.push(`${s.id} is not served there`);
     else if (there.fault !== s.fault || JSON.stringify(there.params ?? {}) !== JSON.stringify(s.params ?? {})) {
