@@ -15,6 +15,7 @@ import { planRun } from '../harness/plan.js';
 import { checkShard, type Shard } from '../harness/shard.js';
 import { runSuite as runHarness, type ProgressListener, type SuiteResult } from '../harness/run.js';
 import type { RuntimeChoice } from '../runtimes/index.js';
+import { checkExternalOptions, type ExternalOptions } from '../runtimes/external.js';
 import { builtinScenarioDir, loadSuite as loadScenarioFiles, selectScenarios } from '../scenarios/load.js';
 import type { Scenario } from '../scenarios/scenario.js';
 import { readInputText } from '../yaml-source.js';
@@ -74,6 +75,8 @@ export interface RunSuiteOptions extends LoadSuiteOptions {
    * a sharded suite does; `mergeReports` puts the JSON reports of every shard back together.
    */
   readonly shard?: Shard;
+  /** With runtime `external`: the running gateway's URL, its chaos upstream and its log (src/runtimes/external.ts). */
+  readonly external?: ExternalOptions;
 }
 
 /** Reads a user's gateway config, with the error a person can act on. */
@@ -108,9 +111,16 @@ export async function runSuite(opts: RunSuiteOptions): Promise<SuiteResult> {
   checkConcurrency(opts.concurrency);
   const shard = opts.shard === undefined ? undefined : checkShard(opts.shard);
   if (opts.config !== undefined && gateways.length > 1) throw new InputError('BG_BAD_OPTION', 'a config is the config of one gateway; run one gateway with it.');
+  if (opts.runtime === 'external') {
+    // One gateway at one URL; nothing of ours renders or runs it.
+    if (!opts.external) throw new InputError('BG_BAD_OPTION', 'the external runtime needs `external`: the URL of the running gateway and the chaos upstream it routes to (upstreamListen or upstreamControl).');
+    if (gateways.length > 1) throw new InputError('BG_BAD_OPTION', `the external runtime drives one running gateway at one URL; name one gateway, not ${gateways.map((g) => g.id).join(', ')}.`);
+    if (opts.config !== undefined || opts.image !== undefined) throw new InputError('BG_BAD_OPTION', 'the external runtime drives a gateway already running with its own config; a config or an image is for the gateways badgateway starts.');
+    checkExternalOptions(opts.external);
+  }
   const { scenarios, catalogue } = opts.loaded ?? (await loadSuite(opts));
   const userConfig = typeof opts.config === 'string' ? await readUserConfig(opts.config) : opts.config;
-  return runHarness({ scenarios, gateways, catalogue, runtime: opts.runtime, image: opts.image, userConfig, concurrency: opts.concurrency, timeouts: opts.timeouts, signal: opts.signal, progress: opts.progress, shard });
+  return runHarness({ scenarios, gateways, catalogue, runtime: opts.runtime, image: opts.image, userConfig, concurrency: opts.concurrency, timeouts: opts.timeouts, signal: opts.signal, progress: opts.progress, shard, external: opts.external });
 }
 
 export interface StartGatewayOptions extends LoadSuiteOptions {

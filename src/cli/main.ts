@@ -8,6 +8,7 @@ import yargs from 'yargs';
 import { InputError, isBadgatewayError, StartError } from '../errors.js';
 import { explainCommand } from './commands/explain.js';
 import { faultsCommand } from './commands/faults.js';
+import { judgeCommand } from './commands/judge.js';
 import { loadCommand } from './commands/load.js';
 import { reproduceCommand } from './commands/reproduce.js';
 import { mergeReportsCommand } from './commands/merge-reports.js';
@@ -23,7 +24,7 @@ export async function main(args: string[]): Promise<number> {
     .usage('$0 <command> [options]\n\nMakes reverse proxies fail on purpose and tells you exactly how they failed.')
     .strict()
     .recommendCommands()
-    .demandCommand(1, 'Name a command: run, versions, serve, faults, explain, merge-reports, load (see --help).')
+    .demandCommand(1, 'Name a command: run, versions, serve, faults, explain, merge-reports, judge, load (see --help).')
     .help()
     .alias('h', 'help')
     .version(ownVersion())
@@ -41,6 +42,7 @@ export async function main(args: string[]): Promise<number> {
   faultsCommand(cli);
   explainCommand(cli);
   mergeReportsCommand(cli);
+  judgeCommand(cli);
   loadCommand(cli);
   reproduceCommand(cli);
   try {

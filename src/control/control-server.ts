@@ -11,6 +11,7 @@ import type { z } from 'zod';
 import { BadgatewayError, InputError, type ErrorCode } from '../errors.js';
 import type { FaultDef } from '../faults/fault.js';
 import { closeServer, listen } from '../upstream/listen.js';
+import type { ServedSuite } from '../runtimes/external.js';
 import type { RouterSpec, StartedUpstream } from '../upstream/upstream.js';
 import { bearerToken, isLiteralHost, isLocalOrigin, isLoopback, TokenCheck } from './auth.js';
 import { EventFanout, type EventStreamOptions } from './event-stream.js';
@@ -29,6 +30,8 @@ export interface ControlOptions {
   readonly dns?: DnsInfo;
   /** Bounds of the WebSocket event stream (how much may wait for a slow client). */
   readonly events?: EventStreamOptions;
+  /** The suite `serve --suite` serves (GET /api/suite): what `run --upstream-control` checks against its own. */
+  readonly suite?: ServedSuite;
 }
 
 export interface StartedControl extends AsyncDisposable {
@@ -126,6 +129,15 @@ export async function startControl(opts: ControlOptions): Promise<StartedControl
           const body = checked(defaultFaultSchema, await readJson(req));
           applyRouting(upstream, { ...upstream.routing, defaultFault: body.fault, defaultParams: body.params });
           return upstream.routing;
+        },
+      },
+    },
+    {
+      pattern: /^\/api\/suite$/,
+      methods: {
+        GET: () => {
+          if (!opts.suite) throw new HttpError(404, 'BG_CONTROL_NOT_FOUND', 'this upstream serves no suite: it was started without --suite (badgateway serve --suite DIR)');
+          return { suite: opts.suite };
         },
       },
     },
@@ -265,6 +277,7 @@ const ENDPOINT_LIST = [
   'GET|PUT /api/routing',
   'PUT /api/routing/default',
   'GET /api/stats',
+  'GET /api/suite',
   `WebSocket ${EVENTS_PATH}`,
 ].join(', ');
 

@@ -101,6 +101,11 @@ export interface LogEntry<R extends Reason = Reason> {
   readonly target?: string;
   /** The gateway's connection id, to attribute lines that do not name the request. */
   readonly connection?: string;
+  /**
+   * The request id the line carries, for attribution (src/harness/request-id.ts): the
+   * `X-Request-Id` a probe sent (bg-<run>-<n>), or the Root of its `X-Amzn-Trace-Id` (ALB's trace_id).
+   */
+  readonly requestId?: string;
 }
 
 /**

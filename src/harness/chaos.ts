@@ -11,6 +11,7 @@ import { startDnsResponder, type StartedDnsResponder } from '../dns/responder.js
 import { EventBus } from '../upstream/events.js';
 import { startUpstream, type StartedUpstream, type UpstreamOptions } from '../upstream/upstream.js';
 import { DisposalStack } from './disposal.js';
+import type { ServedSuite } from '../runtimes/external.js';
 
 export interface ChaosOptions extends UpstreamOptions {
   /** DNS responder port; false turns it off. Default 0 (a free port). */
@@ -32,6 +33,8 @@ export interface ControlChoice {
   readonly token?: string;
   /** Bytes of events sent to one event-stream client and not confirmed read (by a pong) before it is closed (code 1008). Default 1 MiB. */
   readonly eventBufferBytes?: number;
+  /** `serve --suite`: the suite it serves, told to `run --upstream-control` (GET /api/suite). */
+  readonly suite?: ServedSuite;
 }
 
 export interface StartedChaos extends AsyncDisposable {
@@ -96,6 +99,7 @@ export async function startChaos(opts: ChaosOptions = {}): Promise<StartedChaos>
           events: opts.control?.eventBufferBytes === undefined ? undefined : { maxBufferedBytes: eventBufferBytes(opts.control.eventBufferBytes) },
           upstream,
           dns: dns ? { host: dns.host, port: dns.port, zone: dns.zone } : undefined,
+          suite: opts.control?.suite,
         }),
       );
     }

@@ -50,10 +50,23 @@ export interface SessionOptions {
   readonly signal?: AbortSignal;
 }
 
+/** What an external run (src/runtimes/external.ts) drove: reports record it, and `judge` reads runId back. */
+export interface ExternalInfo {
+  /** In every probe's X-Request-Id (bg-<runId>-<n>) and ?bgr= tag. */
+  readonly runId: string;
+  readonly url: string;
+  /** Where the chaos upstream was, in words. */
+  readonly upstream: string;
+  /** Where the gateway's log came from; absent: none, so reasons were not checked. */
+  readonly log?: string;
+}
+
 /** A gateway running in front of its chaos side, ready to be probed. */
 export interface GatewaySession extends AsyncDisposable {
   readonly plan: RunPlan;
   readonly gateway: RunningGateway;
+  /** The external runtime's session: what it drove. */
+  readonly external?: ExternalInfo;
   /** Send a scenario's request(s) through the gateway; each gets a fresh probe number. */
   probe(s: Scenario, signal?: AbortSignal): Promise<ProbeRun>;
   /** The gateway's log so far, attributed to probe numbers. */

@@ -28,6 +28,8 @@ export interface ProbeRun {
   readonly durationMs: number;
   /** The gateway died during these requests, and they are to blame (src/harness/crash-watch.ts). */
   readonly crash?: GatewayCrash;
+  /** The X-Request-Id each request carried (external runtime), in the order of `numbers`. */
+  readonly requestIds?: readonly string[];
 }
 
 export interface CaseResult {
@@ -57,6 +59,9 @@ export interface CaseResult {
   readonly faithful?: Faithful;
   /** Where the expectation comes from: documentation (its source) or a measurement (on this version). */
   readonly provenance?: Provenance;
+  /** The probe numbers (?bgp= tags) of its requests, and their request ids: what `judge` attributes log lines by later. */
+  readonly probes?: readonly number[];
+  readonly requestIds?: readonly string[];
 }
 
 /** Where a judged expectation comes from. */
@@ -70,6 +75,8 @@ export interface JudgeContext {
   readonly userConfig: boolean;
   /** The versions the adapter's expectations were measured on: outside them nothing is judged. */
   readonly measuredOn?: readonly string[];
+  /** False when the run had no gateway log (external runtime): an expected reason is not judged, neither passed nor failed. */
+  readonly reasonsChecked?: boolean;
 }
 
 export function judgeCase(run: ProbeRun, byProbe: ReadonlyMap<number, readonly LogEntry[]>, ctx: JudgeContext): CaseResult {
@@ -89,13 +96,15 @@ export function judgeCase(run: ProbeRun, byProbe: ReadonlyMap<number, readonly L
     logs,
     observed,
     expectation,
-    verdict: expectation ? withSource(evaluate(observed, expectation), expectation) : undefined,
+    verdict: expectation ? withSource(evaluate(observed, ctx.reasonsChecked === false ? { ...expectation, reason: undefined } : expectation), expectation) : undefined,
     ...(expectation ? { provenance: provenanceOf(expectation, ctx.version) } : {}),
     // With a user's config and a measured version the baseline says what the config changes.
     unjudged: resolved.measured ? undefined : near ? `${resolved.why}: ${nearText(ctx.gateway, near)}` : resolved.why,
     ...(near ? { nearestMeasured: near } : {}),
     baseline: ctx.userConfig ? builtin : undefined,
     durationMs: run.durationMs,
+    probes: numbers,
+    ...(run.requestIds ? { requestIds: run.requestIds } : {}),
   };
 }
 

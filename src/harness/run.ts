@@ -6,6 +6,7 @@
  */
 import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { InputError } from '../errors.js';
 import type { Catalogue } from '../faults/registry.js';
 import type { GatewayAdapter } from '../gateways/gateway.js';
 import type { Outcome } from '../probe/http-probe.js';
@@ -16,6 +17,8 @@ import { withFaithful } from './faithful.js';
 import { judgeCase, type CaseResult } from './judge.js';
 import { CrashWatcher } from './crash-watch.js';
 import { planRun } from './plan.js';
+import type { ExternalOptions } from '../runtimes/external.js';
+import type { ExternalInfo } from './execute.js';
 import { planShard, suiteIdentity, type Shard, type ShardCoverage, type SuiteIdentity } from './shard.js';
 
 export type { CaseResult } from './judge.js';
@@ -42,6 +45,8 @@ export interface RunOptions {
   readonly instances?: readonly GatewayInstance[];
   /** Run only this shard's part of the scenario × gateway cells (src/harness/shard.ts). */
   readonly shard?: Shard;
+  /** The external runtime's gateway and upstream (src/runtimes/external.ts): with runtime `external`. */
+  readonly external?: ExternalOptions;
 }
 
 /** One gateway to run: an adapter with the image or runtime of this instance. */
@@ -63,6 +68,8 @@ export interface GatewayRun {
   readonly cases: readonly CaseResult[];
   readonly skipped: ReadonlyArray<{ readonly scenario: Scenario; readonly why: string }>;
   readonly durationMs: number;
+  /** The external runtime: what it drove, and where the log came from (none: reasons not checked). */
+  readonly external?: ExternalInfo;
 }
 
 export interface SuiteResult {
@@ -156,8 +163,11 @@ async function runGateway(instance: GatewayInstance, scenarios: readonly Scenari
   const started = performance.now();
   let session: GatewaySession | undefined;
   try {
-    const plan = planRun(adapter, scenarios, { userConfig: opts.userConfig !== undefined });
-    session = await startSession(plan, {
+    if (instance.runtime === 'external') {
+      const ext = await import('../runtimes/external.js');
+      if (!opts.external) throw new InputError('BG_BAD_OPTION', 'the external runtime needs `external` options: the gateway\'s URL and its chaos upstream.');
+      session = await ext.startExternalSession(ext.planExternal(adapter, scenarios, opts.external.listenerUrls), { catalogue: opts.catalogue, external: opts.external, signal: opts.signal });
+    } else session = await startSession(planRun(adapter, scenarios, { userConfig: opts.userConfig !== undefined }), {
       catalogue: opts.catalogue,
       runtime: instance.runtime,
       image,
@@ -182,11 +192,12 @@ async function runGateway(instance: GatewayInstance, scenarios: readonly Scenari
     // Lines written as the gateway closes a connection can trail the client's view by a moment.
     await sleep(100, undefined, { signal: opts.signal });
     const byProbe = await session.logsByProbe();
-    const ctx = { gateway: adapter.id, version: gw.version, runtime: gw.runtime, userConfig: opts.userConfig !== undefined, measuredOn: adapter.measuredOn?.map((m) => m.version) };
+    const ext = session.external;
+    const ctx = { gateway: adapter.id, version: gw.version, runtime: gw.runtime, userConfig: opts.userConfig !== undefined, measuredOn: adapter.measuredOn?.map((m) => m.version), ...(ext ? { reasonsChecked: ext.log !== undefined } : {}) };
     // A backend scenario is compared with its counterpart once both are judged.
     const cases = withFaithful(probeRuns.map((run) => judgeCase(run, byProbe, ctx)));
     for (const result of cases) opts.progress?.onCase?.(result);
-    return { gateway: adapter.id, version: gw.version, runtime: gw.runtime, source: gw.source, ...(image !== undefined ? { image } : {}), userConfig: opts.userConfig?.file, cases, skipped: session.plan.skipped, durationMs: Math.round(performance.now() - started) };
+    return { gateway: adapter.id, version: gw.version, runtime: gw.runtime, source: gw.source, ...(image !== undefined ? { image } : {}), userConfig: opts.userConfig?.file, cases, skipped: session.plan.skipped, durationMs: Math.round(performance.now() - started), ...(ext ? { external: ext } : {}) };
   } catch (err) {
     barrier.fail(err);
     throw err;

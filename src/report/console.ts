@@ -2,7 +2,7 @@
 import { paint, table } from './terminal.js';
 import type { CaseResult, ProgressListener, SuiteResult } from '../harness/run.js';
 import { statusLabel } from '../harness/evaluate.js';
-import { caseCrash, caseState, changeFromBaseline, crashLines, evidenceLines, gatewayLabel, isDocumented, matrix, observedLine, provenanceText, shardText, sourceLabel, totals } from './model.js';
+import { caseCrash, caseState, changeFromBaseline, crashLines, evidenceLines, externalNote, gatewayLabel, isDocumented, matrix, observedLine, provenanceText, shardText, sourceLabel, totals } from './model.js';
 import { faithfulText } from '../harness/faithful.js';
 import type { Reporter } from './reporter.js';
 
@@ -50,6 +50,8 @@ export function consoleSummary(result: SuiteResult, color: boolean): string {
   for (const run of result.runs) {
     const from = sourceLabel(run);
     lines.push(p('bold', gatewayLabel(run)) + (run.userConfig ? ` with ${run.userConfig}` : '') + (from ? p('dim', ` · ${from}`) : ''));
+    const ext = externalNote(run);
+    if (ext) lines.push(p('dim', `  ${ext}`));
     const rows = run.cases.map((c) => {
       const state = caseState(c);
       const mark = state === 'pass' ? p('green', 'pass') : state === 'fail' ? p('red', 'FAIL') : p('yellow', 'seen');

@@ -23,6 +23,8 @@ export function toJson(result: SuiteResult): string {
         ...(r.image !== undefined ? { image: r.image } : {}),
         userConfig: r.userConfig,
         durationMs: r.durationMs,
+        // The external runtime: what it drove, its run id (in every probe's X-Request-Id) and where the log came from.
+        ...(r.external ? { external: { ...r.external, reasonsChecked: r.external.log !== undefined } } : {}),
         skipped: r.skipped.map((s) => ({ scenario: s.scenario.id, why: s.why })),
         cases: r.cases.map((c) => ({
           scenario: c.scenario.id,
@@ -41,6 +43,10 @@ export function toJson(result: SuiteResult): string {
           // First request sent to last answer; observed.durationMs is the longest single request.
           durationMs: c.durationMs ?? c.observed.durationMs,
           outcomes: c.outcomes,
+          // What `judge` attributes log lines that arrive later by: the ?bgp= numbers and request ids.
+          // An external run's (the ones with request ids): a run that started its gateway had its log all along.
+          ...(c.probes && c.requestIds ? { probes: c.probes } : {}),
+          ...(c.requestIds ? { requestIds: c.requestIds } : {}),
           log: c.logs.map((l) => ({ level: l.level, reason: l.reason, line: l.raw })),
         })),
       })),

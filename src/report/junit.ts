@@ -1,6 +1,6 @@
 /** JUnit XML: one testcase per scenario × gateway; a failure carries the diff and the gateway's log lines. */
 import type { SuiteResult } from '../harness/run.js';
-import { caseCrash, caseDurationMs, caseState, changeFromBaseline, crashLines, evidenceLines, gatewayLabel, mismatchText, observedLine, provenanceText } from './model.js';
+import { caseCrash, caseDurationMs, caseState, changeFromBaseline, crashLines, evidenceLines, externalNote, gatewayLabel, mismatchText, observedLine, provenanceText } from './model.js';
 import type { Reporter } from './reporter.js';
 
 export function xmlEscape(s: string): string {
@@ -37,7 +37,9 @@ export function toJunit(result: SuiteResult): string {
     });
     const skipped = run.skipped.map((s) => `    <testcase classname="badgateway.${xmlEscape(run.gateway)}" name="${xmlEscape(s.scenario.id)}" time="0"><skipped message="${xmlEscape(s.why)}"/></testcase>`);
     const nSkipped = run.skipped.length + run.cases.filter((c) => caseState(c) === 'observed').length;
-    const props = run.source ? `    <properties><property name="source" value="${xmlEscape(run.source)}"/></properties>\n` : '';
+    const ext = externalNote(run);
+    const propList = [...(run.source ? [['source', run.source]] : []), ...(ext ? [['external', ext]] : [])];
+    const props = propList.length ? `    <properties>${propList.map(([k, v]) => `<property name="${k}" value="${xmlEscape(v!)}"/>`).join('')}</properties>\n` : '';
     return `  <testsuite name="${xmlEscape(gatewayLabel(run))}" tests="${run.cases.length + run.skipped.length}" failures="${failures}" errors="0" skipped="${nSkipped}" time="${(run.durationMs / 1000).toFixed(3)}">\n${props}${[...cases, ...skipped].join('\n')}\n  </testsuite>`;
   });
   return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="badgateway" tests="${result.passed + result.failed + result.unchecked + result.skipped}" failures="${result.failed}" time="${(result.durationMs / 1000).toFixed(3)}">\n${suites.join('\n')}\n</testsuites>\n`;

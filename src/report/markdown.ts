@@ -1,6 +1,6 @@
 /** Markdown for a CI job summary: the scenario × gateway matrix, then the failures with their evidence. */
 import type { CaseResult, SuiteResult } from '../harness/run.js';
-import { caseDurationMs, caseState, changeFromBaseline, crashedCases, crashLines, evidenceLines, gatewayLabel, isDocumented, matrix, mismatchText, provenanceText, shardText, sourceLabel, totals } from './model.js';
+import { caseDurationMs, caseState, changeFromBaseline, crashedCases, crashLines, evidenceLines, externalNote, gatewayLabel, isDocumented, matrix, mismatchText, provenanceText, shardText, sourceLabel, totals } from './model.js';
 import { faithfulText } from '../harness/faithful.js';
 import { crashHow } from '../harness/crash.js';
 import type { Reporter } from './reporter.js';
@@ -39,6 +39,8 @@ export function toMarkdown(result: SuiteResult): string {
   const sources = result.runs.filter((r) => r.source).map((r) => `${gatewayLabel(r)} ${sourceLabel(r)}`);
   if (sources.length) out.push(`Ran ${esc(sources.join('; '))}.`, '');
   for (const run of result.runs) {
+    const ext = externalNote(run);
+    if (ext) out.push(`${esc(gatewayLabel(run))}: ${esc(ext)}`, '');
     if (run.skipped.length) {
       out.push(`Skipped on ${esc(gatewayLabel(run))}: ${run.skipped.map((s) => `${s.scenario.id} (${s.why})`).join('; ')}`, '');
     }

@@ -56,6 +56,8 @@ const caseSchema = z.object({
   mismatches: z.array(mismatch),
   durationMs: z.number(),
   outcomes: z.array(outcome),
+  probes: z.array(z.number().int()).optional(),
+  requestIds: z.array(z.string()).optional(),
   log: z.array(z.object({ level: z.string(), reason: z.string().optional(), line: z.string() })),
 });
 const runSchema = z.object({
@@ -66,6 +68,7 @@ const runSchema = z.object({
   image: z.string().optional(),
   userConfig: z.string().optional(),
   durationMs: z.number(),
+  external: z.object({ runId: z.string(), url: z.string(), upstream: z.string(), log: z.string().optional() }).loose().optional(),
   skipped: z.array(z.object({ scenario: z.string(), why: z.string() })),
   cases: z.array(caseSchema),
 });
@@ -152,6 +155,7 @@ function toResult(r: ReportJson): ReadReport['result'] {
     ...(run.image !== undefined ? { image: run.image } : {}),
     userConfig: run.userConfig,
     durationMs: run.durationMs,
+    ...(run.external ? { external: { runId: run.external.runId, url: run.external.url, upstream: run.external.upstream, ...(run.external.log !== undefined ? { log: run.external.log } : {}) } } : {}),
     skipped: run.skipped.map((s) => ({ scenario: scenario(s.scenario), why: s.why })),
     cases: run.cases.map(
       (c): CaseResult => ({
@@ -169,6 +173,8 @@ function toResult(r: ReportJson): ReadReport['result'] {
         durationMs: c.durationMs,
         ...(c.faithful ? { faithful: c.faithful } : {}),
         ...(c.provenance ? { provenance: c.provenance } : {}),
+        ...(c.probes ? { probes: c.probes } : {}),
+        ...(c.requestIds ? { requestIds: c.requestIds } : {}),
       }),
     ),
   }));

@@ -171,3 +171,14 @@ export function matrix(result: SuiteResult): MatrixRow[] {
     cells: result.runs.map((_, i) => ({ case: index[i]!.get(id), skipped: skips[i]!.get(id) })),
   }));
 }
+
+/**
+ * An external run's note for a header: where the upstream and the log were, or that reasons were
+ * not checked (no log) and how to check them later. Undefined for a gateway badgateway started.
+ */
+export function externalNote(run: Pick<GatewayRun, 'external'>): string | undefined {
+  const e = run.external;
+  if (!e) return undefined;
+  const log = e.log !== undefined ? `log: ${e.log}` : 'reasons were not checked (no gateway log); an expected reason is neither passed nor failed. Check them later: badgateway judge REPORT.json --gateway-log FILE';
+  return `upstream ${e.upstream}; run id ${e.runId}; ${log}`;
+}

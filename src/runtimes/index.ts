@@ -18,6 +18,7 @@ export interface RuntimeEntry {
 export const RUNTIMES = [
   { id: 'container', describe: 'a container on the host network (Docker engine; the official image, else the local one)', load: async () => (await import('./container.js')).default },
   { id: 'process', describe: "the gateway's own binary from PATH, as a child process", load: async () => (await import('./process.js')).default },
+  { id: 'external', describe: 'a gateway already running that routes /s/ to the chaos upstream (--url, --upstream-listen or --upstream-control); never picked by auto', load: async () => (await import('./external.js')).default },
 ] as const satisfies readonly RuntimeEntry[];
 
 export type RuntimeKind = (typeof RUNTIMES)[number]['id'];
@@ -31,6 +32,8 @@ export async function resolveRuntime(choice: RuntimeChoice, adapter: GatewayAdap
   const reasons: string[] = [];
   for (const entry of RUNTIMES) {
     if (choice !== 'auto' && choice !== entry.id) continue;
+    // An external gateway is named by its URL, never found.
+    if (choice === 'auto' && entry.id === 'external') continue;
     const r = await entry.load();
     const a = await r.available(adapter, image);
     if (a.ok) return { runtime: r, image: a.image };

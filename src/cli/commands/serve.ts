@@ -9,6 +9,9 @@ import type { MixSpec, RouteSpec } from '../../upstream/upstream.js';
 import { paint, table, useColor } from '../../report/terminal.js';
 import { parseWholeNumber, PORT } from '../flags.js';
 import { loadCatalogue } from './faults.js';
+import { loadSuite } from '../../api/suite.js';
+import { isLoopback } from '../../control/auth.js';
+import { DEFAULT_HEALTH_PATH, servedSuite, suiteRoutes, type ServedSuite } from '../../runtimes/external.js';
 
 /** Any safe integer: the PRNG folds it to 32 bits, and negative seeds are as replayable as positive ones. */
 const SEED = { min: -Number.MAX_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER, what: 'a whole number, e.g. --seed 42' };
@@ -85,8 +88,10 @@ export function serveCommand(y: Argv) {
         .option('dns-port', { default: 0, describe: 'UDP and TCP port of the DNS responder' })
         .option('dns-zone', { type: 'string', default: 'badgateway.test', describe: 'the zone the DNS responder answers for' })
         .option('control', { type: 'boolean', default: true, describe: 'start the control API (--no-control to turn off)' })
-        .option('control-host', { type: 'string', default: '127.0.0.1', describe: `address of the control API; any non-loopback address needs a token (${TOKEN_ENV} or --control-token-file)` })
-        .option('control-port', { default: 0, describe: 'port of the control API' })
+        .option('control-host', { type: 'string', describe: `address of the control API (default 127.0.0.1; with --suite, --host); any non-loopback address needs a token (${TOKEN_ENV} or --control-token-file)` })
+        .option('control-port', { describe: 'port of the control API (default 0, any free port; with --suite and a --port, that port + 1)' })
+        .option('suite', { type: 'string', describe: 'serve this suite (a folder of scenario files, a file or a list) as a run would: /s/<scenario>/ plays its fault, for a gateway you deploy in front (run --runtime external --upstream-control)' })
+        .option('health-path', { type: 'string', default: DEFAULT_HEALTH_PATH, describe: 'with --suite: the path answered 200 for load-balancer and readiness health checks' })
         .option('control-token-file', { type: 'string', describe: `read the control API's bearer token from the first line of this file (keep it chmod 600); or set env ${TOKEN_ENV}` })
         .option('control-token', { type: 'string', describe: `the token on the command line: every local user sees it in ps; prefer env ${TOKEN_ENV} or --control-token-file` })
         .option('head-timeout-ms', { default: DEFAULT_HEAD_TIMEOUT_MS, describe: 'longest a peer may take to send a request head: then 408 and close (never during a fault\'s script)' })
@@ -101,12 +106,17 @@ export function serveCommand(y: Argv) {
         .example('$0 serve --fault empty-reply', 'every request gets an empty reply')
         .example('$0 serve --route /api=slow-response?delayMs=5000', 'a route with a parameter')
         .example('$0 serve --mix healthy:90,reset-after-request:10 --seed 42', 'a replayable 10% reset rate')
+        .example('$0 serve --suite ./scenarios --host 0.0.0.0 --port 8080', 'the suite at /s/<scenario>/, health check /healthz, control API on 8081 (token from BADGATEWAY_CONTROL_TOKEN)')
         .example('$0 serve --fastcgi-port 9001 --fastcgi-unix /tmp/bg-fpm.sock', 'FastCGI faults for fastcgi_pass, as PHP-FPM would listen'),
     async (argv) => {
       const port = parseWholeNumber('--port', argv.port, PORT);
       const fastcgiPort = argv['fastcgi-port'] === undefined ? undefined : parseWholeNumber('--fastcgi-port', argv['fastcgi-port'], PORT);
       const dnsPort = parseWholeNumber('--dns-port', argv['dns-port'], PORT);
-      const controlPort = parseWholeNumber('--control-port', argv['control-port'], PORT);
+      const suiteDir = argv.suite;
+      if (suiteDir !== undefined && (argv['health-path'] === '' || !argv['health-path'].startsWith('/'))) throw new InputError('BG_BAD_FLAG', `--health-path ${argv['health-path']}: give a path starting with /, e.g. --health-path /healthz.`);
+      // A deployed suite's control API is what `run --upstream-control` talks to: it follows the upstream's address, on the next port.
+      const controlHost = argv['control-host'] ?? (suiteDir !== undefined ? argv.host : '127.0.0.1');
+      const controlPort = argv['control-port'] !== undefined ? parseWholeNumber('--control-port', argv['control-port'], PORT) : suiteDir !== undefined && port !== 0 && port < 65535 ? port + 1 : 0;
       const seed = argv.seed === undefined ? undefined : parseWholeNumber('--seed', argv.seed, SEED);
       const headTimeoutMs = parseWholeNumber('--head-timeout-ms', argv['head-timeout-ms'], HEAD_TIMEOUT);
       const maxHeadBytes = parseWholeNumber('--max-head-bytes', argv['max-head-bytes'], HEAD_BYTES);
@@ -125,7 +135,20 @@ export function serveCommand(y: Argv) {
       const warn = (line: string) => process.stderr.write(`${line}\n`);
       const token = controlToken({ flag: argv['control-token'], file: argv['control-token-file'], env: process.env[TOKEN_ENV] }, warn);
       const catalogue = await loadCatalogue(argv['faults-file']);
-      const routes = [...(argv.route ?? []).map(parseRoute), ...(argv['header-route'] ?? []).map(parseHeaderRoute)];
+      let suite: ServedSuite | undefined;
+      let suiteRouteSpecs: RouteSpec[] = [];
+      if (suiteDir !== undefined) {
+        const loaded = await loadSuite({ suite: suiteDir, faultsFiles: argv['faults-file'] });
+        suite = servedSuite(loaded.scenarios, argv['health-path']);
+        suiteRouteSpecs = suiteRoutes(loaded.scenarios, argv['health-path']);
+        if (argv.control && token === undefined && !isLoopback(controlHost)) {
+          throw new InputError(
+            'BG_CONTROL_TOKEN_REQUIRED',
+            `serve --suite on ${controlHost} starts its control API there too (port ${controlPort || 'any'}), so that badgateway run --upstream-control can check which suite it serves; beyond loopback it needs a token: set ${TOKEN_ENV} or pass --control-token-file FILE. Or keep it on loopback with --control-host 127.0.0.1, or turn it off with --no-control.`,
+          );
+        }
+      }
+      const routes = [...suiteRouteSpecs, ...(argv.route ?? []).map(parseRoute), ...(argv['header-route'] ?? []).map(parseHeaderRoute)];
       const def = parseFaultRef(argv.fault, '--fault');
       const fcgiDef = argv['fastcgi-fault'] === undefined ? undefined : parseFaultRef(argv['fastcgi-fault'], '--fastcgi-fault');
       const listenerIds = listenerFaultIds(catalogue);
@@ -187,21 +210,21 @@ export function serveCommand(y: Argv) {
         dnsZone: argv['dns-zone'],
         dnsTcpIdleTimeoutMs,
         dnsMaxTcpConnections,
-        control: argv.control ? { host: argv['control-host'], port: controlPort, token, eventBufferBytes } : false,
+        control: argv.control ? { host: controlHost, port: controlPort, token, eventBufferBytes, suite } : false,
         headTimeoutMs,
         maxHeadBytes,
         maxConnections,
         onGuard: guardWarnings(warn),
       });
       if (argv.events) chaos.upstream.events.subscribe((e) => process.stderr.write(JSON.stringify(e) + '\n'));
-      printListeners(chaos, argv.json);
+      printListeners(chaos, argv.json, suite);
       await untilSignal();
       await chaos.close();
     },
   );
 }
 
-function printListeners(chaos: StartedChaos, json: boolean): void {
+function printListeners(chaos: StartedChaos, json: boolean, suite?: ServedSuite): void {
   const up = chaos.upstream;
   const dns = chaos.dns;
   const info = {
@@ -211,6 +234,7 @@ function printListeners(chaos: StartedChaos, json: boolean): void {
     control: chaos.control ? { url: chaos.control.url } : undefined,
     routing: up.routing,
     guards: up.guards,
+    ...(suite ? { suite: { scenarios: suite.scenarios.length, digest: suite.digest, healthPath: suite.healthPath } } : {}),
   };
   if (json) {
     process.stdout.write(JSON.stringify(info) + '\n');
@@ -224,7 +248,8 @@ function printListeners(chaos: StartedChaos, json: boolean): void {
   }
   for (const l of info.listenerFaults) rows.push([l.name, l.kind === 'unix' ? `unix:${l.path}` : `${l.host}:${l.port}`, l.protocol === 'fastcgi' ? 'listener fault (FastCGI)' : 'listener fault']);
   if (info.dns) rows.push(['dns', `${info.dns.host}:${info.dns.port} udp+tcp`, `zone ${info.dns.zone}: ${Object.values(info.dns.names).join(', ')}`]);
-  if (info.control) rows.push(['control', info.control.url, 'GET /api/faults, PUT /api/routing, WebSocket /api/events']);
+  if (info.control) rows.push(['control', info.control.url, `GET /api/faults, PUT /api/routing, WebSocket /api/events${suite ? ', GET /api/suite' : ''}`]);
+  if (suite) rows.push(['suite', `/s/<scenario>/`, `${suite.scenarios.length} scenarios (suite ${suite.digest.slice(0, 12)}), health check ${suite.healthPath}`]);
   process.stdout.write(`${p('bold', 'badgateway is serving')}\n${table(rows)}\n${p('dim', 'Ctrl-C stops everything.')}\n`);
 }
 
