@@ -124,7 +124,7 @@ function parseLogLine(line: string): LogEntry<AlbReason> | undefined {
   if (!r) return undefined;
   const reason = albReason(r);
   const level = r.elbStatus !== undefined && (r.elbStatus >= 500 || r.elbStatus === 460) ? 'error' : 'info';
-  return { raw: line, level, ...(reason ? { reason } : {}), ...(r.target ? { target: r.target } : {}) };
+  return { raw: line, level, ...(reason ? { reason } : {}), ...(r.target ? { target: r.target } : {}), ...(r.traceId ? { requestId: r.traceId } : {}) };
 }
 
 /** The ALB's own answers name it `awselb/2.0` in their Server header; that is the only version it gives. */

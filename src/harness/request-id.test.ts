@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'vitest';
+import alb, { albExampleLine } from '../gateways/alb.js';
 import { nginx } from '../gateways/nginx.js';
 import { attribute } from './attribute.js';
 import { newRunId, probeFromId, requestId, runTag, traceRoot } from './request-id.js';
@@ -24,5 +25,13 @@ describe('request ids', () => {
     expect(mine.get(3)?.map((e) => e.raw)).toEqual([line(runTag(run))]);
     // Without a run id (a run that started its own gateway), every ?bgp= line counts, as before.
     expect(attribute(nginx, text).get(3)).toHaveLength(2);
+  });
+
+  test("an ALB access-log line is attributed to its probe by its trace_id", () => {
+    const root = traceRoot(run, 5, Date.UTC(2026, 0, 1));
+    const line = albExampleLine('-1 -1 -1', '502 -', '/s/empty-reply/').replace(/"Root=[^"]*"/, `"Root=${root}"`);
+    expect(line).toContain(root);
+    expect(alb.parseLogLine(line)?.requestId).toBe(`Root=${root}`);
+    expect(attribute(alb, line, run).get(5)?.map((e) => e.raw)).toEqual([line]);
   });
 });
