@@ -5,8 +5,8 @@ export default defineFault({
   layer: "exchange",
   protocol: "h2",
   summary: "HTTP/2: a 200 with content-length 1000, 100 bytes of DATA, then RST_STREAM (INTERNAL_ERROR by default).",
-  explain: "The response has begun (HEADERS and part of the body are out) when the server resets the stream with the error code of param error (INTERNAL_ERROR; try PROTOCOL_ERROR, CANCEL). The connection stays open. The status has reached the gateway, so what the client sees is a truncated 200, or a 502 from a gateway that buffers the response; the gateway logs an upstream reset mid-body.",
-  params: { error: "INTERNAL_ERROR" },
+  explain: "The response has begun (HEADERS and part of the body are out) when the server resets the stream with the error code of param error (2, INTERNAL_ERROR; a code or its name, e.g. ?error=PROTOCOL_ERROR or ?error=CANCEL). The connection stays open. The status has reached the gateway, so what the client sees is a truncated 200, or a 502 from a gateway that buffers the response; the gateway logs an upstream reset mid-body.",
+  params: { error: 2 },
   steps: [
     { "h2-settings": {} },
     { "h2-read": "body" },
