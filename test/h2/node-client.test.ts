@@ -100,7 +100,7 @@ describe('HTTP/2 faults as nghttp2 (Node http2) sees them', () => {
   });
 
   test('h2-close-without-goaway: the stream dies with the connection, with no GOAWAY and no response', async () => {
-    const r = await h2Request(url, '/h2-close-without-goaway', { timeoutMs: 1500 });
+    const r = await h2Request(url, '/h2-close-without-goaway', { timeoutMs: 4000 });
     expect(r.timedOut).toBe(false);
     expect(r.goaway).toBeUndefined();
     expect(r.headers).toBeUndefined();
@@ -109,7 +109,7 @@ describe('HTTP/2 faults as nghttp2 (Node http2) sees them', () => {
   });
 
   test('h2-no-end-stream: the 200 and its body arrive, the stream never ends', async () => {
-    const r = await h2Request(url, '/h2-no-end-stream', { timeoutMs: 600 });
+    const r = await h2Request(url, '/h2-no-end-stream', { timeoutMs: 2000 });
     expect(r.headers?.[':status']).toBe(200);
     expect(r.body.toString()).toBe('ok\n');
     expect(r.ended).toBe(false);
@@ -117,7 +117,7 @@ describe('HTTP/2 faults as nghttp2 (Node http2) sees them', () => {
   });
 
   test('h2-window-never-opens: the client is told INITIAL_WINDOW_SIZE 0; a body beyond the first 64 KiB never goes, so no answer; a GET gets its 200', async () => {
-    const post = await h2Request(url, '/h2-window-never-opens', { method: 'POST', body: Buffer.alloc(100_000, 1), timeoutMs: 800 });
+    const post = await h2Request(url, '/h2-window-never-opens', { method: 'POST', body: Buffer.alloc(100_000, 1), timeoutMs: 2000 });
     expect(post.remoteSettings?.initialWindowSize).toBe(0);
     expect(post.headers).toBeUndefined();
     expect(post.timedOut).toBe(true);

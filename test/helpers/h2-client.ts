@@ -34,7 +34,7 @@ export function h2Request(base: string, path: string, opts: { method?: string; h
       else if (timedOut) req.close();
       resolve(snapshot);
     };
-    const timer = setTimeout(() => done(true), opts.timeoutMs ?? 2000);
+    const timer = setTimeout(() => done(true), opts.timeoutMs ?? 5000);
     req.on('response', (h) => (r.headers = h));
     req.on('trailers', (t) => (r.trailers = t));
     req.on('data', (c: Buffer) => (r.body = Buffer.concat([r.body, c])));

@@ -27,7 +27,7 @@ export interface RawH2Request {
   readonly method?: string;
   readonly headers?: ReadonlyArray<readonly [string, string]>;
   readonly body?: Buffer;
-  /** Stop waiting this long after the last byte (the connection is then `open`). Default 400 ms. */
+  /** Stop waiting this long after the last byte (the connection is then `open`); before the first byte, `timeoutMs` alone. Default 400 ms. */
   readonly idleMs?: number;
   /** Stop waiting this long after the request was written, whatever comes. Default 5000 ms. */
   readonly timeoutMs?: number;
@@ -94,8 +94,8 @@ export function rawH2Request(req: RawH2Request): Promise<RawH2Result> {
     };
     socket.on('connect', () => {
       start = performance.now();
+      // The idle clock starts with the first byte: on a loaded machine the answer itself may take longer than idleMs.
       socket.write(requestFrames(req));
-      arm();
     });
     socket.on('data', (d: Buffer) => {
       parts.push(d);
