@@ -13,11 +13,12 @@ const cell = (s) => String(s).replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 function faultsTable() {
   const out = [];
-  // FastCGI faults are exchange faults too, but they run on the FastCGI listeners only: a group of their own.
+  // FastCGI and HTTP/2 faults are exchange faults too, but they run on their own listeners only: a group each.
   const groups = [
     ['listener', (f) => f.layer === 'listener'],
-    ['exchange', (f) => f.layer === 'exchange' && f.protocol !== 'fastcgi'],
+    ['exchange', (f) => f.layer === 'exchange' && f.protocol !== 'fastcgi' && f.protocol !== 'h2'],
     ['exchange, FastCGI', (f) => f.layer === 'exchange' && f.protocol === 'fastcgi'],
+    ['exchange, HTTP/2 and gRPC', (f) => f.layer === 'exchange' && f.protocol === 'h2'],
     ['dns', (f) => f.layer === 'dns'],
   ];
   for (const [layer, pick] of groups) {

@@ -30,7 +30,7 @@ import {
 } from '../h2/frames.js';
 import { HpackDecoder, HpackEncoder, HpackError } from '../h2/hpack.js';
 import type { RequestHead } from '../wire/request-head.js';
-import { BadRequestError, Conn } from './conn.js';
+import { BadRequestError, Conn, type ConnOptions } from './conn.js';
 
 /** The peer broke HTTP/2 (a connection error, RFC 9113 section 5.4.1): the upstream sends GOAWAY with `code` and closes. */
 export class H2ProtocolError extends BadRequestError {
@@ -87,7 +87,7 @@ export class H2Conn extends Conn {
   /** A header block under way (HEADERS without END_HEADERS, then CONTINUATION). */
   private partial: { streamId: number; endStream: boolean; parts: Buffer[]; bytes: number } | undefined;
 
-  constructor(socket: Socket, opts: { readonly maxHeadBytes: number }) {
+  constructor(socket: Socket, opts: ConnOptions) {
     super(socket, opts);
   }
 

@@ -52,6 +52,8 @@ export interface RunPlan {
   readonly needsTlsPort: boolean;
   /** Some HTTP/2 or gRPC scenario reaches the upstream's h2c listener. */
   readonly needsH2: boolean;
+  /** Some HTTP/2 or gRPC scenario has `tls: true`: the upstream's HTTP/2 TLS listener (ALPN h2). */
+  readonly needsH2TlsPort: boolean;
 }
 
 /** Where the chaos side listens, once started: all the plan needs to route the gateway. */
@@ -81,6 +83,8 @@ export interface ChaosAddresses {
   readonly tls?: Pick<RunPki, 'caFile' | 'serverName' | 'clientCertFile' | 'clientKeyFile'>;
   /** The upstream's HTTP/2 listener (h2c, prior knowledge), when the plan needs it. */
   readonly h2Port?: number;
+  /** The upstream's HTTP/2 TLS listener (ALPN h2), when the plan needs it. */
+  readonly h2TlsPort?: number;
 }
 
 /** A TLS scenario: its exchange fault is served over TLS (`tls: true`), or its fault is a TLS listener (the tls-* faults). */
@@ -195,8 +199,9 @@ export function planRun(adapter: GatewayAdapter, all: readonly Scenario[], ctx: 
     needsFastcgi: fastcgi.some((s) => s.upstream === 'tcp'),
     needsFastcgiUnix: fastcgi.some((s) => s.upstream === 'unix'),
     needsTls: scenarios.some(isTls),
-    needsTlsPort: exchange.some((s) => s.tls === true),
-    needsH2: exchange.some(isH2),
+    needsTlsPort: exchange.some((s) => s.tls === true && !isH2(s)),
+    needsH2: exchange.some((s) => isH2(s) && s.tls !== true),
+    needsH2TlsPort: exchange.some((s) => isH2(s) && s.tls === true),
   };
 }
 
@@ -217,6 +222,12 @@ export function gatewayRoutes(plan: RunPlan, at: ChaosAddresses): GatewayRoute[]
     if (backend) return { ...base, target: backend.target, ...(backend.protocol === 'fastcgi' ? { protocol: 'fastcgi' as const, scriptFilename: backend.scriptFilename } : {}) };
     if (s.pool) return poolRoute(s, base, at.host, at.poolPorts ?? new Map(), at.listenerPorts);
     if (def.layer === 'listener' && def.socket === 'unix') return { ...base, ...(def.protocol === 'fastcgi' ? { protocol: 'fastcgi' as const } : {}), target: { kind: 'unix', path: at.listenerPaths!.get(s.fault)! } };
+    // An HTTP/2 fault is served on the h2c listener only, or with tls: true on the HTTP/2 TLS listener (the loader allows upstream: tcp alone).
+    if (isH2(s)) {
+      const h2 = { ...base, protocol: isGrpc(s) ? ('grpc' as const) : ('h2' as const) };
+      if (s.tls === true) return { ...h2, target: { kind: 'tcp', host: at.host, port: at.h2TlsPort! }, tls: routeTls(s, at.tls!) };
+      return { ...h2, target: { kind: 'tcp', host: at.host, port: at.h2Port! } };
+    }
     if (isTls(s)) {
       const tls = routeTls(s, at.tls!);
       return { ...tcp(def.layer === 'listener' ? at.listenerPorts.get(s.fault)! : at.tlsPort!), tls };
@@ -227,8 +238,6 @@ export function gatewayRoutes(plan: RunPlan, at: ChaosAddresses): GatewayRoute[]
       const fcgi = { ...base, protocol: 'fastcgi' as const };
       return s.upstream === 'unix' ? { ...fcgi, target: { kind: 'unix', path: at.fastcgiUnixPath! } } : { ...fcgi, target: { kind: 'tcp', host: at.host, port: at.fastcgiPort! } };
     }
-    // An HTTP/2 fault is served on the h2c listener only (the loader allows upstream: tcp alone).
-    if (isH2(s)) return { ...base, protocol: isGrpc(s) ? ('grpc' as const) : ('h2' as const), target: { kind: 'tcp', host: at.host, port: at.h2Port! } };
     if (s.upstream === 'unix') return { ...base, target: { kind: 'unix', path: at.unixPath! } };
     if (s.upstream === 'dns') return dns('ok');
     return tcp(at.ownHttpPorts?.get(s.id) ?? at.httpPort);

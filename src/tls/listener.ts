@@ -73,7 +73,7 @@ export function alertRecord(description: number): Buffer {
  * Wraps an accepted TCP socket (whose first bytes, `hello`, were already read) in a server TLS
  * socket. The TCP socket stays ours: `reset` and `finWithoutCloseNotify` act on it.
  */
-export function serverTls(raw: Socket, hello: Buffer, options: SecureContextOptions & { requestCert?: boolean; rejectUnauthorized?: boolean }): TlsConn {
+export function serverTls(raw: Socket, hello: Buffer, options: SecureContextOptions & { requestCert?: boolean; rejectUnauthorized?: boolean }, alpn?: readonly string[]): TlsConn {
   let resetting = false;
   const stream = new Duplex({
     write(chunk: Buffer, _enc, cb) {
@@ -97,7 +97,7 @@ export function serverTls(raw: Socket, hello: Buffer, options: SecureContextOpti
   raw.on('close', () => stream.destroy());
   stream.push(hello);
   const { requestCert, rejectUnauthorized, ...ctx } = options;
-  const tls = new TLSSocket(stream, { isServer: true, secureContext: createSecureContext(ctx), requestCert, rejectUnauthorized });
+  const tls = new TLSSocket(stream, { isServer: true, secureContext: createSecureContext(ctx), requestCert, rejectUnauthorized, ...(alpn ? { ALPNProtocols: [...alpn] } : {}) });
   tls.on('error', () => {});
   // The TLS socket is done (closed, destroyed, or its close_notify and FIN sent): release the TCP
   // one once what it was given is out, unless an RST is on its way.
@@ -148,6 +148,8 @@ export interface TlsListenerOptions {
   readonly handshakeTimeoutMs: number;
   readonly what: string;
   readonly onSecure: OnSecure;
+  /** ALPN protocols the server offers (the HTTP/2 TLS listener: `h2`); default none. */
+  readonly alpn?: readonly string[];
 }
 
 /** The secure-context options a spec asks for. */
@@ -203,7 +205,7 @@ export async function startTlsListener(o: TlsListenerOptions): Promise<TlsListen
           return;
         }
       }
-      const conn = serverTls(raw, hello, options);
+      const conn = serverTls(raw, hello, options, o.alpn);
       conn.tls.once('secure', () => {
         clearTimeout(timer);
         o.onSecure(conn);

@@ -73,6 +73,11 @@ export interface UpstreamOptions {
    * faults with `protocol: h2` (h2-*, grpc-*). Default: no HTTP/2 listener.
    */
   readonly h2Port?: number;
+  /**
+   * Serve HTTP/2 over TLS on this TCP port too (0: a free one), ALPN `h2`, with the run's healthy
+   * certificate and the same routing as the h2c listener, plus the routes that say `tls`. Needs `tls`.
+   */
+  readonly h2TlsPort?: number;
   readonly catalogue?: Catalogue;
   readonly routes?: readonly RouteSpec[];
   /** The fault for requests no route matches. Default: healthy. */
@@ -342,6 +347,7 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<Started
   const fcgiRouter = servesFastcgi ? new Router(buildRouter(routing, 'fastcgi'), fcgiByName, opts.faultHeader === false ? undefined : (opts.faultHeader ?? 'x-badgateway-fault')) : undefined;
   const h2ByName = (id: string, head: RequestHead) => byName(id, head, 'h2');
   const h2Router = opts.h2Port !== undefined ? new Router(buildRouter(routing, 'h2'), h2ByName, opts.faultHeader === false ? undefined : (opts.faultHeader ?? 'x-badgateway-fault')) : undefined;
+  const h2TlsRouter = opts.h2TlsPort !== undefined ? new Router(buildRouter(routing, 'h2', true), h2ByName, opts.faultHeader === false ? undefined : (opts.faultHeader ?? 'x-badgateway-fault')) : undefined;
 
   const guard = (e: GuardEvent) => {
     opts.onGuard?.(e);
@@ -527,11 +533,11 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<Started
           },
         };
 
-  const h2Context: H2ServeContext | undefined =
-    h2Router === undefined
+  const h2ContextFor = (h2router: Router | undefined): H2ServeContext | undefined =>
+    h2router === undefined
       ? undefined
       : {
-          router: h2Router,
+          router: h2router,
           byName: h2ByName,
           rejected: (err) => (err instanceof ParamsRejected ? { fault: err.fault, why: err.why } : undefined),
           faultDef: (id) => (catalogue.has(id) ? catalogue.get(id) : undefined),
@@ -545,9 +551,11 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<Started
           bug: (conn, fault, err) => {
             if (events.active) events.emit({ type: 'error', conn: conn.id, fault, message: (err as Error)?.message ?? String(err) });
             reportBugOnce(err, fault === undefined ? 'the chaos upstream (HTTP/2)' : `fault ${fault}`);
-            conn.socket.resetAndDestroy();
+            void conn.reset().catch(() => conn.destroy());
           },
         };
+  const h2Context = h2ContextFor(h2Router);
+  const h2TlsContext = h2ContextFor(h2TlsRouter);
 
   const onConnection = (listenerName: string, speaks: FaultProtocol = 'http', fixed?: CompiledFault) => (socket: Socket, tls?: TlsConn) => {
     if (lifetime.signal.aborted) {
@@ -562,7 +570,7 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<Started
       speaks === 'fastcgi'
         ? new FcgiConn(socket, { maxParamsBytes: guards.maxHeadBytes, maxStartRecords: FCGI_MAX_START_RECORDS })
         : speaks === 'h2'
-          ? new H2Conn(socket, { maxHeadBytes: guards.maxHeadBytes })
+          ? new H2Conn(socket, { maxHeadBytes: guards.maxHeadBytes, ...(tls ? { reset: tls.reset } : {}) })
           : new Conn(socket, { maxHeadBytes: guards.maxHeadBytes, ...(tls ? { reset: tls.reset } : {}) });
     conn.headSince = performance.now();
     conns.add(conn);
@@ -573,7 +581,7 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<Started
     socket.setNoDelay(true);
     if (events.active) events.emit({ type: 'connection', conn: conn.id, listener: listenerName, remote: `${socket.remoteAddress ?? 'unix'}:${socket.remotePort ?? ''}` });
     if (conn instanceof FcgiConn) void serveFastcgi(conn, listenerName, fcgiContext!);
-    else if (conn instanceof H2Conn) void serveH2(conn, listenerName, h2Context!);
+    else if (conn instanceof H2Conn) void serveH2(conn, listenerName, listenerName === 'h2-tls' ? h2TlsContext! : h2Context!);
     else void serve(conn, listenerName, fixed);
   };
 
@@ -640,6 +648,13 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<Started
       // h2c:// as Apache's mod_proxy_http2 spells a cleartext HTTP/2 backend.
       listeners.push({ name: 'h2', protocol: 'h2', kind: 'tcp', host, port: hport, url: `h2c://${fmtHost(host)}:${hport}` });
     }
+    if (opts.h2TlsPort !== undefined) {
+      if (opts.tls === undefined) throw new InputError('BG_BAD_OPTION', 'h2TlsPort needs tls: { pki } (src/tls/pki.ts createRunPki): the certificates the HTTP/2 TLS listener presents.');
+      const serveH2Tls = onConnection('h2-tls', 'h2');
+      const h = await startTlsListener({ host, port: opts.h2TlsPort, pki: opts.tls.pki, alpn: ['h2'], handshakeTimeoutMs: guards.headTimeoutMs, what: 'the chaos upstream (HTTP/2 over TLS)', onSecure: (c) => serveH2Tls(c.tls, c) });
+      listenerFaults.push(h);
+      listeners.push({ name: 'h2-tls', protocol: 'h2', kind: 'tcp', tls: true, host, port: h.port, url: `https://${fmtHost(host)}:${h.port}` });
+    }
     const paths = opts.listenerFaultPaths ?? {};
     const startable = (f: FaultDef) => f.layer === 'listener' && (f.socket === 'unix' ? Object.hasOwn(paths, f.id) : f.listener !== 'tls' || opts.tls !== undefined);
     for (const fault of opts.listenerFaults ?? catalogue.list().filter(startable).map((f) => f.id)) {
@@ -697,10 +712,12 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<Started
       const fcgiBuilt = fcgiRouter === undefined ? undefined : buildRouter(spec, 'fastcgi');
       const tlsBuilt = tlsRouter === undefined ? undefined : buildRouter(spec, 'http', true);
       const h2Built = h2Router === undefined ? undefined : buildRouter(spec, 'h2');
+      const h2TlsBuilt = h2TlsRouter === undefined ? undefined : buildRouter(spec, 'h2', true);
       router.update(built);
       if (tlsBuilt !== undefined) tlsRouter!.update(tlsBuilt);
       if (fcgiBuilt !== undefined) fcgiRouter!.update(fcgiBuilt);
       if (h2Built !== undefined) h2Router!.update(h2Built);
+      if (h2TlsBuilt !== undefined) h2TlsRouter!.update(h2TlsBuilt);
       routing = spec;
     },
     get openConnections() {

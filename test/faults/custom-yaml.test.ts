@@ -202,7 +202,7 @@ describe('errors a user can act on', () => {
     expect(loadError(text, 'typo.yaml')).toMatchObject({
       code: 'BG_INVALID_FAULT',
       message:
-        'typo.yaml:4:5: unknown step "wirte"; steps are: read, write, delay, dribble, close, reset, half-close, hang, respond, keep-alive, websocket-accept, fcgi-read, fcgi-stdout, fcgi-stderr, fcgi-end, fcgi-respond, fcgi-record',
+        'typo.yaml:4:5: unknown step "wirte"; steps are: read, write, delay, dribble, close, reset, half-close, hang, respond, keep-alive, websocket-accept, fcgi-read, fcgi-stdout, fcgi-stderr, fcgi-end, fcgi-respond, fcgi-record, h2-read, h2-settings, h2-headers, h2-data, h2-rst-stream, h2-goaway, h2-window-update, h2-frame, h2-respond, grpc-reply',
     });
     expect(loadError('id: typo\nsteps:\n  - close\n  - hangg\n', 'bare.yaml').message).toMatch(/^bare\.yaml:4:5: unknown step "hangg"/);
   });

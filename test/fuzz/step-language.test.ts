@@ -41,7 +41,7 @@ const exchange = BUILTIN_FAULTS.filter((f): f is ExchangeFaultDef => f.layer ===
 }));
 const validDocs: unknown[] = [...exchange, { faults: exchange.slice(0, 4) }];
 
-const OPS = new Set(['read-head', 'read-body', 'read-bytes', 'write', 'delay', 'dribble', 'close', 'reset', 'half-close', 'hang', 'websocket-accept', 'respond', 'keep-alive', 'fcgi-read', 'fcgi-stream', 'fcgi-end', 'fcgi-respond', 'fcgi-record']);
+const OPS = new Set(['read-head', 'read-body', 'read-bytes', 'write', 'delay', 'dribble', 'close', 'reset', 'half-close', 'hang', 'websocket-accept', 'respond', 'keep-alive', 'fcgi-read', 'fcgi-stream', 'fcgi-end', 'fcgi-respond', 'fcgi-record', 'h2-read', 'h2-settings', 'h2-headers', 'h2-data', 'h2-rst-stream', 'h2-goaway', 'h2-window-update', 'h2-frame', 'h2-message']);
 
 /** What the executor relies on in a compiled step, within the limits the step language documents. */
 function checkStep(s: Step): void {
@@ -71,6 +71,12 @@ function checkStep(s: Step): void {
       break;
     case 'respond':
       for (const b of [s.keepAlive, s.close, s.http10KeepAlive]) expect(sliceBytes(b, 0, 9).toString('latin1')).toBe('HTTP/1.1 ');
+      break;
+    case 'h2-data': bytesOk(s.bytes, s.length); break;
+    case 'h2-message': bytesOk(s.body, s.length); break;
+    case 'h2-frame':
+      bytesOk(s.payload, s.length);
+      expect(s.declared >= 0 && s.declared <= 0xffffff && s.type >= 0 && s.type <= 255).toBe(true);
       break;
     default:
   }

@@ -58,4 +58,17 @@ describe('HTTP/2 and gRPC in the plan', () => {
     expect(() => load('fault: h2-healthy\nupstream: unix\n', 'x')).toThrow(/speaks HTTP\/2.*over tcp/);
     expect(() => load('upstreams: [healthy, h2-healthy]\n', 'x')).toThrow(/speaks HTTP\/2/);
   });
+
+  test('an h2 scenario with tls: true goes to the HTTP/2 TLS listener with its RouteTls; the h2c and HTTP/1 TLS listeners are not asked for', () => {
+    const overTls = load('fault: h2-healthy\ntls: true\ntlsVerify: on\n', 'h2-healthy-tls');
+    const plan = planRun(withFlags({ supportsH2Upstream: true, supportsTlsUpstream: true }), [overTls], { userConfig: false });
+    expect(plan.skipped).toEqual([]);
+    expect([plan.needsH2, plan.needsH2TlsPort, plan.needsTlsPort, plan.needsTls]).toEqual([false, true, false, true]);
+    expect(plan.upstreamRoutes).toEqual([{ pathPrefix: '/s/h2-healthy-tls', fault: 'h2-healthy', params: {}, protocol: 'h2', tls: true }]);
+    const tls = { caFile: '/run/ca.pem', serverName: 'upstream.badgateway.test', clientCertFile: '/run/c.pem', clientKeyFile: '/run/c.key' };
+    const [route] = gatewayRoutes(plan, { host: '127.0.0.1', httpPort: 9000, h2Port: 9443, h2TlsPort: 9444, listenerPorts: new Map(), tls });
+    expect(route).toMatchObject({ protocol: 'h2', target: { kind: 'tcp', host: '127.0.0.1', port: 9444 }, tls: { verify: 'on', caFile: '/run/ca.pem', serverName: 'upstream.badgateway.test' } });
+    // Without TLS upstreams in the adapter, the TLS skip comes first.
+    expect(skipReason(withFlags({ supportsH2Upstream: true }), overTls, { userConfig: false })).toMatch(/no TLS upstream/);
+  });
 });

@@ -66,6 +66,7 @@ function describe(def: FaultDef, p: ReturnType<typeof paint>): string {
     lines.push('', p('cyan', 'In plain words'));
     explained(def)!.forEach((e, i) => lines.push(`  ${i + 1}. ${e}`));
     if (def.protocol === 'fastcgi') lines.push('', `Try it: badgateway serve --fastcgi-port 9001, then a FastCGI request with REQUEST_URI /${def.id} to 127.0.0.1:9001 (a gateway's fastcgi_pass, or cgi-fcgi)`);
+    else if (def.protocol === 'h2') lines.push('', `Try it: badgateway serve --h2-port 9002, then curl -v --http2-prior-knowledge http://127.0.0.1:9002/${def.id} (a gRPC fault wants a gRPC client, or -X POST -H 'content-type: application/grpc' -H 'te: trailers')`);
     else lines.push('', `Try it: badgateway serve, then curl -v http://127.0.0.1:<port>/${def.id}`);
   } else if (def.layer === 'listener') {
     if (def.socket === 'unix') lines.push(`It has its own unix socket: \`badgateway serve --listener-fault-path ${def.id}=/tmp/${def.id}.sock\` starts it there${def.protocol === 'fastcgi' ? ' (point a gateway\'s FastCGI client at it, e.g. fastcgi_pass unix:/tmp/' + def.id + '.sock)' : ''}; without a path serve leaves it out.`);

@@ -72,6 +72,8 @@ export function serveCommand(y: Argv) {
         .option('fastcgi-fault', { type: 'string', describe: 'default fault for FastCGI requests no route matches (a FastCGI fault, fcgi-*; default fcgi-healthy)' })
         .option('fastcgi-port', { describe: 'serve FastCGI (as PHP-FPM does) on this TCP port, 0 = any free port; every FastCGI fault at REQUEST_URI /<fault-id>' })
         .option('fastcgi-unix', { type: 'string', describe: 'serve FastCGI on this unix socket path' })
+        .option('h2-port', { describe: 'serve HTTP/2 over cleartext (h2c, prior knowledge) on this TCP port, 0 = any free port; every HTTP/2 and gRPC fault (h2-*, grpc-*) at :path /<fault-id>' })
+        .option('h2-fault', { type: 'string', describe: 'default fault for HTTP/2 requests no route matches (an HTTP/2 fault, h2-* or grpc-*; default h2-healthy)' })
         .option('fault', { type: 'string', default: 'healthy', describe: 'default fault for requests no route matches' })
         .option('route', { type: 'string', array: true, describe: 'PATH_PREFIX=FAULT[?param=value] (repeatable, first match wins)' })
         .option('header-route', { type: 'string', array: true, describe: 'HEADER[:VALUE]=FAULT[?param=value] (repeatable)' })
@@ -107,10 +109,12 @@ export function serveCommand(y: Argv) {
         .example('$0 serve --route /api=slow-response?delayMs=5000', 'a route with a parameter')
         .example('$0 serve --mix healthy:90,reset-after-request:10 --seed 42', 'a replayable 10% reset rate')
         .example('$0 serve --suite ./scenarios --host 0.0.0.0 --port 8080', 'the suite at /s/<scenario>/, health check /healthz, control API on 8081 (token from BADGATEWAY_CONTROL_TOKEN)')
-        .example('$0 serve --fastcgi-port 9001 --fastcgi-unix /tmp/bg-fpm.sock', 'FastCGI faults for fastcgi_pass, as PHP-FPM would listen'),
+        .example('$0 serve --fastcgi-port 9001 --fastcgi-unix /tmp/bg-fpm.sock', 'FastCGI faults for fastcgi_pass, as PHP-FPM would listen')
+        .example('$0 serve --h2-port 9002', 'HTTP/2 and gRPC faults over h2c, e.g. grpc_pass grpc://127.0.0.1:9002 or curl --http2-prior-knowledge http://127.0.0.1:9002/h2-rst-mid-data'),
     async (argv) => {
       const port = parseWholeNumber('--port', argv.port, PORT);
       const fastcgiPort = argv['fastcgi-port'] === undefined ? undefined : parseWholeNumber('--fastcgi-port', argv['fastcgi-port'], PORT);
+      const h2Port = argv['h2-port'] === undefined ? undefined : parseWholeNumber('--h2-port', argv['h2-port'], PORT);
       const dnsPort = parseWholeNumber('--dns-port', argv['dns-port'], PORT);
       const suiteDir = argv.suite;
       if (suiteDir !== undefined && (argv['health-path'] === '' || !argv['health-path'].startsWith('/'))) throw new InputError('BG_BAD_FLAG', `--health-path ${argv['health-path']}: give a path starting with /, e.g. --health-path /healthz.`);
@@ -151,6 +155,8 @@ export function serveCommand(y: Argv) {
       const routes = [...suiteRouteSpecs, ...(argv.route ?? []).map(parseRoute), ...(argv['header-route'] ?? []).map(parseHeaderRoute)];
       const def = parseFaultRef(argv.fault, '--fault');
       const fcgiDef = argv['fastcgi-fault'] === undefined ? undefined : parseFaultRef(argv['fastcgi-fault'], '--fastcgi-fault');
+      const h2Def = argv['h2-fault'] === undefined ? undefined : parseFaultRef(argv['h2-fault'], '--h2-fault');
+      if (h2Def !== undefined && h2Port === undefined) throw new InputError('BG_BAD_FLAG', `--h2-fault ${argv['h2-fault']} needs an HTTP/2 listener to serve it on: add --h2-port PORT (0 = any free port).`);
       const listenerIds = listenerFaultIds(catalogue);
       let listenerFaults: string[] | undefined;
       if (argv['listener-faults'] !== undefined) {
@@ -192,12 +198,15 @@ export function serveCommand(y: Argv) {
         unixPath: argv.unix,
         fastcgiPort,
         fastcgiUnixPath: argv['fastcgi-unix'],
+        h2Port,
         catalogue,
         routes,
         defaultFault: def.fault,
         defaultParams: def.params,
         fastcgiDefaultFault: fcgiDef?.fault,
         fastcgiDefaultParams: fcgiDef?.params,
+        h2DefaultFault: h2Def?.fault,
+        h2DefaultParams: h2Def?.params,
         mix: argv.mix === undefined ? undefined : parseMix(argv.mix),
         seed,
         faultPaths: argv['fault-paths'],
@@ -243,7 +252,12 @@ function printListeners(chaos: StartedChaos, json: boolean, suite?: ServedSuite)
   const p = paint(useColor());
   const rows: string[][] = [];
   for (const l of info.upstream) {
-    const what = l.protocol === 'fastcgi' ? `every FastCGI fault at REQUEST_URI /<fault-id>, default ${up.routing.fastcgiDefaultFault ?? 'fcgi-healthy'}` : `every exchange fault at /<fault-id>, default ${up.routing.defaultFault}`;
+    const what =
+      l.protocol === 'fastcgi'
+        ? `every FastCGI fault at REQUEST_URI /<fault-id>, default ${up.routing.fastcgiDefaultFault ?? 'fcgi-healthy'}`
+        : l.protocol === 'h2'
+          ? `every HTTP/2 fault at :path /<fault-id> (h2c, prior knowledge), default ${up.routing.h2DefaultFault ?? 'h2-healthy'}`
+          : `every exchange fault at /<fault-id>, default ${up.routing.defaultFault}`;
     rows.push([l.name, l.url ?? `unix:${l.path}`, what]);
   }
   for (const l of info.listenerFaults) rows.push([l.name, l.kind === 'unix' ? `unix:${l.path}` : `${l.host}:${l.port}`, l.protocol === 'fastcgi' ? 'listener fault (FastCGI)' : 'listener fault']);

@@ -58,6 +58,22 @@ import fcgiNeverRespond from './fcgi-never-respond.js';
 import fcgiHugeHeader from './fcgi-huge-header.js';
 import h2Healthy from './h2-healthy.js';
 import grpcHealthy from './grpc-healthy.js';
+import h2RstBeforeHeaders from './h2-rst-before-headers.js';
+import h2RstMidData from './h2-rst-mid-data.js';
+import h2GoawayBelowStream from './h2-goaway-below-stream.js';
+import h2CloseWithoutGoaway from './h2-close-without-goaway.js';
+import h2NoEndStream from './h2-no-end-stream.js';
+import h2WindowNeverOpens from './h2-window-never-opens.js';
+import hTwoSettingsEnablePushTwo from './h2-settings-enable-push-2.js';
+import h2SettingsWindowTooBig from './h2-settings-window-too-big.js';
+import h2InvalidPseudoHeader from './h2-invalid-pseudo-header.js';
+import h2ConnectionHeader from './h2-connection-header.js';
+import h2TrailerWithoutBody from './h2-trailer-without-body.js';
+import grpcNoStatus from './grpc-no-status.js';
+import grpcUnavailable from './grpc-unavailable.js';
+import grpcUnavailableNoMessage from './grpc-unavailable-no-message.js';
+import grpcTrailersOnly from './grpc-trailers-only.js';
+import grpcMessageCut from './grpc-message-cut.js';
 import dnsOk from './dns-ok.js';
 import dnsNxdomain from './dns-nxdomain.js';
 import dnsServfail from './dns-servfail.js';
@@ -117,6 +133,22 @@ export const BUILTIN_FAULTS: readonly FaultDef[] = [
   fcgiHugeHeader,
   h2Healthy,
   grpcHealthy,
+  h2RstBeforeHeaders,
+  h2RstMidData,
+  h2GoawayBelowStream,
+  h2CloseWithoutGoaway,
+  h2NoEndStream,
+  h2WindowNeverOpens,
+  hTwoSettingsEnablePushTwo,
+  h2SettingsWindowTooBig,
+  h2InvalidPseudoHeader,
+  h2ConnectionHeader,
+  h2TrailerWithoutBody,
+  grpcNoStatus,
+  grpcUnavailable,
+  grpcUnavailableNoMessage,
+  grpcTrailersOnly,
+  grpcMessageCut,
   connectRefused,
   acceptQueueFull,
   resetOnAccept,
