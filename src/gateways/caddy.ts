@@ -97,6 +97,8 @@ function proxyRoute(route: GatewayRoute, input: RenderInput): unknown {
     write_timeout: dur(to.sendMs),
     // Caddy pools upstream connections by default; only keepalive routes should.
     keep_alive: route.keepalive ? { enabled: true, max_idle_conns_per_host: 8 } : { enabled: false },
+    // HTTP/2 in clear text with prior knowledge (h2c), as Caddyfile's `transport http { versions h2c 2 }`; gRPC needs nothing more.
+    ...(route.protocol === 'h2' || route.protocol === 'grpc' ? { versions: ['h2c', '2'] } : {}),
   };
   if (route.target.kind === 'dns' && input.resolver) {
     // Names are resolved when dialing, per request, through this resolver.
@@ -129,6 +131,14 @@ function housekeeping(prefix: string, level = 'DEBUG'): Record<string, unknown> 
 
 function render(input: RenderInput): RenderedConfig {
   const p = input.prefix;
+  const routes = [
+    {
+      match: [{ path: [READY_PATH] }],
+      handle: [{ handler: 'static_response', status_code: 200, body: 'ready' }],
+      terminal: true,
+    },
+    ...input.routes.map((r) => proxyRoute(r, input)),
+  ];
   const config = {
     ...housekeeping(p),
     apps: {
@@ -139,15 +149,13 @@ function render(input: RenderInput): RenderedConfig {
             automatic_https: { disable: true },
             // Access log lines for every request (logger http.log.access).
             logs: {},
-            routes: [
-              {
-                match: [{ path: [READY_PATH] }],
-                handle: [{ handler: 'static_response', status_code: 200, body: 'ready' }],
-                terminal: true,
-              },
-              ...input.routes.map((r) => proxyRoute(r, input)),
-            ],
+            routes,
           },
+          // h2c clients (gRPC) on a listener of their own, with the same routes: Caddy speaks
+          // HTTP/2 in clear text only where a server's protocols say h2c.
+          ...(input.h2Listen
+            ? { badgateway_h2c: { listen: [hostPort(input.h2Listen.host, input.h2Listen.port)], protocols: ['h1', 'h2c'], automatic_https: { disable: true }, logs: {}, routes } }
+            : {}),
         },
       },
     },
@@ -474,6 +482,8 @@ export const caddy: GatewayAdapter = {
   render,
   supportsPools: true,
   supportsFastcgi: true,
+  supportsH2Upstream: true,
+  supportsGrpc: true,
   args: (_prefix, configPath) => ['run', '--config', configPath, ...(configPath.endsWith('.json') ? [] : ['--adapter', 'caddyfile'])],
   testArgs: (_prefix, configPath) => ['validate', '--config', configPath, ...(configPath.endsWith('.json') ? [] : ['--adapter', 'caddyfile'])],
   env: (prefix) => ({ HOME: prefix, XDG_DATA_HOME: `${prefix}/data`, XDG_CONFIG_HOME: `${prefix}/config` }),

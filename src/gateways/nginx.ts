@@ -59,6 +59,9 @@ function locationFor(route: GatewayRoute, i: number): string {
   const t = route.target;
   if (route.protocol === 'fastcgi') {
     lines.push(...fastcgiLines(route));
+  } else if (route.protocol === 'grpc') {
+    // nginx's only HTTP/2 upstream client: grpc_pass speaks h2c (grpc://) to the upstream.
+    lines.push(`grpc_pass grpc://${t.kind === 'tcp' ? hostPort(t.host, t.port) : t.kind === 'unix' ? `unix:${t.path}` : `${t.name}:${t.port}`};`);
   } else if (route.keepalive) {
     lines.push(`proxy_pass http://${upstreamName(i)};`, 'proxy_http_version 1.1;', 'proxy_set_header Connection "";');
   } else if (route.pool) {
@@ -105,6 +108,15 @@ function pools(routes: readonly GatewayRoute[]): string {
     .join('');
 }
 
+/**
+ * The listener for h2c clients (gRPC): \`listen ... http2\`, which every nginx since 1.9.5 reads;
+ * 1.25.1 and later warn that it is deprecated in favour of \`http2 on\`, which 1.22 does not know,
+ * and the rendered config does not know the version. A listen of its own, so the main one stays HTTP/1.x.
+ */
+function h2Listen(input: RenderInput): string {
+  return input.h2Listen ? `    listen ${hostPort(input.h2Listen.host, input.h2Listen.port)} http2;\n` : '';
+}
+
 function render(input: RenderInput): RenderedConfig {
   const p = input.prefix;
   const to = input.timeouts;
@@ -134,6 +146,9 @@ http {
   fastcgi_connect_timeout ${sec(to.connectMs)};
   fastcgi_read_timeout ${sec(to.readMs)};
   fastcgi_send_timeout ${sec(to.sendMs)};
+  grpc_connect_timeout ${sec(to.connectMs)};
+  grpc_read_timeout ${sec(to.readMs)};
+  grpc_send_timeout ${sec(to.sendMs)};
 ${resolver}
   map $http_upgrade $badgateway_connection_upgrade {
     default upgrade;
@@ -143,7 +158,7 @@ ${resolver}
 ${pools(input.routes)}
   server {
     listen ${hostPort(input.listen.host, input.listen.port)};
-    server_name badgateway;
+${h2Listen(input)}    server_name badgateway;
 
     location = ${READY_PATH} {
       access_log off;
@@ -448,6 +463,8 @@ export const nginx: GatewayAdapter = {
   render,
   supportsFastcgi: true,
   supportsPools: true,
+  supportsGrpc: true,
+  noH2UpstreamWhy: 'nginx speaks HTTP/2 to an upstream only with grpc_pass (the grpc-* scenarios); proxy_pass speaks HTTP/1.x',
   args: (prefix, configPath) => ['-p', prefix + '/', '-c', configPath, '-g', 'daemon off;'],
   testArgs: (prefix, configPath) => ['-t', '-q', '-p', prefix + '/', '-c', configPath],
   logFiles: ['logs/error.log'],
