@@ -252,6 +252,10 @@ export const CADDY_ERRORS: ReadonlyArray<{ readonly re: RegExp; readonly reason:
     reason: 'invalid-header',
   },
   { re: /invalid byte in chunk length|malformed chunked encoding|chunk length/, reason: 'invalid-chunked' },
+  // golang.org/x/net/http2's Transport: what the upstream's frames did to the stream or the connection.
+  { re: /stream error: stream ID \d+; \w+; received from peer/, reason: 'h2-stream-reset' },
+  { re: /GOAWAY/, reason: 'h2-goaway' },
+  { re: /stream error: stream ID \d+; \w+|connection error: \w+/, reason: 'h2-protocol-error' },
   { re: /i\/o timeout|deadline exceeded/, reason: 'read-timeout' },
   // "transport connection broken: <inner>" alone says nothing: only the inner errors named here are a close.
   { re: /unexpected EOF|^EOF$|: EOF$|server closed idle connection|use of closed network connection|broken pipe/, reason: 'upstream-closed-early' },
@@ -302,6 +306,31 @@ function parseLogLine(line: string): LogEntry<CaddyReason> | undefined {
 }
 
 const REASONS = [
+  {
+    reason: 'h2-stream-reset',
+    // Caddy 2.6.2 (versions h2c 2) in front of h2-rst-before-headers, with a gRPC call.
+    example: 'http2: Transport: cannot retry err [stream error: stream ID 3; REFUSED_STREAM; received from peer] after Request.Body was written; define Request.GetBody to avoid this error',
+    meaning: 'the HTTP/2 upstream reset the stream (RST_STREAM, its code named) before the response head: Caddy answers 502; Go\'s HTTP/2 transport would retry a REFUSED_STREAM only for a request without a body.',
+    causes: ['the backend refused or cancelled the stream (overload, max concurrent streams, shutdown)'],
+    directives: ['transport http { versions h2c 2 }', 'lb_try_duration / lb_retries'],
+    scenarios: ['grpc-over-rst-before-headers'],
+  },
+  {
+    reason: 'h2-goaway',
+    example: 'http2: Transport: cannot retry err [http2: Transport received Server\'s graceful shutdown GOAWAY] after Request.Body was written; define Request.GetBody to avoid this error',
+    meaning: 'the HTTP/2 upstream sent GOAWAY with a last-stream-id below the request\'s stream: Caddy answers 502 for a request with a body; a bodyless one Go retries on a new connection.',
+    causes: ['a backend shutting down gracefully', 'a backend that closes connections after a maximum age or request count'],
+    directives: ['transport http { versions h2c 2 }', 'lb_try_duration / lb_retries'],
+    scenarios: ['grpc-over-goaway-below-stream'],
+  },
+  {
+    reason: 'h2-protocol-error',
+    example: 'stream error: stream ID 3; PROTOCOL_ERROR; mix of request and response pseudo headers',
+    meaning: 'Go\'s HTTP/2 transport rejected the upstream\'s frames (an invalid pseudo-header, a window or setting out of range: "connection error: FLOW_CONTROL_ERROR"): Caddy answers 502 with an empty body.',
+    causes: ['a hand-written or broken HTTP/2 server', 'a proxy in between that rewrites HTTP/2 frames'],
+    directives: ['transport http { versions h2c 2 } (or versions 1.1 for a backend whose HTTP/2 is broken)'],
+    scenarios: ['h2-invalid-pseudo-header', 'h2-settings-window-too-big'],
+  },
   {
     reason: 'connect-refused',
     example: 'dial tcp 127.0.0.1:9001: connect: connection refused',

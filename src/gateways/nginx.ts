@@ -227,6 +227,9 @@ const PATTERNS: readonly Pattern[] = [
   { re: /could not be resolved \(110: Operation timed out\)/, reason: 'dns-timeout' },
   { re: /could not be resolved/, reason: 'dns-failed' },
   { re: /no live upstreams/, reason: 'no-live-upstreams' },
+  // ngx_http_grpc_module.c: RST_STREAM and GOAWAY from the HTTP/2 upstream.
+  { re: /upstream rejected request with error \d+/, reason: 'h2-stream-reset' },
+  { re: /upstream sent goaway with error \d+/, reason: 'h2-goaway' },
   // ngx_http_fastcgi_module.c: records it cannot read, and what the backend wrote to stderr.
   { re: /upstream sent (?:unsupported FastCGI protocol version|invalid FastCGI record type|unexpected FastCGI record):/, reason: 'fastcgi-invalid-record' },
   { re: /FastCGI sent in stderr: "Primary script unknown/, reason: 'fastcgi-primary-script-unknown' },
@@ -417,6 +420,23 @@ const REASONS = [
     causes: ['earlier failures reached max_fails within fail_timeout', 'every server of the group refused or reset, and fail_timeout (10 s by default) has not passed yet'],
     directives: ['max_fails', 'fail_timeout', 'backup'],
     scenarios: ['pool-all-down', 'pool-comes-back'],
+  },
+  {
+    reason: 'h2-stream-reset',
+    // nginx 1.22.1 (grpc_pass) in front of h2-rst-before-headers (error 7 = REFUSED_STREAM).
+    example: 'upstream rejected request with error 7 while reading response header from upstream',
+    meaning: 'the HTTP/2 upstream (grpc_pass) reset the stream with RST_STREAM; the number is its error code (2 INTERNAL_ERROR, 7 REFUSED_STREAM, 8 CANCEL). Before the response head the client gets 502; mid-body nginx resets the client\'s stream.',
+    causes: ['the gRPC server cancelled or refused the call (overload, shutdown, max concurrent streams)', 'a server-side deadline or panic that resets the stream'],
+    directives: ['grpc_next_upstream', 'grpc_read_timeout'],
+    scenarios: ['grpc-over-rst-before-headers', 'grpc-over-rst-mid-data'],
+  },
+  {
+    reason: 'h2-goaway',
+    example: 'upstream sent goaway with error 0 while reading response header from upstream',
+    meaning: 'the HTTP/2 upstream (grpc_pass) sent GOAWAY before answering the request\'s stream; nginx answers 502 and does not retry on its own.',
+    causes: ['a gRPC server shutting down gracefully (GOAWAY NO_ERROR with a last-stream-id below the call)', 'a server closing connections after a maximum age'],
+    directives: ['grpc_next_upstream error', 'keepalive_requests / keepalive_timeout (upstream block)'],
+    scenarios: ['grpc-over-goaway-below-stream'],
   },
   {
     reason: 'fastcgi-invalid-record',
