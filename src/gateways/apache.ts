@@ -38,6 +38,25 @@ const BALANCER_MODULES: ReadonlyArray<readonly [string, string]> = [
 const ERROR_LOG_FORMAT = '"[%{cu}t] [%-m:%l] [pid %P:tid %T] [req %-L] %-E: %M"';
 const ACCESS_LOG_FORMAT = '"[%{%Y-%m-%dT%H:%M:%S}t] [req %L] \\"%r\\" %>s %B %D"';
 
+/** HTTP/2 to upstreams (mod_proxy_http2), loaded only when a route speaks it. */
+const H2_PROXY_MODULES: ReadonlyArray<readonly [string, string]> = [['proxy_http2_module', 'mod_proxy_http2.so']];
+/** HTTP/2 from clients (mod_http2), loaded only for the h2c listener. */
+const H2_MODULES: ReadonlyArray<readonly [string, string]> = [['http2_module', 'mod_http2.so']];
+
+function isH2(route: GatewayRoute): boolean {
+  return route.protocol === 'h2' || route.protocol === 'grpc';
+}
+
+/**
+ * The listener for h2c clients (gRPC): a virtual host of its own speaking h2c with prior knowledge
+ * (H2Direct), which inherits the main server's ProxyPass lines; the main listener stays HTTP/1.x.
+ */
+function h2Listener(input: RenderInput): string {
+  if (!input.h2Listen) return '';
+  const at = hostPort(input.h2Listen.host, input.h2Listen.port);
+  return `Listen ${at}\n<VirtualHost ${at}>\n  Protocols h2c http/1.1\n  H2Direct on\n</VirtualHost>\n`;
+}
+
 /** Modules may be built in (Debian builds mod_unixd in): load each only when it is not there yet. */
 function loadModules(mods: ReadonlyArray<readonly [string, string]>): string {
   return mods.map(([name, file]) => `<IfModule !${name}>\n  LoadModule ${name} ${APACHE_MODULE_DIR}/${file}\n</IfModule>`).join('\n');
@@ -60,7 +79,8 @@ function proxyPassFor(route: GatewayRoute, to: RenderInput['timeouts']): string 
   const path = routePath(route.id);
   let url: string;
   // mod_proxy_fcgi sends REQUEST_URI as the client sent it (query included), whatever the URL's path.
-  const scheme = route.protocol === 'fastcgi' ? 'fcgi' : 'http';
+  // mod_proxy_http2: h2c:// is HTTP/2 in clear text with prior knowledge; a gRPC call needs nothing more.
+  const scheme = route.protocol === 'fastcgi' ? 'fcgi' : isH2(route) ? 'h2c' : 'http';
   if (t.kind === 'tcp') url = `${scheme}://${hostPort(t.host, t.port)}${path}`;
   else if (t.kind === 'unix') url = `unix:${t.path}|${scheme}://localhost${path}`;
   else throw new InputError('BG_GATEWAY_UNSUPPORTED', `apache: route ${route.id}: ${apacheUnsupported(route)}.`);
@@ -114,7 +134,7 @@ function render(input: RenderInput): RenderedConfig {
   }
   const conf = `# Rendered by badgateway for one suite run. Every path httpd writes is under ${p}.
 ServerRoot "${p}"
-${loadModules(input.routes.some((r) => r.pool) ? [...MODULES, ...BALANCER_MODULES] : MODULES)}
+${loadModules([...MODULES, ...(input.routes.some((r) => r.pool) ? BALANCER_MODULES : []), ...(input.routes.some(isH2) ? H2_PROXY_MODULES : []), ...(input.h2Listen ? H2_MODULES : [])])}
 
 ServerName badgateway
 Listen ${hostPort(input.listen.host, input.listen.port)}
@@ -136,7 +156,7 @@ MaxSpareThreads 400
 MaxConnectionsPerChild 0
 
 ErrorLog "${p}/logs/error.log"
-LogLevel warn proxy:info proxy_http:info proxy_fcgi:info
+LogLevel warn proxy:info proxy_http:info proxy_fcgi:info${input.routes.some(isH2) ? ' proxy_http2:info' : ''}
 ErrorLogFormat ${ERROR_LOG_FORMAT}
 LogFormat ${ACCESS_LOG_FORMAT} badgateway
 CustomLog "${p}/logs/access.log" badgateway
@@ -158,7 +178,7 @@ DocumentRoot "${p}/htdocs"
 </Location>
 
 ${input.routes.map((r) => (r.pool ? balancerFor(r, to) : proxyPassFor(r, to))).join('\n')}
-`;
+${h2Listener(input)}`;
   return { files: { 'apache.conf': conf, [`htdocs${READY_PATH}`]: 'ready\n' }, main: 'apache.conf' };
 }
 
@@ -464,6 +484,8 @@ export const apache: GatewayAdapter = {
   render,
   supportsPools: true,
   supportsFastcgi: true,
+  supportsH2Upstream: true,
+  supportsGrpc: true,
   args: (prefix, configPath) => ['-f', configPath, '-d', prefix, '-DFOREGROUND'],
   testArgs: (prefix, configPath) => ['-t', '-f', configPath, '-d', prefix],
   logFiles: ['logs/access.log', 'logs/error.log'],

@@ -97,6 +97,8 @@ function proxyRoute(route: GatewayRoute, input: RenderInput): unknown {
     write_timeout: dur(to.sendMs),
     // Caddy pools upstream connections by default; only keepalive routes should.
     keep_alive: route.keepalive ? { enabled: true, max_idle_conns_per_host: 8 } : { enabled: false },
+    // HTTP/2 in clear text with prior knowledge (h2c), as Caddyfile's `transport http { versions h2c 2 }`; gRPC needs nothing more.
+    ...(route.protocol === 'h2' || route.protocol === 'grpc' ? { versions: ['h2c', '2'] } : {}),
   };
   if (route.target.kind === 'dns' && input.resolver) {
     // Names are resolved when dialing, per request, through this resolver.
@@ -129,6 +131,14 @@ function housekeeping(prefix: string, level = 'DEBUG'): Record<string, unknown> 
 
 function render(input: RenderInput): RenderedConfig {
   const p = input.prefix;
+  const routes = [
+    {
+      match: [{ path: [READY_PATH] }],
+      handle: [{ handler: 'static_response', status_code: 200, body: 'ready' }],
+      terminal: true,
+    },
+    ...input.routes.map((r) => proxyRoute(r, input)),
+  ];
   const config = {
     ...housekeeping(p),
     apps: {
@@ -139,15 +149,13 @@ function render(input: RenderInput): RenderedConfig {
             automatic_https: { disable: true },
             // Access log lines for every request (logger http.log.access).
             logs: {},
-            routes: [
-              {
-                match: [{ path: [READY_PATH] }],
-                handle: [{ handler: 'static_response', status_code: 200, body: 'ready' }],
-                terminal: true,
-              },
-              ...input.routes.map((r) => proxyRoute(r, input)),
-            ],
+            routes,
           },
+          // h2c clients (gRPC) on a listener of their own, with the same routes: Caddy speaks
+          // HTTP/2 in clear text only where a server's protocols say h2c.
+          ...(input.h2Listen
+            ? { badgateway_h2c: { listen: [hostPort(input.h2Listen.host, input.h2Listen.port)], protocols: ['h1', 'h2c'], automatic_https: { disable: true }, logs: {}, routes } }
+            : {}),
         },
       },
     },
@@ -244,6 +252,10 @@ export const CADDY_ERRORS: ReadonlyArray<{ readonly re: RegExp; readonly reason:
     reason: 'invalid-header',
   },
   { re: /invalid byte in chunk length|malformed chunked encoding|chunk length/, reason: 'invalid-chunked' },
+  // golang.org/x/net/http2's Transport: what the upstream's frames did to the stream or the connection.
+  { re: /stream error: stream ID \d+; \w+; received from peer/, reason: 'h2-stream-reset' },
+  { re: /GOAWAY/, reason: 'h2-goaway' },
+  { re: /stream error: stream ID \d+; \w+|connection error: \w+/, reason: 'h2-protocol-error' },
   { re: /i\/o timeout|deadline exceeded/, reason: 'read-timeout' },
   // "transport connection broken: <inner>" alone says nothing: only the inner errors named here are a close.
   { re: /unexpected EOF|^EOF$|: EOF$|server closed idle connection|use of closed network connection|broken pipe/, reason: 'upstream-closed-early' },
@@ -294,6 +306,31 @@ function parseLogLine(line: string): LogEntry<CaddyReason> | undefined {
 }
 
 const REASONS = [
+  {
+    reason: 'h2-stream-reset',
+    // Caddy 2.6.2 (versions h2c 2) in front of h2-rst-before-headers, with a gRPC call.
+    example: 'http2: Transport: cannot retry err [stream error: stream ID 3; REFUSED_STREAM; received from peer] after Request.Body was written; define Request.GetBody to avoid this error',
+    meaning: 'the HTTP/2 upstream reset the stream (RST_STREAM, its code named) before the response head: Caddy answers 502; Go\'s HTTP/2 transport would retry a REFUSED_STREAM only for a request without a body.',
+    causes: ['the backend refused or cancelled the stream (overload, max concurrent streams, shutdown)'],
+    directives: ['transport http { versions h2c 2 }', 'lb_try_duration / lb_retries'],
+    scenarios: ['grpc-over-rst-before-headers'],
+  },
+  {
+    reason: 'h2-goaway',
+    example: 'http2: Transport: cannot retry err [http2: Transport received Server\'s graceful shutdown GOAWAY] after Request.Body was written; define Request.GetBody to avoid this error',
+    meaning: 'the HTTP/2 upstream sent GOAWAY with a last-stream-id below the request\'s stream: Caddy answers 502 for a request with a body; a bodyless one Go retries on a new connection.',
+    causes: ['a backend shutting down gracefully', 'a backend that closes connections after a maximum age or request count'],
+    directives: ['transport http { versions h2c 2 }', 'lb_try_duration / lb_retries'],
+    scenarios: ['grpc-over-goaway-below-stream'],
+  },
+  {
+    reason: 'h2-protocol-error',
+    example: 'stream error: stream ID 3; PROTOCOL_ERROR; mix of request and response pseudo headers',
+    meaning: 'Go\'s HTTP/2 transport rejected the upstream\'s frames (an invalid pseudo-header, a window or setting out of range: "connection error: FLOW_CONTROL_ERROR"): Caddy answers 502 with an empty body.',
+    causes: ['a hand-written or broken HTTP/2 server', 'a proxy in between that rewrites HTTP/2 frames'],
+    directives: ['transport http { versions h2c 2 } (or versions 1.1 for a backend whose HTTP/2 is broken)'],
+    scenarios: ['h2-invalid-pseudo-header', 'h2-settings-window-too-big'],
+  },
   {
     reason: 'connect-refused',
     example: 'dial tcp 127.0.0.1:9001: connect: connection refused',
@@ -474,6 +511,8 @@ export const caddy: GatewayAdapter = {
   render,
   supportsPools: true,
   supportsFastcgi: true,
+  supportsH2Upstream: true,
+  supportsGrpc: true,
   args: (_prefix, configPath) => ['run', '--config', configPath, ...(configPath.endsWith('.json') ? [] : ['--adapter', 'caddyfile'])],
   testArgs: (_prefix, configPath) => ['validate', '--config', configPath, ...(configPath.endsWith('.json') ? [] : ['--adapter', 'caddyfile'])],
   env: (prefix) => ({ HOME: prefix, XDG_DATA_HOME: `${prefix}/data`, XDG_CONFIG_HOME: `${prefix}/config` }),

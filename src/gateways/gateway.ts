@@ -73,6 +73,12 @@ export interface RenderInput {
   readonly timeouts: { readonly connectMs: number; readonly readMs: number; readonly sendMs: number; readonly resolverMs: number };
   /** Where to send syslog lines, when the adapter has a `syslogFile`: a UDP socket the harness owns. */
   readonly logSink?: LogSink;
+  /**
+   * A second listener for clients that speak HTTP/2 in clear text with prior knowledge (h2c), with
+   * the same routes: gRPC clients do, and a gateway hands their trailers on only over HTTP/2.
+   * Given when some route is `grpc` (or `h2` with a gRPC request); adapters with supportsGrpc render it.
+   */
+  readonly h2Listen?: { readonly host: string; readonly port: number };
 }
 
 /** A syslog socket the harness owns (UDP); what arrives there is appended to the adapter's `syslogFile`. */

@@ -63,12 +63,13 @@ ${scripts}`;
 function serverLine(route: GatewayRoute): string {
   const t = route.target;
   // FastCGI routes never have a DNS target (the loader refuses it).
-  const proto = route.protocol === 'fastcgi' ? ' proto fcgi' : '';
+  // h2 and grpc alike: HAProxy's HTTP/2 mux to the server in clear text (prior knowledge); gRPC needs nothing more.
+  const proto = route.protocol === 'fastcgi' ? ' proto fcgi' : route.protocol === 'h2' || route.protocol === 'grpc' ? ' proto h2' : '';
   if (t.kind === 'tcp') return `server s ${hostPort(t.host, t.port)}${proto}`;
   if (t.kind === 'unix') return `server s unix@${t.path}${proto}`;
   // Resolved in the background by the `resolvers` section, not per request; until
   // the first valid answer the server stays in maintenance (init-addr none).
-  return `server s ${t.name}:${t.port} resolvers badgateway init-addr none resolve-prefer ipv4`;
+  return `server s ${t.name}:${t.port} resolvers badgateway init-addr none resolve-prefer ipv4${proto}`;
 }
 
 /**
@@ -142,7 +143,8 @@ defaults
 ${resolvers}${input.routes.some((r) => r.protocol === 'fastcgi') ? `\n${fcgiApp(p, input.routes)}` : ''}
 frontend badgateway
   bind ${hostPort(input.listen.host, input.listen.port)}
-  http-request return status 200 content-type text/plain string "ready" if { path ${READY_PATH} }
+${input.h2Listen ? `  bind ${hostPort(input.h2Listen.host, input.h2Listen.port)} proto h2
+` : ''}  http-request return status 200 content-type text/plain string "ready" if { path ${READY_PATH} }
 ${input.routes.map((r) => `  use_backend ${backendName(r)} if { path_beg ${routePath(r.id)} }`).join('\n')}
 
 ${input.routes.map(backend).join('\n\n')}
@@ -352,6 +354,8 @@ export const haproxy: GatewayAdapter = {
   render,
   supportsPools: true,
   supportsFastcgi: true,
+  supportsH2Upstream: true,
+  supportsGrpc: true,
   // -db: foreground, no daemon, no master-worker; SIGTERM stops it at once.
   args: (_prefix, configPath) => ['-db', '-f', configPath],
   testArgs: (_prefix, configPath) => ['-c', '-q', '-f', configPath],

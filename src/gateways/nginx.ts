@@ -59,6 +59,9 @@ function locationFor(route: GatewayRoute, i: number): string {
   const t = route.target;
   if (route.protocol === 'fastcgi') {
     lines.push(...fastcgiLines(route));
+  } else if (route.protocol === 'grpc') {
+    // nginx's only HTTP/2 upstream client: grpc_pass speaks h2c (grpc://) to the upstream.
+    lines.push(`grpc_pass grpc://${t.kind === 'tcp' ? hostPort(t.host, t.port) : t.kind === 'unix' ? `unix:${t.path}` : `${t.name}:${t.port}`};`);
   } else if (route.keepalive) {
     lines.push(`proxy_pass http://${upstreamName(i)};`, 'proxy_http_version 1.1;', 'proxy_set_header Connection "";');
   } else if (route.pool) {
@@ -105,6 +108,15 @@ function pools(routes: readonly GatewayRoute[]): string {
     .join('');
 }
 
+/**
+ * The listener for h2c clients (gRPC): \`listen ... http2\`, which every nginx since 1.9.5 reads;
+ * 1.25.1 and later warn that it is deprecated in favour of \`http2 on\`, which 1.22 does not know,
+ * and the rendered config does not know the version. A listen of its own, so the main one stays HTTP/1.x.
+ */
+function h2Listen(input: RenderInput): string {
+  return input.h2Listen ? `    listen ${hostPort(input.h2Listen.host, input.h2Listen.port)} http2;\n` : '';
+}
+
 function render(input: RenderInput): RenderedConfig {
   const p = input.prefix;
   const to = input.timeouts;
@@ -134,6 +146,9 @@ http {
   fastcgi_connect_timeout ${sec(to.connectMs)};
   fastcgi_read_timeout ${sec(to.readMs)};
   fastcgi_send_timeout ${sec(to.sendMs)};
+  grpc_connect_timeout ${sec(to.connectMs)};
+  grpc_read_timeout ${sec(to.readMs)};
+  grpc_send_timeout ${sec(to.sendMs)};
 ${resolver}
   map $http_upgrade $badgateway_connection_upgrade {
     default upgrade;
@@ -143,7 +158,7 @@ ${resolver}
 ${pools(input.routes)}
   server {
     listen ${hostPort(input.listen.host, input.listen.port)};
-    server_name badgateway;
+${h2Listen(input)}    server_name badgateway;
 
     location = ${READY_PATH} {
       access_log off;
@@ -212,6 +227,9 @@ const PATTERNS: readonly Pattern[] = [
   { re: /could not be resolved \(110: Operation timed out\)/, reason: 'dns-timeout' },
   { re: /could not be resolved/, reason: 'dns-failed' },
   { re: /no live upstreams/, reason: 'no-live-upstreams' },
+  // ngx_http_grpc_module.c: RST_STREAM and GOAWAY from the HTTP/2 upstream.
+  { re: /upstream rejected request with error \d+/, reason: 'h2-stream-reset' },
+  { re: /upstream sent goaway with error \d+/, reason: 'h2-goaway' },
   // ngx_http_fastcgi_module.c: records it cannot read, and what the backend wrote to stderr.
   { re: /upstream sent (?:unsupported FastCGI protocol version|invalid FastCGI record type|unexpected FastCGI record):/, reason: 'fastcgi-invalid-record' },
   { re: /FastCGI sent in stderr: "Primary script unknown/, reason: 'fastcgi-primary-script-unknown' },
@@ -404,6 +422,23 @@ const REASONS = [
     scenarios: ['pool-all-down', 'pool-comes-back'],
   },
   {
+    reason: 'h2-stream-reset',
+    // nginx 1.22.1 (grpc_pass) in front of h2-rst-before-headers (error 7 = REFUSED_STREAM).
+    example: 'upstream rejected request with error 7 while reading response header from upstream',
+    meaning: 'the HTTP/2 upstream (grpc_pass) reset the stream with RST_STREAM; the number is its error code (2 INTERNAL_ERROR, 7 REFUSED_STREAM, 8 CANCEL). Before the response head the client gets 502; mid-body nginx resets the client\'s stream.',
+    causes: ['the gRPC server cancelled or refused the call (overload, shutdown, max concurrent streams)', 'a server-side deadline or panic that resets the stream'],
+    directives: ['grpc_next_upstream', 'grpc_read_timeout'],
+    scenarios: ['grpc-over-rst-before-headers', 'grpc-over-rst-mid-data'],
+  },
+  {
+    reason: 'h2-goaway',
+    example: 'upstream sent goaway with error 0 while reading response header from upstream',
+    meaning: 'the HTTP/2 upstream (grpc_pass) sent GOAWAY before answering the request\'s stream; nginx answers 502 and does not retry on its own.',
+    causes: ['a gRPC server shutting down gracefully (GOAWAY NO_ERROR with a last-stream-id below the call)', 'a server closing connections after a maximum age'],
+    directives: ['grpc_next_upstream error', 'keepalive_requests / keepalive_timeout (upstream block)'],
+    scenarios: ['grpc-over-goaway-below-stream'],
+  },
+  {
     reason: 'fastcgi-invalid-record',
     example: 'upstream sent unsupported FastCGI protocol version: 2 while reading response header from upstream',
     meaning: 'a FastCGI record nginx cannot read: a version other than 1, a type FastCGI does not have ("invalid FastCGI record type: 99"), or END_REQUEST before any STDOUT ("unexpected FastCGI record: 3"); the client gets 502.',
@@ -448,6 +483,8 @@ export const nginx: GatewayAdapter = {
   render,
   supportsFastcgi: true,
   supportsPools: true,
+  supportsGrpc: true,
+  noH2UpstreamWhy: 'nginx speaks HTTP/2 to an upstream only with grpc_pass (the grpc-* scenarios); proxy_pass speaks HTTP/1.x',
   args: (prefix, configPath) => ['-p', prefix + '/', '-c', configPath, '-g', 'daemon off;'],
   testArgs: (prefix, configPath) => ['-t', '-q', '-p', prefix + '/', '-c', configPath],
   logFiles: ['logs/error.log'],

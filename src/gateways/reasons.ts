@@ -38,6 +38,9 @@ export const REASONS = {
   'client-closed': 'the client closed its connection before the gateway answered (ALB 460, nginx 499): no upstream fault, but it hides what the upstream would have done.',
   'tls-handshake-failed': 'the TLS handshake with the upstream failed (no shared protocol or cipher, an alert, a reset or close mid-handshake).',
   'tls-cert-invalid': "the upstream's certificate was refused (expired, untrusted, or for another name), and the gateway's log does not say which (a Cloudflare 526).",
+  'h2-stream-reset': 'the HTTP/2 upstream reset the request\'s stream (RST_STREAM) before or during the response.',
+  'h2-goaway': 'the HTTP/2 upstream sent GOAWAY and the request\'s stream was left unanswered.',
+  'h2-protocol-error': 'the HTTP/2 upstream broke the protocol (a malformed header block, a setting or window out of range), and the gateway\'s HTTP/2 client gave up on the stream or the connection.',
   'fastcgi-primary-script-unknown': 'PHP-FPM found no script at SCRIPT_FILENAME ("Primary script unknown" in FastCGI stderr) and answered 404 "File not found.".',
 } as const;
 

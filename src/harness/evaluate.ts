@@ -18,6 +18,8 @@ export interface Observed {
   /** The slowest request. */
   readonly durationMs: number;
   readonly websocket?: { readonly upgraded: boolean; readonly closeCode?: number };
+  /** A gRPC call's grpc-status (the first request's), `none` when its reply carried none. */
+  readonly grpcStatus?: number | 'none';
   /** For sequences: how many requests got each status label. */
   readonly counts?: Readonly<Record<string, number>>;
   /** The gateway died while this scenario was in flight (its own outcome: "gateway crashed"). */
@@ -67,6 +69,7 @@ export function observe(outcomes: readonly Outcome[], logs: readonly LogEntry[],
     reasons,
     durationMs: Math.max(...outcomes.map((o) => o.durationMs)),
     websocket: first.websocket ? { upgraded: first.websocket.upgraded, closeCode: first.websocket.closeCode } : undefined,
+    ...(first.grpc ? { grpcStatus: first.grpc.status ?? 'none' } : {}),
     counts: outcomes.length > 1 ? counts : undefined,
     ...(crash ? { crash } : {}),
   };
@@ -117,6 +120,7 @@ export function evaluate(obs: Observed, exp: Expectation): Verdict {
     if (exp.websocket.upgraded !== undefined && exp.websocket.upgraded !== obs.websocket?.upgraded) add('websocket.upgraded', exp.websocket.upgraded, obs.websocket?.upgraded);
     if (exp.websocket.closeCode !== undefined && exp.websocket.closeCode !== obs.websocket?.closeCode) add('websocket.closeCode', exp.websocket.closeCode, obs.websocket?.closeCode);
   }
+  if (exp.grpcStatus !== undefined && exp.grpcStatus !== (obs.grpcStatus ?? 'none')) add('grpc-status', exp.grpcStatus, obs.grpcStatus ?? 'none');
   if (exp.counts) {
     for (const [k, spec] of Object.entries(exp.counts)) {
       const n = obs.counts?.[k] ?? 0;

@@ -11,6 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Catalogue } from '../faults/registry.js';
 import type { LogEntry, RenderedConfig } from '../gateways/gateway.js';
 import { READY_PATH, routePath } from '../gateways/paths.js';
+import { h2Probe } from '../probe/h2-probe.js';
 import { probe } from '../probe/http-probe.js';
 import { makePrefix, removePrefix } from '../runtimes/files.js';
 import { resolveRuntime, type RuntimeChoice } from '../runtimes/index.js';
@@ -24,7 +25,7 @@ import { DisposalStack } from './disposal.js';
 import type { ProbeRun } from './judge.js';
 import { startLogSink } from './log-sink.js';
 import { mapLimit } from './pool.js';
-import { gatewayRoutes, heldDnsBehavior, listenerFaultPaths, ownUpstreams, probeRequest, scenarioDnsLabel, type RunPlan } from './plan.js';
+import { gatewayRoutes, heldDnsBehavior, listenerFaultPaths, needsH2Listen, ownUpstreams, probeRequest, scenarioDnsLabel, type RunPlan } from './plan.js';
 import { poolUpstreams, recoverAfter } from './upstream-pool.js';
 import { createRunPki } from '../tls/pki.js';
 
@@ -201,6 +202,8 @@ export async function startSession(planned: RunPlan, opts: SessionOptions): Prom
       tls: pki,
     });
     const listen = { host, port: await freePort(host) };
+    // gRPC calls reach the gateway over h2c on a listener of their own; the main one stays HTTP/1.x.
+    const h2Listen = needsH2Listen(plan) ? { host, port: await freePort(host) } : undefined;
     const resolver = chaos.dns ? { host: chaos.dns.host, port: chaos.dns.port } : undefined;
     // The gateway, in a prefix of its own: again on the same address after a crash (restart()).
     const launch = async (): Promise<RunningGateway> => {
@@ -213,7 +216,7 @@ export async function startSession(planned: RunPlan, opts: SessionOptions): Prom
         const logSink = sink ? { host: sink.host, port: sink.port } : undefined;
         config = opts.userConfig
           ? adapter.fromUserConfig(opts.userConfig.text, opts.userConfig.file, { listen, prefix, upstream: { host, port: chaos.upstream.http.port }, healthy: { host, port: healthy!.upstream.http.port }, resolver, logSink })
-          : adapter.render({ listen, prefix, routes, resolver, timeouts, logSink });
+          : adapter.render({ listen, prefix, routes, resolver, timeouts, logSink, ...(h2Listen ? { h2Listen } : {}) });
       } catch (err) {
         await removePrefix(prefix);
         throw err;
@@ -253,7 +256,7 @@ export async function startSession(planned: RunPlan, opts: SessionOptions): Prom
             if (due > 0) await sleep(due, undefined, { signal });
             // With requests in flight at once the plan is their schedule only; the clock then runs on.
             if ((s.sequence?.concurrency ?? 1) === 1) atPlan(i);
-            return probe(probeRequest(s, n, gateway));
+            return s.request.grpc ? h2Probe(probeRequest(s, n, h2Listen!)) : probe(probeRequest(s, n, gateway));
           },
           signal,
         );

@@ -141,6 +141,11 @@ export function skipReason(adapter: GatewayAdapter, s: Scenario, ctx: PlanContex
     return undefined;
   }
   const layer = s.faultDef.layer;
+  // A gRPC call to a listener fault (connect-refused, ...): isH2 below covers those to HTTP/2 faults.
+  if (s.request.grpc && !isH2(s)) {
+    if (ctx.userConfig) return 'a gRPC call needs a gRPC route and an HTTP/2 listener; your config has one HTTP upstream';
+    if (adapter.supportsGrpc !== true) return `${adapter.id} has no gRPC upstream in badgateway`;
+  }
   if (ctx.userConfig && s.backend) return `plays a real ${s.backend.kind} on a route of its own; your config has one upstream`;
   if (isFastcgi(s)) {
     if (ctx.userConfig) return 'a FastCGI fault needs a FastCGI upstream; your config has one HTTP upstream';
@@ -215,7 +220,8 @@ export function listenerFaultPaths(plan: RunPlan, dir: string): Record<string, s
 export function gatewayRoutes(plan: RunPlan, at: ChaosAddresses): GatewayRoute[] {
   return plan.scenarios.map((s) => {
     const def = s.faultDef;
-    const base = { id: s.id, keepalive: s.keepalive, websocket: s.request.websocket };
+    // A gRPC call goes through the gateway's gRPC proxying (nginx grpc_pass), whatever plays the upstream.
+    const base = { id: s.id, keepalive: s.keepalive, websocket: s.request.websocket, ...(s.request.grpc ? { protocol: 'grpc' as const } : {}) };
     const tcp = (port: number): GatewayRoute => ({ ...base, target: { kind: 'tcp', host: at.host, port } });
     const dns = (label: string): GatewayRoute => ({ ...base, target: { kind: 'dns', name: at.dnsName!(label), port: at.httpPort } });
     const backend = at.backends?.get(s.id);
@@ -270,6 +276,11 @@ export function heldDnsBehavior(b: DnsBehavior): DnsAnswer {
   return b.kind === 'flap' ? b.phases[0]!.answer : b;
 }
 
+/** Some scenario is a gRPC call: the gateway needs a listener for h2c clients (RenderInput.h2Listen). */
+export function needsH2Listen(plan: RunPlan): boolean {
+  return plan.scenarios.some((s) => s.request.grpc === true);
+}
+
 /** The request a probe sends for a scenario through the gateway, tagged with the probe's number. */
 export function probeRequest(s: Scenario, n: number, gateway: { readonly host: string; readonly port: number }): ProbeRequest {
   const path = s.request.path;
@@ -281,6 +292,7 @@ export function probeRequest(s: Scenario, n: number, gateway: { readonly host: s
     headers: s.request.headers,
     body: s.request.body === undefined ? undefined : Buffer.from(s.request.body, 'latin1'),
     websocket: s.request.websocket,
+    ...(s.request.grpc ? { grpc: true } : {}),
     timeoutMs: s.request.timeoutMs,
   };
 }

@@ -19,6 +19,8 @@ export interface ProbeRequest {
   readonly body?: Buffer;
   /** Send a WebSocket upgrade and, after a 101, read frames until the stream ends. */
   readonly websocket?: boolean;
+  /** A gRPC call over HTTP/2 (src/probe/h2-probe.ts): content-type application/grpc, te: trailers, the body as one message. */
+  readonly grpc?: boolean;
   readonly timeoutMs: number;
 }
 
@@ -61,6 +63,15 @@ export interface Outcome {
   readonly websocket?: { readonly upgraded: boolean; readonly frames: number; readonly closeCode?: number };
   /** Cloudflare's CF-Ray response header: the Logpush record of this request has it as RayID (without the colo). */
   readonly cfRay?: string;
+  /** A gRPC call's result (src/probe/h2-probe.ts). */
+  readonly grpc?: GrpcOutcome;
+}
+
+/** What a gRPC client reads: grpc-status and grpc-message (trailers, or the headers of a trailers-only reply), and the trailers. */
+export interface GrpcOutcome {
+  readonly status?: number;
+  readonly message?: string;
+  readonly trailers: ReadonlyArray<readonly [string, string]>;
 }
 
 export function probe(req: ProbeRequest): Promise<Outcome> {

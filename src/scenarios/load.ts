@@ -8,6 +8,7 @@ import { basename, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { closest, InputError } from '../errors.js';
+import type { FaultDef } from '../faults/fault.js';
 import type { Catalogue } from '../faults/registry.js';
 import { isReason, REASON_IDS } from '../gateways/reasons.js';
 import { readInputText, readYaml, type YamlSource } from '../yaml-source.js';
@@ -35,6 +36,7 @@ const expectationSchema = z.strictObject({
   maxMs: z.number().positive().optional(),
   minMs: z.number().min(0).optional(),
   websocket: z.strictObject({ upgraded: z.boolean().optional(), closeCode: z.number().int().optional() }).optional(),
+  grpcStatus: z.union([z.number().int().min(0).max(16), z.literal('none')], { error: 'grpcStatus: a gRPC status code 0-16 (14 = UNAVAILABLE), or none (the reply carried no grpc-status)' }).optional(),
   counts: z.record(z.string().regex(/^(\d{3}|no-response|no-status-line)$/, 'count keys are statuses (502) or no-response / no-status-line'), count).optional(),
   gateway: z.literal('crashes', { error: 'gateway: takes one value, `crashes` (the gateway is measured dying on this scenario); leave it out otherwise' }).optional(),
   documented: documentedSource.optional(),
@@ -65,6 +67,7 @@ const scenarioSchema = z.strictObject({
       headers: headers.optional(),
       body: z.string().optional(),
       websocket: z.boolean().optional(),
+      grpc: z.boolean().optional(),
       timeoutMs: z.number().positive().optional(),
     })
     .optional(),
@@ -134,6 +137,7 @@ export function scenarioFromYaml(src: YamlSource, catalogue: Catalogue, knownGat
   if (!pool && def.layer !== 'exchange' && d.upstream !== undefined) fail(['upstream'], `upstream: applies to exchange faults; ${faultId} is a ${def.layer} fault with its own ${def.layer === 'dns' ? 'DNS name' : def.socket === 'unix' ? 'unix socket' : 'port'}`);
   const tls = tlsKeys(d, def, faultId, pool !== undefined, fail);
   checkExpect(d, fail, knownGateways);
+  checkGrpc(d, def, fail);
   return {
     id,
     file: src.file,
@@ -169,14 +173,36 @@ function checkExpect(d: ScenarioData, fail: Fail, knownGateways: readonly string
   }
 }
 
+/**
+ * `grpc: true` is a gRPC call through the gateway's gRPC proxying: to an HTTP/2 fault (`protocol:
+ * h2`) or a listener fault over TCP, one request (the h2 probe speaks one stream), POST by default.
+ * `grpcStatus:` needs it.
+ */
+function checkGrpc(d: ScenarioData, def: FaultDef, fail: Fail): void {
+  const grpc = d.request?.grpc === true;
+  if (!grpc) {
+    for (const [key, e] of Object.entries(d.expect)) if (e.grpcStatus !== undefined) fail(['expect', key, 'grpcStatus'], 'grpcStatus: is what a gRPC client reads; it needs request.grpc: true', true);
+    return;
+  }
+  if (d.request?.websocket) fail(['request', 'grpc'], 'a gRPC call is not a WebSocket upgrade; drop one of request.grpc and request.websocket', true);
+  if (d.request?.method !== undefined && d.request.method !== 'POST') fail(['request', 'method'], 'a gRPC call is a POST; drop request.method', true);
+  if (d.upstreams !== undefined) fail(['request', 'grpc'], 'gRPC scenarios have one upstream; drop upstreams: or request.grpc', true);
+  if (d.upstream !== undefined && d.upstream !== 'tcp') fail(['upstream'], 'a gRPC route reaches the upstream over TCP (its h2c port); drop upstream:', true);
+  const h2 = (def as { readonly protocol?: string }).protocol === 'h2';
+  if (def.layer === 'dns' || (def.layer === 'exchange' && !h2) || (def.layer === 'listener' && (def.socket === 'unix' || def.protocol === 'fastcgi'))) {
+    fail(['request', 'grpc'], `fault ${def.id} does not speak HTTP/2: a gRPC call needs an h2-* or grpc-* fault (protocol: h2), or a listener fault over TCP (connect-refused, ...)`, true);
+  }
+}
+
 function requestOf(d: ScenarioData): Scenario['request'] {
   const hdrs = d.request?.headers === undefined ? [] : Array.isArray(d.request.headers) ? d.request.headers : Object.entries(d.request.headers);
   return {
-    method: d.request?.method ?? 'GET',
+    method: d.request?.method ?? (d.request?.grpc ? 'POST' : 'GET'),
     path: d.request?.path ?? '/',
     headers: hdrs.map(([k, v]) => [k, String(v)] as const),
     body: d.request?.body,
     websocket: d.request?.websocket ?? false,
+    ...(d.request?.grpc ? { grpc: true } : {}),
     timeoutMs: d.request?.timeoutMs ?? 5000,
   };
 }
@@ -188,6 +214,7 @@ function backendScenario(d: ScenarioData, id: string, file: string, fail: Fail, 
   if (d.keepalive) fail(['keepalive'], 'keepalive: is not supported with a backend: yet', true);
   if (d.request?.websocket) fail(['request', 'websocket'], 'a backend: scenario sends plain requests; neither php-fpm nor the WSGI app answers a WebSocket upgrade', true);
   if (d.tls !== undefined || d.tlsVerify !== undefined) fail([d.tls !== undefined ? 'tls' : 'tlsVerify'], 'a backend: scenario reaches its server in plain text; TLS applies to faults (tls: true, or a TLS listener fault)', true);
+  if (d.request?.grpc) fail(['request', 'grpc'], 'a backend: scenario sends plain requests; neither php-fpm nor the WSGI app speaks gRPC', true);
   checkExpect(d, fail, knownGateways);
   const backend = backendSpec(d.backend!);
   return {

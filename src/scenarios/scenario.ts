@@ -19,6 +19,8 @@ export interface Expectation {
   readonly maxMs?: number;
   readonly minMs?: number;
   readonly websocket?: { readonly upgraded?: boolean; readonly closeCode?: number };
+  /** A gRPC call's grpc-status as the client read it (trailers, or a trailers-only reply); `none` = the reply carried none. */
+  readonly grpcStatus?: number | 'none';
   /** For sequences: how many requests ended with each status (or no-response), e.g. {"502": ">0", "200": ">=1"}. */
   readonly counts?: Readonly<Record<string, string>>;
   /**
