@@ -58,6 +58,12 @@ import fcgiNeverRespond from './fcgi-never-respond.js';
 import fcgiHugeHeader from './fcgi-huge-header.js';
 import h2Healthy from './h2-healthy.js';
 import grpcHealthy from './grpc-healthy.js';
+import processKillAfterHead from './process-kill-after-head.js';
+import processKillMidBody from './process-kill-mid-body.js';
+import processMaxRequests from './process-max-requests.js';
+import processCrashRestart from './process-crash-restart.js';
+import processFreeze from './process-freeze.js';
+import processDrain from './process-drain.js';
 import dnsOk from './dns-ok.js';
 import dnsNxdomain from './dns-nxdomain.js';
 import dnsServfail from './dns-servfail.js';
@@ -122,6 +128,12 @@ export const BUILTIN_FAULTS: readonly FaultDef[] = [
   resetOnAccept,
   closeOnAccept,
   fcgiPoolFull,
+  processKillAfterHead,
+  processKillMidBody,
+  processMaxRequests,
+  processCrashRestart,
+  processFreeze,
+  processDrain,
   dnsOk,
   dnsNxdomain,
   dnsServfail,
