@@ -24,6 +24,7 @@ import { DisposalStack } from './disposal.js';
 import type { ProbeRun } from './judge.js';
 import { startLogSink } from './log-sink.js';
 import { mapLimit } from './pool.js';
+import { startSupervisor, type StartedSupervisor } from '../process/supervisor.js';
 import { gatewayRoutes, heldDnsBehavior, listenerFaultPaths, ownUpstreams, probeRequest, scenarioDnsLabel, type RunPlan } from './plan.js';
 import { poolUpstreams, recoverAfter } from './upstream-pool.js';
 import { createRunPki } from '../tls/pki.js';
@@ -182,9 +183,33 @@ export async function startSession(planned: RunPlan, opts: SessionOptions): Prom
       poolPorts.set(m.key, own.upstream.http.port);
       stack.defer(recoverAfter(own.upstream, m));
     }
+    // Each process scenario's backend, supervised: started at once (each is a node start-up), each on
+    // the stack as soon as it is up, so one failing or an abort still stops the others. The run
+    // directory on their command lines lets a test find any that outlived the run.
+    const supervisors: StartedSupervisor[] = [];
+    const processPorts = new Map<string, number>();
+    const supervised = await Promise.allSettled(
+      plan.processScenarios.map((s) => startSupervisor({ fault: s.faultDef as Extract<typeof s.faultDef, { layer: 'process' }>, params: s.params, host, tag: `badgateway-backend:${runDir}` })),
+    );
+    let failed: unknown;
+    for (const [i, r] of supervised.entries()) {
+      if (r.status === 'rejected') {
+        failed ??= r.reason;
+        continue;
+      }
+      supervisors.push(r.value);
+      processPorts.set(plan.processScenarios[i]!.id, r.value.port);
+      try {
+        stack.use(r.value);
+      } catch (err) {
+        failed ??= err;
+      }
+    }
+    if (failed !== undefined) throw failed;
     const routes = gatewayRoutes(plan, {
       backends: backends.routes,
       poolPorts,
+      processPorts,
       ownHttpPorts,
       host,
       httpPort: chaos.upstream.http.port,
@@ -277,6 +302,7 @@ export async function startSession(planned: RunPlan, opts: SessionOptions): Prom
         } finally {
           try {
             backends.abandon();
+            for (const sup of supervisors) sup.abandon();
           } finally {
             rmSync(runDir, { recursive: true, force: true });
           }

@@ -52,6 +52,8 @@ export interface RunPlan {
   readonly needsTlsPort: boolean;
   /** Some HTTP/2 or gRPC scenario reaches the upstream's h2c listener. */
   readonly needsH2: boolean;
+  /** Scenarios of process-layer faults: each gets a supervised backend of its own (src/process/). */
+  readonly processScenarios: readonly Scenario[];
 }
 
 /** Where the chaos side listens, once started: all the plan needs to route the gateway. */
@@ -81,6 +83,8 @@ export interface ChaosAddresses {
   readonly tls?: Pick<RunPki, 'caFile' | 'serverName' | 'clientCertFile' | 'clientKeyFile'>;
   /** The upstream's HTTP/2 listener (h2c, prior knowledge), when the plan needs it. */
   readonly h2Port?: number;
+  /** Port of each process scenario's supervised backend, by scenario id. */
+  readonly processPorts?: ReadonlyMap<string, number>;
 }
 
 /** A TLS scenario: its exchange fault is served over TLS (`tls: true`), or its fault is a TLS listener (the tls-* faults). */
@@ -197,6 +201,7 @@ export function planRun(adapter: GatewayAdapter, all: readonly Scenario[], ctx: 
     needsTls: scenarios.some(isTls),
     needsTlsPort: exchange.some((s) => s.tls === true),
     needsH2: exchange.some(isH2),
+    processScenarios: scenarios.filter((s) => !s.pool && s.faultDef.layer === 'process'),
   };
 }
 
@@ -227,6 +232,7 @@ export function gatewayRoutes(plan: RunPlan, at: ChaosAddresses): GatewayRoute[]
       const fcgi = { ...base, protocol: 'fastcgi' as const };
       return s.upstream === 'unix' ? { ...fcgi, target: { kind: 'unix', path: at.fastcgiUnixPath! } } : { ...fcgi, target: { kind: 'tcp', host: at.host, port: at.fastcgiPort! } };
     }
+    if (def.layer === 'process') return tcp(at.processPorts!.get(s.id)!);
     // An HTTP/2 fault is served on the h2c listener only (the loader allows upstream: tcp alone).
     if (isH2(s)) return { ...base, protocol: isGrpc(s) ? ('grpc' as const) : ('h2' as const), target: { kind: 'tcp', host: at.host, port: at.h2Port! } };
     if (s.upstream === 'unix') return { ...base, target: { kind: 'unix', path: at.unixPath! } };

@@ -41,7 +41,7 @@ export interface StartedSupervisor extends AsyncDisposable {
   readonly params: Readonly<Record<string, number>>;
   /** The child running now, if any (none between an exit and its restart). */
   readonly pid: number | undefined;
-  /** Every child started, in order. */
+  /** Every child started, in order (a standby is started ahead of each restart). */
   readonly pids: readonly number[];
   readonly exits: readonly ChildExit[];
   /** Requests the children have reported, over every child. */
@@ -67,12 +67,18 @@ export async function startSupervisor(opts: SupervisorOptions): Promise<StartedS
   const params = processParams(def, opts.params);
   const started = performance.now();
   let port = opts.port ?? 0;
-  let child: ChildProcess | undefined;
+  /** The child that listens (or is about to); requests come only from it. */
+  let active: ChildProcess | undefined;
+  /** The next child, started and waiting to be told to listen. */
+  let standby: ChildProcess | undefined;
+  const alive = new Set<ChildProcess>();
   let childListening = false;
   let ofChild = 0;
   let requests = 0;
   let closed = false;
   let rebinds = 0;
+  /** When the supervisor last told a child to kill itself: a crash's gap runs from then, not from when the exit was reaped. */
+  let killedAt: number | undefined;
   let stderr = '';
   const pids: number[] = [];
   const exits: ChildExit[] = [];
@@ -100,86 +106,108 @@ export async function startSupervisor(opts: SupervisorOptions): Promise<StartedS
       }
     }
   };
-  const send = (c: ChildProcess, id: number, action: Action) => {
-    if (c.connected) c.send({ t: 'go', id, action }, () => {});
+  const send = (c: ChildProcess, msg: object) => {
+    if (c.connected) c.send(msg, () => {});
   };
 
-  const spawnChild = () => {
-    if (closed) return;
-    ofChild = 0;
-    childListening = false;
-    const argv = ['-e', CHILD_SOURCE, JSON.stringify({ host, port, bodyBytes: bodyBytes(params) }), ...(opts.tag ? [opts.tag] : [])];
+  const spawnChild = (asStandby: boolean): ChildProcess | undefined => {
+    if (closed) return undefined;
+    const argv = ['-e', CHILD_SOURCE, JSON.stringify({ host, port, bodyBytes: bodyBytes(params), standby: asStandby }), ...(opts.tag ? [opts.tag] : [])];
     const c = spawn(process.execPath, argv, { detached: true, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
-    child = c;
+    alive.add(c);
     if (c.pid !== undefined) pids.push(c.pid);
     c.stderr?.setEncoding('utf8');
     c.stderr?.on('data', (d: string) => (stderr = (stderr + d).slice(-4000)));
     c.on('error', (err) => firstFailure?.(err));
-    c.on('message', (m: ChildMessage) => {
-      if (m.t === 'listening') {
-        port = m.port;
-        childListening = true;
-        rebinds = 0;
-        const waiting = onListening;
-        onListening = [];
-        for (const fn of waiting) fn();
-        return;
-      }
-      if (m.t === 'listen-error') {
-        if (port !== 0 && m.code === 'EADDRINUSE' && rebinds < REBIND_TRIES && exits.length > 0) rebinds++;
-        else firstFailure?.(new Error(`${m.code}: ${m.message}`));
-        return;
-      }
-      if (m.t === 'closed') {
-        childListening = false;
-        return;
-      }
-      if (m.t !== 'req') return;
-      requests++;
-      ofChild++;
-      const action = decide(def.process, params, { n: requests, ofChild });
-      if (action.kind === 'freeze') {
-        signal(c, 'SIGSTOP');
-        later(action.ms, () => {
-          signal(c, 'SIGCONT');
-          send(c, m.id, { kind: 'respond', delayMs: 0, drain: false });
-        });
-        return;
-      }
-      if (action.kind === 'kill') childListening = false;
-      send(c, m.id, action);
-    });
+    c.on('message', (m: ChildMessage) => onMessage(c, m));
     c.once('exit', (code, sig) => {
+      alive.delete(c);
       if (c.pid !== undefined) exits.push({ pid: c.pid, code, signal: sig, atMs: Math.round(performance.now() - started) });
-      if (child === c) {
-        child = undefined;
-        childListening = false;
-      }
+      if (c === standby) standby = undefined;
+      if (c !== active) return;
+      active = undefined;
+      childListening = false;
       if (closed) return;
       // A restart that found its port taken tries again soon; any other exit waits the fault's gap.
-      later(rebinds > 0 ? REBIND_MS : restartDelayMs(def.process, params), spawnChild);
+      const since = killedAt === undefined ? 0 : performance.now() - killedAt;
+      killedAt = undefined;
+      later(rebinds > 0 ? REBIND_MS : Math.max(0, restartDelayMs(def.process, params) - since), promote);
     });
+    return c;
   };
 
-  const stopAll = (): Promise<void> => {
+  /** The standby (or, if it died, a fresh child) becomes the one that listens. */
+  const promote = () => {
+    if (closed) return;
+    ofChild = 0;
+    const next = standby ?? spawnChild(true);
+    standby = undefined;
+    if (!next) return;
+    active = next;
+    send(next, { t: 'listen', port });
+  };
+
+  const onMessage = (c: ChildProcess, m: ChildMessage) => {
+    if (m.t === 'listening') {
+      if (c !== active) return;
+      port = m.port;
+      childListening = true;
+      rebinds = 0;
+      standby ??= spawnChild(true);
+      const waiting = onListening;
+      onListening = [];
+      for (const fn of waiting) fn();
+      return;
+    }
+    if (m.t === 'listen-error') {
+      if (port !== 0 && m.code === 'EADDRINUSE' && rebinds < REBIND_TRIES && exits.length > 0) rebinds++;
+      else firstFailure?.(new Error(`${m.code}: ${m.message}`));
+      return;
+    }
+    if (c !== active) return;
+    if (m.t === 'closed') {
+      childListening = false;
+      return;
+    }
+    requests++;
+    ofChild++;
+    const action = decide(def.process, params, { n: requests, ofChild });
+    if (action.kind === 'freeze') {
+      signal(c, 'SIGSTOP');
+      later(action.ms, () => {
+        signal(c, 'SIGCONT');
+        send(c, { t: 'go', id: m.id, action: { kind: 'respond', delayMs: 0, drain: false } });
+      });
+      return;
+    }
+    if (action.kind === 'kill') {
+      childListening = false;
+      killedAt = performance.now();
+    }
+    send(c, { t: 'go', id: m.id, action });
+  };
+
+  const stopAll = async (): Promise<void> => {
     closed = true;
     for (const t of timers) clearTimeout(t);
     timers.clear();
-    const c = child;
-    if (!c || c.exitCode !== null || c.signalCode !== null) return Promise.resolve();
-    const gone = new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, EXIT_WAIT_MS);
-      c.once('exit', () => {
-        clearTimeout(t);
-        resolve();
-      });
-    });
-    signal(c, 'SIGKILL');
-    return gone;
+    await Promise.all(
+      [...alive].map(
+        (c) =>
+          new Promise<void>((resolve) => {
+            const t = setTimeout(resolve, EXIT_WAIT_MS);
+            c.once('exit', () => {
+              clearTimeout(t);
+              resolve();
+            });
+            signal(c, 'SIGKILL');
+          }),
+      ),
+    );
   };
 
   const listening = (timeoutMs = 10_000, exceptPid?: number) =>
-    childListening && (exceptPid === undefined || child?.pid !== exceptPid)
+    childListening && (exceptPid === undefined || active?.pid !== exceptPid)
       ? Promise.resolve()
       : new Promise<void>((resolve, reject) => {
           const t = setTimeout(() => reject(new Error(`no child listened within ${timeoutMs} ms`)), timeoutMs);
@@ -192,7 +220,7 @@ export async function startSupervisor(opts: SupervisorOptions): Promise<StartedS
   try {
     await new Promise<void>((resolve, reject) => {
       firstFailure = reject;
-      spawnChild();
+      active = spawnChild(false);
       listening(opts.startTimeoutMs ?? 10_000).then(resolve, reject);
     });
   } catch (err) {
@@ -211,7 +239,7 @@ export async function startSupervisor(opts: SupervisorOptions): Promise<StartedS
     port,
     params,
     get pid() {
-      return child?.pid;
+      return active?.pid;
     },
     pids,
     exits,
@@ -225,7 +253,7 @@ export async function startSupervisor(opts: SupervisorOptions): Promise<StartedS
       closed = true;
       for (const t of timers) clearTimeout(t);
       timers.clear();
-      if (child) signal(child, 'SIGKILL');
+      for (const c of alive) signal(c, 'SIGKILL');
     },
   };
 }

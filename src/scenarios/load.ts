@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { closest, InputError } from '../errors.js';
 import type { Catalogue } from '../faults/registry.js';
 import { isReason, REASON_IDS } from '../gateways/reasons.js';
+import { processParams } from '../process/behavior.js';
 import { readInputText, readYaml, type YamlSource } from '../yaml-source.js';
 import { backendFaultDef, backendSchema, backendSpec } from './backend-key.js';
 import { loadBlockFromYaml, loadBlockSchema } from './load-block.js';
@@ -130,8 +131,14 @@ export function scenarioFromYaml(src: YamlSource, catalogue: Catalogue, knownGat
     } catch (err) {
       fail(['fault', 'params'], (err as Error).message);
     }
+  } else if (def.layer === 'process') {
+    try {
+      processParams(def, params);
+    } catch (err) {
+      fail(['fault', 'params'], (err as Error).message);
+    }
   } else if (Object.keys(params).length > 0) fail(['fault', 'params'], `fault ${faultId} takes no parameters`);
-  if (!pool && def.layer !== 'exchange' && d.upstream !== undefined) fail(['upstream'], `upstream: applies to exchange faults; ${faultId} is a ${def.layer} fault with its own ${def.layer === 'dns' ? 'DNS name' : def.socket === 'unix' ? 'unix socket' : 'port'}`);
+  if (!pool && def.layer !== 'exchange' && d.upstream !== undefined) fail(['upstream'], `upstream: applies to exchange faults; ${faultId} is a ${def.layer} fault with its own ${def.layer === 'dns' ? 'DNS name' : def.layer === 'process' ? 'backend process and port' : def.socket === 'unix' ? 'unix socket' : 'port'}`);
   const tls = tlsKeys(d, def, faultId, pool !== undefined, fail);
   checkExpect(d, fail, knownGateways);
   return {
