@@ -18,6 +18,7 @@ function faultsTable() {
     ['listener', (f) => f.layer === 'listener'],
     ['exchange', (f) => f.layer === 'exchange' && f.protocol !== 'fastcgi'],
     ['exchange, FastCGI', (f) => f.layer === 'exchange' && f.protocol === 'fastcgi'],
+    ['process', (f) => f.layer === 'process'],
     ['dns', (f) => f.layer === 'dns'],
   ];
   for (const [layer, pick] of groups) {

@@ -64,6 +64,10 @@ server.on('error', (err) => process.send({ t: 'listen-error', code: err.code, me
 const listen = () => server.listen({ host: cfg.host, port: cfg.port, exclusive: true }, () => process.send({ t: 'listening', port: server.address().port }));
 // A standby child is started ahead of need and listens when told to: a restart then costs the
 // fault's gap, not a node start-up (0.4 to 0.6 s on a busy machine, and varying).
-if (cfg.standby) process.on('message', (m) => m && m.t === 'listen' && listen());
-else listen();
+// An IPC message that arrives before its listener is attached is dropped, so a standby says when
+// it can be told.
+if (cfg.standby) {
+  process.on('message', (m) => m && m.t === 'listen' && listen());
+  process.send({ t: 'ready' });
+} else listen();
 `;

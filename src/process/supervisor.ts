@@ -59,7 +59,7 @@ const REBIND_TRIES = 40;
 /** A child that does not exit this long after SIGKILL is reported, not waited on for ever. */
 const EXIT_WAIT_MS = 3000;
 
-type ChildMessage = { t: 'req'; id: number; url: string } | { t: 'closed' } | { t: 'listening'; port: number } | { t: 'listen-error'; code: string; message: string };
+type ChildMessage = { t: 'req'; id: number; url: string } | { t: 'closed' } | { t: 'ready' } | { t: 'listening'; port: number } | { t: 'listen-error'; code: string; message: string };
 
 export async function startSupervisor(opts: SupervisorOptions): Promise<StartedSupervisor> {
   const host = opts.host ?? '127.0.0.1';
@@ -72,6 +72,10 @@ export async function startSupervisor(opts: SupervisorOptions): Promise<StartedS
   /** The next child, started and waiting to be told to listen. */
   let standby: ChildProcess | undefined;
   const alive = new Set<ChildProcess>();
+  /** Standby children that can take a message (their listener is attached). */
+  const ready = new WeakSet<ChildProcess>();
+  /** Promoted before it was ready: told to listen once it says it is. */
+  let listenWhenReady: ChildProcess | undefined;
   let childListening = false;
   let ofChild = 0;
   let requests = 0;
@@ -144,10 +148,19 @@ export async function startSupervisor(opts: SupervisorOptions): Promise<StartedS
     standby = undefined;
     if (!next) return;
     active = next;
-    send(next, { t: 'listen', port });
+    if (ready.has(next)) send(next, { t: 'listen', port });
+    else listenWhenReady = next;
   };
 
   const onMessage = (c: ChildProcess, m: ChildMessage) => {
+    if (m.t === 'ready') {
+      ready.add(c);
+      if (c === listenWhenReady) {
+        listenWhenReady = undefined;
+        send(c, { t: 'listen', port });
+      }
+      return;
+    }
     if (m.t === 'listening') {
       if (c !== active) return;
       port = m.port;

@@ -106,6 +106,18 @@ describe('process supervisor', () => {
     expect((await rawRequest(REQ, { port: sup.port })).bytes.toString('latin1')).toMatch(/^HTTP\/1\.1 200 OK/);
   });
 
+  test('restarts back to back: a standby promoted while it is still starting listens once it can', async () => {
+    // requests: 1 and no gap: each request promotes a standby that was started a moment ago.
+    sup = await startSupervisor({ fault: fault('process-max-requests'), params: { requests: 1, restartMs: 0 } });
+    for (let i = 0; i < 4; i++) {
+      const pid = sup.pid!;
+      const r = await rawRequest(REQ, { port: sup.port });
+      expect(r.bytes.toString('latin1')).toMatch(/^HTTP\/1\.1 200 OK/);
+      await sup.listening(10_000, pid);
+    }
+    expect(sup.exits.filter((e) => e.code === 0)).toHaveLength(4);
+  }, 60_000);
+
   test('drain: the request in flight completes while new connections are refused', async () => {
     sup = await startSupervisor({ fault: fault('process-drain'), params: { inFlightMs: 500, restartMs: 300 } });
     const first = sup.pid!;
