@@ -5,7 +5,7 @@ export default defineFault({
   layer: 'process',
   summary: 'The backend process is killed (SIGKILL) right after writing a 200 response head.',
   explain:
-    'An OOM kill or a crash while answering: the gateway has the status line and headers but the body never comes; the kernel closes the dead process\'s socket with a FIN (it had read the whole request), so the gateway reads an early EOF. Having sent nothing yet to the client, a gateway may still answer 502 (HAProxy, Caddy, Apache) or, having already relayed the head, cut the body (nginx: "upstream prematurely closed connection while reading upstream", a truncated 200). A new process starts restartMs later on the same port.',
+    'An OOM kill or a crash while answering: the gateway has the status line and headers but the body never comes. The kernel closes the dead process\'s socket with a FIN, not an RST (it had read the whole request), so the gateway reads an early EOF (nginx: "upstream prematurely closed connection while reading upstream"). nginx, Apache and HAProxy have relayed the head already and cut the body: a 200 with a truncated body, not a 502. A new process starts restartMs later on the same port.',
   process: 'kill-mid-response',
   params: { atRequest: 1, bodyBytes: 4096, sentBytes: 0, restartMs: 100 },
 });
