@@ -64,7 +64,7 @@ describe('process supervisor', () => {
   });
 
   test('a crash restarts on the same port after downMs: refused in between, healthy after', async () => {
-    sup = await startSupervisor({ fault: fault('process-crash-restart'), params: { downMs: 400 } });
+    sup = await startSupervisor({ fault: fault('process-crash-restart'), params: { downMs: 1500 } });
     const { port } = sup;
     const first = sup.pid!;
     const r = await rawRequest(REQ, { port });
@@ -83,7 +83,7 @@ describe('process supervisor', () => {
     sup = await startSupervisor({ fault: fault('process-freeze'), params: { frozenMs: 600 } });
     const pid = sup.pid!;
     const pending = rawRequest(REQ, { port: sup.port });
-    await sleep(250);
+    for (let i = 0; i < 50 && procState(pid) !== 'T'; i++) await sleep(10);
     expect(procState(pid)).toBe('T');
     expect(await tryConnect(sup.port, 500)).toBe('connected');
     const r = await pending;
@@ -121,9 +121,15 @@ describe('process supervisor', () => {
   test('drain: the request in flight completes while new connections are refused', async () => {
     sup = await startSupervisor({ fault: fault('process-drain'), params: { inFlightMs: 500, restartMs: 300 } });
     const first = sup.pid!;
-    const pending = rawRequest(REQ, { port: sup.port });
-    await sleep(200);
-    expect(await tryConnect(sup.port, 1000)).toBe('ECONNREFUSED');
+    let answered = false;
+    const pending = rawRequest(REQ, { port: sup.port }).finally(() => (answered = true));
+    // A connect refused while the request that started the drain is still unanswered.
+    let refusedInFlight = false;
+    for (let i = 0; i < 40 && !answered && !refusedInFlight; i++) {
+      refusedInFlight = (await tryConnect(sup.port, 1000)) === 'ECONNREFUSED' && !answered;
+      if (!refusedInFlight) await sleep(25);
+    }
+    expect(refusedInFlight).toBe(true);
     const r = await pending;
     expect(r.bytes.toString('latin1')).toMatch(/^HTTP\/1\.1 200 OK[\s\S]*Connection: close[\s\S]*\r\n\r\n[\s\S]{64}$/);
     expect(r.end).toBe('fin');
@@ -135,7 +141,7 @@ describe('process supervisor', () => {
     sup = await startSupervisor({ fault: fault('process-freeze'), params: { frozenMs: 10_000 } });
     const pid = sup.pid!;
     void rawRequest(REQ, { port: sup.port, timeoutMs: 2000 });
-    await sleep(200);
+    for (let i = 0; i < 100 && procState(pid) !== 'T'; i++) await sleep(10);
     expect(procState(pid)).toBe('T');
     const all = [...sup.pids];
     expect(all.length).toBeGreaterThanOrEqual(1);
