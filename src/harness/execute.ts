@@ -24,6 +24,7 @@ import { DisposalStack } from './disposal.js';
 import type { ProbeRun } from './judge.js';
 import { startLogSink } from './log-sink.js';
 import { mapLimit } from './pool.js';
+import { processParams, restartsWithin } from '../process/behavior.js';
 import { startSupervisor, type StartedSupervisor } from '../process/supervisor.js';
 import { gatewayRoutes, heldDnsBehavior, listenerFaultPaths, ownUpstreams, probeRequest, scenarioDnsLabel, type RunPlan } from './plan.js';
 import { poolUpstreams, recoverAfter } from './upstream-pool.js';
@@ -189,7 +190,11 @@ export async function startSession(planned: RunPlan, opts: SessionOptions): Prom
     const supervisors: StartedSupervisor[] = [];
     const processPorts = new Map<string, number>();
     const supervised = await Promise.allSettled(
-      plan.processScenarios.map((s) => startSupervisor({ fault: s.faultDef as Extract<typeof s.faultDef, { layer: 'process' }>, params: s.params, host, tag: `badgateway-backend:${runDir}` })),
+      plan.processScenarios.map((s) => {
+        const fault = s.faultDef as Extract<typeof s.faultDef, { layer: 'process' }>;
+        const standbys = restartsWithin(fault.process, processParams(fault, s.params), s.sequence?.count ?? 1);
+        return startSupervisor({ fault, params: s.params, host, standbys, tag: `badgateway-backend:${runDir}` });
+      }),
     );
     let failed: unknown;
     for (const [i, r] of supervised.entries()) {

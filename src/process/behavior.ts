@@ -108,3 +108,18 @@ export function restartDelayMs(behavior: ProcessBehavior, p: Readonly<Record<str
 export function bodyBytes(p: Readonly<Record<string, number>>): number {
   return p.bodyBytes ?? 64;
 }
+
+/**
+ * How many times a scenario of `requests` requests restarts the backend, at most: the number of
+ * standby processes worth starting before the run (src/process/supervisor.ts says why).
+ */
+export function restartsWithin(behavior: ProcessBehavior, p: Readonly<Record<string, number>>, requests: number): number {
+  switch (behavior) {
+    case 'max-requests':
+      return Math.floor(requests / p.requests!);
+    case 'freeze':
+      return 0;
+    default:
+      return requests >= p.atRequest! ? 1 : 0;
+  }
+}

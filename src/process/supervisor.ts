@@ -24,6 +24,14 @@ export interface SupervisorOptions {
   readonly tag?: string;
   /** How long the first child may take to listen. Default 10,000 ms. */
   readonly startTimeoutMs?: number;
+  /**
+   * Standby children started with the first one, before start resolves: one per restart the
+   * scenario will cause (restartsWithin). Starting a process blocks this process's event loop
+   * until the child has exec'd (tens to hundreds of ms on a loaded machine), which, during a run,
+   * would delay every other scenario's fault timing; so restarts use these, and a new standby is
+   * started mid-run only when they are used up. Default 1.
+   */
+  readonly standbys?: number;
 }
 
 /** How one child ended. */
@@ -56,6 +64,8 @@ export interface StartedSupervisor extends AsyncDisposable {
 /** A child's restart that cannot bind its port is tried again this often, this many times (the port is briefly someone else's). */
 const REBIND_MS = 50;
 const REBIND_TRIES = 40;
+/** Standbys one supervisor starts up front at most (each is a node process of about 40 MB). */
+const MAX_STANDBYS = 16;
 /** A child that does not exit this long after SIGKILL is reported, not waited on for ever. */
 const EXIT_WAIT_MS = 3000;
 
@@ -69,8 +79,8 @@ export async function startSupervisor(opts: SupervisorOptions): Promise<StartedS
   let port = opts.port ?? 0;
   /** The child that listens (or is about to); requests come only from it. */
   let active: ChildProcess | undefined;
-  /** The next child, started and waiting to be told to listen. */
-  let standby: ChildProcess | undefined;
+  /** The next children, started and waiting to be told to listen, in order. */
+  const standbys: ChildProcess[] = [];
   const alive = new Set<ChildProcess>();
   /** Standby children that can take a message (their listener is attached). */
   const ready = new WeakSet<ChildProcess>();
@@ -127,7 +137,8 @@ export async function startSupervisor(opts: SupervisorOptions): Promise<StartedS
     c.once('exit', (code, sig) => {
       alive.delete(c);
       if (c.pid !== undefined) exits.push({ pid: c.pid, code, signal: sig, atMs: Math.round(performance.now() - started) });
-      if (c === standby) standby = undefined;
+      const at = standbys.indexOf(c);
+      if (at !== -1) standbys.splice(at, 1);
       if (c !== active) return;
       active = undefined;
       childListening = false;
@@ -144,8 +155,7 @@ export async function startSupervisor(opts: SupervisorOptions): Promise<StartedS
   const promote = () => {
     if (closed) return;
     ofChild = 0;
-    const next = standby ?? spawnChild(true);
-    standby = undefined;
+    const next = standbys.shift() ?? spawnChild(true);
     if (!next) return;
     active = next;
     if (ready.has(next)) send(next, { t: 'listen', port });
@@ -166,7 +176,11 @@ export async function startSupervisor(opts: SupervisorOptions): Promise<StartedS
       port = m.port;
       childListening = true;
       rebinds = 0;
-      standby ??= spawnChild(true);
+      // The first child's standbys are started by start(); a promoted one's successor only when none is left.
+      if (pids.length > 1 && standbys.length === 0) {
+        const next = spawnChild(true);
+        if (next) standbys.push(next);
+      }
       const waiting = onListening;
       onListening = [];
       for (const fn of waiting) fn();
@@ -245,6 +259,31 @@ export async function startSupervisor(opts: SupervisorOptions): Promise<StartedS
     );
   }
   firstFailure = undefined;
+  // The standbys, started now and ready to be told to listen, so that no restart during the run starts a process.
+  try {
+    const want = Math.max(0, Math.min(opts.standbys ?? 1, MAX_STANDBYS));
+    const readyAll = Array.from({ length: want }, () => {
+      const c = spawnChild(true);
+      if (c) standbys.push(c);
+      return new Promise<void>((resolve, reject) => {
+        const t = setTimeout(() => reject(new Error(`a standby child was not ready within ${opts.startTimeoutMs ?? 10_000} ms`)), opts.startTimeoutMs ?? 10_000);
+        c?.on('message', (m: ChildMessage) => {
+          if (m.t === 'ready') {
+            clearTimeout(t);
+            resolve();
+          }
+        });
+        c?.once('exit', () => {
+          clearTimeout(t);
+          reject(new Error('a standby child exited before it was ready'));
+        });
+      });
+    });
+    await Promise.all(readyAll);
+  } catch (err) {
+    await stopAll();
+    throw new StartError('BG_BACKEND_START', `the backend process of fault ${def.id} could not start its standby processes: ${(err as Error).message}.${stderr.trim() ? ` Its stderr: ${stderr.trim().slice(-800)}` : ''}`);
+  }
 
   const close = () => stopAll();
   return {
