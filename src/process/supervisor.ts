@@ -28,8 +28,8 @@ export interface SupervisorOptions {
    * Standby children started with the first one, before start resolves: one per restart the
    * scenario will cause (restartsWithin). Starting a process blocks this process's event loop
    * until the child has exec'd (tens to hundreds of ms on a loaded machine), which, during a run,
-   * would delay every other scenario's fault timing; so restarts use these, and a new standby is
-   * started mid-run only when they are used up. Default 1.
+   * would delay every other scenario's fault timing; so restarts use these, and a child is
+   * started at restart time only when they are used up. Default 1.
    */
   readonly standbys?: number;
 }
@@ -155,6 +155,7 @@ export async function startSupervisor(opts: SupervisorOptions): Promise<StartedS
   const promote = () => {
     if (closed) return;
     ofChild = 0;
+    // Past the standbys started up front (more restarts than the scenario was expected to cause), one is started now.
     const next = standbys.shift() ?? spawnChild(true);
     if (!next) return;
     active = next;
@@ -176,11 +177,6 @@ export async function startSupervisor(opts: SupervisorOptions): Promise<StartedS
       port = m.port;
       childListening = true;
       rebinds = 0;
-      // The first child's standbys are started by start(); a promoted one's successor only when none is left.
-      if (pids.length > 1 && standbys.length === 0) {
-        const next = spawnChild(true);
-        if (next) standbys.push(next);
-      }
       const waiting = onListening;
       onListening = [];
       for (const fn of waiting) fn();
