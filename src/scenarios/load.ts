@@ -116,7 +116,7 @@ export function scenarioFromYaml(src: YamlSource, catalogue: Catalogue, knownGat
   }
   const params = typeof fault === 'string' ? {} : (fault.params ?? {});
   const def = catalogue.get(faultId);
-  if (def.layer !== 'dns' && def.protocol === 'fastcgi') {
+  if ((def.layer === 'exchange' || def.layer === 'listener') && def.protocol === 'fastcgi') {
     // A FastCGI scenario reaches the upstream's FastCGI TCP listener or its FastCGI unix socket, one request per connection.
     if (def.layer === 'exchange' && d.upstream === 'dns') fail(['upstream'], `fault ${faultId} speaks FastCGI: the gateway reaches it over tcp (the upstream's FastCGI port) or unix (its FastCGI socket), not by DNS name; write upstream: tcp or upstream: unix`);
     if (d.keepalive === true) fail(['keepalive'], `fault ${faultId} speaks FastCGI, and FastCGI routes are rendered without connection reuse (nginx fastcgi_keep_conn off, as PHP-FPM setups usually run); drop keepalive:`);

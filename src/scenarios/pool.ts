@@ -49,11 +49,11 @@ export function poolFromYaml(items: UpstreamsYaml, catalogue: Catalogue, fail: F
     if (def.layer === 'dns') {
       fail(at, `fault ${id} is a DNS fault: it plays a name, not a server, so it cannot be a pool member. Members are exchange faults (each gets a chaos upstream of its own) or listener faults (their own port); put a DNS fault in \`fault:\` of a scenario of its own`);
     }
-    if (def.protocol === 'fastcgi' || def.protocol === 'h2') {
-      fail(at, `fault ${id} speaks ${def.protocol === 'h2' ? 'HTTP/2' : 'FastCGI'}; a pool's members are HTTP/1 servers (exchange or listener faults)`);
-    }
     if (def.layer === 'process') {
       fail(at, `fault ${id} is a process fault (a supervised backend process), which cannot be a pool member yet; members are exchange or listener faults. Put it in \`fault:\` of a scenario of its own`);
+    }
+    if (def.protocol === 'fastcgi' || def.protocol === 'h2') {
+      fail(at, `fault ${id} speaks ${def.protocol === 'h2' ? 'HTTP/2' : 'FastCGI'}; a pool's members are HTTP/1 servers (exchange or listener faults)`);
     }
     if (def.layer === 'exchange') {
       try {
