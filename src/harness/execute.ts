@@ -27,7 +27,7 @@ import { mapLimit } from './pool.js';
 import { processParams, restartsWithin } from '../process/behavior.js';
 import { startSupervisor, type StartedSupervisor } from '../process/supervisor.js';
 import { gatewayRoutes, heldDnsBehavior, listenerFaultPaths, ownUpstreams, probeRequest, scenarioDnsLabel, type RunPlan } from './plan.js';
-import { poolUpstreams, recoverAfter } from './upstream-pool.js';
+import { poolProcesses, poolUpstreams, recoverAfter } from './upstream-pool.js';
 import { createRunPki } from '../tls/pki.js';
 
 export { freePort } from '../upstream/listen.js';
@@ -142,6 +142,8 @@ export async function startSession(planned: RunPlan, opts: SessionOptions): Prom
         fastcgiUnixPath,
         ...(pki ? { tls: { pki }, tlsPort: plan.needsTlsPort ? 0 : undefined } : {}),
         h2Port: plan.needsH2 ? 0 : undefined,
+        // A user's config names one upstream port; the suite's routes are dealt out over several (plan.sharedListeners).
+        extraListeners: opts.userConfig ? 0 : plan.sharedListeners - 1,
         dnsPort: plan.needsDns ? 0 : false,
         control: false,
       }),
@@ -187,13 +189,18 @@ export async function startSession(planned: RunPlan, opts: SessionOptions): Prom
     // Each process scenario's backend, supervised: started at once (each is a node start-up), each on
     // the stack as soon as it is up, so one failing or an abort still stops the others. The run
     // directory on their command lines lets a test find any that outlived the run.
+    // A pool's process members get one each too; a member may see every request of the scenario.
     const supervisors: StartedSupervisor[] = [];
     const processPorts = new Map<string, number>();
+    const backendsToSupervise = [
+      ...plan.processScenarios.map((s) => ({ s, fault: s.faultDef, params: s.params, set: (port: number) => processPorts.set(s.id, port) })),
+      ...(opts.userConfig ? [] : poolProcesses(plan.scenarios)).map(({ key, scenario: s, member: m }) => ({ s, fault: m.faultDef, params: m.params, set: (port: number) => poolPorts.set(key, port) })),
+    ];
     const supervised = await Promise.allSettled(
-      plan.processScenarios.map((s) => {
-        const fault = s.faultDef as Extract<typeof s.faultDef, { layer: 'process' }>;
-        const standbys = restartsWithin(fault.process, processParams(fault, s.params), s.sequence?.count ?? 1);
-        return startSupervisor({ fault, params: s.params, host, standbys, tag: `badgateway-backend:${runDir}` });
+      backendsToSupervise.map(({ s, fault: def, params }) => {
+        const fault = def as Extract<typeof def, { layer: 'process' }>;
+        const standbys = restartsWithin(fault.process, processParams(fault, params), s.sequence?.count ?? 1);
+        return startSupervisor({ fault, params, host, standbys, tag: `badgateway-backend:${runDir}` });
       }),
     );
     let failed: unknown;
@@ -203,7 +210,7 @@ export async function startSession(planned: RunPlan, opts: SessionOptions): Prom
         continue;
       }
       supervisors.push(r.value);
-      processPorts.set(plan.processScenarios[i]!.id, r.value.port);
+      backendsToSupervise[i]!.set(r.value.port);
       try {
         stack.use(r.value);
       } catch (err) {
@@ -218,6 +225,8 @@ export async function startSession(planned: RunPlan, opts: SessionOptions): Prom
       ownHttpPorts,
       host,
       httpPort: chaos.upstream.http.port,
+      httpPorts: chaos.upstream.httpPorts,
+      fastcgiPorts: chaos.upstream.fastcgiPorts,
       unixPath,
       fastcgiPort: chaos.upstream.listeners.find((l) => l.name === 'fastcgi')?.port,
       fastcgiUnixPath,

@@ -44,4 +44,14 @@ describe('process fault params in a scenario', () => {
     expect(await message(load('bounds', 'fault:\n  id: process-freeze\n  params: { frozenMs: 0 }\n'))).toMatch(/:4:\d+: fault process-freeze: parameter frozenMs must be a whole number from 1 to 60000, not 0/);
     expect(await message(load('upstream', 'fault: process-freeze\nupstream: unix\n'))).toMatch(/:3:\d+: upstream: applies to exchange faults; process-freeze is a process fault with its own backend process and port/);
   });
+
+  test('a process fault can be a pool member, with its params checked at their line; recoverAfter is refused', async () => {
+    const [s] = await load('pool', 'upstreams:\n  - fault: process-crash-restart\n    params: { downMs: 300 }\n  - healthy\n');
+    expect(s!.pool!.map((m) => [m.faultDef.layer, m.params])).toEqual([
+      ['process', { downMs: 300 }],
+      ['exchange', {}],
+    ]);
+    expect(await message(load('pool-bounds', 'upstreams:\n  - fault: process-freeze\n    params: { frozenMs: 0 }\n  - healthy\n'))).toMatch(/:4:\d+: fault process-freeze: parameter frozenMs must be a whole number from 1 to 60000/);
+    expect(await message(load('pool-recover', 'upstreams:\n  - fault: process-freeze\n    recoverAfter: 2\n  - healthy\n'))).toMatch(/:4:\d+: recoverAfter: applies to exchange faults; process-freeze is a process fault/);
+  });
 });
