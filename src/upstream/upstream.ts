@@ -644,7 +644,7 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<Started
       listeners.push({ name: 'fastcgi', protocol: 'fastcgi', kind: 'tcp', host, port: fport, url: `fcgi://${fmtHost(host)}:${fport}` });
       fastcgiPorts.push(fport);
       for (let i = 0; i < extra; i++) {
-        const more = createServer({ allowHalfOpen: true, noDelay: true }, onConnection('fastcgi', true));
+        const more = createServer({ allowHalfOpen: true, noDelay: true }, onConnection('fastcgi', 'fastcgi'));
         servers.push(more);
         await listen(more, { host, port: 0 }, 'the chaos upstream (FastCGI)');
         keepListening(more);
