@@ -19,6 +19,7 @@ function faultsTable() {
     ['exchange', (f) => f.layer === 'exchange' && f.protocol !== 'fastcgi' && f.protocol !== 'h2'],
     ['exchange, FastCGI', (f) => f.layer === 'exchange' && f.protocol === 'fastcgi'],
     ['exchange, HTTP/2 and gRPC', (f) => f.layer === 'exchange' && f.protocol === 'h2'],
+    ['process', (f) => f.layer === 'process'],
     ['dns', (f) => f.layer === 'dns'],
   ];
   for (const [layer, pick] of groups) {

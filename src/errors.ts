@@ -47,7 +47,7 @@ export const ERROR_CODES = {
   BG_GATEWAY_MISSING: "the gateway's binary is not on PATH (process runtime); the message says how to install it",
   BG_GATEWAY_CONFIG: 'the gateway rejected its configuration (its own config test failed); the message has its output',
   BG_GATEWAY_START: 'the gateway started but did not become ready, or exited; its log tail follows',
-  BG_BACKEND_START: "a scenario's real backend (php-fpm, gunicorn) did not start or become ready; its log follows",
+  BG_BACKEND_START: "a scenario's backend process did not start or become ready: a real backend (php-fpm, gunicorn; its log follows), or the small Node server a process-layer fault supervises (its stderr follows)",
   BG_CONTAINER_START: 'the container runtime could not start the gateway from that image',
   BG_EXTERNAL_UNREACHABLE: '`--runtime external`: nothing answers at --url or at the --upstream-control URL; start the gateway (and the deployed upstream) first, the external runtime starts nothing on their side',
   BG_UPSTREAM_SUITE_MISMATCH: "`--upstream-control`: the deployed upstream serves another suite than the run's (or none, or refused the token); the message names the scenarios that differ",

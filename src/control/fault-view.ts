@@ -45,5 +45,8 @@ export function faultDetail(def: FaultDef, ctx: FaultContext): Record<string, un
         name: ctx.dns ? `${def.name}.${ctx.dns.zone}` : undefined,
         server: ctx.dns ? { host: ctx.dns.host, port: ctx.dns.port } : undefined,
       };
+    case 'process':
+      // Played by a supervised process the harness starts per scenario; the upstream runs none.
+      return { ...base, process: def.process, params: def.params, running: false };
   }
 }

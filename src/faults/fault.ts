@@ -8,7 +8,7 @@ import type { H2WireExpectation } from './h2-wire.js';
 
 export type { FaultProtocol } from './fcgi-steps.js';
 
-export type FaultLayer = 'dns' | 'listener' | 'exchange';
+export type FaultLayer = 'dns' | 'listener' | 'exchange' | 'process';
 
 export interface FaultInfo {
   /** The fault's name everywhere: file name, YAML name, CLI, reports. */
@@ -163,7 +163,26 @@ export interface DnsFaultDef extends FaultInfo {
   readonly dns: DnsBehavior;
 }
 
-export type FaultDef = ExchangeFaultDef | ListenerFaultDef | DnsFaultDef;
+/**
+ * What happens to a supervised backend process (src/process/): killed with SIGKILL while it
+ * answers (`kill-mid-response`), recycled after a number of requests (`max-requests`), crashed
+ * and restarted after a time (`crash-restart`), stopped with SIGSTOP and continued (`freeze`),
+ * or drained (`drain`: stops accepting, finishes what is in flight, exits, a new one starts).
+ */
+export type ProcessBehavior = 'kill-mid-response' | 'max-requests' | 'crash-restart' | 'freeze' | 'drain';
+
+export interface ProcessFaultDef extends FaultInfo {
+  readonly layer: 'process';
+  readonly process: ProcessBehavior;
+  /**
+   * The behaviour's numbers and their defaults (a scenario's `params:` overrides them): which
+   * request of the scenario triggers it (`atRequest`, counted from 1 over every child), times in
+   * ms, sizes in bytes. src/process/behavior.ts lists each behaviour's names and bounds.
+   */
+  readonly params: Readonly<Record<string, number>>;
+}
+
+export type FaultDef = ExchangeFaultDef | ListenerFaultDef | DnsFaultDef | ProcessFaultDef;
 
 export function defineFault<T extends FaultDef>(def: T): T {
   return def;

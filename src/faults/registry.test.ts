@@ -3,7 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { stringify } from 'yaml';
 import { BUILTIN_FAULTS } from './builtin/index.js';
-import { compileFault, type ExchangeFaultDef, type FaultDef } from './fault.js';
+import { compileFault, type ExchangeFaultDef, type FaultDef, type ProcessFaultDef } from './fault.js';
+import { PROCESS_PARAMS, processParams } from '../process/behavior.js';
 import { Catalogue, loadFaultText } from './registry.js';
 import { explainStep, type Step } from './steps.js';
 
@@ -41,10 +42,19 @@ describe('the built-in catalogue', () => {
   });
 
   test.each(BUILTIN_FAULTS.map((d) => [d.id, d] as const))('%s has a one-line summary and an explanation', (_id, def) => {
-    expect(['exchange', 'listener', 'dns']).toContain(def.layer);
+    expect(['exchange', 'listener', 'dns', 'process']).toContain(def.layer);
     expect(def.summary.trim().length).toBeGreaterThan(10);
     expect(def.summary).not.toMatch(/\n/);
     expect(def.explain.trim().length).toBeGreaterThan(10);
+  });
+
+  test('process faults declare exactly their behaviour\'s parameters, and the defaults are in bounds', () => {
+    const procs = BUILTIN_FAULTS.filter((d): d is ProcessFaultDef => d.layer === 'process');
+    expect(new Set(procs.map((d) => d.process))).toEqual(new Set(Object.keys(PROCESS_PARAMS)));
+    for (const d of procs) {
+      expect(Object.keys(d.params).sort()).toEqual(Object.keys(PROCESS_PARAMS[d.process]).sort());
+      expect(() => processParams(d)).not.toThrow();
+    }
   });
 
   test('dns faults have distinct names and listener faults distinct behaviours', () => {

@@ -78,7 +78,7 @@ export class Catalogue {
   compile(id: string, params: Readonly<Record<string, string | number>> = {}): CompiledFault {
     const def = this.get(id);
     if (def.layer !== 'exchange') {
-      throw new InputError('BG_NOT_EXCHANGE_FAULT', `fault "${id}" acts at the ${def.layer} layer, not per request: it has its own ${def.layer === 'dns' ? 'DNS name' : 'listener'}, not a route.`);
+      throw new InputError('BG_NOT_EXCHANGE_FAULT', `fault "${id}" acts at the ${def.layer} layer, not per request: it has its own ${def.layer === 'dns' ? 'DNS name' : def.layer === 'process' ? 'backend process, which `badgateway run` starts per scenario' : 'listener'}, not a route.`);
     }
     return compileChecked(def, params);
   }

@@ -21,6 +21,16 @@ import { mapLimit } from './pool.js';
  */
 export const EXIT_GRACE_MS = 500;
 
+/**
+ * The first wave of scenarios (up to --concurrency of them) starts this far apart, not all in one
+ * instant: on a loaded 2-core machine ~60 scenarios connecting at once kept the harness's event
+ * loop (probe client and chaos upstream both) busy past the gateways' 1 s read timeout, and
+ * healthy cases ended in 504 (bench/accept-queue.mjs measures it). Later scenarios start as
+ * earlier ones end, already spread. Per gateway probed at once: runSuite multiplies it by their
+ * number, since their sessions share the one event loop.
+ */
+export const FIRST_WAVE_SPACING_MS = 20;
+
 /** A probe run, with the gateway life it ran against and when it ended. */
 interface Watched {
   readonly run: ProbeRun;
@@ -126,7 +136,8 @@ export class CrashWatcher {
    * The suite's scenarios, `concurrency` in flight at once, in order; each crash of the gateway
    * is then put on the scenario to blame (its run carries the crash).
    */
-  async probeAll(scenarios: readonly Scenario[], concurrency: number, onProbed?: (run: ProbeRun) => void): Promise<ProbeRun[]> {
+  /** `spacingMs`: how far apart the first wave starts (FIRST_WAVE_SPACING_MS times the gateways probed at once: they share one event loop). */
+  async probeAll(scenarios: readonly Scenario[], concurrency: number, spacingMs: number, onProbed?: (run: ProbeRun) => void): Promise<ProbeRun[]> {
     // Those expected to crash it go first, alone: a crash with the suite in flight would take the
     // others' answers down with it, and re-running them cannot replay a fault whose state moved on
     // (a pool member that comes back after a while).
@@ -137,17 +148,19 @@ export class CrashWatcher {
       onProbed?.(runs[i]!);
     }
     const rest = scenarios.map((s, i) => ({ s, i })).filter(({ i }) => runs[i] === undefined);
-    const together = await this.probeTogether(rest.map(({ s }) => s), concurrency, onProbed);
+    const together = await this.probeTogether(rest.map(({ s }) => s), concurrency, spacingMs, onProbed);
     rest.forEach(({ i }, k) => (runs[i] = together[k]));
     return runs as ProbeRun[];
   }
 
-  private async probeTogether(scenarios: readonly Scenario[], concurrency: number, onProbed?: (run: ProbeRun) => void): Promise<ProbeRun[]> {
+  private async probeTogether(scenarios: readonly Scenario[], concurrency: number, spacingMs: number, onProbed?: (run: ProbeRun) => void): Promise<ProbeRun[]> {
     if (scenarios.length === 0) return [];
     const watched = await mapLimit(
       scenarios,
       concurrency,
-      async (s) => {
+      async (s, i) => {
+        // The first wave is let in one at a time (FIRST_WAVE_SPACING_MS says why).
+        if (i < concurrency && i > 0 && spacingMs > 0) await sleep(i * spacingMs, undefined, { signal: this.signal });
         const w = await this.probeOne(s);
         onProbed?.(w.run);
         return w;
@@ -182,7 +195,7 @@ export class CrashWatcher {
       }
       if (found) {
         const rest = order.slice(tried);
-        const again = await this.probeTogether(rest.map(({ w }) => w.run.scenario), concurrency);
+        const again = await this.probeTogether(rest.map(({ w }) => w.run.scenario), concurrency, 0);
         rest.forEach(({ i }, k) => (runs[i] = again[k]!));
         continue;
       }

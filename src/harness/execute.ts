@@ -25,8 +25,10 @@ import { DisposalStack } from './disposal.js';
 import type { ProbeRun } from './judge.js';
 import { startLogSink } from './log-sink.js';
 import { mapLimit } from './pool.js';
+import { processParams, restartsWithin } from '../process/behavior.js';
+import { startSupervisor, type StartedSupervisor } from '../process/supervisor.js';
 import { gatewayRoutes, heldDnsBehavior, listenerFaultPaths, needsH2Listen, ownUpstreams, probeRequest, scenarioDnsLabel, type RunPlan } from './plan.js';
-import { poolUpstreams, recoverAfter } from './upstream-pool.js';
+import { poolProcesses, poolUpstreams, recoverAfter } from './upstream-pool.js';
 import { createRunPki } from '../tls/pki.js';
 
 export { freePort } from '../upstream/listen.js';
@@ -142,6 +144,8 @@ export async function startSession(planned: RunPlan, opts: SessionOptions): Prom
         ...(pki ? { tls: { pki }, tlsPort: plan.needsTlsPort ? 0 : undefined } : {}),
         h2Port: plan.needsH2 ? 0 : undefined,
         h2TlsPort: plan.needsH2TlsPort ? 0 : undefined,
+        // A user's config names one upstream port; the suite's routes are dealt out over several (plan.sharedListeners).
+        extraListeners: opts.userConfig ? 0 : plan.sharedListeners - 1,
         dnsPort: plan.needsDns ? 0 : false,
         control: false,
       }),
@@ -184,12 +188,47 @@ export async function startSession(planned: RunPlan, opts: SessionOptions): Prom
       poolPorts.set(m.key, own.upstream.http.port);
       stack.defer(recoverAfter(own.upstream, m));
     }
+    // Each process scenario's backend, supervised: started at once (each is a node start-up), each on
+    // the stack as soon as it is up, so one failing or an abort still stops the others. The run
+    // directory on their command lines lets a test find any that outlived the run.
+    // A pool's process members get one each too; a member may see every request of the scenario.
+    const supervisors: StartedSupervisor[] = [];
+    const processPorts = new Map<string, number>();
+    const backendsToSupervise = [
+      ...plan.processScenarios.map((s) => ({ s, fault: s.faultDef, params: s.params, set: (port: number) => processPorts.set(s.id, port) })),
+      ...(opts.userConfig ? [] : poolProcesses(plan.scenarios)).map(({ key, scenario: s, member: m }) => ({ s, fault: m.faultDef, params: m.params, set: (port: number) => poolPorts.set(key, port) })),
+    ];
+    const supervised = await Promise.allSettled(
+      backendsToSupervise.map(({ s, fault: def, params }) => {
+        const fault = def as Extract<typeof def, { layer: 'process' }>;
+        const standbys = restartsWithin(fault.process, processParams(fault, params), s.sequence?.count ?? 1);
+        return startSupervisor({ fault, params, host, standbys, tag: `badgateway-backend:${runDir}` });
+      }),
+    );
+    let failed: unknown;
+    for (const [i, r] of supervised.entries()) {
+      if (r.status === 'rejected') {
+        failed ??= r.reason;
+        continue;
+      }
+      supervisors.push(r.value);
+      backendsToSupervise[i]!.set(r.value.port);
+      try {
+        stack.use(r.value);
+      } catch (err) {
+        failed ??= err;
+      }
+    }
+    if (failed !== undefined) throw failed;
     const routes = gatewayRoutes(plan, {
       backends: backends.routes,
       poolPorts,
+      processPorts,
       ownHttpPorts,
       host,
       httpPort: chaos.upstream.http.port,
+      httpPorts: chaos.upstream.httpPorts,
+      fastcgiPorts: chaos.upstream.fastcgiPorts,
       unixPath,
       fastcgiPort: chaos.upstream.listeners.find((l) => l.name === 'fastcgi')?.port,
       fastcgiUnixPath,
@@ -282,6 +321,7 @@ export async function startSession(planned: RunPlan, opts: SessionOptions): Prom
         } finally {
           try {
             backends.abandon();
+            for (const sup of supervisors) sup.abandon();
           } finally {
             rmSync(runDir, { recursive: true, force: true });
           }

@@ -6,7 +6,7 @@ import { Catalogue } from '../faults/registry.js';
 import { InputError } from '../errors.js';
 import { parseYaml } from '../yaml-source.js';
 import { scenarioFromYaml } from '../scenarios/load.js';
-import { gatewayRoutes, heldDnsBehavior, isFastcgi, listenerFaultPaths, planRun, probeRequest, scenarioDnsLabel, skipReason } from './plan.js';
+import { gatewayRoutes, heldDnsBehavior, isFastcgi, listenerFaultPaths, MAX_SHARED_LISTENERS, planRun, probeRequest, scenarioDnsLabel, sharedListeners, skipReason } from './plan.js';
 
 const scenarios = await loadSuite(builtinScenarioDir(), new Catalogue(), GATEWAYS.map((g) => g.id));
 const byId = (id: string) => scenarios.find((s) => s.id === id)!;
@@ -45,6 +45,16 @@ describe('planRun', () => {
       { kind: 'dns', name: 'dns-nxdomain.nxdomain.badgateway.test', port: 9000 },
       { kind: 'unix', path: '/tmp/u.sock' },
     ]);
+  });
+
+  test("routes to the shared listener are dealt out over its ports; FastCGI ones over the FastCGI ports", () => {
+    const ids = ['empty-reply', 'healthy', 'dns-nxdomain', 'header-no-colon', 'fcgi-healthy', 'fcgi-stdout-cut-close', 'fcgi-stderr-flood'];
+    const plan = planRun(gatewayById('nginx'), ids.map(byId), { userConfig: false });
+    // One port per scenario, up to the default --concurrency: libuv accepts one connection per listening socket per loop turn.
+    expect(plan.sharedListeners).toBe(ids.length);
+    expect(sharedListeners(scenarios)).toBe(Math.min(MAX_SHARED_LISTENERS, scenarios.length));
+    const routes = gatewayRoutes(plan, { host: '127.0.0.1', httpPort: 9000, httpPorts: [9000, 9002, 9004], fastcgiPort: 9100, fastcgiPorts: [9100, 9101], listenerPorts: new Map(), dnsName: (l) => `${l}.badgateway.test` });
+    expect(routes.map((r) => (r.target.kind === 'unix' ? r.target.path : r.target.port))).toEqual([9000, 9002, 9004, 9000, 9100, 9101, 9100]);
   });
 
   test("a DNS scenario's name is its own, a valid label however long its id", () => {

@@ -54,12 +54,20 @@ export interface RunPlan {
   readonly needsH2: boolean;
   /** Some HTTP/2 or gRPC scenario has `tls: true`: the upstream's HTTP/2 TLS listener (ALPN h2). */
   readonly needsH2TlsPort: boolean;
+  /** Scenarios of process-layer faults: each gets a supervised backend of its own (src/process/). */
+  readonly processScenarios: readonly Scenario[];
+  /** TCP ports the shared HTTP (and FastCGI) listener spreads its routes over (see sharedListeners). */
+  readonly sharedListeners: number;
 }
 
 /** Where the chaos side listens, once started: all the plan needs to route the gateway. */
 export interface ChaosAddresses {
   readonly host: string;
   readonly httpPort: number;
+  /** Every port of the shared HTTP listener (httpPort first): routes are dealt out over them. */
+  readonly httpPorts?: readonly number[];
+  /** Every port of the FastCGI TCP listener (fastcgiPort first). */
+  readonly fastcgiPorts?: readonly number[];
   readonly unixPath?: string;
   /** Port of each listener fault, by fault id. */
   readonly listenerPorts: ReadonlyMap<string, number>;
@@ -85,6 +93,8 @@ export interface ChaosAddresses {
   readonly h2Port?: number;
   /** The upstream's HTTP/2 TLS listener (ALPN h2), when the plan needs it. */
   readonly h2TlsPort?: number;
+  /** Port of each process scenario's supervised backend, by scenario id. */
+  readonly processPorts?: ReadonlyMap<string, number>;
 }
 
 /** A TLS scenario: its exchange fault is served over TLS (`tls: true`), or its fault is a TLS listener (the tls-* faults). */
@@ -207,7 +217,24 @@ export function planRun(adapter: GatewayAdapter, all: readonly Scenario[], ctx: 
     needsTlsPort: exchange.some((s) => s.tls === true && !isH2(s)),
     needsH2: exchange.some((s) => isH2(s) && s.tls !== true),
     needsH2TlsPort: exchange.some((s) => isH2(s) && s.tls === true),
+    processScenarios: scenarios.filter((s) => !s.pool && s.faultDef.layer === 'process'),
+    sharedListeners: sharedListeners(scenarios),
   };
+}
+
+/** Most ports of the shared HTTP (and FastCGI) listener: the default --concurrency, one port per scenario in flight. */
+export const MAX_SHARED_LISTENERS = 64;
+
+/**
+ * How many ports the shared chaos upstream listens on for HTTP (and FastCGI): one per scenario, up
+ * to MAX_SHARED_LISTENERS. libuv 1.45+ (Node 20.20) accepts one connection per listening socket
+ * per event-loop turn, and with the whole suite starting at once a turn takes 100-300 ms on a
+ * loaded machine: 25-50 connects to one port waited in the kernel's accept queue past nginx's 1 s
+ * read timeout (504s at the run's start, measured with bench/accept-queue.mjs). With a port per
+ * scenario, each turn accepts one connection for every scenario that has one waiting.
+ */
+export function sharedListeners(scenarios: readonly Scenario[]): number {
+  return Math.max(1, Math.min(MAX_SHARED_LISTENERS, scenarios.length));
 }
 
 /** Where each unix-socket listener fault of the plan listens: a socket in `dir` (the run dir, which a container gateway has mounted). */
@@ -218,12 +245,17 @@ export function listenerFaultPaths(plan: RunPlan, dir: string): Record<string, s
 
 /** The gateway's route table: one route per scenario, to the address that plays its fault. */
 export function gatewayRoutes(plan: RunPlan, at: ChaosAddresses): GatewayRoute[] {
+  // Routes to the shared listeners are dealt out over their ports in turn (sharedListeners).
+  let nextHttp = 0;
+  let nextFastcgi = 0;
+  const httpPort = () => (at.httpPorts?.length ? at.httpPorts[nextHttp++ % at.httpPorts.length]! : at.httpPort);
+  const fastcgiPort = () => (at.fastcgiPorts?.length ? at.fastcgiPorts[nextFastcgi++ % at.fastcgiPorts.length]! : at.fastcgiPort!);
   return plan.scenarios.map((s) => {
     const def = s.faultDef;
     // A gRPC call goes through the gateway's gRPC proxying (nginx grpc_pass), whatever plays the upstream.
     const base = { id: s.id, keepalive: s.keepalive, websocket: s.request.websocket, ...(s.request.grpc ? { protocol: 'grpc' as const } : {}) };
     const tcp = (port: number): GatewayRoute => ({ ...base, target: { kind: 'tcp', host: at.host, port } });
-    const dns = (label: string): GatewayRoute => ({ ...base, target: { kind: 'dns', name: at.dnsName!(label), port: at.httpPort } });
+    const dns = (label: string): GatewayRoute => ({ ...base, target: { kind: 'dns', name: at.dnsName!(label), port: httpPort() } });
     const backend = at.backends?.get(s.id);
     if (backend) return { ...base, target: backend.target, ...(backend.protocol === 'fastcgi' ? { protocol: 'fastcgi' as const, scriptFilename: backend.scriptFilename } : {}) };
     if (s.pool) return poolRoute(s, base, at.host, at.poolPorts ?? new Map(), at.listenerPorts);
@@ -242,11 +274,12 @@ export function gatewayRoutes(plan: RunPlan, at: ChaosAddresses): GatewayRoute[]
     if (def.layer === 'dns') return dns(scenarioDnsLabel(s)!);
     if (isFastcgi(s)) {
       const fcgi = { ...base, protocol: 'fastcgi' as const };
-      return s.upstream === 'unix' ? { ...fcgi, target: { kind: 'unix', path: at.fastcgiUnixPath! } } : { ...fcgi, target: { kind: 'tcp', host: at.host, port: at.fastcgiPort! } };
+      return s.upstream === 'unix' ? { ...fcgi, target: { kind: 'unix', path: at.fastcgiUnixPath! } } : { ...fcgi, target: { kind: 'tcp', host: at.host, port: fastcgiPort() } };
     }
+    if (def.layer === 'process') return tcp(at.processPorts!.get(s.id)!);
     if (s.upstream === 'unix') return { ...base, target: { kind: 'unix', path: at.unixPath! } };
     if (s.upstream === 'dns') return dns('ok');
-    return tcp(at.ownHttpPorts?.get(s.id) ?? at.httpPort);
+    return tcp(at.ownHttpPorts?.get(s.id) ?? httpPort());
   });
 }
 

@@ -15,7 +15,7 @@ import { expectationFor, type Scenario } from '../scenarios/scenario.js';
 import { startSession, untilOr, type GatewaySession, type Timeouts } from './execute.js';
 import { withFaithful } from './faithful.js';
 import { judgeCase, type CaseResult } from './judge.js';
-import { CrashWatcher } from './crash-watch.js';
+import { CrashWatcher, FIRST_WAVE_SPACING_MS } from './crash-watch.js';
 import { planRun } from './plan.js';
 import type { ExternalOptions } from '../runtimes/external.js';
 import type { ExternalInfo } from './execute.js';
@@ -114,7 +114,7 @@ export async function runSuite(opts: RunOptions): Promise<SuiteResult> {
   // A gateway with no cell in this shard does not start.
   const active = instances.map((instance, i) => ({ instance, scenarios: part.scenarios[i]! })).filter((g) => g.scenarios.length > 0);
   const barrier = startBarrier(active.length, fail);
-  const settled = await Promise.allSettled(active.map((g) => runGateway(g.instance, g.scenarios, inner, barrier)));
+  const settled = await Promise.allSettled(active.map((g) => runGateway(g.instance, g.scenarios, inner, barrier, active.length)));
   opts.signal?.removeEventListener('abort', onOuterAbort);
   if (firstFailure) throw firstFailure.error;
   const rejected = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -153,7 +153,8 @@ function startBarrier(n: number, fail: (err: unknown) => void): StartBarrier {
   return { arrive: () => void (--left <= 0 && release()), fail, open };
 }
 
-async function runGateway(instance: GatewayInstance, scenarios: readonly Scenario[], opts: RunOptions, barrier: StartBarrier): Promise<GatewayRun> {
+/** `together`: the gateways probed at once, on this one event loop (their first waves are spaced out in proportion). */
+async function runGateway(instance: GatewayInstance, scenarios: readonly Scenario[], opts: RunOptions, barrier: StartBarrier, together: number): Promise<GatewayRun> {
   const { adapter, image } = instance;
   let arrived = false;
   const arrive = () => {
@@ -183,7 +184,7 @@ async function runGateway(instance: GatewayInstance, scenarios: readonly Scenari
 
     // A gateway that dies is restarted, and its crash put on the scenario to blame (crash-watch.ts).
     const crashes = (s: Scenario) => expectationFor(s, adapter.id, gw.version)?.gateway === 'crashes';
-    const probeRuns = await new CrashWatcher(session, opts.signal, crashes).probeAll(session.plan.scenarios, opts.concurrency ?? 64, (run) => {
+    const probeRuns = await new CrashWatcher(session, opts.signal, crashes).probeAll(session.plan.scenarios, opts.concurrency ?? 64, together * FIRST_WAVE_SPACING_MS, (run) => {
       // An aborted run's probes end early: what they saw is no result.
       if (!opts.signal?.aborted) opts.progress?.onProbed?.({ gateway: adapter.id, scenario: run.scenario, outcomes: run.outcomes, durationMs: run.durationMs });
     });

@@ -1,12 +1,14 @@
 /**
  * Pools (`upstreams:`): where each server of a pool scenario lives. An exchange member gets a
  * chaos upstream of its own (its own port, so the gateway sees distinct servers and a member's
- * fault never answers another member's request); a listener member is its listener fault's port.
+ * fault never answers another member's request); a process member a supervised backend of its
+ * own (started by execute.ts with the scenario's process backends); a listener member is its
+ * listener fault's port.
  * Pure: execute.ts starts the upstreams this asks for.
  */
 import type { GatewayRoute, PoolServer } from '../gateways/gateway.js';
 import { routePath } from '../gateways/paths.js';
-import type { Scenario } from '../scenarios/scenario.js';
+import type { PoolMember, Scenario } from '../scenarios/scenario.js';
 import type { RouteSpec, StartedUpstream } from '../upstream/upstream.js';
 
 /** One exchange member that needs an upstream of its own. */
@@ -32,6 +34,18 @@ export function poolUpstreams(scenarios: readonly Scenario[]): PoolUpstream[] {
         : [],
     ),
   );
+}
+
+/** One process member: a supervised backend of its own, its port under `key` in ChaosAddresses.poolPorts. */
+export interface PoolProcess {
+  readonly key: string;
+  readonly scenario: Scenario;
+  readonly member: PoolMember;
+}
+
+/** The supervised backends the pool scenarios of a run need: one per process member. */
+export function poolProcesses(scenarios: readonly Scenario[]): PoolProcess[] {
+  return scenarios.flatMap((s) => (s.pool ?? []).flatMap((m, i) => (m.faultDef.layer === 'process' ? [{ key: poolKey(s.id, i), scenario: s, member: m }] : [])));
 }
 
 /** The listener faults pool members need started. */

@@ -54,7 +54,9 @@ export function parseMix(text: string, catalogue: Catalogue): LoadMixEntry[] {
           ? 'a listener fault (it acts on its own port, before any request)'
           : def.layer === 'dns'
             ? 'a DNS fault (it acts on a name, before any request)'
-            : `${def.protocol === 'h2' ? 'an HTTP/2' : 'a FastCGI'} fault (load speaks HTTP to the gateway, which speaks HTTP/1 to the upstream)`;
+            : def.layer === 'process'
+              ? 'a process fault (a supervised backend process of its own, which `badgateway run` starts per scenario)'
+              : `${def.protocol === 'h2' ? 'an HTTP/2' : 'a FastCGI'} fault (load speaks HTTP to the gateway, which speaks HTTP/1 to the upstream)`;
       throw new InputError('BG_NOT_EXCHANGE_FAULT', `--mix ${text}: "${id}" is ${what}, so it cannot be chosen per request. A load mix takes HTTP exchange faults only; \`badgateway faults\` lists them with their layer.`);
     }
     if (params) {

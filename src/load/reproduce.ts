@@ -49,6 +49,7 @@ export function whyNotMixable(s: Scenario): string | undefined {
   const def = s.faultDef;
   if (def.layer === 'listener') return `${s.id} is a listener fault: it acts on a port of its own before any request, so it cannot be drawn per request`;
   if (def.layer === 'dns') return `${s.id} is a DNS fault: it acts on the upstream's name, before any request`;
+  if (def.layer === 'process') return `${s.id} is a process fault: a supervised backend process of its own plays it, not the chaos upstream`;
   if (def.protocol === 'fastcgi') return `${s.id} speaks FastCGI, and load's upstream speaks HTTP`;
   if (def.protocol !== undefined && def.protocol !== 'http') return `${s.id} speaks ${def.protocol}, and load's upstream route speaks HTTP/1.1`;
   if (s.upstream !== 'tcp') return `${s.id} reaches its upstream by ${s.upstream === 'unix' ? 'a unix socket' : 'a DNS name'}, and load's route is TCP`;

@@ -70,6 +70,7 @@ export function externalSkipReason(s: Scenario, listenerUrls: ReadonlyMap<string
     if (listenerUrls.has(s.fault)) return undefined;
     return `a ${def.layer} fault needs ${def.layer === 'dns' ? 'a DNS name' : 'an address'} of its own; route one through your gateway and map it with --listener-url ${s.fault}=URL`;
   }
+  if (def.layer === 'process') return `a process fault is played by a backend process badgateway supervises on this host, not by the upstream your gateway reaches`;
   if (isFastcgi(s)) return `a FastCGI fault needs a FastCGI upstream; ${WHERE}`;
   if (s.tls === true) return `is served over the upstream's TLS listener; ${WHERE}`;
   if (def.protocol !== undefined && def.protocol !== 'http') return `speaks ${def.protocol} to the gateway; ${WHERE}/1.1`;

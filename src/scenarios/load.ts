@@ -11,6 +11,7 @@ import { closest, InputError } from '../errors.js';
 import type { FaultDef } from '../faults/fault.js';
 import type { Catalogue } from '../faults/registry.js';
 import { isReason, REASON_IDS } from '../gateways/reasons.js';
+import { processParams } from '../process/behavior.js';
 import { readInputText, readYaml, type YamlSource } from '../yaml-source.js';
 import { backendFaultDef, backendSchema, backendSpec } from './backend-key.js';
 import { loadBlockFromYaml, loadBlockSchema } from './load-block.js';
@@ -118,7 +119,7 @@ export function scenarioFromYaml(src: YamlSource, catalogue: Catalogue, knownGat
   }
   const params = typeof fault === 'string' ? {} : (fault.params ?? {});
   const def = catalogue.get(faultId);
-  if (def.layer !== 'dns' && def.protocol === 'fastcgi') {
+  if ((def.layer === 'exchange' || def.layer === 'listener') && def.protocol === 'fastcgi') {
     // A FastCGI scenario reaches the upstream's FastCGI TCP listener or its FastCGI unix socket, one request per connection.
     if (def.layer === 'exchange' && d.upstream === 'dns') fail(['upstream'], `fault ${faultId} speaks FastCGI: the gateway reaches it over tcp (the upstream's FastCGI port) or unix (its FastCGI socket), not by DNS name; write upstream: tcp or upstream: unix`);
     if (d.keepalive === true) fail(['keepalive'], `fault ${faultId} speaks FastCGI, and FastCGI routes are rendered without connection reuse (nginx fastcgi_keep_conn off, as PHP-FPM setups usually run); drop keepalive:`);
@@ -133,8 +134,14 @@ export function scenarioFromYaml(src: YamlSource, catalogue: Catalogue, knownGat
     } catch (err) {
       fail(['fault', 'params'], (err as Error).message);
     }
+  } else if (def.layer === 'process') {
+    try {
+      processParams(def, params);
+    } catch (err) {
+      fail(['fault', 'params'], (err as Error).message);
+    }
   } else if (Object.keys(params).length > 0) fail(['fault', 'params'], `fault ${faultId} takes no parameters`);
-  if (!pool && def.layer !== 'exchange' && d.upstream !== undefined) fail(['upstream'], `upstream: applies to exchange faults; ${faultId} is a ${def.layer} fault with its own ${def.layer === 'dns' ? 'DNS name' : def.socket === 'unix' ? 'unix socket' : 'port'}`);
+  if (!pool && def.layer !== 'exchange' && d.upstream !== undefined) fail(['upstream'], `upstream: applies to exchange faults; ${faultId} is a ${def.layer} fault with its own ${def.layer === 'dns' ? 'DNS name' : def.layer === 'process' ? 'backend process and port' : def.socket === 'unix' ? 'unix socket' : 'port'}`);
   const tls = tlsKeys(d, def, faultId, pool !== undefined, fail);
   checkExpect(d, fail, knownGateways);
   checkGrpc(d, def, fail);

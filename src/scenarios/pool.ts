@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { closest } from '../errors.js';
 import type { Catalogue } from '../faults/registry.js';
+import { processParams } from '../process/behavior.js';
 import type { PoolMember } from './scenario.js';
 
 /** Apache's loadfactor is 1..100, the narrowest of the four gateways' weights (nginx and HAProxy take more). */
@@ -32,8 +33,9 @@ type Fail = (path: ReadonlyArray<string | number>, msg: string, atKey?: boolean)
 
 /**
  * The pool's members, resolved from the catalogue. Every member must have an address of its
- * own: an exchange fault gets a chaos upstream of its own, a listener fault its listener's port
- * (so one listener fault can be a member once), and a DNS fault has no address at all.
+ * own: an exchange fault gets a chaos upstream of its own, a process fault a supervised backend
+ * of its own, a listener fault its listener's port (so one listener fault can be a member once),
+ * and a DNS fault has no address at all.
  */
 export function poolFromYaml(items: UpstreamsYaml, catalogue: Catalogue, fail: Fail): PoolMember[] {
   if (items.length < 2) {
@@ -47,10 +49,21 @@ export function poolFromYaml(items: UpstreamsYaml, catalogue: Catalogue, fail: F
     const def = catalogue.get(id);
     const p = typeof item === 'string' ? {} : (item.params ?? {});
     if (def.layer === 'dns') {
-      fail(at, `fault ${id} is a DNS fault: it plays a name, not a server, so it cannot be a pool member. Members are exchange faults (each gets a chaos upstream of its own) or listener faults (their own port); put a DNS fault in \`fault:\` of a scenario of its own`);
+      fail(at, `fault ${id} is a DNS fault: it plays a name, not a server, so it cannot be a pool member. Members are exchange faults (each gets a chaos upstream of its own), process faults (a backend process each) or listener faults (their own port); put a DNS fault in \`fault:\` of a scenario of its own`);
     }
-    if (def.protocol === 'fastcgi' || def.protocol === 'h2') {
-      fail(at, `fault ${id} speaks ${def.protocol === 'h2' ? 'HTTP/2' : 'FastCGI'}; a pool's members are HTTP/1 servers (exchange or listener faults)`);
+    if (def.layer === 'process') {
+      // A supervised backend process of its own, on its own port, like an exchange member's upstream.
+      try {
+        processParams(def, p);
+      } catch (err) {
+        fail(typeof item === 'string' ? at : ['upstreams', i, 'params'], (err as Error).message);
+      }
+      if (typeof item !== 'string' && item.recoverAfter !== undefined) {
+        fail(['upstreams', i, 'recoverAfter'], `recoverAfter: applies to exchange faults; ${id} is a process fault, whose backend comes back (or not) as its own params say (e.g. downMs, restartMs)`);
+      }
+    }
+    if (def.layer !== 'process' && (def.protocol === 'fastcgi' || def.protocol === 'h2')) {
+      fail(at, `fault ${id} speaks ${def.protocol === 'h2' ? 'HTTP/2' : 'FastCGI'}; a pool's members are HTTP/1 servers (exchange, process or listener faults)`);
     }
     if (def.layer === 'exchange') {
       try {
@@ -58,7 +71,7 @@ export function poolFromYaml(items: UpstreamsYaml, catalogue: Catalogue, fail: F
       } catch (err) {
         fail(typeof item === 'string' ? at : ['upstreams', i, 'params'], (err as Error).message);
       }
-    } else {
+    } else if (def.layer === 'listener') {
       if (typeof item !== 'string' && item.recoverAfter !== undefined) {
         fail(['upstreams', i, 'recoverAfter'], `recoverAfter: applies to exchange faults (a server that answers its fault to the first N requests, then healthy); ${id} is a listener fault, whose port behaves the same for the whole run`);
       }

@@ -1,8 +1,8 @@
 /**
- * A request that names a fault the upstream cannot run by name: an unknown id, or a listener
- * or DNS fault (those act before any request, on their own port or name). Answering it with
- * the default fault would look like the fault worked ("200 ok"); it gets a 404 that says what
- * went wrong instead. Pure: the upstream does the I/O.
+ * A request that names a fault the upstream cannot run by name: an unknown id, or a listener,
+ * DNS or process fault (those act on a port, name or supervised process of their own). Answering
+ * it with the default fault would look like the fault worked ("200 ok"); it gets a 404 that says
+ * what went wrong instead. Pure: the upstream does the I/O.
  */
 import { closest, levenshtein } from '../errors.js';
 import type { FaultDef } from '../faults/fault.js';
@@ -55,6 +55,8 @@ export function unknownFaultText(id: string, via: UnknownVia, def: FaultDef | un
           : `fault ${shown} (named ${how}) speaks HTTP/1: send the request to the HTTP listener instead; the FastCGI faults are the ones named fcgi-*, the HTTP/2 ones h2-* and grpc-*.`;
   } else if (def?.layer === 'listener') {
     text = `fault ${shown} (named ${how}) is a listener fault: it acts before any request is read, on a port of its own (\`badgateway serve\` lists it). Connect to that port instead.`;
+  } else if (def?.layer === 'process') {
+    text = `fault ${shown} (named ${how}) is a process fault: a backend process badgateway supervises plays it, and \`badgateway serve\` runs none. \`badgateway run\` starts one per scenario (scenarios/process-*.yaml; \`badgateway faults ${def.id}\` says what it does).`;
   } else if (def?.layer === 'dns') {
     text = `fault ${shown} (named ${how}) is a DNS fault: the DNS responder plays it for a name of its own (\`badgateway faults ${def.id}\`). Resolve that name instead.`;
   } else {

@@ -78,6 +78,14 @@ export interface UpstreamOptions {
    * certificate and the same routing as the h2c listener, plus the routes that say `tls`. Needs `tls`.
    */
   readonly h2TlsPort?: number;
+  /**
+   * Listen on this many more TCP ports for HTTP (and for FastCGI, with fastcgiPort), each a free
+   * port with the same routing: StartedUpstream.httpPorts / fastcgiPorts. libuv (1.45+) accepts
+   * one connection per listening socket per event-loop turn, so a burst of connects to one port
+   * waits turn after turn in the kernel's accept queue; spread over several ports it is accepted
+   * as many at a time. The harness gives each scenario's route one of them. Default 0.
+   */
+  readonly extraListeners?: number;
   readonly catalogue?: Catalogue;
   readonly routes?: readonly RouteSpec[];
   /** The fault for requests no route matches. Default: healthy. */
@@ -177,6 +185,10 @@ export interface RouterSpec {
 export interface StartedUpstream extends AsyncDisposable {
   readonly listeners: readonly ListenerInfo[];
   readonly http: { readonly host: string; readonly port: number; readonly url: string };
+  /** Every HTTP TCP port, http.port first, then the extraListeners ones. */
+  readonly httpPorts: readonly number[];
+  /** Every FastCGI TCP port (empty without fastcgiPort), the first one first. */
+  readonly fastcgiPorts: readonly number[];
   readonly events: EventBus;
   readonly catalogue: Catalogue;
   /** The routing table as given (ids, not compiled scripts). */
@@ -601,14 +613,28 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<Started
   // Once listening, an accept error (the descriptor table full, ENOBUFS) reaches the server's
   // 'error' event: without a listener it would crash the process; the listener keeps listening.
   const keepListening = (server: Server) => server.on('error', () => {});
+  const extra = opts.extraListeners ?? 0;
+  const httpPorts: number[] = [];
+  const fastcgiPorts: number[] = [];
 
   try {
+  if (!Number.isInteger(extra) || extra < 0 || extra > 1024) throw new InputError('BG_BAD_OPTION', `extraListeners must be a whole number from 0 to 1024, not ${extra}: the HTTP (and FastCGI) ports to listen on besides the first.`);
     const main = createServer({ allowHalfOpen: true, noDelay: true }, onConnection('http'));
     servers.push(main);
     await listen(main, { host, port: opts.port ?? 0 }, 'the chaos upstream');
     keepListening(main);
     const port = (main.address() as { port: number }).port;
     listeners.push({ name: 'http', kind: 'tcp', host, port, url: `http://${fmtHost(host)}:${port}` });
+    httpPorts.push(port);
+    for (let i = 0; i < extra; i++) {
+      const more = createServer({ allowHalfOpen: true, noDelay: true }, onConnection('http'));
+      servers.push(more);
+      await listen(more, { host, port: 0 }, 'the chaos upstream');
+      keepListening(more);
+      const p = (more.address() as { port: number }).port;
+      listeners.push({ name: 'http', kind: 'tcp', host, port: p, url: `http://${fmtHost(host)}:${p}` });
+      httpPorts.push(p);
+    }
     if (opts.unixPath !== undefined) {
       const unix = createServer({ allowHalfOpen: true }, onConnection('unix'));
       servers.push(unix);
@@ -624,6 +650,16 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<Started
       const fport = (fcgi.address() as { port: number }).port;
       // fcgi:// as Apache's mod_proxy_fcgi spells a FastCGI backend.
       listeners.push({ name: 'fastcgi', protocol: 'fastcgi', kind: 'tcp', host, port: fport, url: `fcgi://${fmtHost(host)}:${fport}` });
+      fastcgiPorts.push(fport);
+      for (let i = 0; i < extra; i++) {
+        const more = createServer({ allowHalfOpen: true, noDelay: true }, onConnection('fastcgi', 'fastcgi'));
+        servers.push(more);
+        await listen(more, { host, port: 0 }, 'the chaos upstream (FastCGI)');
+        keepListening(more);
+        const p = (more.address() as { port: number }).port;
+        listeners.push({ name: 'fastcgi', protocol: 'fastcgi', kind: 'tcp', host, port: p, url: `fcgi://${fmtHost(host)}:${p}` });
+        fastcgiPorts.push(p);
+      }
     }
     if (opts.fastcgiUnixPath !== undefined) {
       const fcgiUnix = createServer({ allowHalfOpen: true }, onConnection('fastcgi-unix', 'fastcgi'));
@@ -702,6 +738,8 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<Started
   return {
     listeners,
     http: { host, port: httpInfo.port!, url: httpInfo.url! },
+    httpPorts,
+    fastcgiPorts,
     events,
     catalogue,
     get routing() {

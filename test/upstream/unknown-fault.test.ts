@@ -63,6 +63,12 @@ describe('by path (fault paths on)', () => {
     expect(dns.body).toMatch(/fault "dns-nxdomain" .* is a DNS fault: the DNS responder plays it for a name of its own/);
   });
 
+  test('a process fault by path says that serve runs no supervised backend, and what does', async () => {
+    const proc = await get('/process-freeze');
+    expect404(proc);
+    expect(proc.body).toMatch(/fault "process-freeze" \(named by the request path\) is a process fault: .*`badgateway serve` runs none\. `badgateway run` starts one per scenario/);
+  });
+
   test('paths that do not read as a fault id get the default fault, as before', async () => {
     const before = unknownEvents().length;
     for (const path of ['/', '/api/users', '/healthz', '/health', '/s/empty-replay', '/my-page', '/checkout-cart', '/__badgateway/ready', '/Empty-Replay']) {

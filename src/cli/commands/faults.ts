@@ -4,6 +4,7 @@ import { compileFault, type FaultDef } from '../../faults/fault.js';
 import type { Catalogue } from '../../faults/registry.js';
 import { loadCatalogue as loadCatalogueFrom } from '../../index.js';
 import { explainStep } from '../../faults/steps.js';
+import { PROCESS_PARAMS } from '../../process/behavior.js';
 import { paint, table, useColor } from '../../report/terminal.js';
 
 export function loadCatalogue(files: readonly string[] = []): Promise<Catalogue> {
@@ -32,7 +33,7 @@ export function faultsCommand(y: Argv) {
           out.write(JSON.stringify(all.map(({ id, layer, summary }) => ({ id, layer, summary })), null, 2) + '\n');
           return;
         }
-        for (const layer of ['listener', 'exchange', 'dns'] as const) {
+        for (const layer of ['listener', 'exchange', 'process', 'dns'] as const) {
           const rows = all.filter((f) => f.layer === layer).map((f) => [p('bold', f.id), f.summary]);
           out.write(`${p('cyan', layer)} (${rows.length})\n${table(rows).replace(/^/gm, '  ')}\n\n`);
         }
@@ -71,6 +72,11 @@ function describe(def: FaultDef, p: ReturnType<typeof paint>): string {
   } else if (def.layer === 'listener') {
     if (def.socket === 'unix') lines.push(`It has its own unix socket: \`badgateway serve --listener-fault-path ${def.id}=/tmp/${def.id}.sock\` starts it there${def.protocol === 'fastcgi' ? ' (point a gateway\'s FastCGI client at it, e.g. fastcgi_pass unix:/tmp/' + def.id + '.sock)' : ''}; without a path serve leaves it out.`);
     else lines.push(`It has its own port: \`badgateway serve\` prints it as "${def.id}".`);
+  } else if (def.layer === 'process') {
+    const spec = PROCESS_PARAMS[def.process];
+    lines.push(p('cyan', 'Parameters (override with params: in a scenario)'));
+    for (const [k, v] of Object.entries(def.params)) lines.push(`  ${k}: ${v}  (${spec[k]?.meaning ?? ''}; ${spec[k]?.min}..${spec[k]?.max})`);
+    lines.push('', `It is played by a backend process badgateway supervises, one per scenario, on a port of its own: \`badgateway run\` starts it (scenarios/process-*.yaml).`);
   } else {
     lines.push(`Its DNS name: ${def.name}.<zone> (default zone badgateway.test) on the responder \`badgateway serve\` prints.`);
   }

@@ -74,6 +74,12 @@ import grpcUnavailable from './grpc-unavailable.js';
 import grpcUnavailableNoMessage from './grpc-unavailable-no-message.js';
 import grpcTrailersOnly from './grpc-trailers-only.js';
 import grpcMessageCut from './grpc-message-cut.js';
+import processKillAfterHead from './process-kill-after-head.js';
+import processKillMidBody from './process-kill-mid-body.js';
+import processMaxRequests from './process-max-requests.js';
+import processCrashRestart from './process-crash-restart.js';
+import processFreeze from './process-freeze.js';
+import processDrain from './process-drain.js';
 import dnsOk from './dns-ok.js';
 import dnsNxdomain from './dns-nxdomain.js';
 import dnsServfail from './dns-servfail.js';
@@ -154,6 +160,12 @@ export const BUILTIN_FAULTS: readonly FaultDef[] = [
   resetOnAccept,
   closeOnAccept,
   fcgiPoolFull,
+  processKillAfterHead,
+  processKillMidBody,
+  processMaxRequests,
+  processCrashRestart,
+  processFreeze,
+  processDrain,
   dnsOk,
   dnsNxdomain,
   dnsServfail,
