@@ -95,7 +95,7 @@ describe('built-in exchange faults are written in the language users write', () 
     const text = stringify({ id: def.id, layer: def.layer, summary: def.summary, explain: def.explain, params: def.params, steps: def.steps, ...(def.protocol ? { protocol: def.protocol } : {}) });
     const loaded = loadFaultText(text, `${id}.yaml`);
     expect(loaded).toHaveLength(1);
-    const back = loaded[0]!;
+    const back = loaded[0]! as ExchangeFaultDef;
     expect(back).toMatchObject({ id: def.id, layer: 'exchange', summary: def.summary, explain: def.explain });
     expect(back.params).toEqual(def.params);
     expect(back.protocol ?? 'http').toBe(def.protocol ?? 'http');
