@@ -29,7 +29,8 @@ export { RUNTIMES, RUNTIME_CHOICES, type RuntimeChoice, type RuntimeKind } from 
 export type { ExternalOptions } from './runtimes/external.js';
 export type { ExternalInfo } from './harness/execute.js';
 export { READY_PATH, routePath } from './gateways/paths.js';
-export type { GatewayAdapter, LogEntry, ReasonInfo } from './gateways/gateway.js';
+export type { GatewayAdapter, LogEntry, ReasonInfo, RouteTls } from './gateways/gateway.js';
+export { createRunPki, type RunPki } from './tls/pki.js';
 export { REASONS, isReason, type ExpectedReason, type Reason } from './gateways/reasons.js';
 
 // Faults.

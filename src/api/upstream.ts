@@ -11,6 +11,7 @@ import { startChaos } from '../harness/chaos.js';
 import { EventBus, type Stamped } from '../upstream/events.js';
 import type { MixSpec, RouteSpec, RouterSpec } from '../upstream/upstream.js';
 
+import type { RunPki } from '../tls/pki.js';
 type Params = Readonly<Record<string, string | number>>;
 
 export interface StartUpstreamOptions {
@@ -63,6 +64,11 @@ export interface StartUpstreamOptions {
   readonly maxHeadBytes?: number;
   /** Most connections the HTTP (and unix) listener holds; more are closed at accept, with a `guard` event. Default: the descriptor limit minus a reserve. */
   readonly maxConnections?: number;
+  /**
+   * TLS: with the certificates of `createRunPki(dir)`, the TLS listener faults (tls-*) start with
+   * the others, and with `port` (0: a free one) a TLS listener serves every route as the HTTP one does.
+   */
+  readonly tls?: { readonly pki: RunPki; readonly port?: number };
 }
 
 export interface ListenerAddress {
@@ -132,6 +138,7 @@ export async function startUpstream(opts: StartUpstreamOptions = {}): Promise<Up
     headTimeoutMs: opts.headTimeoutMs,
     maxHeadBytes: opts.maxHeadBytes,
     maxConnections: opts.maxConnections,
+    ...(opts.tls ? { tls: { pki: opts.tls.pki }, tlsPort: opts.tls.port } : {}),
     dnsPort: dnsOpt === false ? false : dnsOpt === true ? 0 : (dnsOpt.port ?? 0),
     dnsZone: typeof dnsOpt === 'object' ? dnsOpt.zone : undefined,
     dnsTcpIdleTimeoutMs: typeof dnsOpt === 'object' ? dnsOpt.tcpIdleTimeoutMs : undefined,

@@ -60,8 +60,8 @@ describe('the built-in catalogue', () => {
   test('dns faults have distinct names and listener faults distinct behaviours', () => {
     const names = BUILTIN_FAULTS.flatMap((d) => (d.layer === 'dns' ? [d.name] : []));
     expect(new Set(names).size).toBe(names.length);
-    // A behaviour on a unix socket (fcgi-pool-full) is another fault than on a TCP port.
-    const behaviors = BUILTIN_FAULTS.flatMap((d) => (d.layer === 'listener' ? [`${d.listener} ${d.socket ?? 'tcp'} ${d.protocol ?? 'http'}`] : []));
+    // A behaviour on a unix socket (fcgi-pool-full) is another fault than on a TCP port; TLS listeners differ by their tls block.
+    const behaviors = BUILTIN_FAULTS.flatMap((d) => (d.layer === 'listener' ? [`${d.listener} ${d.socket ?? 'tcp'} ${d.protocol ?? 'http'} ${JSON.stringify(d.tls ?? {})}`] : []));
     expect(new Set(behaviors).size).toBe(behaviors.length);
     // Only accept-queue-full has a unix-socket form (startUnixListenerFault).
     expect(BUILTIN_FAULTS.flatMap((d) => (d.layer === 'listener' && d.socket === 'unix' ? [d.listener] : []))).toEqual(['accept-queue-full']);
@@ -105,7 +105,7 @@ describe('built-in exchange faults are written in the language users write', () 
     const text = stringify({ id: def.id, layer: def.layer, summary: def.summary, explain: def.explain, params: def.params, steps: def.steps, ...(def.protocol ? { protocol: def.protocol } : {}) });
     const loaded = loadFaultText(text, `${id}.yaml`);
     expect(loaded).toHaveLength(1);
-    const back = loaded[0]!;
+    const back = loaded[0]! as ExchangeFaultDef;
     expect(back).toMatchObject({ id: def.id, layer: 'exchange', summary: def.summary, explain: def.explain });
     expect(back.params).toEqual(def.params);
     expect(back.protocol ?? 'http').toBe(def.protocol ?? 'http');

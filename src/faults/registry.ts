@@ -5,7 +5,8 @@
 import { closest, InputError } from '../errors.js';
 import { parseYaml, readYaml, type YamlSource } from '../yaml-source.js';
 import { BUILTIN_FAULTS } from './builtin/index.js';
-import { compileFault, type CompiledFault, type ExchangeFaultDef, type FaultDef } from './fault.js';
+import { compileFault, type CompiledFault, type ExchangeFaultDef, type FaultDef, type ListenerFaultDef } from './fault.js';
+import { tlsListenerFromYaml } from './tls-yaml.js';
 import { StepError } from './steps.js';
 
 /**
@@ -97,10 +98,11 @@ function compileChecked(def: ExchangeFaultDef, params: Readonly<Record<string, s
 const ID = /^[a-z0-9][a-z0-9-]*$/;
 
 /**
- * Custom exchange faults from a YAML source: either one fault (a map with id
- * and steps) or `faults:` with a list of them. Every problem names file:line:col.
+ * Custom faults from a YAML source: either one fault (a map with id and steps, or a TLS listener
+ * fault: layer listener and a tls: block) or `faults:` with a list of them. Every problem names
+ * file:line:col.
  */
-export function faultsFromYaml(src: YamlSource): ExchangeFaultDef[] {
+export function faultsFromYaml(src: YamlSource): Array<ExchangeFaultDef | ListenerFaultDef> {
   const data = src.data as Record<string, unknown> | null;
   const fail = (path: Array<string | number>, msg: string, atKey = false): never => {
     throw new InputError('BG_INVALID_FAULT', `${src.where(path, atKey)}: ${msg}`);
@@ -111,11 +113,20 @@ export function faultsFromYaml(src: YamlSource): ExchangeFaultDef[] {
   const list: Array<[unknown, Array<string | number>]> = Array.isArray(data.faults)
     ? data.faults.map((f, i) => [f, ['faults', i]])
     : [[data, []]];
-  const out: ExchangeFaultDef[] = [];
+  const out: Array<ExchangeFaultDef | ListenerFaultDef> = [];
   const seen = new Map<string, string>();
   for (const [raw, base] of list) {
     if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) fail(base, 'a fault is a map with id, summary and steps');
     const f = raw as Record<string, unknown>;
+    if (f.layer === 'listener') {
+      if (typeof f.id !== 'string' || !ID.test(f.id)) fail([...base, 'id'], 'id must be kebab-case (lower-case letters, digits and dashes), e.g. my-tls-fault');
+      if (seen.has(f.id as string)) throw new InputError('BG_DUPLICATE_FAULT', `${src.where([...base, 'id'])}: fault id "${f.id}" is already used in this file, at ${seen.get(f.id as string)}; give each fault its own id.`);
+      seen.set(f.id as string, src.where([...base, 'id']));
+      const def = tlsListenerFromYaml(f, base, fail);
+      origins.set(def, src.where([...base, 'id']));
+      out.push(def);
+      continue;
+    }
     for (const key of Object.keys(f)) {
       if (!['id', 'summary', 'explain', 'params', 'steps', 'layer', 'ignoresPeer', 'protocol'].includes(key)) {
         fail([...base, key], `unknown key "${key}"; a fault has id, summary, explain, params, steps, ignoresPeer, protocol`, true);
@@ -127,7 +138,7 @@ export function faultsFromYaml(src: YamlSource): ExchangeFaultDef[] {
       throw new InputError('BG_DUPLICATE_FAULT', `${src.where([...base, 'id'])}: fault id "${f.id}" is already used in this file, at ${firstAt}; give each fault its own id.`);
     }
     seen.set(f.id as string, src.where([...base, 'id']));
-    if (f.layer !== undefined && f.layer !== 'exchange') fail([...base, 'layer'], 'custom faults are exchange faults (a script of steps); leave layer out or set it to exchange');
+    if (f.layer !== undefined && f.layer !== 'exchange') fail([...base, 'layer'], 'custom faults are exchange faults (a script of steps; leave layer out or set it to exchange) or TLS listener faults (layer: listener with a tls: block)');
     if (f.summary !== undefined && typeof f.summary !== 'string') fail([...base, 'summary'], 'summary must be a string');
     if (f.explain !== undefined && typeof f.explain !== 'string') fail([...base, 'explain'], 'explain must be a string');
     if (f.protocol !== undefined && f.protocol !== 'http' && f.protocol !== 'fastcgi' && f.protocol !== 'h2') fail([...base, 'protocol'], 'protocol is http (the default), fastcgi or h2');
@@ -161,10 +172,10 @@ export function faultsFromYaml(src: YamlSource): ExchangeFaultDef[] {
   return out;
 }
 
-export async function loadFaultFile(file: string): Promise<ExchangeFaultDef[]> {
+export async function loadFaultFile(file: string): Promise<Array<ExchangeFaultDef | ListenerFaultDef>> {
   return faultsFromYaml(await readYaml(file));
 }
 
-export function loadFaultText(text: string, file = '<inline>'): ExchangeFaultDef[] {
+export function loadFaultText(text: string, file = '<inline>'): Array<ExchangeFaultDef | ListenerFaultDef> {
   return faultsFromYaml(parseYaml(text, file));
 }

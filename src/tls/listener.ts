@@ -5,6 +5,7 @@
  * stream on top of it. The stream in between is the point: a TLS socket given the TCP socket
  * itself takes its handle, and then neither an RST nor a FIN without close_notify can be sent.
  */
+import { X509Certificate } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import { Duplex } from 'node:stream';
 import { TLSSocket, createSecureContext, type SecureContextOptions } from 'node:tls';
@@ -127,6 +128,15 @@ export function serverTls(raw: Socket, hello: Buffer, options: SecureContextOpti
   };
 }
 
+/** The peer's certificate was issued and signed by this CA, and is valid now. */
+function issuedBy(tls: TLSSocket, caPem: string): boolean {
+  const peer = tls.getPeerX509Certificate();
+  if (!peer) return false;
+  const ca = new X509Certificate(caPem);
+  const now = Date.now();
+  return peer.checkIssued(ca) && peer.verify(ca.publicKey) && Date.parse(peer.validFrom) <= now && now <= Date.parse(peer.validTo);
+}
+
 /** What a TLS listener does with a handshake that succeeded. */
 export type OnSecure = (conn: TlsConn) => void;
 
@@ -208,6 +218,16 @@ export async function startTlsListener(o: TlsListenerOptions): Promise<TlsListen
       const conn = serverTls(raw, hello, options, o.alpn);
       conn.tls.once('secure', () => {
         clearTimeout(timer);
+        // Node's server TLS checks a client certificate only after the handshake (its OpenSSL
+        // verify callback accepts any; tls.Server, not a TLSSocket of our own, then drops the
+        // unauthorized, and sets `authorized`): so a refused certificate cannot get the unknown_ca
+        // alert an OpenSSL server sends, and the check is ours. A missing one fails inside the
+        // handshake (rejectUnauthorized sets FAIL_IF_NO_PEER_CERT). A refused one: the connection
+        // ends before the request is read, with close_notify and a FIN.
+        if (options.requestCert && !issuedBy(conn.tls, options.ca as string)) {
+          conn.tls.end();
+          return;
+        }
         o.onSecure(conn);
       });
     };

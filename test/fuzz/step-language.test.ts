@@ -9,7 +9,7 @@ import { describe, expect, test } from 'vitest';
 import { stringify } from 'yaml';
 import { InputError } from '../../src/errors.js';
 import { BUILTIN_FAULTS } from '../../src/faults/builtin/index.js';
-import type { ExchangeFaultDef } from '../../src/faults/fault.js';
+import type { ExchangeFaultDef, FaultDef } from '../../src/faults/fault.js';
 import { Catalogue, loadFaultText } from '../../src/faults/registry.js';
 import {
   bytesLength,
@@ -85,7 +85,7 @@ function checkStep(s: Step): void {
 
 function load(text: string): void {
   timed(HANG_MS, () => {
-    let defs: ExchangeFaultDef[];
+    let defs: FaultDef[];
     try {
       defs = loadFaultText(text, FILE);
     } catch (err) {
@@ -139,7 +139,7 @@ describe('fuzz: fault files', () => {
             const text = stringify({ id: 'templated', params, steps: [{ write: template }] }, { defaultStringType: 'QUOTE_DOUBLE', defaultKeyType: 'PLAIN' });
             const declared = (n: string) => Object.prototype.hasOwnProperty.call(params, n);
             const refs = parts.flatMap((p) => (typeof p === 'string' ? [] : [p.ref]));
-            let defs: ExchangeFaultDef[];
+            let defs: FaultDef[];
             try {
               defs = loadFaultText(text, FILE);
             } catch (err) {

@@ -14,10 +14,11 @@ describe('HTTP/2 steps in YAML', () => {
       'id: my-h2-reset\nprotocol: h2\nparams: { error: CANCEL }\nsteps:\n  - h2-settings: {}\n  - h2-read: body\n  - h2-headers: { status: 200, headers: { content-length: 10 } }\n  - h2-data: { data: "hello" }\n  - h2-rst-stream: ${error}\n',
       'my.yaml',
     );
-    expect(def!.protocol).toBe('h2');
-    const lines = compileFault(def!).steps.map(explainStep);
+    if (def?.layer !== 'exchange') throw new Error('expected an exchange fault');
+    expect(def.protocol).toBe('h2');
+    const lines = compileFault(def).steps.map(explainStep);
     expect(lines[4]).toBe("write RST_STREAM CANCEL on the request's stream");
-    expect(compileFault(def!, { error: 'REFUSED_STREAM' }).steps.map(explainStep)[4]).toMatch(/REFUSED_STREAM/);
+    expect(compileFault(def, { error: 'REFUSED_STREAM' }).steps.map(explainStep)[4]).toMatch(/REFUSED_STREAM/);
   });
 
   test.each([

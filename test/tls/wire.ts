@@ -72,10 +72,20 @@ export async function tlsExchange(port: number, options: ConnectionOptions & { r
   let body = '';
   let error: TlsExchange['error'];
   let secure = false;
-  const socket = tlsConnect({ host: '127.0.0.1', port: relayPort, servername: 'upstream.badgateway.test', rejectUnauthorized: false, ...tlsOptions });
+  // Read at secureConnect: once the socket has closed, Node answers null for each.
+  let at: Pick<TlsExchange, 'protocol' | 'authorized' | 'authorizationError' | 'peer'> = {};
+  // servername '' sends no SNI (the host is an address, so Node adds none of its own).
+  const { servername = 'upstream.badgateway.test', ...rest } = tlsOptions;
+  const socket = tlsConnect({ host: '127.0.0.1', port: relayPort, rejectUnauthorized: false, ...(servername === '' ? {} : { servername }), ...rest });
   const done = new Promise<void>((resolve) => {
     socket.on('secureConnect', () => {
       secure = true;
+      at = {
+        protocol: socket.getProtocol(),
+        authorized: socket.authorized,
+        authorizationError: socket.authorized ? undefined : String(socket.authorizationError),
+        peer: socket.getPeerCertificate(),
+      };
       socket.write(request);
     });
     socket.on('data', (d: Buffer) => (body += d.toString('latin1')));
@@ -90,10 +100,7 @@ export async function tlsExchange(port: number, options: ConnectionOptions & { r
   const result: TlsExchange = {
     error,
     secure,
-    protocol: secure ? socket.getProtocol() : undefined,
-    authorized: secure ? socket.authorized : undefined,
-    authorizationError: secure && !socket.authorized ? String(socket.authorizationError) : undefined,
-    peer: secure ? socket.getPeerCertificate() : undefined,
+    ...at,
     body,
     records: [...records],
     serverEnd,

@@ -71,7 +71,11 @@ function describe(def: FaultDef, p: ReturnType<typeof paint>): string {
     else lines.push('', `Try it: badgateway serve, then curl -v http://127.0.0.1:<port>/${def.id}`);
   } else if (def.layer === 'listener') {
     if (def.socket === 'unix') lines.push(`It has its own unix socket: \`badgateway serve --listener-fault-path ${def.id}=/tmp/${def.id}.sock\` starts it there${def.protocol === 'fastcgi' ? ' (point a gateway\'s FastCGI client at it, e.g. fastcgi_pass unix:/tmp/' + def.id + '.sock)' : ''}; without a path serve leaves it out.`);
-    else lines.push(`It has its own port: \`badgateway serve\` prints it as "${def.id}".`);
+    else if (def.listener === 'tls') {
+      lines.push(p('cyan', 'Its TLS listener (YAML, the same as a custom TLS fault)'));
+      lines.push(stringify({ tls: def.tls ?? {} }, { lineWidth: 0 }).trimEnd().replace(/^/gm, '  '));
+      lines.push('', `It has its own TLS port: \`badgateway serve\` prints it as "${def.id}", and the CA it is signed by as "tls-ca". Try it: openssl s_client -connect 127.0.0.1:<port> -servername upstream.badgateway.test -CAfile <tls-ca.pem>`);
+    } else lines.push(`It has its own port: \`badgateway serve\` prints it as "${def.id}".`);
   } else if (def.layer === 'process') {
     const spec = PROCESS_PARAMS[def.process];
     lines.push(p('cyan', 'Parameters (override with params: in a scenario)'));

@@ -12,6 +12,10 @@ import { loadCatalogue } from './faults.js';
 import { loadSuite } from '../../api/suite.js';
 import { isLoopback } from '../../control/auth.js';
 import { DEFAULT_HEALTH_PATH, servedSuite, suiteRoutes, type ServedSuite } from '../../runtimes/external.js';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createRunPki, type RunPki } from '../../tls/pki.js';
 
 /** Any safe integer: the PRNG folds it to 32 bits, and negative seeds are as replayable as positive ones. */
 const SEED = { min: -Number.MAX_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER, what: 'a whole number, e.g. --seed 42' };
@@ -74,6 +78,9 @@ export function serveCommand(y: Argv) {
         .option('fastcgi-unix', { type: 'string', describe: 'serve FastCGI on this unix socket path' })
         .option('h2-port', { describe: 'serve HTTP/2 over cleartext (h2c, prior knowledge) on this TCP port, 0 = any free port; every HTTP/2 and gRPC fault (h2-*, grpc-*) at :path /<fault-id>' })
         .option('h2-fault', { type: 'string', describe: 'default fault for HTTP/2 requests no route matches (an HTTP/2 fault, h2-* or grpc-*; default h2-healthy)' })
+        .option('tls', { type: 'boolean', default: true, describe: 'make a CA and certificates at start, serve every route over TLS too (--tls-port) and start the TLS listener faults (--no-tls to turn all of it off)' })
+        .option('tls-port', { default: 0, describe: 'port of the TLS listener: the same routes as the HTTP one, certificate for upstream.badgateway.test (0 = any free port)' })
+        .option('tls-dir', { type: 'string', describe: 'write the CA (tls-ca.pem) and the client certificate for mTLS (tls-client.pem, tls-client-key.pem) here (default: a temporary folder, removed on exit)' })
         .option('fault', { type: 'string', default: 'healthy', describe: 'default fault for requests no route matches' })
         .option('route', { type: 'string', array: true, describe: 'PATH_PREFIX=FAULT[?param=value] (repeatable, first match wins)' })
         .option('header-route', { type: 'string', array: true, describe: 'HEADER[:VALUE]=FAULT[?param=value] (repeatable)' })
@@ -110,11 +117,13 @@ export function serveCommand(y: Argv) {
         .example('$0 serve --mix healthy:90,reset-after-request:10 --seed 42', 'a replayable 10% reset rate')
         .example('$0 serve --suite ./scenarios --host 0.0.0.0 --port 8080', 'the suite at /s/<scenario>/, health check /healthz, control API on 8081 (token from BADGATEWAY_CONTROL_TOKEN)')
         .example('$0 serve --fastcgi-port 9001 --fastcgi-unix /tmp/bg-fpm.sock', 'FastCGI faults for fastcgi_pass, as PHP-FPM would listen')
-        .example('$0 serve --h2-port 9002', 'HTTP/2 and gRPC faults over h2c, e.g. grpc_pass grpc://127.0.0.1:9002 or curl --http2-prior-knowledge http://127.0.0.1:9002/h2-rst-mid-data'),
+        .example('$0 serve --h2-port 9002', 'HTTP/2 and gRPC faults over h2c, e.g. grpc_pass grpc://127.0.0.1:9002 or curl --http2-prior-knowledge http://127.0.0.1:9002/h2-rst-mid-data')
+        .example('$0 serve --tls-port 9443 --tls-dir ./bg-tls --listener-fault-port tls-expired=9444', 'TLS: verify against ./bg-tls/tls-ca.pem with SNI upstream.badgateway.test'),
     async (argv) => {
       const port = parseWholeNumber('--port', argv.port, PORT);
       const fastcgiPort = argv['fastcgi-port'] === undefined ? undefined : parseWholeNumber('--fastcgi-port', argv['fastcgi-port'], PORT);
       const h2Port = argv['h2-port'] === undefined ? undefined : parseWholeNumber('--h2-port', argv['h2-port'], PORT);
+      const tlsPort = parseWholeNumber('--tls-port', argv['tls-port'], PORT);
       const dnsPort = parseWholeNumber('--dns-port', argv['dns-port'], PORT);
       const suiteDir = argv.suite;
       if (suiteDir !== undefined && (argv['health-path'] === '' || !argv['health-path'].startsWith('/'))) throw new InputError('BG_BAD_FLAG', `--health-path ${argv['health-path']}: give a path starting with /, e.g. --health-path /healthz.`);
@@ -192,7 +201,10 @@ export function serveCommand(y: Argv) {
       const dnsAddresses = argv['dns-address']
         ? { a: argv['dns-address'].filter((a) => !a.includes(':')), aaaa: argv['dns-address'].filter((a) => a.includes(':')) }
         : undefined;
+      const tls = argv.tls ? await servePki(argv['tls-dir']) : undefined;
+      // The temporary certificates go when serve does, started or not.
       const chaos = await startChaos({
+        ...(tls ? { tls: { pki: tls.pki }, tlsPort } : {}),
         host: argv.host,
         port,
         unixPath: argv.unix,
@@ -224,16 +236,36 @@ export function serveCommand(y: Argv) {
         maxHeadBytes,
         maxConnections,
         onGuard: guardWarnings(warn),
+      }).catch(async (err: unknown) => {
+        await tls?.cleanup();
+        throw err;
       });
       if (argv.events) chaos.upstream.events.subscribe((e) => process.stderr.write(JSON.stringify(e) + '\n'));
-      printListeners(chaos, argv.json, suite);
+      printListeners(chaos, argv.json, suite, tls?.pki);
       await untilSignal();
       await chaos.close();
+      await tls?.cleanup();
     },
   );
 }
 
-function printListeners(chaos: StartedChaos, json: boolean, suite?: ServedSuite): void {
+/** The certificates serve's TLS listeners present, and the files a gateway needs, in `dir` or a temporary folder removed on exit. */
+async function servePki(dir: string | undefined): Promise<{ pki: RunPki; cleanup: () => Promise<void> }> {
+  if (dir !== undefined) {
+    const st = await stat(dir).catch(() => undefined);
+    if (!st?.isDirectory()) throw new InputError('BG_BAD_FLAG', `--tls-dir ${dir}: no such folder. Create it first (mkdir -p ${dir}); serve writes tls-ca.pem, tls-client.pem and tls-client-key.pem there.`);
+    return { pki: await createRunPki(resolve(dir)), cleanup: async () => {} };
+  }
+  const tmp = await mkdtemp(join(tmpdir(), 'badgateway-tls-'));
+  try {
+    return { pki: await createRunPki(tmp), cleanup: () => rm(tmp, { recursive: true, force: true }) };
+  } catch (err) {
+    await rm(tmp, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+function printListeners(chaos: StartedChaos, json: boolean, suite?: ServedSuite, pki?: RunPki): void {
   const up = chaos.upstream;
   const dns = chaos.dns;
   const info = {
@@ -244,6 +276,7 @@ function printListeners(chaos: StartedChaos, json: boolean, suite?: ServedSuite)
     routing: up.routing,
     guards: up.guards,
     ...(suite ? { suite: { scenarios: suite.scenarios.length, digest: suite.digest, healthPath: suite.healthPath } } : {}),
+    tls: pki ? { caFile: pki.caFile, serverName: pki.serverName, clientCertFile: pki.clientCertFile, clientKeyFile: pki.clientKeyFile } : undefined,
   };
   if (json) {
     process.stdout.write(JSON.stringify(info) + '\n');
@@ -257,10 +290,11 @@ function printListeners(chaos: StartedChaos, json: boolean, suite?: ServedSuite)
         ? `every FastCGI fault at REQUEST_URI /<fault-id>, default ${up.routing.fastcgiDefaultFault ?? 'fcgi-healthy'}`
         : l.protocol === 'h2'
           ? `every HTTP/2 fault at :path /<fault-id> (h2c, prior knowledge), default ${up.routing.h2DefaultFault ?? 'h2-healthy'}`
-          : `every exchange fault at /<fault-id>, default ${up.routing.defaultFault}`;
+          : `every exchange fault at /<fault-id>, default ${up.routing.defaultFault}${l.tls ? ` (TLS, SNI ${pki?.serverName})` : ''}`;
     rows.push([l.name, l.url ?? `unix:${l.path}`, what]);
   }
-  for (const l of info.listenerFaults) rows.push([l.name, l.kind === 'unix' ? `unix:${l.path}` : `${l.host}:${l.port}`, l.protocol === 'fastcgi' ? 'listener fault (FastCGI)' : 'listener fault']);
+  for (const l of info.listenerFaults) rows.push([l.name, l.kind === 'unix' ? `unix:${l.path}` : `${l.host}:${l.port}`, l.protocol === 'fastcgi' ? 'listener fault (FastCGI)' : l.tls ? 'listener fault (TLS)' : 'listener fault']);
+  if (info.tls) rows.push(['tls-ca', info.tls.caFile, `the CA to verify upstream certificates against (client certificate for mTLS: ${info.tls.clientCertFile}, ${info.tls.clientKeyFile})`]);
   if (info.dns) rows.push(['dns', `${info.dns.host}:${info.dns.port} udp+tcp`, `zone ${info.dns.zone}: ${Object.values(info.dns.names).join(', ')}`]);
   if (info.control) rows.push(['control', info.control.url, `GET /api/faults, PUT /api/routing, WebSocket /api/events${suite ? ', GET /api/suite' : ''}`]);
   if (suite) rows.push(['suite', `/s/<scenario>/`, `${suite.scenarios.length} scenarios (suite ${suite.digest.slice(0, 12)}), health check ${suite.healthPath}`]);
