@@ -50,8 +50,8 @@ describe('the built-in catalogue', () => {
   test('dns faults have distinct names and listener faults distinct behaviours', () => {
     const names = BUILTIN_FAULTS.flatMap((d) => (d.layer === 'dns' ? [d.name] : []));
     expect(new Set(names).size).toBe(names.length);
-    // A behaviour on a unix socket (fcgi-pool-full) is another fault than on a TCP port.
-    const behaviors = BUILTIN_FAULTS.flatMap((d) => (d.layer === 'listener' ? [`${d.listener} ${d.socket ?? 'tcp'} ${d.protocol ?? 'http'}`] : []));
+    // A behaviour on a unix socket (fcgi-pool-full) is another fault than on a TCP port; TLS listeners differ by their tls block.
+    const behaviors = BUILTIN_FAULTS.flatMap((d) => (d.layer === 'listener' ? [`${d.listener} ${d.socket ?? 'tcp'} ${d.protocol ?? 'http'} ${JSON.stringify(d.tls ?? {})}`] : []));
     expect(new Set(behaviors).size).toBe(behaviors.length);
     // Only accept-queue-full has a unix-socket form (startUnixListenerFault).
     expect(BUILTIN_FAULTS.flatMap((d) => (d.layer === 'listener' && d.socket === 'unix' ? [d.listener] : []))).toEqual(['accept-queue-full']);

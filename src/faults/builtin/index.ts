@@ -58,6 +58,22 @@ import fcgiNeverRespond from './fcgi-never-respond.js';
 import fcgiHugeHeader from './fcgi-huge-header.js';
 import h2Healthy from './h2-healthy.js';
 import grpcHealthy from './grpc-healthy.js';
+import tlsHealthy from './tls-healthy.js';
+import tlsExpired from './tls-expired.js';
+import tlsNotYetValid from './tls-not-yet-valid.js';
+import tlsWrongName from './tls-wrong-name.js';
+import tlsUnknownCa from './tls-unknown-ca.js';
+import tlsSelfSigned from './tls-self-signed.js';
+import tlsSniRequired from './tls-sni-required.js';
+import tlsOnly10 from './tls-only-1-0.js';
+import tlsOnly13 from './tls-only-1-3.js';
+import tlsNoSharedCipher from './tls-no-shared-cipher.js';
+import tlsClientCertRequired from './tls-client-cert-required.js';
+import tlsClientCertRefused from './tls-client-cert-refused.js';
+import tlsHandshakeStall from './tls-handshake-stall.js';
+import tlsHandshakeReset from './tls-handshake-reset.js';
+import tlsCutCloseNotify from './tls-cut-close-notify.js';
+import tlsCutNoCloseNotify from './tls-cut-no-close-notify.js';
 import dnsOk from './dns-ok.js';
 import dnsNxdomain from './dns-nxdomain.js';
 import dnsServfail from './dns-servfail.js';
@@ -122,6 +138,22 @@ export const BUILTIN_FAULTS: readonly FaultDef[] = [
   resetOnAccept,
   closeOnAccept,
   fcgiPoolFull,
+  tlsHealthy,
+  tlsExpired,
+  tlsNotYetValid,
+  tlsWrongName,
+  tlsUnknownCa,
+  tlsSelfSigned,
+  tlsSniRequired,
+  tlsOnly10,
+  tlsOnly13,
+  tlsNoSharedCipher,
+  tlsClientCertRequired,
+  tlsClientCertRefused,
+  tlsHandshakeStall,
+  tlsHandshakeReset,
+  tlsCutCloseNotify,
+  tlsCutNoCloseNotify,
   dnsOk,
   dnsNxdomain,
   dnsServfail,
