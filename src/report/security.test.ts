@@ -143,7 +143,7 @@ describe('a security finding, in every reporter', () => {
 
   test('github: an annotation titled as a security finding, though the verdict passed', () => {
     const text = REPORTERS.find((r) => r.id === 'github')!.render(result, { color: false, baseDir: process.cwd() });
-    expect(text).toMatch(/^::error file=scenarios\/tls-expired.yaml,title=security finding%3A tls-expired on nginx/m);
+    expect(text).toMatch(/^::error file=scenarios\/healthy.yaml,title=security finding%3A tls-expired on nginx/m);
     expect(text.split('\n').filter(Boolean)).toHaveLength(1);
   });
 
