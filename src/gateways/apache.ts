@@ -9,6 +9,7 @@
  * every line about that request (`[req %L]`), so error lines carry the log ID
  * as their connection and the access line ties the ID to ?bgp=<n>.
  */
+import { apacheTlsLines, apacheTlsSection } from './tls-render.js';
 import { InputError } from '../errors.js';
 import { fillUserConfig, hostPort } from './user-config.js';
 import type { GatewayAdapter, GatewayRoute, LogEntry, ReasonInfo, RenderInput, RenderedConfig, UserConfigValues } from './gateway.js';
@@ -29,6 +30,12 @@ const MODULES: ReadonlyArray<readonly [string, string]> = [
 ];
 
 /** What a balancer:// pool needs on top (loaded only when a route has a pool): shared memory for the members' state, the balancer, its default lbmethod. */
+/** mod_ssl, for routes to a TLS upstream (SSLProxyEngine). */
+const SSL_MODULES: ReadonlyArray<readonly [string, string]> = [
+  ['socache_shmcb_module', 'mod_socache_shmcb.so'],
+  ['ssl_module', 'mod_ssl.so'],
+];
+
 const BALANCER_MODULES: ReadonlyArray<readonly [string, string]> = [
   ['slotmem_shm_module', 'mod_slotmem_shm.so'],
   ['proxy_balancer_module', 'mod_proxy_balancer.so'],
@@ -60,7 +67,7 @@ function proxyPassFor(route: GatewayRoute, to: RenderInput['timeouts']): string 
   const path = routePath(route.id);
   let url: string;
   // mod_proxy_fcgi sends REQUEST_URI as the client sent it (query included), whatever the URL's path.
-  const scheme = route.protocol === 'fastcgi' ? 'fcgi' : 'http';
+  const scheme = route.protocol === 'fastcgi' ? 'fcgi' : route.tls ? 'https' : 'http';
   if (t.kind === 'tcp') url = `${scheme}://${hostPort(t.host, t.port)}${path}`;
   else if (t.kind === 'unix') url = `unix:${t.path}|${scheme}://localhost${path}`;
   else throw new InputError('BG_GATEWAY_UNSUPPORTED', `apache: route ${route.id}: ${apacheUnsupported(route)}.`);
@@ -73,7 +80,7 @@ function proxyPassFor(route: GatewayRoute, to: RenderInput['timeouts']): string 
   // Apache pools backend connections by default; only keepalive routes should.
   if (!route.keepalive) params.push('disablereuse=On');
   if (route.websocket) params.push('upgrade=websocket');
-  const pass = `ProxyPass "${path}" "${url}" ${params.join(' ')}`;
+  const pass = `ProxyPass "${path}" "${url}" ${params.join(' ')}` + (route.tls ? `\n${apacheTlsSection(url, route.tls)}` : '');
   // mod_proxy_fcgi sends SCRIPT_FILENAME as proxy:fcgi://...; a real php-fpm needs the file it runs.
   if (route.protocol === 'fastcgi' && route.scriptFilename !== undefined) {
     return `${pass}\n<Location "${path}">\n  ProxyFCGISetEnvIf "true" SCRIPT_FILENAME "${route.scriptFilename}"\n</Location>`;
@@ -100,9 +107,10 @@ function balancerFor(route: GatewayRoute, to: RenderInput['timeouts']): string {
     if (m.backup) params.push('status=+H');
     if (!route.keepalive) params.push('disablereuse=On');
     if (route.websocket) params.push('upgrade=websocket');
-    return `  BalancerMember "http://${hostPort(t.host, t.port)}" ${params.join(' ')}`;
+    return `  BalancerMember "${route.tls ? 'https' : 'http'}://${hostPort(t.host, t.port)}" ${params.join(' ')}`;
   });
-  return `<Proxy "${name}">\n${members.join('\n')}\n  ProxySet lbmethod=byrequests\n</Proxy>\nProxyPass "${path}" "${name}${path}"`;
+  const tls = route.tls ? apacheTlsLines(route.tls).map((l) => `\n  ${l}`).join('') : '';
+  return `<Proxy "${name}">\n${members.join('\n')}\n  ProxySet lbmethod=byrequests${tls}\n</Proxy>\nProxyPass "${path}" "${name}${path}"`;
 }
 
 function render(input: RenderInput): RenderedConfig {
@@ -114,7 +122,7 @@ function render(input: RenderInput): RenderedConfig {
   }
   const conf = `# Rendered by badgateway for one suite run. Every path httpd writes is under ${p}.
 ServerRoot "${p}"
-${loadModules(input.routes.some((r) => r.pool) ? [...MODULES, ...BALANCER_MODULES] : MODULES)}
+${loadModules([...MODULES, ...(input.routes.some((r) => r.pool) ? BALANCER_MODULES : []), ...(input.routes.some((r) => r.tls) ? SSL_MODULES : [])])}
 
 ServerName badgateway
 Listen ${hostPort(input.listen.host, input.listen.port)}
@@ -443,6 +451,7 @@ const REASONS = [
 
 export const apache: GatewayAdapter = {
   id: 'apache',
+  supportsTlsUpstream: true,
   binary: 'apache2',
   installHint: "apt-get install apache2 (Debian/Ubuntu; the rendered config expects Debian's apache2 binary and module directory)",
   // Debian's packages, one image per release (scripts/build-gateway-image.sh apache --release ...);

@@ -14,6 +14,7 @@
 import { fillUserConfig, hostPort } from './user-config.js';
 import type { GatewayAdapter, GatewayRoute, LogEntry, RouteTarget, ReasonInfo, RenderInput, RenderedConfig, UserConfigValues } from './gateway.js';
 import { READY_PATH, routePath } from './paths.js';
+import { caddyTransportTls } from './tls-render.js';
 
 /** Caddy's log, relative to the prefix. */
 export const CADDY_LOG = 'logs/caddy.log';
@@ -98,6 +99,7 @@ function proxyRoute(route: GatewayRoute, input: RenderInput): unknown {
     // Caddy pools upstream connections by default; only keepalive routes should.
     keep_alive: route.keepalive ? { enabled: true, max_idle_conns_per_host: 8 } : { enabled: false },
   };
+  if (route.tls) transport.tls = caddyTransportTls(route.tls);
   if (route.target.kind === 'dns' && input.resolver) {
     // Names are resolved when dialing, per request, through this resolver.
     transport.resolver = { addresses: [`udp/${hostPort(input.resolver.host, input.resolver.port)}`] };
@@ -454,6 +456,7 @@ function parseVersion(output: string): string | undefined {
 
 export const caddy: GatewayAdapter = {
   id: 'caddy',
+  supportsTlsUpstream: true,
   binary: 'caddy',
   installHint: 'apt-get install caddy (Debian/Ubuntu), dnf install caddy (Fedora), brew install caddy (macOS)',
   // Debian's packages, one image per release (scripts/build-gateway-image.sh caddy --release ...);

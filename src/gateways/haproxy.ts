@@ -8,6 +8,7 @@
  */
 import { fillUserConfig, hostPort } from './user-config.js';
 import type { GatewayAdapter, GatewayRoute, LogEntry, LogSink, ReasonInfo, RenderInput, RenderedConfig, UserConfigValues } from './gateway.js';
+import { haproxyServerTls } from './tls-render.js';
 import { READY_PATH, routePath } from './paths.js';
 
 /** Where the harness's syslog socket writes HAProxy's lines, relative to the prefix. */
@@ -63,12 +64,12 @@ ${scripts}`;
 function serverLine(route: GatewayRoute): string {
   const t = route.target;
   // FastCGI routes never have a DNS target (the loader refuses it).
-  const proto = route.protocol === 'fastcgi' ? ' proto fcgi' : '';
+  const proto = (route.protocol === 'fastcgi' ? ' proto fcgi' : '') + (route.tls ? haproxyServerTls(route.tls) : '');
   if (t.kind === 'tcp') return `server s ${hostPort(t.host, t.port)}${proto}`;
   if (t.kind === 'unix') return `server s unix@${t.path}${proto}`;
   // Resolved in the background by the `resolvers` section, not per request; until
   // the first valid answer the server stays in maintenance (init-addr none).
-  return `server s ${t.name}:${t.port} resolvers badgateway init-addr none resolve-prefer ipv4`;
+  return `server s ${t.name}:${t.port} resolvers badgateway init-addr none resolve-prefer ipv4${proto}`;
 }
 
 /**
@@ -82,7 +83,7 @@ function poolServers(route: GatewayRoute): string[] {
   return route.pool!.map((m, i) => {
     const t = m.target;
     const addr = t.kind === 'tcp' ? hostPort(t.host, t.port) : t.kind === 'unix' ? `unix@${t.path}` : `${t.name}:${t.port} resolvers badgateway init-addr none resolve-prefer ipv4`;
-    return `  server s${i} ${addr}${m.weight !== 1 ? ` weight ${m.weight}` : ''}${m.backup ? ' backup' : ''}`;
+    return `  server s${i} ${addr}${m.weight !== 1 ? ` weight ${m.weight}` : ''}${m.backup ? ' backup' : ''}${route.tls ? haproxyServerTls(route.tls) : ''}`;
   });
 }
 
@@ -336,6 +337,7 @@ const REASONS = [
 
 export const haproxy: GatewayAdapter = {
   id: 'haproxy',
+  supportsTlsUpstream: true,
   binary: 'haproxy',
   installHint: 'apt-get install haproxy (Debian/Ubuntu), dnf install haproxy (Fedora), brew install haproxy (macOS)',
   // Debian's packages, one image per release (scripts/build-gateway-image.sh haproxy --release ...).

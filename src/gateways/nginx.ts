@@ -6,6 +6,7 @@ import { parseIngressAccessLine } from './ingress-nginx-log.js';
 import { fillUserConfig, hostPort } from './user-config.js';
 import type { GatewayAdapter, GatewayRoute, LogEntry, ReasonInfo, RenderInput, RenderedConfig, UserConfigValues } from './gateway.js';
 import { READY_PATH, routePath } from './paths.js';
+import { nginxTlsLines } from './tls-render.js';
 
 const LOG_FORMAT =
   `log_format badgateway escape=json '{"time":"$time_iso8601","request":"$request","status":$status,` +
@@ -57,20 +58,22 @@ function fastcgiLines(route: GatewayRoute): string[] {
 function locationFor(route: GatewayRoute, i: number): string {
   const lines: string[] = [];
   const t = route.target;
+  const scheme = route.tls ? 'https' : 'http';
   if (route.protocol === 'fastcgi') {
     lines.push(...fastcgiLines(route));
   } else if (route.keepalive) {
-    lines.push(`proxy_pass http://${upstreamName(i)};`, 'proxy_http_version 1.1;', 'proxy_set_header Connection "";');
+    lines.push(`proxy_pass ${scheme}://${upstreamName(i)};`, 'proxy_http_version 1.1;', 'proxy_set_header Connection "";');
   } else if (route.pool) {
-    lines.push(`proxy_pass http://${upstreamName(i)};`);
+    lines.push(`proxy_pass ${scheme}://${upstreamName(i)};`);
   } else if (t.kind === 'tcp') {
-    lines.push(`proxy_pass http://${hostPort(t.host, t.port)};`);
+    lines.push(`proxy_pass ${scheme}://${hostPort(t.host, t.port)};`);
   } else if (t.kind === 'unix') {
-    lines.push(`proxy_pass http://unix:${t.path}:;`);
+    lines.push(`proxy_pass ${scheme}://unix:${t.path}:;`);
   } else {
     // A variable in proxy_pass makes nginx resolve the name per request through `resolver`.
-    lines.push(`set $badgateway_target "${t.name}:${t.port}";`, 'proxy_pass http://$badgateway_target;');
+    lines.push(`set $badgateway_target "${t.name}:${t.port}";`, `proxy_pass ${scheme}://$badgateway_target;`);
   }
+  if (route.tls) lines.push(...nginxTlsLines(route.tls));
   if (route.websocket) {
     lines.push('proxy_http_version 1.1;', 'proxy_set_header Upgrade $http_upgrade;', 'proxy_set_header Connection $badgateway_connection_upgrade;');
   }
@@ -432,6 +435,7 @@ const REASONS = [
 
 export const nginx: GatewayAdapter = {
   id: 'nginx',
+  supportsTlsUpstream: true,
   binary: 'nginx',
   installHint: 'apt-get install nginx-light (Debian/Ubuntu), dnf install nginx (Fedora), brew install nginx (macOS)',
   // Debian's packages, one image per release (scripts/build-gateway-image.sh nginx --release ...).
