@@ -144,7 +144,7 @@ MaxSpareThreads 400
 MaxConnectionsPerChild 0
 
 ErrorLog "${p}/logs/error.log"
-LogLevel warn proxy:info proxy_http:info proxy_fcgi:info
+LogLevel warn proxy:info proxy_http:info proxy_fcgi:info${input.routes.some((r) => r.tls) ? ' ssl:info' : ''}
 ErrorLogFormat ${ERROR_LOG_FORMAT}
 LogFormat ${ACCESS_LOG_FORMAT} badgateway
 CustomLog "${p}/logs/access.log" badgateway
@@ -264,7 +264,8 @@ function reasonOf(message: string): ApacheReason | undefined {
       return errno !== undefined && TIMEOUT.has(errno) ? 'connect-timeout' : 'connect-refused';
     // "Unexpected Upgrade: ... (expecting websocket)".
     case '00898':
-      return /Unexpected Upgrade/.test(message) ? 'invalid-upgrade' : undefined;
+      // "Error during SSL Handshake with remote server": mod_ssl's own ssl:info lines say why, but name no request.
+      return /Unexpected Upgrade/.test(message) ? 'invalid-upgrade' : /Error during SSL Handshake with remote server/.test(message) ? 'tls-handshake-failed' : undefined;
     // "pass request body failed": writing the request to the backend broke. The AH01084 line
     // carries the errno (a reset on accept shows up here when the reset wins the race with
     // the request write); AH01097, the request's summary line, usually has none.
@@ -326,6 +327,15 @@ function parseLogLine(line: string): LogEntry<ApacheReason> | undefined {
 }
 
 const REASONS = [
+  {
+    reason: 'tls-handshake-failed',
+    // Apache 2.4.62 (bookworm) in front of every tls-* fault whose handshake fails, tlsVerify default and on.
+    example: 'AH00898: Error during SSL Handshake with remote server returned by /s/tls-expired/',
+    meaning: 'the TLS handshake with the backend failed, and httpd answers 500 (not 502), after "AH01084: pass request body failed". The request\'s lines never say why: an expired or untrusted certificate, a name that does not match, a protocol or an alert all read alike; mod_ssl\'s own lines at LogLevel ssl:info name the cause but no request. Note that SSLProxyCheckPeerName and SSLProxyCheckPeerExpire are on by default even with SSLProxyVerify none: a backend addressed by IP whose certificate has no IP SAN fails here.',
+    causes: ['the backend certificate has no SAN for the host in the ProxyPass URL (an IP address, most often)', 'SSLProxyVerify require with a certificate that does not chain to SSLProxyCACertificateFile', 'an expired backend certificate (SSLProxyCheckPeerExpire on by default)', 'a backend that needs SNI: httpd sends none for an IP address'],
+    directives: ['SSLProxyEngine', 'SSLProxyVerify', 'SSLProxyCACertificateFile', 'SSLProxyCheckPeerName / SSLProxyCheckPeerCN / SSLProxyCheckPeerExpire', 'SSLProxyProtocol', 'SSLProxyMachineCertificateFile', 'LogLevel ssl:info'],
+    scenarios: ['tls-expired', 'tls-healthy'],
+  },
   {
     reason: 'connect-failed',
     example: 'AH01114: HTTP: failed to make connection to backend: 127.0.0.1',
