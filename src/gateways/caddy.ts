@@ -14,7 +14,7 @@
 import { fillUserConfig, hostPort } from './user-config.js';
 import type { GatewayAdapter, GatewayRoute, LogEntry, RouteTarget, ReasonInfo, RenderInput, RenderedConfig, UserConfigValues } from './gateway.js';
 import { READY_PATH, routePath } from './paths.js';
-import { caddyTransportTls } from './tls-render.js';
+import { caddyTransportTls, TLS_CONNECT_TIMEOUT_S } from './tls-render.js';
 
 /** Caddy's log, relative to the prefix. */
 export const CADDY_LOG = 'logs/caddy.log';
@@ -99,7 +99,11 @@ function proxyRoute(route: GatewayRoute, input: RenderInput): unknown {
     // Caddy pools upstream connections by default; only keepalive routes should.
     keep_alive: route.keepalive ? { enabled: true, max_idle_conns_per_host: 8 } : { enabled: false },
   };
-  if (route.tls) transport.tls = caddyTransportTls(route.tls);
+  if (route.tls) {
+    transport.tls = caddyTransportTls(route.tls);
+    // Caddy's read deadline covers the handshake's reads: give a handshake on a loaded machine the time nginx and HAProxy get.
+    transport.read_timeout = dur(Math.max(to.readMs, TLS_CONNECT_TIMEOUT_S * 1000));
+  }
   if (route.target.kind === 'dns' && input.resolver) {
     // Names are resolved when dialing, per request, through this resolver.
     transport.resolver = { addresses: [`udp/${hostPort(input.resolver.host, input.resolver.port)}`] };

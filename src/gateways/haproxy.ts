@@ -8,7 +8,7 @@
  */
 import { fillUserConfig, hostPort } from './user-config.js';
 import type { GatewayAdapter, GatewayRoute, LogEntry, LogSink, ReasonInfo, RenderInput, RenderedConfig, UserConfigValues } from './gateway.js';
-import { haproxyServerTls } from './tls-render.js';
+import { haproxyServerTls, TLS_CONNECT_TIMEOUT_S } from './tls-render.js';
 import { READY_PATH, routePath } from './paths.js';
 
 /** Where the harness's syslog socket writes HAProxy's lines, relative to the prefix. */
@@ -97,6 +97,7 @@ function backend(route: GatewayRoute): string {
   // keepalive: share idle server connections across client sessions (nginx: an upstream
   // keepalive pool). Otherwise one server connection per request, like nginx's default.
   lines.push(route.keepalive ? '  http-reuse always' : '  option http-server-close');
+  if (route.tls) lines.push(`  timeout connect ${TLS_CONNECT_TIMEOUT_S}s`);
   // WebSocket upgrades pass through in HTTP mode without any directive; after the 101
   // the session is a tunnel governed by `timeout tunnel`.
   if (route.pool) lines.push(...poolServers(route));

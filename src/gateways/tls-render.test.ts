@@ -52,6 +52,8 @@ describe('nginx', () => {
     const b = block(conf, 'location /s/tls-default/', '}');
     expect(b).toContain('proxy_pass https://127.0.0.1:9443;');
     expect(b).not.toMatch(/proxy_ssl/);
+    // The handshake counts against the connect timeout: a TLS route gets more than a TCP connect's 1 s.
+    expect(b).toContain('proxy_connect_timeout 3s;');
   });
   test('on: verify against the CA and the name, and send it as SNI', () => {
     const b = block(conf, 'location /s/tls-on/', '}');
@@ -87,6 +89,7 @@ describe('HAProxy', () => {
   test('default: ssl with the CA only, as HAProxy will not start without one under its default ssl-server-verify required', () => {
     const s = conf.split('\n').filter((l) => l.includes('server s 127.0.0.1:9443'));
     expect(s[0]).toMatch(/ ssl ca-file \S+tls-ca.pem$/);
+    expect(block(conf, '\nbackend be_tls-default\n', '\n\n')).toContain('timeout connect 3s');
   });
   test('on, off and mTLS: verify required ca-file + sni + verifyhost; verify none + sni; crt', () => {
     const s = conf.split('\n').filter((l) => l.includes('server s 127.0.0.1:9443'));

@@ -12,9 +12,17 @@
  */
 import type { RouteTls } from './gateway.js';
 
+/**
+ * nginx and HAProxy count the TLS handshake against the connect timeout, Caddy against its read
+ * deadline. The suite's 1 s is
+ * for a TCP connect; a TLS route gets 3 s, so that a handshake on a loaded CI machine (the
+ * upstream signs with RSA for every connection) is not read as a stalled upstream.
+ */
+export const TLS_CONNECT_TIMEOUT_S = 3;
+
 /** nginx: the location's proxy_ssl_* lines (proxy_pass takes https:// in the adapter). */
 export function nginxTlsLines(tls: RouteTls): string[] {
-  const lines: string[] = [];
+  const lines: string[] = [`proxy_connect_timeout ${TLS_CONNECT_TIMEOUT_S}s;`];
   // nginx sends no SNI unless told (proxy_ssl_server_name off), and proxy_ssl_name defaults to the proxy_pass host.
   const sni = ['proxy_ssl_server_name on;', `proxy_ssl_name ${tls.serverName};`];
   if (tls.verify === 'on') lines.push('proxy_ssl_verify on;', `proxy_ssl_trusted_certificate ${tls.caFile};`, ...sni);
