@@ -9,7 +9,7 @@
  * every line about that request (`[req %L]`), so error lines carry the log ID
  * as their connection and the access line ties the ID to ?bgp=<n>.
  */
-import { apacheTlsLines, apacheTlsSection } from './tls-render.js';
+import { apacheTlsLines, apacheTlsSection, TLS_CONNECT_TIMEOUT_S } from './tls-render.js';
 import { InputError } from '../errors.js';
 import { fillUserConfig, hostPort } from './user-config.js';
 import type { GatewayAdapter, GatewayRoute, LogEntry, ReasonInfo, RenderInput, RenderedConfig, UserConfigValues } from './gateway.js';
@@ -73,7 +73,8 @@ function proxyPassFor(route: GatewayRoute, to: RenderInput['timeouts']): string 
   else throw new InputError('BG_GATEWAY_UNSUPPORTED', `apache: route ${route.id}: ${apacheUnsupported(route)}.`);
   const params = [
     `connectiontimeout=${sec(to.connectMs)}`,
-    `timeout=${sec(to.readMs)}`,
+    // The handshake with a TLS backend runs under timeout=: give it the 3 s the other gateways get.
+    `timeout=${sec(route.tls ? Math.max(to.readMs, TLS_CONNECT_TIMEOUT_S * 1000) : to.readMs)}`,
     // A failed connect would otherwise put the worker in error state for 60 s and answer 503 without trying.
     'retry=0',
   ];

@@ -97,7 +97,8 @@ function backend(route: GatewayRoute): string {
   // keepalive: share idle server connections across client sessions (nginx: an upstream
   // keepalive pool). Otherwise one server connection per request, like nginx's default.
   lines.push(route.keepalive ? '  http-reuse always' : '  option http-server-close');
-  if (route.tls) lines.push(`  timeout connect ${TLS_CONNECT_TIMEOUT_S}s`);
+  // The server-side handshake follows the TCP connect and runs under timeout server as well.
+  if (route.tls) lines.push(`  timeout connect ${TLS_CONNECT_TIMEOUT_S}s`, `  timeout server ${TLS_CONNECT_TIMEOUT_S}s`);
   // WebSocket upgrades pass through in HTTP mode without any directive; after the 101
   // the session is a tunnel governed by `timeout tunnel`.
   if (route.pool) lines.push(...poolServers(route));
