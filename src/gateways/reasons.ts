@@ -39,7 +39,6 @@ export const REASONS = {
   'tls-handshake-failed': 'the TLS handshake with the upstream failed (no shared protocol or cipher, an alert, a reset or close mid-handshake).',
   'tls-cert-invalid': "the upstream's certificate was refused (expired, untrusted, or for another name), and the gateway's log does not say which (a Cloudflare 526).",
   'fastcgi-primary-script-unknown': 'PHP-FPM found no script at SCRIPT_FILENAME ("Primary script unknown" in FastCGI stderr) and answered 404 "File not found.".',
-  'tls-handshake-failed': 'the TLS handshake with the upstream failed: the upstream sent an alert (it serves no certificate for the name sent as SNI, or none was sent) or the gateway does not say why.',
   'tls-cert-expired': 'the upstream certificate is outside its validity period: expired, or not valid yet.',
   'tls-cert-untrusted': 'the upstream certificate does not chain to a CA the gateway trusts: self-signed, or signed by a CA it was not given.',
   'tls-name-mismatch': 'the upstream certificate is not issued for the name (or IP address) the gateway checks it against.',
