@@ -16,7 +16,7 @@ import { runCommand } from './commands/run.js';
 import { serveCommand } from './commands/serve.js';
 import { versionsCommand } from './commands/versions.js';
 
-export const EXIT = { ok: 0, failed: 1, input: 2, internal: 70 } as const;
+export const EXIT = { ok: 0, failed: 1, input: 2, security: 3, internal: 70 } as const;
 
 export async function main(args: string[]): Promise<number> {
   const cli = yargs(args)

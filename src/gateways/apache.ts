@@ -9,6 +9,7 @@
  * every line about that request (`[req %L]`), so error lines carry the log ID
  * as their connection and the access line ties the ID to ?bgp=<n>.
  */
+import { apacheTlsLines, apacheTlsSection, TLS_CONNECT_TIMEOUT_S } from './tls-render.js';
 import { InputError } from '../errors.js';
 import { fillUserConfig, hostPort } from './user-config.js';
 import type { GatewayAdapter, GatewayRoute, LogEntry, ReasonInfo, RenderInput, RenderedConfig, UserConfigValues } from './gateway.js';
@@ -29,6 +30,12 @@ const MODULES: ReadonlyArray<readonly [string, string]> = [
 ];
 
 /** What a balancer:// pool needs on top (loaded only when a route has a pool): shared memory for the members' state, the balancer, its default lbmethod. */
+/** mod_ssl, for routes to a TLS upstream (SSLProxyEngine). */
+const SSL_MODULES: ReadonlyArray<readonly [string, string]> = [
+  ['socache_shmcb_module', 'mod_socache_shmcb.so'],
+  ['ssl_module', 'mod_ssl.so'],
+];
+
 const BALANCER_MODULES: ReadonlyArray<readonly [string, string]> = [
   ['slotmem_shm_module', 'mod_slotmem_shm.so'],
   ['proxy_balancer_module', 'mod_proxy_balancer.so'],
@@ -80,20 +87,21 @@ function proxyPassFor(route: GatewayRoute, to: RenderInput['timeouts']): string 
   let url: string;
   // mod_proxy_fcgi sends REQUEST_URI as the client sent it (query included), whatever the URL's path.
   // mod_proxy_http2: h2c:// is HTTP/2 in clear text with prior knowledge; a gRPC call needs nothing more.
-  const scheme = route.protocol === 'fastcgi' ? 'fcgi' : isH2(route) ? 'h2c' : 'http';
+  const scheme = route.protocol === 'fastcgi' ? 'fcgi' : isH2(route) ? (route.tls ? 'h2' : 'h2c') : route.tls ? 'https' : 'http';
   if (t.kind === 'tcp') url = `${scheme}://${hostPort(t.host, t.port)}${path}`;
   else if (t.kind === 'unix') url = `unix:${t.path}|${scheme}://localhost${path}`;
   else throw new InputError('BG_GATEWAY_UNSUPPORTED', `apache: route ${route.id}: ${apacheUnsupported(route)}.`);
   const params = [
     `connectiontimeout=${sec(to.connectMs)}`,
-    `timeout=${sec(to.readMs)}`,
+    // The handshake with a TLS backend runs under timeout=: give it the 3 s the other gateways get.
+    `timeout=${sec(route.tls ? Math.max(to.readMs, TLS_CONNECT_TIMEOUT_S * 1000) : to.readMs)}`,
     // A failed connect would otherwise put the worker in error state for 60 s and answer 503 without trying.
     'retry=0',
   ];
   // Apache pools backend connections by default; only keepalive routes should.
   if (!route.keepalive) params.push('disablereuse=On');
   if (route.websocket) params.push('upgrade=websocket');
-  const pass = `ProxyPass "${path}" "${url}" ${params.join(' ')}`;
+  const pass = `ProxyPass "${path}" "${url}" ${params.join(' ')}` + (route.tls ? `\n${apacheTlsSection(url, route.tls)}` : '');
   // mod_proxy_fcgi sends SCRIPT_FILENAME as proxy:fcgi://...; a real php-fpm needs the file it runs.
   if (route.protocol === 'fastcgi' && route.scriptFilename !== undefined) {
     return `${pass}\n<Location "${path}">\n  ProxyFCGISetEnvIf "true" SCRIPT_FILENAME "${route.scriptFilename}"\n</Location>`;
@@ -120,9 +128,10 @@ function balancerFor(route: GatewayRoute, to: RenderInput['timeouts']): string {
     if (m.backup) params.push('status=+H');
     if (!route.keepalive) params.push('disablereuse=On');
     if (route.websocket) params.push('upgrade=websocket');
-    return `  BalancerMember "http://${hostPort(t.host, t.port)}" ${params.join(' ')}`;
+    return `  BalancerMember "${route.tls ? 'https' : 'http'}://${hostPort(t.host, t.port)}" ${params.join(' ')}`;
   });
-  return `<Proxy "${name}">\n${members.join('\n')}\n  ProxySet lbmethod=byrequests\n</Proxy>\nProxyPass "${path}" "${name}${path}"`;
+  const tls = route.tls ? apacheTlsLines(route.tls).map((l) => `\n  ${l}`).join('') : '';
+  return `<Proxy "${name}">\n${members.join('\n')}\n  ProxySet lbmethod=byrequests${tls}\n</Proxy>\nProxyPass "${path}" "${name}${path}"`;
 }
 
 function render(input: RenderInput): RenderedConfig {
@@ -134,7 +143,7 @@ function render(input: RenderInput): RenderedConfig {
   }
   const conf = `# Rendered by badgateway for one suite run. Every path httpd writes is under ${p}.
 ServerRoot "${p}"
-${loadModules([...MODULES, ...(input.routes.some((r) => r.pool) ? BALANCER_MODULES : []), ...(input.routes.some(isH2) ? H2_PROXY_MODULES : []), ...(input.h2Listen ? H2_MODULES : [])])}
+${loadModules([...MODULES, ...(input.routes.some((r) => r.pool) ? BALANCER_MODULES : []), ...(input.routes.some(isH2) ? H2_PROXY_MODULES : []), ...(input.h2Listen ? H2_MODULES : []), ...(input.routes.some((r) => r.tls) ? SSL_MODULES : [])])}
 
 ServerName badgateway
 Listen ${hostPort(input.listen.host, input.listen.port)}
@@ -156,7 +165,7 @@ MaxSpareThreads 400
 MaxConnectionsPerChild 0
 
 ErrorLog "${p}/logs/error.log"
-LogLevel warn proxy:info proxy_http:info proxy_fcgi:info${input.routes.some(isH2) ? ' proxy_http2:info' : ''}
+LogLevel warn proxy:info proxy_http:info proxy_fcgi:info${input.routes.some(isH2) ? ' proxy_http2:info' : ''}${input.routes.some((r) => r.tls) ? ' ssl:info' : ''}
 ErrorLogFormat ${ERROR_LOG_FORMAT}
 LogFormat ${ACCESS_LOG_FORMAT} badgateway
 CustomLog "${p}/logs/access.log" badgateway
@@ -276,7 +285,8 @@ function reasonOf(message: string): ApacheReason | undefined {
       return errno !== undefined && TIMEOUT.has(errno) ? 'connect-timeout' : 'connect-refused';
     // "Unexpected Upgrade: ... (expecting websocket)".
     case '00898':
-      return /Unexpected Upgrade/.test(message) ? 'invalid-upgrade' : undefined;
+      // "Error during SSL Handshake with remote server": mod_ssl's own ssl:info lines say why, but name no request.
+      return /Unexpected Upgrade/.test(message) ? 'invalid-upgrade' : /Error during SSL Handshake with remote server/.test(message) ? 'tls-handshake-failed' : undefined;
     // "pass request body failed": writing the request to the backend broke. The AH01084 line
     // carries the errno (a reset on accept shows up here when the reset wins the race with
     // the request write); AH01097, the request's summary line, usually has none.
@@ -338,6 +348,15 @@ function parseLogLine(line: string): LogEntry<ApacheReason> | undefined {
 }
 
 const REASONS = [
+  {
+    reason: 'tls-handshake-failed',
+    // Apache 2.4.62 (bookworm) in front of every tls-* fault whose handshake fails, tlsVerify default and on.
+    example: 'AH00898: Error during SSL Handshake with remote server returned by /s/tls-expired/',
+    meaning: 'the TLS handshake with the backend failed, and httpd answers 500 (not 502), after "AH01084: pass request body failed". The request\'s lines never say why: an expired or untrusted certificate, a name that does not match, a protocol or an alert all read alike; mod_ssl\'s own lines at LogLevel ssl:info name the cause but no request. Note that SSLProxyCheckPeerName and SSLProxyCheckPeerExpire are on by default even with SSLProxyVerify none: a backend addressed by IP whose certificate has no IP SAN fails here.',
+    causes: ['the backend certificate has no SAN for the host in the ProxyPass URL (an IP address, most often)', 'SSLProxyVerify require with a certificate that does not chain to SSLProxyCACertificateFile', 'an expired backend certificate (SSLProxyCheckPeerExpire on by default)', 'a backend that needs SNI: httpd sends none for an IP address'],
+    directives: ['SSLProxyEngine', 'SSLProxyVerify', 'SSLProxyCACertificateFile', 'SSLProxyCheckPeerName / SSLProxyCheckPeerCN / SSLProxyCheckPeerExpire', 'SSLProxyProtocol', 'SSLProxyMachineCertificateFile', 'LogLevel ssl:info'],
+    scenarios: ['tls-expired', 'tls-healthy'],
+  },
   {
     reason: 'connect-failed',
     example: 'AH01114: HTTP: failed to make connection to backend: 127.0.0.1',
@@ -463,6 +482,7 @@ const REASONS = [
 
 export const apache: GatewayAdapter = {
   id: 'apache',
+  supportsTlsUpstream: true,
   binary: 'apache2',
   installHint: "apt-get install apache2 (Debian/Ubuntu; the rendered config expects Debian's apache2 binary and module directory)",
   // Debian's packages, one image per release (scripts/build-gateway-image.sh apache --release ...);

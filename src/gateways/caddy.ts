@@ -14,6 +14,7 @@
 import { fillUserConfig, hostPort } from './user-config.js';
 import type { GatewayAdapter, GatewayRoute, LogEntry, RouteTarget, ReasonInfo, RenderInput, RenderedConfig, UserConfigValues } from './gateway.js';
 import { READY_PATH, routePath } from './paths.js';
+import { caddyTransportTls, TLS_CONNECT_TIMEOUT_S } from './tls-render.js';
 
 /** Caddy's log, relative to the prefix. */
 export const CADDY_LOG = 'logs/caddy.log';
@@ -100,6 +101,11 @@ function proxyRoute(route: GatewayRoute, input: RenderInput): unknown {
     // HTTP/2 in clear text with prior knowledge (h2c), as Caddyfile's `transport http { versions h2c 2 }`; gRPC needs nothing more.
     ...(route.protocol === 'h2' || route.protocol === 'grpc' ? { versions: ['h2c', '2'] } : {}),
   };
+  if (route.tls) {
+    transport.tls = caddyTransportTls(route.tls);
+    // Caddy's read deadline covers the handshake's reads: give a handshake on a loaded machine the time nginx and HAProxy get.
+    transport.read_timeout = dur(Math.max(to.readMs, TLS_CONNECT_TIMEOUT_S * 1000));
+  }
   if (route.target.kind === 'dns' && input.resolver) {
     // Names are resolved when dialing, per request, through this resolver.
     transport.resolver = { addresses: [`udp/${hostPort(input.resolver.host, input.resolver.port)}`] };
@@ -237,6 +243,12 @@ export const CADDY_ERRORS: ReadonlyArray<{ readonly re: RegExp; readonly reason:
   { re: /dial unix \S+: connect: resource temporarily unavailable/, reason: 'connect-queue-full' },
   { re: /dial \S+ \S*: (?:connect: )?(?:i\/o timeout|connection timed out)/, reason: 'connect-timeout' },
   { re: /timeout awaiting response headers/, reason: 'read-timeout' },
+  // crypto/x509 and crypto/tls, as the http transport's handshake returns them.
+  { re: /x509: certificate has expired or is not yet valid/, reason: 'tls-cert-expired' },
+  { re: /x509: certificate signed by unknown authority|tls: failed to verify certificate: x509: .*unknown authority/, reason: 'tls-cert-untrusted' },
+  { re: /x509: certificate is valid for .*, not |x509: cannot validate certificate for \S+ because it doesn't contain any IP SANs/, reason: 'tls-name-mismatch' },
+  { re: /tls: protocol version not supported|tls: no supported versions|tls: no cipher suite supported|tls: handshake failure.*version/, reason: 'tls-protocol-mismatch' },
+  { re: /remote error: tls: |tls: first record does not look like a TLS handshake/, reason: 'tls-handshake-failed' },
   { re: /connection reset by peer/, reason: 'upstream-reset' },
   { re: /server response headers exceeded \d+ bytes/, reason: 'header-too-big' },
   { re: /multiple Content-Length headers/, reason: 'duplicate-header' },
@@ -330,6 +342,47 @@ const REASONS = [
     causes: ['a hand-written or broken HTTP/2 server', 'a proxy in between that rewrites HTTP/2 frames'],
     directives: ['transport http { versions h2c 2 } (or versions 1.1 for a backend whose HTTP/2 is broken)'],
     scenarios: ['h2-invalid-pseudo-header', 'h2-settings-window-too-big'],
+  },
+  {
+    reason: 'tls-cert-expired',
+    // Caddy 2.6.2 (bookworm) in front of tls-expired.
+    example: '{"level":"error","logger":"http.log.error","msg":"x509: certificate has expired or is not yet valid: current time 2026-12-02T00:08:38Z is after 2026-12-01T00:08:24Z","status":502}',
+    meaning: 'the upstream certificate is expired or not valid yet; Caddy verifies by default and answers 502 with an empty body.',
+    causes: ['a certificate that was not renewed', 'a clock far off'],
+    directives: ['transport http { tls }', 'tls_insecure_skip_verify (turns the check off: do not)'],
+    scenarios: ['tls-expired-verify-on', 'tls-not-yet-valid-verify-on'],
+  },
+  {
+    reason: 'tls-cert-untrusted',
+    example: '{"level":"error","logger":"http.log.error","msg":"x509: certificate signed by unknown authority","status":502}',
+    meaning: 'the upstream certificate does not chain to tls_trusted_ca_certs (or, without it, to the system trust store); 502.',
+    causes: ['an internal CA not given to Caddy', 'a self-signed upstream certificate'],
+    directives: ['tls_trusted_ca_certs (2.8+: tls_trust_pool file)', 'tls_insecure_skip_verify'],
+    scenarios: ['tls-unknown-ca-verify-on', 'tls-self-signed-verify-on'],
+  },
+  {
+    reason: 'tls-name-mismatch',
+    example: '{"level":"error","logger":"http.log.error","msg":"x509: certificate is valid for wrong.badgateway.test, not upstream.badgateway.test","status":502}',
+    meaning: 'the certificate is not issued for tls_server_name; without tls_server_name Caddy checks it against the dial address, so an upstream dialled by IP fails with "cannot validate certificate for 127.0.0.1 because it doesn\'t contain any IP SANs" whatever else is right; 502.',
+    causes: ['tls_server_name unset with an upstream dialled by IP address', 'the upstream serves another name\'s certificate'],
+    directives: ['tls_server_name', 'tls_trusted_ca_certs'],
+    scenarios: ['tls-wrong-name-verify-on', 'tls-healthy'],
+  },
+  {
+    reason: 'tls-protocol-mismatch',
+    example: '{"level":"error","logger":"http.log.error","msg":"remote error: tls: protocol version not supported","status":502}',
+    meaning: 'the upstream speaks no TLS version Go\'s client offers (TLS 1.2 and 1.3 by default): a TLS 1.0-only upstream ends the handshake with an alert; 502.',
+    causes: ['a legacy upstream that speaks only TLS 1.0/1.1'],
+    directives: ['transport http { tls }'],
+    scenarios: ['tls-only-1-0'],
+  },
+  {
+    reason: 'tls-handshake-failed',
+    example: '{"level":"error","logger":"http.log.error","msg":"remote error: tls: unrecognized name","status":502}',
+    meaning: 'the upstream ended the handshake with an alert, e.g. "unrecognized name" when Caddy sends no SNI (an upstream dialled by IP, without tls_server_name); 502.',
+    causes: ['tls_server_name unset in front of an upstream that routes by SNI', 'an upstream that wants a client certificate (tls_client_auth)'],
+    directives: ['tls_server_name', 'tls_client_auth'],
+    scenarios: ['tls-sni-required'],
   },
   {
     reason: 'connect-refused',
@@ -491,6 +544,7 @@ function parseVersion(output: string): string | undefined {
 
 export const caddy: GatewayAdapter = {
   id: 'caddy',
+  supportsTlsUpstream: true,
   binary: 'caddy',
   installHint: 'apt-get install caddy (Debian/Ubuntu), dnf install caddy (Fedora), brew install caddy (macOS)',
   // Debian's packages, one image per release (scripts/build-gateway-image.sh caddy --release ...);

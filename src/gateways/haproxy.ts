@@ -8,6 +8,7 @@
  */
 import { fillUserConfig, hostPort } from './user-config.js';
 import type { GatewayAdapter, GatewayRoute, LogEntry, LogSink, ReasonInfo, RenderInput, RenderedConfig, UserConfigValues } from './gateway.js';
+import { haproxyServerTls, TLS_CONNECT_TIMEOUT_S } from './tls-render.js';
 import { READY_PATH, routePath } from './paths.js';
 
 /** Where the harness's syslog socket writes HAProxy's lines, relative to the prefix. */
@@ -64,7 +65,7 @@ function serverLine(route: GatewayRoute): string {
   const t = route.target;
   // FastCGI routes never have a DNS target (the loader refuses it).
   // h2 and grpc alike: HAProxy's HTTP/2 mux to the server in clear text (prior knowledge); gRPC needs nothing more.
-  const proto = route.protocol === 'fastcgi' ? ' proto fcgi' : route.protocol === 'h2' || route.protocol === 'grpc' ? ' proto h2' : '';
+  const proto = (route.protocol === 'fastcgi' ? ' proto fcgi' : route.protocol === 'h2' || route.protocol === 'grpc' ? ' proto h2' : '') + (route.tls ? haproxyServerTls(route.tls) : '');
   if (t.kind === 'tcp') return `server s ${hostPort(t.host, t.port)}${proto}`;
   if (t.kind === 'unix') return `server s unix@${t.path}${proto}`;
   // Resolved in the background by the `resolvers` section, not per request; until
@@ -83,7 +84,7 @@ function poolServers(route: GatewayRoute): string[] {
   return route.pool!.map((m, i) => {
     const t = m.target;
     const addr = t.kind === 'tcp' ? hostPort(t.host, t.port) : t.kind === 'unix' ? `unix@${t.path}` : `${t.name}:${t.port} resolvers badgateway init-addr none resolve-prefer ipv4`;
-    return `  server s${i} ${addr}${m.weight !== 1 ? ` weight ${m.weight}` : ''}${m.backup ? ' backup' : ''}`;
+    return `  server s${i} ${addr}${m.weight !== 1 ? ` weight ${m.weight}` : ''}${m.backup ? ' backup' : ''}${route.tls ? haproxyServerTls(route.tls) : ''}`;
   });
 }
 
@@ -97,6 +98,8 @@ function backend(route: GatewayRoute): string {
   // keepalive: share idle server connections across client sessions (nginx: an upstream
   // keepalive pool). Otherwise one server connection per request, like nginx's default.
   lines.push(route.keepalive ? '  http-reuse always' : '  option http-server-close');
+  // The server-side handshake follows the TCP connect and runs under timeout server as well.
+  if (route.tls) lines.push(`  timeout connect ${TLS_CONNECT_TIMEOUT_S}s`, `  timeout server ${TLS_CONNECT_TIMEOUT_S}s`);
   // WebSocket upgrades pass through in HTTP mode without any directive; after the 101
   // the session is a tunnel governed by `timeout tunnel`.
   if (route.pool) lines.push(...poolServers(route));
@@ -338,6 +341,7 @@ const REASONS = [
 
 export const haproxy: GatewayAdapter = {
   id: 'haproxy',
+  supportsTlsUpstream: true,
   binary: 'haproxy',
   installHint: 'apt-get install haproxy (Debian/Ubuntu), dnf install haproxy (Fedora), brew install haproxy (macOS)',
   // Debian's packages, one image per release (scripts/build-gateway-image.sh haproxy --release ...).

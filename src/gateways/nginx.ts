@@ -6,6 +6,7 @@ import { parseIngressAccessLine } from './ingress-nginx-log.js';
 import { fillUserConfig, hostPort } from './user-config.js';
 import type { GatewayAdapter, GatewayRoute, LogEntry, ReasonInfo, RenderInput, RenderedConfig, UserConfigValues } from './gateway.js';
 import { READY_PATH, routePath } from './paths.js';
+import { nginxTlsLines } from './tls-render.js';
 
 const LOG_FORMAT =
   `log_format badgateway escape=json '{"time":"$time_iso8601","request":"$request","status":$status,` +
@@ -57,23 +58,25 @@ function fastcgiLines(route: GatewayRoute): string[] {
 function locationFor(route: GatewayRoute, i: number): string {
   const lines: string[] = [];
   const t = route.target;
+  const scheme = route.tls ? 'https' : 'http';
   if (route.protocol === 'fastcgi') {
     lines.push(...fastcgiLines(route));
   } else if (route.protocol === 'grpc') {
     // nginx's only HTTP/2 upstream client: grpc_pass speaks h2c (grpc://) to the upstream.
     lines.push(`grpc_pass grpc://${t.kind === 'tcp' ? hostPort(t.host, t.port) : t.kind === 'unix' ? `unix:${t.path}` : `${t.name}:${t.port}`};`);
   } else if (route.keepalive) {
-    lines.push(`proxy_pass http://${upstreamName(i)};`, 'proxy_http_version 1.1;', 'proxy_set_header Connection "";');
+    lines.push(`proxy_pass ${scheme}://${upstreamName(i)};`, 'proxy_http_version 1.1;', 'proxy_set_header Connection "";');
   } else if (route.pool) {
-    lines.push(`proxy_pass http://${upstreamName(i)};`);
+    lines.push(`proxy_pass ${scheme}://${upstreamName(i)};`);
   } else if (t.kind === 'tcp') {
-    lines.push(`proxy_pass http://${hostPort(t.host, t.port)};`);
+    lines.push(`proxy_pass ${scheme}://${hostPort(t.host, t.port)};`);
   } else if (t.kind === 'unix') {
-    lines.push(`proxy_pass http://unix:${t.path}:;`);
+    lines.push(`proxy_pass ${scheme}://unix:${t.path}:;`);
   } else {
     // A variable in proxy_pass makes nginx resolve the name per request through `resolver`.
-    lines.push(`set $badgateway_target "${t.name}:${t.port}";`, 'proxy_pass http://$badgateway_target;');
+    lines.push(`set $badgateway_target "${t.name}:${t.port}";`, `proxy_pass ${scheme}://$badgateway_target;`);
   }
+  if (route.tls) lines.push(...nginxTlsLines(route.tls));
   if (route.websocket) {
     lines.push('proxy_http_version 1.1;', 'proxy_set_header Upgrade $http_upgrade;', 'proxy_set_header Connection $badgateway_connection_upgrade;');
   }
@@ -207,6 +210,14 @@ const PATTERNS: readonly Pattern[] = [
   { re: /connect\(\) to unix:.* failed \((2|111): /, reason: 'connect-refused' },
   { re: /connect\(\) to unix:.* failed \(11: Resource temporarily unavailable\)/, reason: 'connect-queue-full' },
   { re: /upstream timed out \(110: [^)]*\) while connecting to upstream/, reason: 'connect-timeout' },
+  // The TLS handshake counts against proxy_connect_timeout (ngx_http_upstream_ssl_init_connection).
+  { re: /upstream timed out \(110: [^)]*\) while SSL handshaking to upstream/, reason: 'connect-timeout' },
+  // ngx_http_upstream_ssl_handshake: X509_V_ERR_* by number, then the name check (ngx_ssl_check_host).
+  { re: /upstream SSL certificate verify error: \((9|10):/, reason: 'tls-cert-expired' },
+  { re: /upstream SSL certificate verify error: \((2|18|19|20|21):/, reason: 'tls-cert-untrusted' },
+  { re: /upstream SSL certificate does not match/, reason: 'tls-name-mismatch' },
+  { re: /SSL_do_handshake\(\) failed \(SSL: .*(unsupported protocol|wrong version number|protocol version|no protocols available|legacy sigalg|no shared cipher|no cipher)/, reason: 'tls-protocol-mismatch' },
+  { re: /SSL_do_handshake\(\) failed/, reason: 'tls-handshake-failed' },
   { re: /upstream timed out \(110: [^)]*\) while (reading response header|reading upstream)/, reason: 'read-timeout' },
   { re: /upstream timed out \(110: [^)]*\) while sending request/, reason: 'send-timeout' },
   { re: /\(104: Connection reset by peer\)/, reason: 'upstream-reset' },
@@ -252,6 +263,47 @@ function parseLogLine(line: string): LogEntry<NginxReason> | undefined {
 }
 
 const REASONS = [
+  {
+    reason: 'tls-cert-expired',
+    // nginx 1.22.1 (bookworm) with proxy_ssl_verify on, in front of tls-expired (tls-not-yet-valid: "(9:certificate is not yet valid)").
+    example: 'upstream SSL certificate verify error: (10:certificate has expired) while SSL handshaking to upstream',
+    meaning: 'with proxy_ssl_verify on, the upstream certificate is outside its validity period; nginx closes the connection and the client gets 502. With proxy_ssl_verify off (the default) nginx logs nothing and relays the response.',
+    causes: ['a certificate that was not renewed', 'a clock far off on the gateway or the upstream', 'a certificate issued with a start date in the future'],
+    directives: ['proxy_ssl_verify', 'proxy_ssl_trusted_certificate'],
+    scenarios: ['tls-expired-verify-on', 'tls-not-yet-valid-verify-on'],
+  },
+  {
+    reason: 'tls-cert-untrusted',
+    example: 'upstream SSL certificate verify error: (21:unable to verify the first certificate) while SSL handshaking to upstream',
+    meaning: 'with proxy_ssl_verify on, the upstream certificate does not chain to proxy_ssl_trusted_certificate: "(18:self-signed certificate)", or "(21:unable to verify the first certificate)" for another CA; 502.',
+    causes: ['proxy_ssl_trusted_certificate names another CA than the one that signed the upstream', 'a self-signed upstream certificate', 'the upstream does not send its intermediate certificates'],
+    directives: ['proxy_ssl_trusted_certificate', 'proxy_ssl_verify_depth', 'proxy_ssl_verify'],
+    scenarios: ['tls-unknown-ca-verify-on', 'tls-self-signed-verify-on'],
+  },
+  {
+    reason: 'tls-name-mismatch',
+    example: 'upstream SSL certificate does not match "upstream.badgateway.test" while SSL handshaking to upstream',
+    meaning: 'with proxy_ssl_verify on, the certificate is not issued for proxy_ssl_name (by default the proxy_pass host); 502.',
+    causes: ['proxy_ssl_name unset, so nginx checks the certificate against the IP address or upstream block name in proxy_pass', 'the upstream serves another site\'s certificate'],
+    directives: ['proxy_ssl_name', 'proxy_ssl_server_name', 'proxy_ssl_verify'],
+    scenarios: ['tls-wrong-name-verify-on'],
+  },
+  {
+    reason: 'tls-protocol-mismatch',
+    example: 'SSL_do_handshake() failed (SSL: error:0A00014D:SSL routines::legacy sigalg disallowed or unsupported) while SSL handshaking to upstream',
+    meaning: 'nginx and the upstream share no TLS version, cipher or signature algorithm the OpenSSL security level allows (an upstream that speaks only TLS 1.0 fails so on Debian\'s OpenSSL 3); logged at crit, 502.',
+    causes: ['a legacy upstream that speaks only TLS 1.0/1.1', 'proxy_ssl_protocols or proxy_ssl_ciphers narrower than the upstream\'s'],
+    directives: ['proxy_ssl_protocols', 'proxy_ssl_ciphers', 'proxy_ssl_conf_command'],
+    scenarios: ['tls-only-1-0'],
+  },
+  {
+    reason: 'tls-handshake-failed',
+    example: 'SSL_do_handshake() failed (SSL: error:0A000458:SSL routines::tlsv1 unrecognized name:SSL alert number 112) while SSL handshaking to upstream',
+    meaning: 'the upstream ended the handshake with an alert: "unrecognized name" when nginx sends no SNI (proxy_ssl_server_name is off by default) to an upstream that needs one; 502.',
+    causes: ['an upstream behind SNI routing (a CDN, a shared ingress) while proxy_ssl_server_name is off', 'an upstream that wants a client certificate nginx does not present'],
+    directives: ['proxy_ssl_server_name', 'proxy_ssl_name', 'proxy_ssl_certificate / proxy_ssl_certificate_key'],
+    scenarios: ['tls-sni-required'],
+  },
   {
     reason: 'connect-refused',
     example: 'connect() failed (111: Connection refused) while connecting to upstream',
@@ -467,6 +519,7 @@ const REASONS = [
 
 export const nginx: GatewayAdapter = {
   id: 'nginx',
+  supportsTlsUpstream: true,
   binary: 'nginx',
   installHint: 'apt-get install nginx-light (Debian/Ubuntu), dnf install nginx (Fedora), brew install nginx (macOS)',
   // Debian's packages, one image per release (scripts/build-gateway-image.sh nginx --release ...).

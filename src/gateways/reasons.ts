@@ -42,6 +42,10 @@ export const REASONS = {
   'h2-goaway': 'the HTTP/2 upstream sent GOAWAY and the request\'s stream was left unanswered.',
   'h2-protocol-error': 'the HTTP/2 upstream broke the protocol (a malformed header block, a setting or window out of range), and the gateway\'s HTTP/2 client gave up on the stream or the connection.',
   'fastcgi-primary-script-unknown': 'PHP-FPM found no script at SCRIPT_FILENAME ("Primary script unknown" in FastCGI stderr) and answered 404 "File not found.".',
+  'tls-cert-expired': 'the upstream certificate is outside its validity period: expired, or not valid yet.',
+  'tls-cert-untrusted': 'the upstream certificate does not chain to a CA the gateway trusts: self-signed, or signed by a CA it was not given.',
+  'tls-name-mismatch': 'the upstream certificate is not issued for the name (or IP address) the gateway checks it against.',
+  'tls-protocol-mismatch': 'the gateway and the upstream share no TLS version (or no cipher or signature algorithm the gateway allows).',
 } as const;
 
 /** A normalized reason: a key of REASONS. */

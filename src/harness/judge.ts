@@ -6,6 +6,7 @@ import type { LogEntry } from '../gateways/gateway.js';
 import type { Outcome } from '../probe/http-probe.js';
 import { resolveExpectation, type Expectation, type Scenario } from '../scenarios/scenario.js';
 import type { GatewayCrash } from './crash.js';
+import { securityFinding, type SecurityFinding } from './security.js';
 import { evaluate, observe, type Observed, type Verdict } from './evaluate.js';
 
 /** One scenario's requests as probed: their numbers (the ?bgp= tags) and what each saw. */
@@ -62,6 +63,8 @@ export interface CaseResult {
   /** The probe numbers (?bgp= tags) of its requests, and their request ids: what `judge` attributes log lines by later. */
   readonly probes?: readonly number[];
   readonly requestIds?: readonly string[];
+  /** The upstream's response reached the client though the scenario says a safe gateway refuses it (mustRefuse). */
+  readonly security?: SecurityFinding;
 }
 
 /** Where a judged expectation comes from. */
@@ -86,6 +89,7 @@ export function judgeCase(run: ProbeRun, byProbe: ReadonlyMap<number, readonly L
   const resolved = resolveExpectation(scenario, ctx.gateway, ctx.version, ctx.measuredOn);
   const builtin = resolved.measured ? resolved.expectation : undefined;
   const expectation = ctx.userConfig ? undefined : builtin;
+  const security = securityFinding(scenario, outcomes, ctx);
   const near = !resolved.measured && resolved.from ? { ...resolved.from, comparison: evaluate(observed, resolved.from.expectation) } : undefined;
   return {
     scenario,
@@ -105,6 +109,7 @@ export function judgeCase(run: ProbeRun, byProbe: ReadonlyMap<number, readonly L
     durationMs: run.durationMs,
     probes: numbers,
     ...(run.requestIds ? { requestIds: run.requestIds } : {}),
+    ...(security ? { security } : {}),
   };
 }
 

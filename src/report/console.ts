@@ -2,7 +2,7 @@
 import { paint, table } from './terminal.js';
 import type { CaseResult, ProgressListener, SuiteResult } from '../harness/run.js';
 import { statusLabel } from '../harness/evaluate.js';
-import { caseCrash, caseState, changeFromBaseline, crashLines, evidenceLines, externalNote, gatewayLabel, isDocumented, matrix, observedLine, provenanceText, shardText, sourceLabel, totals } from './model.js';
+import { caseCrash, caseState, changeFromBaseline, crashLines, evidenceLines, externalNote, gatewayLabel, isDocumented, matrix, observedLine, provenanceText, securityCases, securityLine, shardText, sourceLabel, totals } from './model.js';
 import { faithfulText } from '../harness/faithful.js';
 import type { Reporter } from './reporter.js';
 
@@ -19,6 +19,8 @@ export function consoleProgress(out: NodeJS.WritableStream, color: boolean): Pro
       out.write(`  ${p('dim', '·')} ${gateway} ${scenario.id}  ${p('dim', shown)}\n`);
     },
     onCase(c) {
+      // A security finding is said as it is found, in its own colour, whatever the verdict.
+      if (c.security) out.write(`  ${p('magenta', '!')} ${c.gateway} ${c.scenario.id}  ${p('magenta', securityLine(c)!)}\n`);
       // Verdicts need the gateway's log, read once every request is done; failures get their detail here.
       if (caseState(c) !== 'fail') return;
       out.write(`  ${p('red', '✗')} ${c.gateway} ${c.scenario.id}  ${p('dim', observedLine(c))}\n`);
@@ -54,7 +56,7 @@ export function consoleSummary(result: SuiteResult, color: boolean): string {
     if (ext) lines.push(p('dim', `  ${ext}`));
     const rows = run.cases.map((c) => {
       const state = caseState(c);
-      const mark = state === 'pass' ? p('green', 'pass') : state === 'fail' ? p('red', 'FAIL') : p('yellow', 'seen');
+      const mark = (state === 'pass' ? p('green', 'pass') : state === 'fail' ? p('red', 'FAIL') : p('yellow', 'seen')) + (c.security ? p('magenta', ' !') : '');
       const faithful = c.faithful ? (c.faithful.same === false ? p('yellow', ` · ${faithfulText(c.faithful)}`) : p('dim', ` · ${faithfulText(c.faithful)}`)) : '';
       // A failure said in a sentence (a crash, or none where one was expected) is said here too.
       const said = c.verdict?.mismatches.filter((m) => m.message).map((m) => m.message!) ?? [];
@@ -76,11 +78,13 @@ export function consoleSummary(result: SuiteResult, color: boolean): string {
     lines.push(table(rows).replace(/^/gm, '  '));
     // A crash is a finding whichever its verdict: what the gateway last said as it died.
     for (const c of run.cases.filter((x) => caseCrash(x))) lines.push(`  ${p('red', 'crash')} ${c.scenario.id}`, ...crashLines(c, 12).map((l) => `      ${l}`));
+    // A security finding is its own section: a passing expectation can be an unsafe gateway.
+    for (const c of run.cases.filter((x) => x.security)) lines.push(`  ${p('magenta', 'SECURITY')} ${c.scenario.id}: ${p('magenta', c.security!.message)}`, ...(c.security!.directive ? [`      to refuse it: ${c.security!.directive}`] : []));
     for (const s of run.skipped) lines.push(`  ${p('dim', 'skip')} ${s.scenario.id}  ${p('dim', s.why)}`);
     lines.push('');
   }
   if (result.runs.length > 1) lines.push(consoleMatrix(result, color), '');
-  const color_ = result.failed ? 'red' : 'green';
+  const color_ = result.failed ? 'red' : securityCases(result).length ? 'magenta' : 'green';
   lines.push(p(color_, `${totals(result)} in ${(result.durationMs / 1000).toFixed(1)} s`));
   return lines.join('\n') + '\n';
 }
@@ -94,11 +98,11 @@ export function consoleMatrix(result: SuiteResult, color: boolean): string {
     ...row.cells.map((cell) => {
       if (!cell.case) return cell.skipped !== undefined ? p('dim', 'skip') : p('dim', '-');
       const state = caseState(cell.case);
-      const crash = caseCrash(cell.case) ? ' crash' : '';
+      const crash = (caseCrash(cell.case) ? ' crash' : '') + (cell.case.security ? ' !' : '');
       return state === 'pass' ? p('green', `pass${crash}`) : state === 'fail' ? p('red', `FAIL${crash}`) : p('yellow', `seen${crash}`);
     }),
   ]);
-  const legend = p('dim', `pass: expectation holds · FAIL: it does not · seen: observed, no expectation for that gateway or version · skip: not run there (why above)${matrix(result).some((r) => r.cells.some((x) => x.case && caseCrash(x.case))) ? ' · crash: the gateway died of it (and was restarted)' : ''}`);
+  const legend = p('dim', `pass: expectation holds · FAIL: it does not · seen: observed, no expectation for that gateway or version · skip: not run there (why above)${matrix(result).some((r) => r.cells.some((x) => x.case && caseCrash(x.case))) ? ' · crash: the gateway died of it (and was restarted)' : ''}${securityCases(result).length ? ' · !: security finding (below each gateway)' : ''}`);
   return [table([head, ...rows]).replace(/^/gm, '  '), `  ${legend}`].join('\n');
 }
 

@@ -7,7 +7,7 @@
 import { appendFile } from 'node:fs/promises';
 import { isAbsolute, relative, resolve } from 'node:path';
 import type { SuiteResult } from '../harness/run.js';
-import { caseState, crashLines, evidenceLines, gatewayLabel, isDocumented, mismatchText, observedLine, provenanceText } from './model.js';
+import { caseState, crashLines, evidenceLines, gatewayLabel, isDocumented, mismatchText, observedLine, provenanceText, securityLine } from './model.js';
 import type { Reporter } from './reporter.js';
 
 /** A command's message: the runner reads %, CR and LF as escapes. */
@@ -30,6 +30,11 @@ export function toGithubAnnotations(result: SuiteResult, baseDir: string = proce
   const lines: string[] = [];
   for (const run of result.runs) {
     for (const c of run.cases) {
+      // A security finding is an annotation of its own, titled as one, whatever the verdict.
+      if (c.security) {
+        const message = [securityLine(c)!, `observed: ${observedLine(c)}`, ...evidenceLines(c, 5).map((l) => `log: ${l}`)].join('\n');
+        lines.push(`::error file=${escapeProperty(repoPath(c.scenario.file, baseDir))},title=${escapeProperty(`security finding: ${c.scenario.id} on ${gatewayLabel(run)}`)}::${escapeData(message)}`);
+      }
       if (caseState(c) !== 'fail') continue;
       const title = `${c.scenario.id} on ${gatewayLabel(run)}${isDocumented(c) ? ' (documented expectation)' : ''}`;
       const message = [

@@ -4,7 +4,7 @@
  * and whether that held the expectation. No scripts, no external assets.
  */
 import type { CaseResult, SuiteResult } from '../harness/run.js';
-import { caseState, changeFromBaseline, crashLines, durationText, evidenceLines, gatewayLabel, matrix, provenanceText, sourceLabel, totals } from './model.js';
+import { caseState, changeFromBaseline, crashLines, durationText, evidenceLines, gatewayLabel, matrix, provenanceText, securityCases, sourceLabel, totals } from './model.js';
 import { faithfulText } from '../harness/faithful.js';
 import { crashHow } from '../harness/crash.js';
 import type { Reporter } from './reporter.js';
@@ -14,7 +14,7 @@ export function htmlEscape(s: string): string {
 }
 
 export const STYLE = `
-:root { --pass: #1a7f37; --pass-bg: #dafbe1; --fail: #cf222e; --fail-bg: #ffebe9; --seen: #57606a; --seen-bg: #f6f8fa; --line: #d0d7de; }
+:root { --pass: #1a7f37; --pass-bg: #dafbe1; --fail: #cf222e; --fail-bg: #ffebe9; --seen: #57606a; --seen-bg: #f6f8fa; --line: #d0d7de; --security: #8250df; --security-bg: #fbefff; }
 * { box-sizing: border-box; }
 body { font: 14px/1.4 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 24px; color: #1f2328; }
 h1 { font-size: 20px; margin: 0 0 4px; }
@@ -37,6 +37,8 @@ td.pass .status { color: var(--pass); } td.fail .status { color: var(--fail); } 
 details { margin-top: 4px; font-size: 12px; } details pre { white-space: pre-wrap; word-break: break-all; max-width: 420px; margin: 4px 0 0; }
 .crash { font-weight: 700; color: var(--fail); }
 .provenance[data-provenance="documented"] { color: #0969da; }
+.security { font-weight: 700; color: var(--security); } td.insecure { box-shadow: inset 4px 0 0 var(--security); }
+section.security { margin: 16px 0; padding: 8px 12px; background: var(--security-bg); border-left: 4px solid var(--security); } section.security h2 { font-size: 16px; margin: 0 0 4px; color: var(--security); }
 .legend span { display: inline-block; padding: 1px 8px; margin-right: 8px; border: 1px solid var(--line); }
 `;
 
@@ -49,6 +51,7 @@ function cell(c: CaseResult | undefined, skippedWhy: string | undefined): string
   const o = c.observed;
   const status = o.counts ? Object.entries(o.counts).map(([k, n]) => `${n}×${k}`).join(' ') : String(o.status);
   const parts = [
+    ...(c.security ? [`<div class="security">security finding<div class="meta">${htmlEscape(c.security.message)}</div></div>`] : []),
     ...(o.crash ? [`<div class="crash">gateway crashed<div class="meta">${htmlEscape(crashHow(o.crash))}</div></div>`] : []),
     `<div class="status">${htmlEscape(status)}</div>`,
     `<div class="meta">${htmlEscape([o.body !== 'none' ? `body ${o.body}` : '', durationText(c)].filter(Boolean).join(' · '))}</div>`,
@@ -67,7 +70,7 @@ function cell(c: CaseResult | undefined, skippedWhy: string | undefined): string
   const logs = evidenceLines(c, 5);
   if (logs.length) parts.push(`<details><summary>log</summary><pre>${htmlEscape(logs.join('\n'))}</pre></details>`);
   const title = state === 'pass' ? 'expectation holds' : state === 'fail' ? 'expectation failed' : (c.unjudged ?? 'observed (no expectation for this gateway/version)');
-  return `<td class="cell ${state}" title="${htmlEscape(title)}" data-state="${state}">${parts.join('')}</td>`;
+  return `<td class="cell ${state}${c.security ? ' insecure' : ''}" title="${htmlEscape(title)}" data-state="${state}">${parts.join('')}</td>`;
 }
 
 export function toHtml(result: SuiteResult, title = 'badgateway: gateways under faults'): string {
@@ -88,14 +91,18 @@ export function toHtml(result: SuiteResult, title = 'badgateway: gateways under 
     })
     .join('\n');
   const summaryClass = result.failed > 0 ? 'fail' : 'pass';
+  const insecure = securityCases(result);
+  const security = insecure.length
+    ? `<section class="security"><h2>Security findings</h2><ul>${insecure.map((c) => `<li><b>${htmlEscape(c.scenario.id)}</b> on ${htmlEscape(c.gateway)}: ${htmlEscape(c.security!.message)}${c.security!.directive ? `<div class="meta">to refuse it: <code>${htmlEscape(c.security!.directive)}</code></div>` : ''}</li>`).join('')}</ul></section>\n`
+    : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${htmlEscape(title)}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1"><style>${STYLE}</style></head>
 <body>
 <h1>${htmlEscape(title)}</h1>
 <p class="summary"><b class="${summaryClass}">${htmlEscape(totals(result))}</b> · ${grid.length} scenarios × ${result.runs.length} gateway${result.runs.length === 1 ? '' : 's'} · ${(result.durationMs / 1000).toFixed(1)} s</p>
-<p class="legend"><span style="background:var(--pass-bg)">expectation holds</span><span style="background:var(--fail-bg)">expectation failed</span><span style="background:var(--seen-bg)">observed, not judged</span></p>
-<table>
+<p class="legend"><span style="background:var(--pass-bg)">expectation holds</span><span style="background:var(--fail-bg)">expectation failed</span><span style="background:var(--seen-bg)">observed, not judged</span>${insecure.length ? '<span style="background:var(--security-bg);color:var(--security)">security finding</span>' : ''}</p>
+${security}<table>
 <thead><tr><th>scenario</th>${head}</tr></thead>
 <tbody>
 ${rows}

@@ -1,6 +1,6 @@
 /** The whole result as JSON: every outcome, every attributed log line, every verdict. */
 import type { SuiteResult } from '../harness/run.js';
-import { caseState, changeFromBaseline, crashedCases } from './model.js';
+import { caseState, changeFromBaseline, crashedCases, securityCases } from './model.js';
 import type { Reporter } from './reporter.js';
 
 /** What `merge-reports` checks before it reads a report: a report of another format version is refused, never half-read. */
@@ -13,8 +13,16 @@ export function toJson(result: SuiteResult): string {
     {
       format: REPORT_FORMAT,
       formatVersion: REPORT_FORMAT_VERSION,
-      // observed.crash of a case holds a gateway crash; the summary counts them when there are any.
-      summary: { passed: result.passed, failed: result.failed, observed: result.unchecked, skipped: result.skipped, ...(crashedCases(result).length ? { crashed: crashedCases(result).length } : {}), durationMs: result.durationMs },
+      // observed.crash of a case holds a gateway crash, security a security finding; the summary counts them when there are any.
+      summary: {
+        passed: result.passed,
+        failed: result.failed,
+        observed: result.unchecked,
+        skipped: result.skipped,
+        ...(crashedCases(result).length ? { crashed: crashedCases(result).length } : {}),
+        ...(securityCases(result).length ? { security: securityCases(result).length } : {}),
+        durationMs: result.durationMs,
+      },
       runs: result.runs.map((r) => ({
         gateway: r.gateway,
         version: r.version,
@@ -38,6 +46,7 @@ export function toJson(result: SuiteResult): string {
           ...(c.provenance ? { provenance: c.provenance } : {}),
           // A backend scenario: the gateway's answer compared with its counterpart's in this run.
           ...(c.faithful ? { faithful: c.faithful } : {}),
+          ...(c.security ? { security: c.security } : {}),
           ...(c.baseline ? { defaultConfig: { expected: c.baseline, ...changeFromBaseline(c) } } : {}),
           mismatches: c.verdict?.mismatches ?? [],
           // First request sent to last answer; observed.durationMs is the longest single request.

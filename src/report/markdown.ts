@@ -1,6 +1,6 @@
 /** Markdown for a CI job summary: the scenario × gateway matrix, then the failures with their evidence. */
 import type { CaseResult, SuiteResult } from '../harness/run.js';
-import { caseDurationMs, caseState, changeFromBaseline, crashedCases, crashLines, evidenceLines, externalNote, gatewayLabel, isDocumented, matrix, mismatchText, provenanceText, shardText, sourceLabel, totals } from './model.js';
+import { caseDurationMs, caseState, changeFromBaseline, crashedCases, crashLines, evidenceLines, externalNote, gatewayLabel, isDocumented, matrix, mismatchText, provenanceText, securityCases, securityLine, shardText, sourceLabel, totals } from './model.js';
 import { faithfulText } from '../harness/faithful.js';
 import { crashHow } from '../harness/crash.js';
 import type { Reporter } from './reporter.js';
@@ -15,6 +15,7 @@ function cell(c: CaseResult | undefined, skippedWhy: string | undefined): string
   const status = o.counts ? Object.entries(o.counts).map(([k, n]) => `${n}×${k}`).join(' ') : String(o.status);
   const parts = [`${mark} ${status}`];
   if (o.crash) parts.unshift(`💥 gateway crashed (${crashHow(o.crash)})`);
+  if (c.security) parts.unshift('🔓 security finding');
   if (o.body === 'truncated') parts.push('truncated');
   parts.push(o.reasons.join(', ') || '-');
   parts.push(`${caseDurationMs(c)} ms`);
@@ -33,7 +34,7 @@ export function toMarkdown(result: SuiteResult): string {
   out.push(`| scenario | ${result.runs.map((r) => esc(gatewayLabel(r) + (r.userConfig ? ` with ${r.userConfig}` : ''))).join(' | ')} |`);
   out.push(`|---|${result.runs.map(() => '---').join('|')}|`);
   for (const row of matrix(result)) out.push(`| ${esc(row.scenario.id)} | ${row.cells.map((x) => cell(x.case, x.skipped)).join(' | ')} |`);
-  out.push('', `✅ expectation holds · ❌ expectation failed · 👁 observed, no expectation for this gateway or version · ⏭ skipped, with the reason${result.runs.some((r) => r.cases.some(isDocumented)) ? ' · 📄 judged against an expectation read in the gateway\'s documentation, not measured (unmarked verdicts are measured)' : ''}${crashedCases(result).length ? ' · 💥 the gateway died of it (and was restarted)' : ''}`, '');
+  out.push('', `✅ expectation holds · ❌ expectation failed · 👁 observed, no expectation for this gateway or version · ⏭ skipped, with the reason${result.runs.some((r) => r.cases.some(isDocumented)) ? ' · 📄 judged against an expectation read in the gateway\'s documentation, not measured (unmarked verdicts are measured)' : ''}${crashedCases(result).length ? ' · 💥 the gateway died of it (and was restarted)' : ''}${securityCases(result).length ? ' · 🔓 security finding: the upstream\'s response got through where a safe gateway refuses it' : ''}`, '');
   const documented = result.runs.flatMap((r) => r.cases.filter(isDocumented).map((c) => `${c.scenario.id} on ${c.gateway}: ${provenanceText(c)}`));
   if (documented.length) out.push('📄 Documented expectations (read in the gateway\'s documentation, not measured):', '', ...documented.map((d) => `- ${esc(d)}`), '');
   const sources = result.runs.filter((r) => r.source).map((r) => `${gatewayLabel(r)} ${sourceLabel(r)}`);
@@ -44,6 +45,13 @@ export function toMarkdown(result: SuiteResult): string {
     if (run.skipped.length) {
       out.push(`Skipped on ${esc(gatewayLabel(run))}: ${run.skipped.map((s) => `${s.scenario.id} (${s.why})`).join('; ')}`, '');
     }
+  }
+  // Security findings first: a run whose expectations all hold can still be unsafe.
+  const insecure = securityCases(result);
+  if (insecure.length) {
+    out.push('### Security findings', '');
+    for (const c of insecure) out.push(`- 🔓 **${c.scenario.id}** on ${esc(c.gateway)} (${c.scenario.file}): ${esc(securityLine(c)!.replace(/^SECURITY: /, ''))}`);
+    out.push('');
   }
   const failed = result.runs.flatMap((r) => r.cases.filter((c) => caseState(c) === 'fail'));
   if (failed.length) {

@@ -53,6 +53,8 @@ const caseSchema = z.object({
   defaultConfig: z.looseObject({ expected: z.looseObject({}) }).optional(),
   faithful: z.object({ counterpart: z.string(), same: z.boolean().optional(), differs: z.array(z.string()), why: z.string().optional() }).optional(),
   provenance: z.union([z.object({ kind: z.literal('documented'), source: z.string() }), z.object({ kind: z.literal('measured'), version: z.string().optional() })]).optional(),
+  // A security finding (src/harness/security.ts).
+  security: z.object({ message: z.string(), directive: z.string().optional() }).optional(),
   mismatches: z.array(mismatch),
   durationMs: z.number(),
   outcomes: z.array(outcome),
@@ -175,6 +177,7 @@ function toResult(r: ReportJson): ReadReport['result'] {
         ...(c.provenance ? { provenance: c.provenance } : {}),
         ...(c.probes ? { probes: c.probes } : {}),
         ...(c.requestIds ? { requestIds: c.requestIds } : {}),
+        ...(c.security ? { security: c.security } : {}),
       }),
     ),
   }));

@@ -76,7 +76,28 @@ export function totals(result: SuiteResult): string {
   if (result.skipped) parts.push(`${result.skipped} skipped`);
   const crashed = crashedCases(result).length;
   if (crashed) parts.push(`${crashed} crashed the gateway`);
+  const insecure = securityCases(result).length;
+  if (insecure) parts.push(`${insecure} security finding${insecure === 1 ? '' : 's'}`);
   return parts.join(', ');
+}
+
+/** Every case with a security finding (src/harness/security.ts), in run order: its own section in every reporter. */
+export function securityCases(result: Pick<SuiteResult, 'runs'>): CaseResult[] {
+  return result.runs.flatMap((r) => r.cases.filter((c) => c.security !== undefined));
+}
+
+/** A finding in one line: "SECURITY: nginx's default config accepts ... — fix: proxy_ssl_verify on; ...". */
+export function securityLine(c: Pick<CaseResult, 'security'>): string | undefined {
+  const s = c.security;
+  return s ? `SECURITY: ${s.message}${s.directive ? ` — to refuse it: ${s.directive}` : ''}` : undefined;
+}
+
+/**
+ * The exit status of a run: 1 when an expectation failed (the suite itself is wrong for this
+ * gateway), else 3 when a case has a security finding, else 0.
+ */
+export function exitStatus(result: Pick<SuiteResult, 'runs' | 'failed'>): 0 | 1 | 3 {
+  return result.failed > 0 ? 1 : securityCases(result).length > 0 ? 3 : 0;
 }
 
 /**

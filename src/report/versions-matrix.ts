@@ -48,10 +48,10 @@ export function versionsConsole(report: VersionsReport, opts: VersionsRenderOpti
     ]);
     lines.push(table([head, ...body]).replace(/^/gm, '  '));
     // The verdicts' detail would make every column too wide: it follows the table, per case.
-    const notes = rows.flatMap((r) => r.cells.map((cell, i) => ({ r, cell, col: report.columns[i]! })).filter(({ cell }) => cell.case && caseState(cell.case) !== 'pass'));
+    const notes = rows.flatMap((r) => r.cells.map((cell, i) => ({ r, cell, col: report.columns[i]! })).filter(({ cell }) => cell.case && (caseState(cell.case) !== 'pass' || cell.case.security)));
     if (notes.length) {
       lines.push('');
-      for (const { r, cell, col } of notes) lines.push(`  ${r.scenario.id} on ${col.short}: ${p(caseState(cell.case!) === 'fail' ? 'red' : 'yellow', verdictText(cell.case!))}`);
+      for (const { r, cell, col } of notes) lines.push(`  ${r.scenario.id} on ${col.short}: ${p(caseState(cell.case!) === 'fail' ? 'red' : cell.case!.security ? 'magenta' : 'yellow', verdictText(cell.case!))}`);
     }
     if (!opts.all) lines.push('', p('dim', `  differs in: ${rows.map((r) => `${r.scenario.id} (${r.differs.join(', ')})`).join('; ')}`));
     lines.push(p('dim', '  pass: that version\'s expectation holds · FAIL: it does not · seen: observed, not measured on that version'));

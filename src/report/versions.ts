@@ -154,6 +154,12 @@ export function hiddenFailures(report: VersionsReport, all: boolean): Array<{ re
 
 /** What a version's verdict says, short: "holds", "FAIL: body expected truncated, observed complete", "not measured on nginx 1.31.0". */
 export function verdictText(c: CaseResult): string {
+  // Which version lets a bad upstream through is the point of comparing them: said on every cell that does.
+  if (c.security) return `${verdictOnly(c)}; security finding: ${c.security.message}`;
+  return verdictOnly(c);
+}
+
+function verdictOnly(c: CaseResult): string {
   const s = caseState(c);
   if (s === 'pass') return 'holds';
   if (s === 'fail') return `FAIL: ${c.verdict!.mismatches.map((m) => m.message ?? `${m.field} expected ${m.expected}, observed ${m.observed}`).join('; ')}`;

@@ -82,6 +82,8 @@ const scenarioSchema = z.strictObject({
   expect: z.record(z.string(), expectationSchema),
   tags: z.array(z.string()).optional(),
   load: loadBlockSchema.optional(),
+  // What a safe gateway refuses (src/harness/security.ts): a finding when the upstream's response gets through.
+  mustRefuse: z.string().trim().min(1, 'say what the gateway should refuse, e.g. "an expired upstream certificate"').optional(),
 });
 
 export function scenarioFromYaml(src: YamlSource, catalogue: Catalogue, knownGateways: readonly string[]): Scenario {
@@ -162,6 +164,7 @@ export function scenarioFromYaml(src: YamlSource, catalogue: Catalogue, knownGat
     ...(pool ? { pool } : {}),
     ...tls,
     ...(d.load ? { load: loadBlockFromYaml(d.load, { fault: faultId, params }, catalogue, fail) } : {}),
+    ...(d.mustRefuse !== undefined ? { mustRefuse: d.mustRefuse } : {}),
   };
 }
 
@@ -222,6 +225,7 @@ function backendScenario(d: ScenarioData, id: string, file: string, fail: Fail, 
   if (d.request?.websocket) fail(['request', 'websocket'], 'a backend: scenario sends plain requests; neither php-fpm nor the WSGI app answers a WebSocket upgrade', true);
   if (d.tls !== undefined || d.tlsVerify !== undefined) fail([d.tls !== undefined ? 'tls' : 'tlsVerify'], 'a backend: scenario reaches its server in plain text; TLS applies to faults (tls: true, or a TLS listener fault)', true);
   if (d.request?.grpc) fail(['request', 'grpc'], 'a backend: scenario sends plain requests; neither php-fpm nor the WSGI app speaks gRPC', true);
+  if (d.mustRefuse !== undefined) fail(['mustRefuse'], 'mustRefuse: belongs to a scenario whose fault the gateway should refuse (a bad upstream certificate); a backend: is a real server', true);
   checkExpect(d, fail, knownGateways);
   const backend = backendSpec(d.backend!);
   return {

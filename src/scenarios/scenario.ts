@@ -105,6 +105,11 @@ export interface Scenario {
   readonly tlsVerify?: TlsVerify;
   /** How `badgateway load --scenario ID` drives it (src/scenarios/load-block.ts). */
   readonly load?: LoadBlock;
+  /**
+   * What a safe gateway refuses here, e.g. "an expired upstream certificate": when the upstream's
+   * response still reaches the client, the case carries a security finding (src/harness/security.ts).
+   */
+  readonly mustRefuse?: string;
 }
 
 export type TlsVerify = 'default' | 'on' | 'off';

@@ -35,7 +35,7 @@ export interface RunPki {
   readonly caFile: string;
   /** The name the healthy upstream certificate is issued for. */
   readonly serverName: string;
-  /** A client certificate signed by the run's CA, for mTLS (PEM file, absolute path). */
+  /** A client certificate signed by the run's CA, for mTLS (PEM file, absolute path), followed by its key. */
   readonly clientCertFile: string;
   readonly clientKeyFile: string;
   /** The run CA's certificate, PEM. */
@@ -158,7 +158,8 @@ export async function createRunPki(dir: string, now = Date.now()): Promise<RunPk
   const clientCertFile = join(dir, 'tls-client.pem');
   const clientKeyFile = join(dir, 'tls-client-key.pem');
   await writeFile(caFile, pem(ca));
-  await writeFile(clientCertFile, pem(client));
+  // The key follows the certificate: Apache's SSLProxyMachineCertificateFile and HAProxy's `crt` take both in one file; nginx and Caddy read the certificate and skip the key.
+  await writeFile(clientCertFile, pem(client) + k.leaf.pem);
   await writeFile(clientKeyFile, k.leaf.pem);
   // A gateway in a container runs as another user: it must read the key too (a test key, nothing else).
   await Promise.all([caFile, clientCertFile, clientKeyFile].map((f) => chmod(f, 0o644)));

@@ -3,6 +3,7 @@ import type { Argv } from 'yargs';
 import { InputError } from '../../errors.js';
 import { mergeReports, readReport, type ReadReport } from '../../report/merge.js';
 import { useColor } from '../../report/terminal.js';
+import { exitStatus } from '../../report/model.js';
 import { checkReportTargets, parseReporters, reporterHelp, writeReports } from '../reporters.js';
 
 async function readInput(file: string): Promise<ReadReport> {
@@ -40,8 +41,8 @@ export function mergeReportsCommand(y: Argv) {
         process.stderr.write(`badgateway: warning: shard${missing.length === 1 ? '' : 's'} ${missing.map((k) => `${k}/${n}`).join(', ')} missing (--allow-partial): this report holds ${result.shard!.cells.length} of ${result.shard!.total} cells.\n`);
       }
       await writeReports(result, reports, { stdout: process.stdout, stderr: process.stderr, color: useColor(process.stdout) });
-      // The same rule as `run`: a failed expectation in any shard fails the merged result.
-      process.exitCode = result.failed > 0 ? 1 : 0;
+      // The same rule as `run`: a failed expectation in any shard fails the merged result; else a security finding is 3.
+      process.exitCode = exitStatus(result);
     },
   );
 }

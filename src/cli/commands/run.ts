@@ -9,6 +9,7 @@ import { checkExternalOptions, DEFAULT_HEALTH_PATH, parseListenerUrls, type Exte
 import { controlToken, TOKEN_ENV } from '../control-token.js';
 import { parseWholeNumber, PORT } from '../flags.js';
 import { useColor } from '../../report/terminal.js';
+import { exitStatus } from '../../report/model.js';
 import { checkReportTargets, parseReporters, reporterHelp, writeReports } from '../reporters.js';
 
 /** Ctrl-C and SIGTERM abort the run; the harness unwinds everything it started. */
@@ -120,7 +121,7 @@ export function runCommand(y: Argv) {
           return;
         }
         await writeReports(result, reports, { stdout: process.stdout, stderr: process.stderr, color });
-        process.exitCode = signals.signal.aborted ? 130 : result.failed > 0 ? 1 : 0;
+        process.exitCode = signals.signal.aborted ? 130 : exitStatus(result);
       } finally {
         signals.dispose();
       }

@@ -4,7 +4,7 @@ import type { Argv } from 'yargs';
 import { BadgatewayError, closest, InputError } from '../../errors.js';
 import { gateways as GATEWAYS, loadSuite, type ProgressListener } from '../../index.js';
 import { runVersions, versionInstances } from '../../api/versions.js';
-import { sourceLabel, gatewayLabel } from '../../report/model.js';
+import { securityCases, sourceLabel, gatewayLabel } from '../../report/model.js';
 import { paint, useColor } from '../../report/terminal.js';
 import { VERSIONS_RENDERERS } from '../../report/versions-matrix.js';
 import type { VersionsReport } from '../../report/versions.js';
@@ -111,7 +111,7 @@ export function versionsCommand(y: Argv) {
           return;
         }
         await writeVersionsReports(report, targets, { all: argv.all, color, consoleOnStdout });
-        process.exitCode = report.columns.some((c) => c.failed > 0) ? 1 : 0;
+        process.exitCode = report.columns.some((c) => c.failed > 0) ? 1 : securityCases(report.result).length > 0 ? 3 : 0;
       } finally {
         signals.dispose();
       }
