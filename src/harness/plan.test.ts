@@ -19,7 +19,10 @@ describe('planRun', () => {
     expect(plan.skipped.every((s) => /grpc_pass/.test(s.why))).toBe(true);
     expect(plan.upstreamRoutes.map((r) => r.pathPrefix)).toContain('/s/empty-reply');
     expect(plan.upstreamRoutes.some((r) => r.fault === 'connect-refused')).toBe(false);
-    expect([...plan.listenerFaults].sort()).toEqual(['accept-queue-full', 'close-on-accept', 'connect-refused', 'fcgi-pool-full', 'reset-on-accept']);
+    // The listener faults the suite uses, the TLS ones included (each tls-* scenario's listener).
+    const tlsListeners = [...new Set(scenarios.filter((s) => s.faultDef.layer === 'listener' && s.fault.startsWith('tls-')).map((s) => s.fault))];
+    expect(tlsListeners.length).toBeGreaterThanOrEqual(8);
+    expect([...plan.listenerFaults].sort()).toEqual(['accept-queue-full', 'close-on-accept', 'connect-refused', 'fcgi-pool-full', 'reset-on-accept', ...tlsListeners].sort());
     expect(plan.needsDns).toBe(true);
     expect(plan.needsUnix).toBe(true);
   });

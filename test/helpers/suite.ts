@@ -1,6 +1,6 @@
 /** The built-in suite, loaded and run the way the gateway suite tests do: through the public API. */
 import { failureDetail, loadSuite, runSuite, type LoadedSuite, type RunSuiteOptions, type SuiteResult } from '../../src/index.js';
-import { isFastcgi } from '../../src/harness/plan.js';
+import { isFastcgi, isGrpc, isH2, isTls } from '../../src/harness/plan.js';
 import type { Scenario } from '../../src/scenarios/scenario.js';
 
 export type BuiltinScenarios = LoadedSuite;
@@ -37,11 +37,16 @@ export function failures(r: SuiteResult, opts: { readonly gateway?: boolean } = 
 /**
  * The skip reason a gateway without pools, without FastCGI and without badgateway's resolver must
  * give each scenario it skips (Varnish, the Node proxies): pools, FastCGI scenarios (fcgi-* and the
- * php-fpm backends) and DNS scenarios, each with its own reason; any other skip is a regression.
+ * php-fpm backends), TLS, HTTP/2 and gRPC scenarios and DNS scenarios, each with its own reason; any
+ * other skip is a regression.
  */
 export function expectedSkipReason(gateway: string, s: Scenario): RegExp {
   if (s.pool) return new RegExp(`^${gateway} has no upstream pools in badgateway`);
+  // In plan.ts skipReason's order: a gRPC call to a listener fault, FastCGI, TLS, then HTTP/2.
+  if (s.request.grpc === true && !isH2(s)) return new RegExp(`^${gateway} has no gRPC upstream in badgateway`);
   if (isFastcgi(s)) return new RegExp(`^${gateway} has no FastCGI upstream in badgateway`);
+  if (isTls(s)) return new RegExp(`^${gateway} has no TLS upstream in badgateway`);
+  if (isH2(s)) return new RegExp(`^${gateway} has no ${isGrpc(s) ? 'gRPC' : 'HTTP/2'} upstream in badgateway`);
   if (s.id.startsWith('dns-') || s.id === 'healthy-by-dns-name') return /system resolver/;
   return /^(?!)/; // matches nothing: this scenario should not have been skipped
 }
