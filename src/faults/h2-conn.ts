@@ -2,9 +2,13 @@
  * A connection on the upstream's HTTP/2 listener: the bytes Conn buffers, read as frames
  * (src/h2/frames.ts), with the state a server keeps that the faults' steps share: the peer's
  * settings, the flow-control windows, the HPACK tables, the requests (streams) read and not yet
- * served. Frames that need an answer whatever the fault does are answered as they are read
- * (SETTINGS with an ACK once the server's own SETTINGS went out, PING with its ACK), between the
- * steps of a script too, as FcgiConn answers management records. Only what a step reads is
+ * served. The server's connection preface, an empty SETTINGS frame, goes out as soon as the
+ * client's preface is read, before any request is routed (RFC 9113 section 3.4): clients such as
+ * HAProxy's backend mux send no request until they have it. Frames that need an answer whatever
+ * the fault does are answered as they are read (SETTINGS with an ACK, PING with its ACK, DATA with
+ * WINDOW_UPDATE) once the script of the request has started (`ensurePreface`), so a fault's own
+ * `h2-settings` step still decides about ACKs and window credit; between the steps of a script
+ * too, as FcgiConn answers management records. Only what a step reads is
  * read: a script that writes and hangs leaves the client's frames in the buffer, as a stuck
  * server would.
  */
@@ -61,7 +65,9 @@ export class H2Conn extends Conn {
   readonly encoder = new HpackEncoder();
   private readonly decoder = new HpackDecoder();
   private prefaceRead = false;
-  /** The server's connection preface (its first SETTINGS) has been written. */
+  /** The server's connection preface (its first, empty SETTINGS) has been written, on reading the client's. */
+  private prefaceWritten = false;
+  /** A script (or the upstream's own answer) has started: the ACKs, PING ACKs and WINDOW_UPDATEs a server owes now go out. */
   serverPrefaceSent = false;
   /** Client SETTINGS frames not yet acknowledged: their ACKs must follow the server's own SETTINGS (section 3.4). */
   private pendingAcks = 0;
@@ -109,16 +115,26 @@ export class H2Conn extends Conn {
     return this.write(encodeFrame(type, flags, streamId, payload));
   }
 
-  /** The server's SETTINGS (its connection preface the first time), followed by the ACKs the client's SETTINGS are owed. */
+  /**
+   * A SETTINGS frame of the server's (after the preface: a second one, which the client applies and
+   * judges just the same, section 6.5), followed by the ACKs the client's SETTINGS are owed.
+   */
   writeSettings(settings: ReadonlyArray<readonly [number, number]>): void {
     this.writeFrame(FRAME_TYPE.SETTINGS, 0, 0, settingsPayload(settings));
+    this.prefaceWritten = true;
     this.serverPrefaceSent = true;
     this.flushAcks();
   }
 
-  /** Before any other frame of the server: its preface, an empty SETTINGS frame, unless a step wrote one. */
+  /** Before any other frame of a script: the preface if it is not out yet, and the ACKs owed. */
   ensurePreface(): void {
-    if (!this.serverPrefaceSent) this.writeSettings([]);
+    if (this.serverPrefaceSent) return;
+    if (!this.prefaceWritten) {
+      this.writeSettings([]);
+      return;
+    }
+    this.serverPrefaceSent = true;
+    this.flushAcks();
   }
 
   private flushAcks(): void {
@@ -161,6 +177,10 @@ export class H2Conn extends Conn {
     if (n < CLIENT_PREFACE.length) return;
     this.take(CLIENT_PREFACE.length);
     this.prefaceRead = true;
+    if (!this.prefaceWritten) {
+      this.writeFrame(FRAME_TYPE.SETTINGS, 0, 0);
+      this.prefaceWritten = true;
+    }
   }
 
   private parseNext(): Frame | undefined {

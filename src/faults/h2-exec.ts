@@ -95,7 +95,7 @@ export function runH2Step(c: Conn, step: H2Step): StepResult | Promise<StepResul
       conn.writeFrame(FRAME_TYPE.WINDOW_UPDATE, 0, requestStream(conn, step.stream), windowUpdatePayload(step.increment));
       return;
     case 'h2-frame': {
-      // Exactly as declared: no preface first, so a fault can make its first frame anything.
+      // Exactly as declared, with no ACKs owed written first: after the server's preface, a fault can make its next frame anything.
       const head = encodeFrameHeader({ length: step.declared, type: step.type, flags: step.flags, streamId: requestStream(conn, step.stream) });
       return writeBytes(conn, [head, ...step.payload]);
     }

@@ -2,9 +2,10 @@
  * The upstream's HTTP/2 side (h2c with prior knowledge): a connection reads the client preface,
  * its SETTINGS and the frames up to a request's HEADERS, is routed by `:path` exactly as an
  * HTTP/1 request is routed by its path (the fault header too), and runs a fault with
- * `protocol: h2` on that stream. The server's own SETTINGS are the script's to write (h2-settings,
- * or before its first other frame, an empty one), so a fault can make even the server's preface
- * wrong. A script that ends with the connection open serves the connection's next request: one
+ * `protocol: h2` on that stream. The server's preface, an empty SETTINGS frame, goes out as soon as
+ * the client's preface is read, before routing (HAProxy sends no request until it has it); a
+ * fault's `h2-settings` step writes a second SETTINGS frame, whose bad values are as much a
+ * connection error as in the first. A script that ends with the connection open serves the connection's next request: one
  * stream at a time, as a server with SETTINGS_MAX_CONCURRENT_STREAMS 1 would, so a request the
  * client multiplexes beside a hanging one waits behind it.
  */

@@ -60,8 +60,11 @@ describe('built-in suite through HAProxy', () => {
     if (satisfies(run.version ?? '0', '>=2.6 <2.7')) expect(r.unchecked).toBe(0);
     expect(r.passed).toBeGreaterThanOrEqual(45);
     // Every request ended in a log line that was attributed to it, but where the gateway died of it
-    // (HAProxy 2.6.12 on fcgi-huge-header and fcgi-stderr-flood: SIGSEGV before any log line).
-    for (const c of run.cases.filter((x) => x.observed.crash === undefined)) expect(c.logs.filter((l) => l.target !== undefined).length, c.scenario.id).toBe(c.outcomes.length);
+    // (HAProxy 2.6.12 on fcgi-huge-header and fcgi-stderr-flood: SIGSEGV before any log line), and
+    // where HAProxy 2.6 resets a gRPC call's stream (REFUSED_STREAM) after its HTTP/2 backend failed
+    // before any response: it logs no line for those (scenarios/grpc-over-*.yaml, measured).
+    const unlogged = (c: (typeof run.cases)[number]) => satisfies(run.version ?? '0', '<3.0') && c.scenario.id.startsWith('grpc-over-') && c.observed.status === 'no-response';
+    for (const c of run.cases.filter((x) => x.observed.crash === undefined && !unlogged(x))) expect(c.logs.filter((l) => l.target !== undefined).length, c.scenario.id).toBe(c.outcomes.length);
     const refused = run.cases.find((c) => c.scenario.id === 'connect-refused')!;
     expect(refused.observed.reasons).toContain('connect-refused');
     expect(refused.logs[0]!.raw).toMatch(/^badgateway .* SC-- /);

@@ -16,6 +16,7 @@ export default defineFault({
     request: { method: "POST", headers: [["content-type", "application/grpc"], ["te", "trailers"]], body: [{ hex: "00 00000000" }] },
     frames: [
       { type: "SETTINGS" },
+      { type: "SETTINGS" },
       { type: "SETTINGS", flags: 0x1 },
       { type: "WINDOW_UPDATE", stream: 0, payload: [{ hex: "00000005" }] },
       { type: "HEADERS", flags: 0x4, headers: [[":status", "200"], ["content-type", "application/grpc"]] },

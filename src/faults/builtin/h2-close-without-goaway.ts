@@ -14,6 +14,7 @@ export default defineFault({
   h2Wire: {
     frames: [
       { type: "SETTINGS" },
+      { type: "SETTINGS" },
       { type: "SETTINGS", flags: 0x1 },
     ],
     end: "fin",

@@ -16,6 +16,7 @@ export default defineFault({
   h2Wire: {
     frames: [
       { type: "SETTINGS" },
+      { type: "SETTINGS" },
       { type: "SETTINGS", flags: 0x1 },
       { type: "GOAWAY", payload: [{ hex: "00000000 00000000" }] },
     ],

@@ -14,6 +14,7 @@ export default defineFault({
   h2Wire: {
     frames: [
       { type: "SETTINGS" },
+      { type: "SETTINGS" },
       { type: "SETTINGS", flags: 0x1 },
       { type: "HEADERS", flags: 0x4, headers: [[":status", "200"], ["content-type", "text/plain"], ["content-length", "3"]] },
       { type: "DATA", flags: 0x1, payload: "ok\n" },

@@ -15,6 +15,7 @@ export default defineFault({
   h2Wire: {
     frames: [
       { type: "SETTINGS" },
+      { type: "SETTINGS" },
       { type: "SETTINGS", flags: 0x1 },
       { type: "RST_STREAM", payload: [{ hex: "00000007" }] },
     ],

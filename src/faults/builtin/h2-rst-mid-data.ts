@@ -18,6 +18,7 @@ export default defineFault({
   h2Wire: {
     frames: [
       { type: "SETTINGS" },
+      { type: "SETTINGS" },
       { type: "SETTINGS", flags: 0x1 },
       { type: "HEADERS", flags: 0x4, headers: [[":status", "200"], ["content-type", "text/plain"], ["content-length", "1000"]] },
       { type: "DATA", payload: [{ repeat: "x", times: 100 }] },

@@ -13,6 +13,7 @@ export default defineFault({
   ],
   h2Wire: {
     frames: [
+      { type: "SETTINGS" },
       { type: "SETTINGS", payload: [{ hex: "0002 00000002" }] },
       { type: "SETTINGS", flags: 0x1 },
       { type: "HEADERS", flags: 0x4, headers: [[":status", "200"], ["content-type", "text/plain"], ["content-length", "3"]] },

@@ -15,6 +15,7 @@ export default defineFault({
     // A raw client that does not wait for window sends its body anyway: what matters here is the SETTINGS and that no WINDOW_UPDATE follows the DATA.
     request: { method: "POST", body: "body" },
     frames: [
+      { type: "SETTINGS" },
       { type: "SETTINGS", payload: [{ hex: "0004 00000000" }] },
       { type: "SETTINGS", flags: 0x1 },
       { type: "HEADERS", flags: 0x4, headers: [[":status", "200"], ["content-type", "text/plain"], ["content-length", "3"]] },
