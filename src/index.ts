@@ -26,7 +26,7 @@ export type { Outcome, OutcomeKind } from './probe/http-probe.js';
 export type { Scenario, Expectation, BodyState, StatusExpectation, ScenarioRequest, Sequence } from './scenarios/scenario.js';
 export { expectationFor } from './scenarios/scenario.js';
 export { RUNTIMES, RUNTIME_CHOICES, type RuntimeChoice, type RuntimeKind } from './runtimes/index.js';
-export type { ExternalOptions } from './runtimes/external.js';
+export type { ExternalOptions } from './harness/external.js';
 export type { ExternalInfo } from './harness/execute.js';
 export { READY_PATH, routePath } from './gateways/paths.js';
 export type { GatewayAdapter, LogEntry, ReasonInfo, RouteTls } from './gateways/gateway.js';

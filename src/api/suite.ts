@@ -15,7 +15,7 @@ import { planRun } from '../harness/plan.js';
 import { checkShard, type Shard } from '../harness/shard.js';
 import { runSuite as runHarness, type ProgressListener, type SuiteResult } from '../harness/run.js';
 import type { RuntimeChoice } from '../runtimes/index.js';
-import { checkExternalOptions, type ExternalOptions } from '../runtimes/external.js';
+import { checkExternalOptions, type ExternalOptions } from '../harness/external.js';
 import { builtinScenarioDir, loadSuite as loadScenarioFiles, selectScenarios } from '../scenarios/load.js';
 import type { Scenario } from '../scenarios/scenario.js';
 import { readInputText } from '../yaml-source.js';
@@ -75,7 +75,7 @@ export interface RunSuiteOptions extends LoadSuiteOptions {
    * a sharded suite does; `mergeReports` puts the JSON reports of every shard back together.
    */
   readonly shard?: Shard;
-  /** With runtime `external`: the running gateway's URL, its chaos upstream and its log (src/runtimes/external.ts). */
+  /** With runtime `external`: the running gateway's URL, its chaos upstream and its log (src/harness/external.ts). */
   readonly external?: ExternalOptions;
 }
 

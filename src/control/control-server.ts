@@ -11,7 +11,7 @@ import type { z } from 'zod';
 import { BadgatewayError, InputError, type ErrorCode } from '../errors.js';
 import type { FaultDef } from '../faults/fault.js';
 import { closeServer, listen } from '../upstream/listen.js';
-import type { ServedSuite } from '../runtimes/external.js';
+import type { ServedSuite } from './served-suite.js';
 import type { RouterSpec, StartedUpstream } from '../upstream/upstream.js';
 import { bearerToken, isLiteralHost, isLocalOrigin, isLoopback, TokenCheck } from './auth.js';
 import { EventFanout, type EventStreamOptions } from './event-stream.js';

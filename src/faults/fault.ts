@@ -5,6 +5,8 @@
 import type { FaultProtocol } from './fcgi-steps.js';
 import { compileSteps, StepError, type Step, type StepDef } from './steps.js';
 import type { H2WireExpectation } from './h2-wire.js';
+import type { WireBounds, WireBytes } from './wire-types.js';
+export type { WireBounds, WireBytes } from './wire-types.js';
 
 export type { FaultProtocol } from './fcgi-steps.js';
 
@@ -55,18 +57,7 @@ export interface ExchangeFaultDef extends FaultInfo {
   readonly h2Wire?: H2WireExpectation;
 }
 
-/**
- * Bytes as data: a latin1 string (spell control bytes as `\x00`), or a list of parts joined in
- * order, where `{ hex }` is bytes in hex (whitespace ignored) and `{ repeat, times }` is a
- * latin1 string repeated, so a 64 KiB header stays one line of data.
- */
-export type WireBytes = string | ReadonlyArray<string | { readonly hex: string } | { readonly repeat: string; readonly times: number }>;
 
-/** A bound on a time in ms: `atLeast` is inclusive (>=), `below` exclusive (<). */
-export interface WireBounds {
-  readonly atLeast?: number;
-  readonly below?: number;
-}
 
 export interface WireExpectation {
   /**

@@ -6,7 +6,7 @@
  * bytes are the library's business).
  */
 import type { FrameTypeName } from '../h2/frames.js';
-import type { WireBounds, WireBytes } from './fault.js';
+import type { WireBounds, WireBytes } from './wire-types.js';
 
 export interface H2WireFrame {
   readonly type: FrameTypeName;

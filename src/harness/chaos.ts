@@ -11,7 +11,7 @@ import { startDnsResponder, type StartedDnsResponder } from '../dns/responder.js
 import { EventBus } from '../upstream/events.js';
 import { startUpstream, type StartedUpstream, type UpstreamOptions } from '../upstream/upstream.js';
 import { DisposalStack } from './disposal.js';
-import type { ServedSuite } from '../runtimes/external.js';
+import type { ServedSuite } from '../control/served-suite.js';
 
 export interface ChaosOptions extends UpstreamOptions {
   /** DNS responder port; false turns it off. Default 0 (a free port). */

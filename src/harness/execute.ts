@@ -53,7 +53,7 @@ export interface SessionOptions {
   readonly signal?: AbortSignal;
 }
 
-/** What an external run (src/runtimes/external.ts) drove: reports record it, and `judge` reads runId back. */
+/** What an external run (src/harness/external.ts) drove: reports record it, and `judge` reads runId back. */
 export interface ExternalInfo {
   /** In every probe's X-Request-Id (bg-<runId>-<n>) and ?bgr= tag. */
   readonly runId: string;

@@ -17,7 +17,7 @@ import { withFaithful } from './faithful.js';
 import { judgeCase, type CaseResult } from './judge.js';
 import { CrashWatcher, FIRST_WAVE_SPACING_MS } from './crash-watch.js';
 import { planRun } from './plan.js';
-import type { ExternalOptions } from '../runtimes/external.js';
+import type { ExternalOptions } from './external.js';
 import type { ExternalInfo } from './execute.js';
 import { planShard, suiteIdentity, type Shard, type ShardCoverage, type SuiteIdentity } from './shard.js';
 
@@ -45,7 +45,7 @@ export interface RunOptions {
   readonly instances?: readonly GatewayInstance[];
   /** Run only this shard's part of the scenario × gateway cells (src/harness/shard.ts). */
   readonly shard?: Shard;
-  /** The external runtime's gateway and upstream (src/runtimes/external.ts): with runtime `external`. */
+  /** The external runtime's gateway and upstream (src/harness/external.ts): with runtime `external`. */
   readonly external?: ExternalOptions;
 }
 
@@ -165,7 +165,7 @@ async function runGateway(instance: GatewayInstance, scenarios: readonly Scenari
   let session: GatewaySession | undefined;
   try {
     if (instance.runtime === 'external') {
-      const ext = await import('../runtimes/external.js');
+      const ext = await import('./external.js');
       if (!opts.external) throw new InputError('BG_BAD_OPTION', 'the external runtime needs `external` options: the gateway\'s URL and its chaos upstream.');
       session = await ext.startExternalSession(ext.planExternal(adapter, scenarios, opts.external.listenerUrls), { catalogue: opts.catalogue, external: opts.external, signal: opts.signal });
     } else session = await startSession(planRun(adapter, scenarios, { userConfig: opts.userConfig !== undefined }), {

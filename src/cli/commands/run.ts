@@ -5,7 +5,7 @@ import { gatewayById } from '../../gateways/index.js';
 import { runtimeRefusal } from '../../gateways/profile.js';
 import { consoleProgress } from '../../report/console.js';
 import { parseShard } from '../../harness/shard.js';
-import { checkExternalOptions, DEFAULT_HEALTH_PATH, parseListenerUrls, type ExternalOptions } from '../../runtimes/external.js';
+import { checkExternalOptions, DEFAULT_HEALTH_PATH, parseListenerUrls, type ExternalOptions } from '../../harness/external.js';
 import { controlToken, TOKEN_ENV } from '../control-token.js';
 import { parseWholeNumber, PORT } from '../flags.js';
 import { useColor } from '../../report/terminal.js';
