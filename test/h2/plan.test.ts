@@ -15,7 +15,7 @@ const grpcBase = load('fault: grpc-healthy\n', 'grpc-healthy');
 const grpc: Scenario = { ...grpcBase, request: { ...grpcBase.request, grpc: true } };
 const plain = load('fault: healthy\n', 'healthy');
 
-const withFlags = (flags: Partial<GatewayAdapter>): GatewayAdapter => ({ ...gatewayById('haproxy'), supportsH2Upstream: undefined, supportsGrpc: undefined, ...flags });
+const withFlags = (flags: Partial<GatewayAdapter>): GatewayAdapter => ({ ...gatewayById('haproxy'), supportsH2Upstream: undefined, supportsGrpc: undefined, supportsTlsUpstream: undefined, ...flags });
 
 describe('HTTP/2 and gRPC in the plan', () => {
   test('isH2 and isGrpc read the fault and the request', () => {
