@@ -18,6 +18,7 @@ import { resolveRuntime, type RuntimeChoice } from '../runtimes/index.js';
 import type { RunningGateway } from '../runtimes/runtime.js';
 import type { Scenario } from '../scenarios/scenario.js';
 import { freePort } from '../upstream/listen.js';
+import { BadgatewayError } from '../errors.js';
 import { attribute } from './attribute.js';
 import { missingBackends, startBackends, withBackendSkips } from './backends.js';
 import { startChaos } from './chaos.js';
@@ -240,9 +241,9 @@ export async function startSession(planned: RunPlan, opts: SessionOptions): Prom
       tlsPort: chaos.upstream.listeners.find((l) => l.name === 'tls')?.port,
       tls: pki,
     });
-    const listen = { host, port: await freePort(host) };
+    let listen = { host, port: await freePort(host) };
     // gRPC calls reach the gateway over h2c on a listener of their own; the main one stays HTTP/1.x.
-    const h2Listen = needsH2Listen(plan) ? { host, port: await freePort(host) } : undefined;
+    let h2Listen = needsH2Listen(plan) ? { host, port: await freePort(host) } : undefined;
     const resolver = chaos.dns ? { host: chaos.dns.host, port: chaos.dns.port } : undefined;
     // The gateway, in a prefix of its own: again on the same address after a crash (restart()).
     const launch = async (): Promise<RunningGateway> => {
@@ -264,7 +265,18 @@ export async function startSession(planned: RunPlan, opts: SessionOptions): Prom
         await runtime.start({ adapter, config, prefix, listen, readyPath: opts.userConfig ? undefined : READY_PATH, signal: opts.signal, image, extraMounts: [runDir] }),
       );
     };
-    let gateway = await launch();
+    // A port another process took between freePort() and the gateway's bind: new ports, up to twice more.
+    let gateway: RunningGateway;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        gateway = await launch();
+        break;
+      } catch (err) {
+        if (attempt >= 3 || !(err instanceof BadgatewayError && err.code === 'BG_ADDRESS_IN_USE')) throw err;
+        listen = { host, port: await freePort(host) };
+        if (h2Listen) h2Listen = { host, port: await freePort(host) };
+      }
+    }
     // What the gateways before a restart logged, attributed apart: their connection ids start over.
     const earlier: Array<Map<number, LogEntry[]>> = [];
 

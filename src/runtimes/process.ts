@@ -11,6 +11,7 @@ import { StartError } from '../errors.js';
 import type { GatewayAdapter } from '../gateways/gateway.js';
 import { OUTPUT_LOG, readVersion, removePrefix, runningGateway, writeConfig } from './files.js';
 import type { Availability, GatewayExit, Runtime, RunningGateway, StartInput } from './runtime.js';
+import { groupListensOn, listenerOf } from './port-owner.js';
 import { waitReady } from './wait.js';
 
 /** Debian puts nginx and haproxy in /usr/sbin, which is not on every user's PATH. */
@@ -127,6 +128,15 @@ export const processRuntime: Runtime = {
       const logs = await logTail();
       await stop();
       throw new StartError('BG_GATEWAY_START', `${adapter.id} ${why}. Its log tail is below; a port in use or a config error is the usual cause.`, { logTail: logs });
+    }
+    // Something answered; make sure it is this gateway. Another process that took the port before
+    // the gateway bound it would answer for it while the gateway fails (nginx retries its bind for
+    // 2.5 s before it gives up).
+    if (child.pid !== undefined && (await groupListensOn(child.pid, input.listen.port)) === false) {
+      const holder = await listenerOf(input.listen.port);
+      const logs = await logTail();
+      await stop();
+      throw new StartError('BG_ADDRESS_IN_USE', `${adapter.id} could not have ${input.listen.host}:${input.listen.port}: another process${holder ? `, ${holder},` : ''} took the port before the gateway bound it. Run again; if it recurs, something on this machine keeps taking ports outside the ephemeral range.`, { logTail: logs });
     }
     // An exit nobody asked for is a crash: its log tail is read now, while the prefix is still there.
     const crashed = exited.then(async ({ code, signal }): Promise<GatewayExit> => {

@@ -147,14 +147,53 @@ export function defaultMaxConnections(limit = descriptorLimit()): number {
   return limit - reserve >= limit / 2 ? limit - reserve : Math.max(1, Math.floor(limit / 2));
 }
 
-/** A port free on `host` right now (the kernel's choice), for a server started by something else that needs one up front. */
-export async function freePort(host: string): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve, reject) => {
-    s.once('error', reject);
-    s.listen({ host, port: 0 }, () => resolve());
-  });
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
+/**
+ * A port free on `host` right now, for a server started by something else that needs one up front
+ * (a gateway, php-fpm). It is drawn at random from outside the kernel's ephemeral range
+ * (net.ipv4.ip_local_port_range), from 10000 up: a port the kernel hands out for bind(0) or an
+ * outgoing connection could be taken by another process (another run's upstream, which listens on
+ * dozens of kernel-chosen ports) between this check and the server's own bind, and the readiness
+ * check would then be answered by that process instead. Where the range cannot be read, or every
+ * draw is taken, it is the kernel's choice.
+ */
+export async function freePort(host: string, range = ephemeralRange()): Promise<number> {
+  const outside = range ? portsOutside(range) : [];
+  for (let attempt = 0; attempt < 32 && outside.length > 0; attempt++) {
+    let n = Math.floor(Math.random() * outside.reduce((sum, [lo, hi]) => sum + hi - lo + 1, 0));
+    const [lo] = outside.find(([a, b]) => (n < b - a + 1 ? true : ((n -= b - a + 1), false)))!;
+    const port = await tryBind(host, lo + n);
+    if (port !== undefined) return port;
+  }
+  const port = await tryBind(host, 0);
+  if (port === undefined) throw new InputError('BG_ADDRESS_UNAVAILABLE', `no free TCP port on ${host}: no local interface may have that address (127.0.0.1 and ::1 always work), or every port is taken.`);
   return port;
+}
+
+/** The kernel's ephemeral port range (Linux), or undefined elsewhere. */
+export function ephemeralRange(): readonly [number, number] | undefined {
+  try {
+    const [lo, hi] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'latin1').trim().split(/\s+/).map(Number);
+    return Number.isInteger(lo) && Number.isInteger(hi) ? [lo!, hi!] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The stretches from 10000 to 65535 outside [lo, hi]. */
+export function portsOutside([lo, hi]: readonly [number, number]): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  if (lo - 1 >= 10_000) out.push([10_000, Math.min(lo - 1, 65_535)]);
+  if (hi + 1 <= 65_535) out.push([Math.max(hi + 1, 10_000), 65_535]);
+  return out;
+}
+
+function tryBind(host: string, port: number): Promise<number | undefined> {
+  const s = createServer();
+  return new Promise((resolve) => {
+    s.once('error', () => resolve(undefined));
+    s.listen({ host, port, exclusive: true }, () => {
+      const got = (s.address() as { port: number }).port;
+      s.close(() => resolve(got));
+    });
+  });
 }
