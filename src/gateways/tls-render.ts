@@ -4,7 +4,7 @@
  *   default: only what the gateway needs to speak TLS at all, so the gateway's own default decides
  *            what it does with the certificate (nginx: accept anything; HAProxy: verify, with the
  *            CA it cannot start without; Caddy: verify against the system trust store, which
- *            does not hold the run's CA; Apache: accept anything);
+ *            does not hold the run's CA; Apache: any chain, but the name and the dates checked);
  *   on:      verify the chain against the run's CA and the name against RouteTls.serverName, and
  *            send that name as SNI;
  *   off:     verification turned off explicitly, SNI still sent.
@@ -62,9 +62,10 @@ export function caddyTransportTls(tls: RouteTls): Record<string, unknown> {
 
 /**
  * Apache: SSLProxy* for one backend URL, in a <Proxy> section of its own (mod_ssl takes them
- * there since 2.4.30), so each route has its own. SSLProxyVerify defaults to none. mod_proxy
- * checks the peer name against the host of the URL and sends no SNI for an IP address; it has no
- * directive to name the server otherwise.
+ * there since 2.4.30), so each route has its own. SSLProxyVerify defaults to none, while
+ * SSLProxyCheckPeerName and SSLProxyCheckPeerExpire default to on. mod_proxy checks the peer name
+ * against the host of the URL (127.0.0.1: the run's certificates carry it, src/tls/pki.ts) and sends
+ * no SNI for an IP address; it has no directive to name the server otherwise.
  */
 export function apacheTlsSection(url: string, tls: RouteTls): string {
   return `<Proxy "${url}">\n${apacheTlsLines(tls).map((l) => `  ${l}`).join('\n')}\n</Proxy>`;

@@ -16,6 +16,14 @@ import forge from 'node-forge';
 
 /** The name the healthy upstream certificate is issued for, and the SNI a gateway should send. */
 export const SERVER_NAME = 'upstream.badgateway.test';
+/**
+ * The addresses the upstream certificates are issued for besides SERVER_NAME (all but the
+ * wrong-name one): Apache's mod_proxy checks the peer name against the host of the backend URL,
+ * which is an address (https://127.0.0.1:PORT), and has no directive to name the server otherwise;
+ * mod_ssl 2.4 compares that name with the dNSName SANs and the CN only (ssl_util_ssl.c, getIDs()),
+ * never with iPAddress SANs, so each address is in the certificate as both.
+ */
+export const UPSTREAM_IPS: readonly string[] = ['127.0.0.1', '::1'];
 /** The name the wrong-name certificate is issued for instead. */
 export const WRONG_NAME = 'wrong.badgateway.test';
 
@@ -93,6 +101,8 @@ interface Issue {
   readonly notAfter: Date;
   readonly ca?: boolean;
   readonly names?: readonly string[];
+  /** IP addresses the certificate is also issued for (iPAddress SANs). */
+  readonly ips?: readonly string[];
   readonly usage?: 'server' | 'client';
 }
 
@@ -117,7 +127,9 @@ function issue(o: Issue): forge.pki.Certificate {
           { name: 'basicConstraints', cA: false },
           { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
           { name: 'extKeyUsage', serverAuth: o.usage !== 'client', clientAuth: o.usage === 'client' },
-          ...(o.names ? [{ name: 'subjectAltName', altNames: o.names.map((value) => ({ type: 2, value })) }] : []),
+          // Each address twice: as an iPAddress SAN (what OpenSSL's and Go's address checks read)
+          // and as a dNSName (mod_ssl's SSLProxyCheckPeerName compares dNSNames and the CN only).
+          ...(o.names ? [{ name: 'subjectAltName', altNames: [...[...o.names, ...(o.ips ?? [])].map((value) => ({ type: 2, value })), ...(o.ips ?? []).map((ip) => ({ type: 7, ip }))] }] : []),
         ],
   );
   const signer = o.issuer?.keys ?? o.subjectKeys;
@@ -141,15 +153,16 @@ export async function createRunPki(dir: string, now = Date.now()): Promise<RunPk
   const ca = issue({ cn: 'badgateway run CA', subjectKeys: k.ca, ca: true, ...valid });
   const foreign = issue({ cn: 'badgateway unknown CA', subjectKeys: k.foreign, ca: true, ...valid });
   const byCa = { cert: ca, keys: k.ca };
-  const leaf = (names: readonly string[], issuer: Issue['issuer'], when = valid): CertPair => ({
-    cert: pem(issue({ cn: names[0]!, subjectKeys: k.leaf, issuer, names, usage: 'server', ...when })),
+  const leaf = (names: readonly string[], issuer: Issue['issuer'], when = valid, ips = UPSTREAM_IPS): CertPair => ({
+    cert: pem(issue({ cn: names[0]!, subjectKeys: k.leaf, issuer, names, ips, usage: 'server', ...when })),
     key: k.leaf.pem,
   });
   const certs: Record<TlsCertKind, CertPair> = {
     healthy: leaf([SERVER_NAME], byCa),
     expired: leaf([SERVER_NAME], byCa, { notBefore: new Date(now - 60 * DAY), notAfter: new Date(now - DAY) }),
     'not-yet-valid': leaf([SERVER_NAME], byCa, { notBefore: new Date(now + DAY), notAfter: new Date(now + 60 * DAY) }),
-    'wrong-name': leaf([WRONG_NAME], byCa),
+    // Neither the name nor the addresses: wrong for a gateway that checks either.
+    'wrong-name': leaf([WRONG_NAME], byCa, valid, []),
     'unknown-ca': leaf([SERVER_NAME], { cert: foreign, keys: k.foreign }),
     'self-signed': leaf([SERVER_NAME], undefined),
   };

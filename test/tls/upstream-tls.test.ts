@@ -42,7 +42,10 @@ describe('createRunPki', () => {
     const server = new X509Certificate(pki.cert('healthy').cert);
     expect(server.verify(ca.publicKey)).toBe(true);
     expect(server.checkHost(pki.serverName)).toBe('upstream.badgateway.test');
-    expect(server.subjectAltName).toBe('DNS:upstream.badgateway.test');
+    // The addresses as iPAddress SANs and, for Apache's mod_ssl, as dNSNames (src/tls/pki.ts).
+    expect(server.subjectAltName).toBe('DNS:upstream.badgateway.test, DNS:127.0.0.1, DNS:::1, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1');
+    expect(server.checkIP('127.0.0.1')).toBe('127.0.0.1');
+    expect(new X509Certificate(pki.cert('wrong-name').cert).subjectAltName).toBe('DNS:wrong.badgateway.test');
     const client = new X509Certificate(await readFile(pki.clientCertFile));
     expect(client.verify(ca.publicKey)).toBe(true);
     expect(client.checkPrivateKey((await import('node:crypto')).createPrivateKey(await readFile(pki.clientKeyFile)))).toBe(true);
