@@ -230,6 +230,7 @@ export async function startSession(planned: RunPlan, opts: SessionOptions): Prom
       httpPort: chaos.upstream.http.port,
       httpPorts: chaos.upstream.httpPorts,
       fastcgiPorts: chaos.upstream.fastcgiPorts,
+      h2Ports: chaos.upstream.h2Ports,
       unixPath,
       fastcgiPort: chaos.upstream.listeners.find((l) => l.name === 'fastcgi')?.port,
       fastcgiUnixPath,

@@ -60,6 +60,17 @@ describe('planRun', () => {
     expect(routes.map((r) => (r.target.kind === 'unix' ? r.target.path : r.target.port))).toEqual([9000, 9002, 9004, 9000, 9100, 9101, 9100]);
   });
 
+  test('HTTP/2 and gRPC routes are dealt out over the h2c ports: a burst of their connections is accepted as many at a time', () => {
+    const ids = ['h2-healthy', 'grpc-unavailable', 'h2-rst-mid-data'];
+    const plan = planRun(gatewayById('haproxy'), ids.map(byId), { userConfig: false });
+    const routes = gatewayRoutes(plan, { host: '127.0.0.1', httpPort: 9000, httpPorts: [9000], h2Port: 9200, h2Ports: [9200, 9201], listenerPorts: new Map() });
+    expect(routes.map((r) => [r.id, r.protocol, r.target.kind === 'tcp' ? r.target.port : undefined])).toEqual([
+      ['h2-healthy', 'h2', 9200],
+      ['grpc-unavailable', 'grpc', 9201],
+      ['h2-rst-mid-data', 'h2', 9200],
+    ]);
+  });
+
   test("a DNS scenario's name is its own, a valid label however long its id", () => {
     expect(scenarioDnsLabel(byId('dns-flapping'))).toBe('dns-flapping.flapping');
     expect(scenarioDnsLabel(byId('empty-reply'))).toBeUndefined();

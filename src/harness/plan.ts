@@ -91,6 +91,8 @@ export interface ChaosAddresses {
   readonly tls?: Pick<RunPki, 'caFile' | 'serverName' | 'clientCertFile' | 'clientKeyFile'>;
   /** The upstream's HTTP/2 listener (h2c, prior knowledge), when the plan needs it. */
   readonly h2Port?: number;
+  /** Every port of the HTTP/2 cleartext listener (h2Port first): routes are dealt out over them. */
+  readonly h2Ports?: readonly number[];
   /** The upstream's HTTP/2 TLS listener (ALPN h2), when the plan needs it. */
   readonly h2TlsPort?: number;
   /** Port of each process scenario's supervised backend, by scenario id. */
@@ -248,8 +250,11 @@ export function gatewayRoutes(plan: RunPlan, at: ChaosAddresses): GatewayRoute[]
   // Routes to the shared listeners are dealt out over their ports in turn (sharedListeners).
   let nextHttp = 0;
   let nextFastcgi = 0;
+  let nextH2 = 0;
   const httpPort = () => (at.httpPorts?.length ? at.httpPorts[nextHttp++ % at.httpPorts.length]! : at.httpPort);
   const fastcgiPort = () => (at.fastcgiPorts?.length ? at.fastcgiPorts[nextFastcgi++ % at.fastcgiPorts.length]! : at.fastcgiPort!);
+  // An HTTP/2 scenario's gateway opens connections of its own (nginx one per gRPC call): spread too.
+  const h2Port = () => (at.h2Ports?.length ? at.h2Ports[nextH2++ % at.h2Ports.length]! : at.h2Port!);
   return plan.scenarios.map((s) => {
     const def = s.faultDef;
     // A gRPC call goes through the gateway's gRPC proxying (nginx grpc_pass), whatever plays the upstream.
@@ -264,7 +269,7 @@ export function gatewayRoutes(plan: RunPlan, at: ChaosAddresses): GatewayRoute[]
     if (isH2(s)) {
       const h2 = { ...base, protocol: isGrpc(s) ? ('grpc' as const) : ('h2' as const) };
       if (s.tls === true) return { ...h2, target: { kind: 'tcp', host: at.host, port: at.h2TlsPort! }, tls: routeTls(s, at.tls!) };
-      return { ...h2, target: { kind: 'tcp', host: at.host, port: at.h2Port! } };
+      return { ...h2, target: { kind: 'tcp', host: at.host, port: h2Port() } };
     }
     if (isTls(s)) {
       const tls = routeTls(s, at.tls!);

@@ -79,8 +79,8 @@ export interface UpstreamOptions {
    */
   readonly h2TlsPort?: number;
   /**
-   * Listen on this many more TCP ports for HTTP (and for FastCGI, with fastcgiPort), each a free
-   * port with the same routing: StartedUpstream.httpPorts / fastcgiPorts. libuv (1.45+) accepts
+   * Listen on this many more TCP ports for HTTP (and for FastCGI with fastcgiPort, and HTTP/2 with
+   * h2Port), each a free port with the same routing: StartedUpstream.httpPorts / fastcgiPorts / h2Ports. libuv (1.45+) accepts
    * one connection per listening socket per event-loop turn, so a burst of connects to one port
    * waits turn after turn in the kernel's accept queue; spread over several ports it is accepted
    * as many at a time. The harness gives each scenario's route one of them. Default 0.
@@ -189,6 +189,8 @@ export interface StartedUpstream extends AsyncDisposable {
   readonly httpPorts: readonly number[];
   /** Every FastCGI TCP port (empty without fastcgiPort), the first one first. */
   readonly fastcgiPorts: readonly number[];
+  /** Every HTTP/2 cleartext port (empty without h2Port), the first one first. */
+  readonly h2Ports: readonly number[];
   readonly events: EventBus;
   readonly catalogue: Catalogue;
   /** The routing table as given (ids, not compiled scripts). */
@@ -616,6 +618,7 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<Started
   const extra = opts.extraListeners ?? 0;
   const httpPorts: number[] = [];
   const fastcgiPorts: number[] = [];
+  const h2Ports: number[] = [];
 
   try {
   if (!Number.isInteger(extra) || extra < 0 || extra > 1024) throw new InputError('BG_BAD_OPTION', `extraListeners must be a whole number from 0 to 1024, not ${extra}: the HTTP (and FastCGI) ports to listen on besides the first.`);
@@ -676,13 +679,16 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<Started
       listeners.push({ name: 'tls', kind: 'tcp', tls: true, host, port: h.port, url: `https://${fmtHost(host)}:${h.port}` });
     }
     if (opts.h2Port !== undefined) {
-      const h2 = createServer({ allowHalfOpen: true, noDelay: true }, onConnection('h2', 'h2'));
-      servers.push(h2);
-      await listen(h2, { host, port: opts.h2Port }, 'the chaos upstream (HTTP/2)');
-      keepListening(h2);
-      const hport = (h2.address() as { port: number }).port;
-      // h2c:// as Apache's mod_proxy_http2 spells a cleartext HTTP/2 backend.
-      listeners.push({ name: 'h2', protocol: 'h2', kind: 'tcp', host, port: hport, url: `h2c://${fmtHost(host)}:${hport}` });
+      for (let i = 0; i <= extra; i++) {
+        const h2 = createServer({ allowHalfOpen: true, noDelay: true }, onConnection('h2', 'h2'));
+        servers.push(h2);
+        await listen(h2, { host, port: i === 0 ? opts.h2Port : 0 }, 'the chaos upstream (HTTP/2)');
+        keepListening(h2);
+        const hport = (h2.address() as { port: number }).port;
+        // h2c:// as Apache's mod_proxy_http2 spells a cleartext HTTP/2 backend.
+        listeners.push({ name: 'h2', protocol: 'h2', kind: 'tcp', host, port: hport, url: `h2c://${fmtHost(host)}:${hport}` });
+        h2Ports.push(hport);
+      }
     }
     if (opts.h2TlsPort !== undefined) {
       if (opts.tls === undefined) throw new InputError('BG_BAD_OPTION', 'h2TlsPort needs tls: { pki } (src/tls/pki.ts createRunPki): the certificates the HTTP/2 TLS listener presents.');
@@ -740,6 +746,7 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<Started
     http: { host, port: httpInfo.port!, url: httpInfo.url! },
     httpPorts,
     fastcgiPorts,
+    h2Ports,
     events,
     catalogue,
     get routing() {
