@@ -36,36 +36,56 @@ function byteTimes(r: RawResult): number[] {
  */
 const TIGHT_MS = 3;
 const PREEMPTION_MS = 20;
-function expectDribble(times: number[], intervalMs: number): void {
+/** What is wrong with a dribble's byte times, or undefined when it keeps its schedule. */
+function dribbleFault(times: number[], intervalMs: number): string | undefined {
   const offsets = times.map((t, k) => t - k * intervalMs).sort((a, b) => a - b);
   const start = offsets[Math.floor(offsets.length / 2)]!;
   const dev = times.map((t, k) => t - (start + k * intervalMs));
   const shown = `deviation per byte from a ${intervalMs} ms schedule: ${dev.map((d) => d.toFixed(1)).join(' ')}`;
   const abs = dev.map(Math.abs).sort((a, b) => a - b);
-  expect(abs[Math.floor(abs.length * 0.9)]!, shown).toBeLessThan(TIGHT_MS);
-  expect(abs[abs.length - 1]!, shown).toBeLessThan(PREEMPTION_MS);
+  if (!(abs[Math.floor(abs.length * 0.9)]! < TIGHT_MS)) return `90th percentile ${abs[Math.floor(abs.length * 0.9)]!.toFixed(1)} ms >= ${TIGHT_MS} ms; ${shown}`;
+  if (!(abs[abs.length - 1]! < PREEMPTION_MS)) return `worst ${abs[abs.length - 1]!.toFixed(1)} ms >= ${PREEMPTION_MS} ms; ${shown}`;
   // No drift: the schedule is absolute, so the mean gap is the interval.
   const meanGap = (times[times.length - 1]! - times[0]!) / (times.length - 1);
-  expect(Math.abs(meanGap - intervalMs), `mean gap ${meanGap.toFixed(2)} ms; ${shown}`).toBeLessThan(0.5);
+  if (!(Math.abs(meanGap - intervalMs) < 0.5)) return `mean gap ${meanGap.toFixed(2)} ms; ${shown}`;
+  return undefined;
+}
+
+/**
+ * Up to three tries: a dribble whose schedule is wrong (late bytes, drift) is wrong every time,
+ * while another process taking the CPU for a few ms spoils one try, not three (a CI run on
+ * 2026-12-02 saw two bytes of twenty 3.1 and 5.0 ms late once, with other work on the machine).
+ */
+async function expectDribble(measure: () => Promise<string | undefined>): Promise<void> {
+  const faults: string[] = [];
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const fault = await measure();
+    if (fault === undefined) return;
+    faults.push(fault);
+  }
+  expect.fail(`three tries, none on schedule:\n${faults.join('\n')}`);
 }
 
 describe('dribble timing', () => {
   test('slow-headers: one head byte every intervalMs, the body right after the head', async () => {
-    const r = await rawRequest(request('/slow-headers?intervalMs=15'), { port: up.http.port, timeoutMs: 3000 });
-    expect(r.end).toBe('fin');
-    expect(r.bytes.toString('latin1')).toBe(SLOW_HEAD + 'ok\n');
-    const times = byteTimes(r);
-    expectDribble(times.slice(0, SLOW_HEAD.length), 15);
-    expect(times[times.length - 1]! - times[SLOW_HEAD.length - 1]!).toBeLessThan(TIGHT_MS);
+    await expectDribble(async () => {
+      const r = await rawRequest(request('/slow-headers?intervalMs=15'), { port: up.http.port, timeoutMs: 3000 });
+      expect(r.end).toBe('fin');
+      expect(r.bytes.toString('latin1')).toBe(SLOW_HEAD + 'ok\n');
+      const times = byteTimes(r);
+      const tail = times[times.length - 1]! - times[SLOW_HEAD.length - 1]!;
+      return dribbleFault(times.slice(0, SLOW_HEAD.length), 15) ?? (tail < TIGHT_MS ? undefined : `the body came ${tail.toFixed(1)} ms after the head`);
+    });
   });
 
   test('slow-body: the head at once with the first body byte, then one byte every intervalMs', async () => {
-    const r = await rawRequest(request('/slow-body?intervalMs=20'), { port: up.http.port, timeoutMs: 3000 });
-    expect(r.end).toBe('fin');
-    expect(r.bytes.toString('latin1')).toBe(SLOW_BODY_HEAD + 'abcdefghijklmnopqrs\n');
-    const times = byteTimes(r);
-    expect(times[SLOW_BODY_HEAD.length]! - times[0]!).toBeLessThan(TIGHT_MS);
-    expectDribble(times.slice(SLOW_BODY_HEAD.length), 20);
+    await expectDribble(async () => {
+      const r = await rawRequest(request('/slow-body?intervalMs=20'), { port: up.http.port, timeoutMs: 3000 });
+      expect(r.end).toBe('fin');
+      expect(r.bytes.toString('latin1')).toBe(SLOW_BODY_HEAD + 'abcdefghijklmnopqrs\n');
+      const times = byteTimes(r);
+      const first = times[SLOW_BODY_HEAD.length]! - times[0]!;
+      return (first < TIGHT_MS ? undefined : `the first body byte came ${first.toFixed(1)} ms after the head`) ?? dribbleFault(times.slice(SLOW_BODY_HEAD.length), 20);
+    });
   });
 });
-
