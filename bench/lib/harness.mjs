@@ -209,6 +209,34 @@ export async function runWrk(url, { wrk = 'wrk', threads = 1, connections = 50, 
   return { ...parsed, command: `wrk ${args.map(shellWord).join(' ')}`, raw: out };
 }
 
+/**
+ * Run `node <script> ...args` to the end with a hard deadline (tracked, so Ctrl-C kills it) and
+ * resolve the JSON of the last line it printed; a failure is a SetupError with its stderr.
+ */
+export async function runNodeJson(name, script, args = [], { nodeArgs = [], timeoutMs = 60_000, cwd } = {}) {
+  const child = track(spawn(process.execPath, [...nodeArgs, script, ...args], { stdio: ['pipe', 'pipe', 'pipe'], cwd }));
+  let out = '';
+  let err = '';
+  child.stdout.setEncoding('utf8').on('data', (d) => (out += d));
+  child.stderr.setEncoding('utf8').on('data', (d) => (err = (err + d).slice(-20_000)));
+  const deadline = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  let code, signal;
+  try {
+    [code, signal] = await once(child, 'exit');
+  } catch (e) {
+    throw new SetupError(`${name} could not be spawned: ${e.message}`);
+  } finally {
+    clearTimeout(deadline);
+  }
+  const last = out.trim().split('\n').pop() ?? '';
+  if (code !== 0) throw new SetupError(`${name} failed (${signal ?? `exit ${code}`}):\n${err.trim() || out}`);
+  try {
+    return JSON.parse(last);
+  } catch {
+    throw new SetupError(`${name} printed no JSON result:\n${out}\n${err}`);
+  }
+}
+
 function shellWord(w) {
   return /^[\w@%+=:,./-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`;
 }

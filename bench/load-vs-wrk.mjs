@@ -1,0 +1,272 @@
+#!/usr/bin/env node
+/**
+ * Is `badgateway load` the bottleneck? One nginx in front of the chaos upstream (healthy),
+ * started through the project's own load session (dist/load/session.js, process runtime: what
+ * `badgateway load --gateway nginx` starts), driven in the same run, alternately, by `load`'s
+ * generator (its own process, the entry point `load` uses, at a target rate far above what the
+ * machine can serve, so the rate it achieves is the ceiling) and by `wrk -t1`, with the same
+ * connections. Prints the median achieved rate of each, their ratio against the 0.8x target,
+ * the CPU each used (from /proc), nginx's and the upstream's CPU, and the load average, and
+ * writes bench/results/load-vs-wrk.json.
+ *
+ *   node bench/load-vs-wrk.mjs [--rounds 5] [--duration 5s] [--connections 50] [--warmup 2s]
+ *        [--rate 200000] [--profile] [--wrk wrk] [--json FILE]
+ *
+ * Exits 0 whatever the numbers say; exits 1 only when it could not measure (wrk or nginx
+ * missing, dist/ not built, nginx answering wrongly).
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { summarizeProfile } from './lib/cpuprofile.mjs';
+import {
+  benchOptions,
+  checkWrk,
+  cpuSnapshot,
+  cpuTimeMs,
+  fmt,
+  installCleanup,
+  machineLoad,
+  median,
+  parseDurationS,
+  positiveInt,
+  probe,
+  runNodeJson,
+  runWrk,
+  SetupError,
+  runMain,
+  table,
+} from './lib/harness.mjs';
+
+const NAME = 'load-vs-wrk';
+/** `load` should reach at least this share of wrk's rate through the same nginx with the same connections. */
+const TARGET_RATIO = 0.8;
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..');
+const resultsDir = join(here, 'results');
+const generatorScript = join(here, 'servers', 'load-generator.mjs');
+
+const USAGE = `usage: node bench/${NAME}.mjs [options]
+  --rounds <5>          measured runs of each, alternating load / wrk (the first of a round alternates too)
+  --duration <5s>       length of each measured run (whole seconds)
+  --connections <50>    connections for both (wrk -c, load --connections)
+  --warmup <2s>         one unrecorded run of each first, so nginx, the upstream and the JIT are warm (0 to skip)
+  --rate <200000>       load's target rate (req/s): far above what the machine serves, so the achieved rate is the ceiling
+  --profile             run the generator under --cpu-prof and print where its CPU goes
+  --wrk <path>          the wrk binary (default: wrk on PATH)
+  --json <file>         where to write results (default bench/results/${NAME}.json)`;
+
+function options() {
+  const v = benchOptions(
+    {
+      rounds: { type: 'string', default: '5' },
+      duration: { type: 'string', default: '5s' },
+      connections: { type: 'string', default: '50' },
+      warmup: { type: 'string', default: '2s' },
+      rate: { type: 'string', default: '200000' },
+      profile: { type: 'boolean', default: false },
+      wrk: { type: 'string', default: 'wrk' },
+    },
+    USAGE,
+  );
+  return {
+    rounds: positiveInt('rounds', v.rounds),
+    durationS: parseDurationS(v.duration),
+    connections: positiveInt('connections', v.connections),
+    warmupS: /^0+(s|ms)?$/.test(String(v.warmup)) ? 0 : parseDurationS(v.warmup),
+    rate: positiveInt('rate', v.rate),
+    profile: Boolean(v.profile),
+    wrk: String(v.wrk),
+    json: v.json ?? join(resultsDir, `${NAME}.json`),
+  };
+}
+
+async function importDist(path) {
+  const file = join(root, 'dist', path);
+  if (!existsSync(file)) throw new SetupError(`${relative(root, file)} is missing: build first (\`npm run build\`, or \`npm run bench\` which builds).`);
+  return import(file);
+}
+
+/** nginx's master and its workers (from /proc): their CPU is the gateway's. */
+function processTree(pid) {
+  const pids = [pid];
+  for (let i = 0; i < pids.length; i++) {
+    try {
+      for (const tid of readdirSync(`/proc/${pids[i]}/task`)) {
+        const kids = readFileSync(`/proc/${pids[i]}/task/${tid}/children`, 'utf8').trim();
+        if (kids) pids.push(...kids.split(/\s+/).map(Number));
+      }
+    } catch {}
+  }
+  return pids;
+}
+
+const cpuOf = (pids) => pids.reduce((sum, p) => sum + (cpuTimeMs(p) ?? NaN), 0);
+
+async function main() {
+  const o = options();
+  installCleanup();
+  const wrkVersion = checkWrk(o.wrk);
+  const { startLoadSession, loadPath } = await importDist('load/session.js');
+  const { gatewayById } = await importDist('gateways/index.js');
+  const { loadCatalogue } = await importDist('api/suite.js');
+  const { parseMix } = await importDist('load/mix.js');
+  const catalogue = await loadCatalogue();
+  const adapter = gatewayById('nginx');
+  const nCpus = cpus().length;
+  const startLoad = machineLoad();
+
+  const session = await startLoadSession({ adapter, catalogue, mix: parseMix('healthy:1', catalogue), runtime: 'process' }).catch((err) => {
+    throw new SetupError(`nginx did not start through the load session: ${err.message}`);
+  });
+  try {
+    const gw = session.gateway;
+    const path = loadPath('healthy');
+    const url = `http://127.0.0.1:${gw.port}${path}`;
+    const check = await probe(url);
+    if (check.status !== 200 || check.body !== 'ok\n') throw new SetupError(`nginx → chaos upstream answered ${check.status} ${JSON.stringify(check.body)} on ${url}, not 200 "ok\\n"`);
+    const nginxPids = gw.pid ? processTree(gw.pid) : [];
+    const profileDir = join(resultsDir, 'profiles', `${NAME}-${Date.now()}`);
+    console.log(`${NAME}: nginx ${gw.version ?? '?'} (${gw.source}, process runtime) → chaos upstream (healthy), ${url}`);
+    console.log(`  ${nCpus} CPUs, load average ${startLoad.loadavg1} at start; ${o.rounds} rounds × ${o.durationS} s each, -c ${o.connections}; ${wrkVersion}`);
+
+    const runLoadGen = async (durationS, profile) => {
+      const nodeArgs = profile ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
+      return runNodeJson('the load generator', generatorScript, [JSON.stringify({ host: '127.0.0.1', port: gw.port, path, rate: o.rate, durationMs: durationS * 1000, connections: o.connections })], { nodeArgs, timeoutMs: (durationS + 30) * 1000 });
+    };
+    const wrkRun = (durationS) => runWrk(url, { wrk: o.wrk, threads: 1, connections: o.connections, durationS });
+
+    if (o.warmupS > 0) {
+      await wrkRun(o.warmupS);
+      await runLoadGen(o.warmupS, false);
+    }
+
+    /** One measured run of either tool, with the CPU of everything involved over it. */
+    const measure = async (tool, round) => {
+      const loadavg1 = machineLoad().loadavg1;
+      const before = cpuSnapshot();
+      const nginx0 = cpuOf(nginxPids);
+      let rps, requests, errors, toolCpuMs, toolWallMs, extra;
+      if (tool === 'wrk') {
+        const r = await wrkRun(o.durationS);
+        const after = cpuSnapshot();
+        rps = r.rps;
+        requests = r.requests;
+        errors = r.errors;
+        toolCpuMs = after.childrenMs - before.childrenMs;
+        toolWallMs = Number.isFinite(r.elapsedMs) ? r.elapsedMs : after.at - before.at;
+        extra = { after };
+      } else {
+        const r = await runLoadGen(o.durationS, o.profile);
+        const after = cpuSnapshot();
+        rps = r.rps;
+        requests = r.sent;
+        errors = r.sent - (r.byStatus['200'] ?? 0) - (r.byStatus['unfinished'] ?? 0);
+        // The generator's own reading over the generation (all its threads); the process's whole
+        // life (node start-up included) is in the reaped-children figure, kept for the record.
+        toolCpuMs = r.cpuMs;
+        toolWallMs = r.wallMs;
+        extra = { after, processCpuMs: after.childrenMs - before.childrenMs, byStatus: r.byStatus, noResponse: r.noResponse, connectionsOpened: r.connectionsOpened };
+      }
+      const { after } = extra;
+      delete extra.after;
+      const wallMs = after.at - before.at;
+      const nginxMs = cpuOf(nginxPids) - nginx0;
+      // The bench's own process is the chaos upstream (its main thread) plus a little bookkeeping.
+      const upstreamMs = after.selfMs - before.selfMs;
+      const busyMs = after.busyMs - before.busyMs;
+      const childMs = after.childrenMs - before.childrenMs;
+      const otherPct = Math.max(0, (100 * (busyMs - childMs - upstreamMs - nginxMs)) / (wallMs * nCpus));
+      return {
+        tool,
+        round,
+        rps,
+        requests,
+        errors,
+        cpuPct: (100 * toolCpuMs) / toolWallMs,
+        cpuUsPerReq: (1000 * toolCpuMs) / requests,
+        nginxCpuPct: (100 * nginxMs) / wallMs,
+        upstreamCpuPct: (100 * upstreamMs) / wallMs,
+        otherPct,
+        loadavg1,
+        ...extra,
+      };
+    };
+
+    const runs = [];
+    for (let round = 1; round <= o.rounds; round++) {
+      const order = round % 2 ? ['load', 'wrk'] : ['wrk', 'load'];
+      for (const tool of order) {
+        const r = await measure(tool, round);
+        runs.push(r);
+        process.stdout.write(`  round ${round} ${tool.padEnd(4)} ${fmt.int(r.rps).padStart(7)} req/s  ${tool} CPU ${r.cpuPct.toFixed(0)}%  nginx ${r.nginxCpuPct.toFixed(0)}%  upstream ${r.upstreamCpuPct.toFixed(0)}%  others ${r.otherPct.toFixed(0)}%  load avg ${r.loadavg1}\n`);
+      }
+    }
+    const endLoad = machineLoad();
+
+    const summary = {};
+    for (const tool of ['load', 'wrk']) {
+      const mine = runs.filter((r) => r.tool === tool);
+      const m = (k) => median(mine.map((r) => r[k]));
+      summary[tool] = { rps: m('rps'), minRps: Math.min(...mine.map((r) => r.rps)), maxRps: Math.max(...mine.map((r) => r.rps)), cpuPct: m('cpuPct'), cpuUsPerReq: m('cpuUsPerReq'), nginxCpuPct: m('nginxCpuPct'), upstreamCpuPct: m('upstreamCpuPct'), otherPct: m('otherPct'), errors: mine.reduce((s, r) => s + r.errors, 0) };
+    }
+    const ratio = summary.load.rps / summary.wrk.rps;
+    const perRound = [];
+    for (let round = 1; round <= o.rounds; round++) {
+      const l = runs.find((r) => r.round === round && r.tool === 'load');
+      const w = runs.find((r) => r.round === round && r.tool === 'wrk');
+      perRound.push(l.rps / w.rps);
+    }
+    const met = ratio >= TARGET_RATIO;
+    const loadavgMedian = median(runs.map((r) => r.loadavg1));
+
+    console.log('');
+    console.log(
+      table(
+        ['', 'req/s (median)', 'min', 'max', 'CPU % of a core', 'CPU µs/req', 'nginx CPU %', 'upstream CPU %', 'errors'],
+        ['load', 'wrk'].map((t) => {
+          const s = summary[t];
+          return [t === 'load' ? 'badgateway load' : 'wrk -t1', fmt.int(s.rps), fmt.int(s.minRps), fmt.int(s.maxRps), s.cpuPct.toFixed(0), s.cpuUsPerReq.toFixed(1), s.nginxCpuPct.toFixed(0), s.upstreamCpuPct.toFixed(0), fmt.int(s.errors)];
+        }),
+      ),
+    );
+    console.log('');
+    console.log(`  load / wrk: ${fmt.ratio(ratio)} (target ≥ ${fmt.ratio(TARGET_RATIO)}): ${met ? 'MET' : 'NOT MET'}; per round ${perRound.map(fmt.ratio).join(' ')}`);
+    console.log(`  load average (1 min): ${startLoad.loadavg1} at start, ${loadavgMedian} median over runs, ${endLoad.loadavg1} at end; ${nCpus} CPUs`);
+
+    let profile;
+    if (o.profile) {
+      const files = existsSync(profileDir) ? readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile')) : [];
+      profile = files.map((f) => ({ file: relative(root, join(profileDir, f)), ...summarizeProfile(join(profileDir, f), { root, top: 12 }) }));
+      for (const p of profile) {
+        if (p.busyMs < 200) continue; // the generator's idle main thread
+        console.log(`\n  profile ${p.file} (busy ${p.busyMs.toFixed(0)} ms):`);
+        console.log(table(['self %', 'function', 'where'], p.rows.map((r) => [r.selfPct.toFixed(1), r.function, r.where])).replace(/^/gm, '    '));
+      }
+    }
+
+    const out = {
+      bench: NAME,
+      date: new Date().toISOString(),
+      machine: { cpus: nCpus, node: process.version, nginx: gw.version, wrk: wrkVersion, loadavg1Start: startLoad.loadavg1, loadavg1Median: loadavgMedian, loadavg1End: endLoad.loadavg1, cpuPressureSome10: startLoad.cpuPressureSome10 },
+      settings: { rounds: o.rounds, durationS: o.durationS, connections: o.connections, warmupS: o.warmupS, loadTargetRate: o.rate, wrk: `wrk -t1 -c${o.connections} -d${o.durationS}s`, url },
+      runs,
+      summary,
+      ratio,
+      perRound,
+      target: TARGET_RATIO,
+      met,
+      ...(profile ? { profile } : {}),
+    };
+    mkdirSync(dirname(o.json), { recursive: true });
+    writeFileSync(o.json, `${JSON.stringify(out, null, 2)}\n`);
+    console.log(`\n  results: ${relative(process.cwd(), o.json)}`);
+    return 0;
+  } finally {
+    await session.close();
+  }
+}
+
+runMain(main);
