@@ -55,6 +55,8 @@ const USAGE = `usage: node bench/${NAME}.mjs [options]
   --warmup <2s>         one unrecorded run of each first, so nginx, the upstream and the JIT are warm (0 to skip)
   --rate <200000>       load's target rate (req/s): far above what the machine serves, so the achieved rate is the ceiling
   --profile             run the generator under --cpu-prof and print where its CPU goes
+  --baseline <dir>      another checkout (built) whose generator runs as a third contender, in the same
+                        rounds, to compare a change to the generator with what it was
   --wrk <path>          the wrk binary (default: wrk on PATH)
   --json <file>         where to write results (default bench/results/${NAME}.json)`;
 
@@ -67,6 +69,7 @@ function options() {
       warmup: { type: 'string', default: '2s' },
       rate: { type: 'string', default: '200000' },
       profile: { type: 'boolean', default: false },
+      baseline: { type: 'string' },
       wrk: { type: 'string', default: 'wrk' },
     },
     USAGE,
@@ -78,6 +81,7 @@ function options() {
     warmupS: /^0+(s|ms)?$/.test(String(v.warmup)) ? 0 : parseDurationS(v.warmup),
     rate: positiveInt('rate', v.rate),
     profile: Boolean(v.profile),
+    baseline: v.baseline === undefined ? undefined : String(v.baseline),
     wrk: String(v.wrk),
     json: v.json ?? join(resultsDir, `${NAME}.json`),
   };
@@ -127,20 +131,24 @@ async function main() {
     const url = `http://127.0.0.1:${gw.port}${path}`;
     const check = await probe(url);
     if (check.status !== 200 || check.body !== 'ok\n') throw new SetupError(`nginx → chaos upstream answered ${check.status} ${JSON.stringify(check.body)} on ${url}, not 200 "ok\\n"`);
+    const baselineScript = o.baseline === undefined ? undefined : join(o.baseline, 'bench', 'servers', 'load-generator.mjs');
+    if (baselineScript && !existsSync(baselineScript)) throw new SetupError(`--baseline ${o.baseline}: no bench/servers/load-generator.mjs there`);
+    const tools = baselineScript ? ['load', 'wrk', 'baseline'] : ['load', 'wrk'];
     const nginxPids = gw.pid ? processTree(gw.pid) : [];
     const profileDir = join(resultsDir, 'profiles', `${NAME}-${Date.now()}`);
     console.log(`${NAME}: nginx ${gw.version ?? '?'} (${gw.source}, process runtime) → chaos upstream (healthy), ${url}`);
     console.log(`  ${nCpus} CPUs, load average ${startLoad.loadavg1} at start; ${o.rounds} rounds × ${o.durationS} s each, -c ${o.connections}; ${wrkVersion}`);
 
-    const runLoadGen = async (durationS, profile) => {
+    const runLoadGen = async (durationS, profile, script = generatorScript) => {
       const nodeArgs = profile ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
-      return runNodeJson('the load generator', generatorScript, [JSON.stringify({ host: '127.0.0.1', port: gw.port, path, rate: o.rate, durationMs: durationS * 1000, connections: o.connections })], { nodeArgs, timeoutMs: (durationS + 30) * 1000 });
+      return runNodeJson('the load generator', script, [JSON.stringify({ host: '127.0.0.1', port: gw.port, path, rate: o.rate, durationMs: durationS * 1000, connections: o.connections })], { nodeArgs, timeoutMs: (durationS + 30) * 1000 });
     };
     const wrkRun = (durationS) => runWrk(url, { wrk: o.wrk, threads: 1, connections: o.connections, durationS });
 
     if (o.warmupS > 0) {
       await wrkRun(o.warmupS);
       await runLoadGen(o.warmupS, false);
+      if (baselineScript) await runLoadGen(o.warmupS, false, baselineScript);
     }
 
     /** One measured run of either tool, with the CPU of everything involved over it. */
@@ -148,7 +156,7 @@ async function main() {
       const loadavg1 = machineLoad().loadavg1;
       const before = cpuSnapshot();
       const nginx0 = cpuOf(nginxPids);
-      let rps, requests, errors, toolCpuMs, toolWallMs, extra;
+      let rps, requests, errors, toolCpuMs, toolWallMs, perReq, extra;
       if (tool === 'wrk') {
         const r = await wrkRun(o.durationS);
         const after = cpuSnapshot();
@@ -157,18 +165,23 @@ async function main() {
         errors = r.errors;
         toolCpuMs = after.childrenMs - before.childrenMs;
         toolWallMs = Number.isFinite(r.elapsedMs) ? r.elapsedMs : after.at - before.at;
+        perReq = r.requests;
         extra = { after };
       } else {
-        const r = await runLoadGen(o.durationS, o.profile);
+        const r = await runLoadGen(o.durationS, o.profile && tool === 'load', tool === 'baseline' ? baselineScript : generatorScript);
         const after = cpuSnapshot();
         rps = r.rps;
         requests = r.sent;
         errors = r.sent - (r.byStatus['200'] ?? 0) - (r.byStatus['unfinished'] ?? 0);
-        // The generator's own reading over the generation (all its threads); the process's whole
-        // life (node start-up included) is in the reaped-children figure, kept for the record.
-        toolCpuMs = r.cpuMs;
-        toolWallMs = r.wallMs;
-        extra = { after, processCpuMs: after.childrenMs - before.childrenMs, byStatus: r.byStatus, noResponse: r.noResponse, connectionsOpened: r.connectionsOpened };
+        // The generator's own reading (all its threads) in the steady state, from its first progress
+        // report to its last: the worker's start-up (a few tens of ms of module loading) is not
+        // charged per request. The whole generation and the process's whole life (node start-up
+        // included, from the reaped-children figure) are kept for the record.
+        const steady = r.steady ?? { cpuMs: r.cpuMs, wallMs: r.wallMs, done: r.sent };
+        toolCpuMs = steady.cpuMs;
+        toolWallMs = steady.wallMs;
+        perReq = steady.done;
+        extra = { after, generationCpuMs: r.cpuMs, generationWallMs: r.wallMs, processCpuMs: after.childrenMs - before.childrenMs, byStatus: r.byStatus, noResponse: r.noResponse, connectionsOpened: r.connectionsOpened };
       }
       const { after } = extra;
       delete extra.after;
@@ -186,7 +199,7 @@ async function main() {
         requests,
         errors,
         cpuPct: (100 * toolCpuMs) / toolWallMs,
-        cpuUsPerReq: (1000 * toolCpuMs) / requests,
+        cpuUsPerReq: (1000 * toolCpuMs) / perReq,
         nginxCpuPct: (100 * nginxMs) / wallMs,
         upstreamCpuPct: (100 * upstreamMs) / wallMs,
         otherPct,
@@ -197,7 +210,7 @@ async function main() {
 
     const runs = [];
     for (let round = 1; round <= o.rounds; round++) {
-      const order = round % 2 ? ['load', 'wrk'] : ['wrk', 'load'];
+      const order = round % 2 ? tools : [...tools].reverse();
       for (const tool of order) {
         const r = await measure(tool, round);
         runs.push(r);
@@ -207,7 +220,7 @@ async function main() {
     const endLoad = machineLoad();
 
     const summary = {};
-    for (const tool of ['load', 'wrk']) {
+    for (const tool of tools) {
       const mine = runs.filter((r) => r.tool === tool);
       const m = (k) => median(mine.map((r) => r[k]));
       summary[tool] = { rps: m('rps'), minRps: Math.min(...mine.map((r) => r.rps)), maxRps: Math.max(...mine.map((r) => r.rps)), cpuPct: m('cpuPct'), cpuUsPerReq: m('cpuUsPerReq'), nginxCpuPct: m('nginxCpuPct'), upstreamCpuPct: m('upstreamCpuPct'), otherPct: m('otherPct'), errors: mine.reduce((s, r) => s + r.errors, 0) };
@@ -226,14 +239,15 @@ async function main() {
     console.log(
       table(
         ['', 'req/s (median)', 'min', 'max', 'CPU % of a core', 'CPU µs/req', 'nginx CPU %', 'upstream CPU %', 'errors'],
-        ['load', 'wrk'].map((t) => {
+        tools.map((t) => {
           const s = summary[t];
-          return [t === 'load' ? 'badgateway load' : 'wrk -t1', fmt.int(s.rps), fmt.int(s.minRps), fmt.int(s.maxRps), s.cpuPct.toFixed(0), s.cpuUsPerReq.toFixed(1), s.nginxCpuPct.toFixed(0), s.upstreamCpuPct.toFixed(0), fmt.int(s.errors)];
+          return [{ load: 'badgateway load', wrk: 'wrk -t1', baseline: 'load (baseline)' }[t], fmt.int(s.rps), fmt.int(s.minRps), fmt.int(s.maxRps), s.cpuPct.toFixed(0), s.cpuUsPerReq.toFixed(1), s.nginxCpuPct.toFixed(0), s.upstreamCpuPct.toFixed(0), fmt.int(s.errors)];
         }),
       ),
     );
     console.log('');
     console.log(`  load / wrk: ${fmt.ratio(ratio)} (target ≥ ${fmt.ratio(TARGET_RATIO)}): ${met ? 'MET' : 'NOT MET'}; per round ${perRound.map(fmt.ratio).join(' ')}`);
+    if (baselineScript) console.log(`  load / baseline: ${fmt.ratio(summary.load.rps / summary.baseline.rps)} in req/s, ${fmt.ratio(summary.load.cpuUsPerReq / summary.baseline.cpuUsPerReq)} in CPU per request (baseline: ${o.baseline})`);
     console.log(`  load average (1 min): ${startLoad.loadavg1} at start, ${loadavgMedian} median over runs, ${endLoad.loadavg1} at end; ${nCpus} CPUs`);
 
     let profile;
@@ -251,7 +265,7 @@ async function main() {
       bench: NAME,
       date: new Date().toISOString(),
       machine: { cpus: nCpus, node: process.version, nginx: gw.version, wrk: wrkVersion, loadavg1Start: startLoad.loadavg1, loadavg1Median: loadavgMedian, loadavg1End: endLoad.loadavg1, cpuPressureSome10: startLoad.cpuPressureSome10 },
-      settings: { rounds: o.rounds, durationS: o.durationS, connections: o.connections, warmupS: o.warmupS, loadTargetRate: o.rate, wrk: `wrk -t1 -c${o.connections} -d${o.durationS}s`, url },
+      settings: { baseline: o.baseline, rounds: o.rounds, durationS: o.durationS, connections: o.connections, warmupS: o.warmupS, loadTargetRate: o.rate, wrk: `wrk -t1 -c${o.connections} -d${o.durationS}s`, url },
       runs,
       summary,
       ratio,

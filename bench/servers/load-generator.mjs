@@ -42,6 +42,14 @@ process.stdin.on('end', () => process.exit(1)).resume();
 
 const cpu0 = cpuMs();
 const t0 = performance.now();
+// The steady state: from the first progress report (the worker started, its code loaded) to the
+// last one, so start-up is not charged per request; the whole run is reported too.
+let first, last;
+const onProgress = (p) => {
+  const at = { cpuMs: cpuMs(), t: performance.now(), done: p.done };
+  if (!first) first = at;
+  else last = at;
+};
 const g = await generateInWorker({
   host: o.host,
   port: o.port,
@@ -52,7 +60,7 @@ const g = await generateInWorker({
   requests: [requestBytes('GET', o.path, o.host, o.port)],
   mix: [{ fault: 'healthy', weight: 1 }],
   seed: 1,
-});
+}, undefined, onProgress);
 const wallMs = performance.now() - t0;
 const cpu = cpuMs() - cpu0;
 process.stdout.write(
@@ -65,6 +73,7 @@ process.stdout.write(
     connectionsOpened: g.connectionsOpened,
     cpuMs: cpu,
     wallMs,
+    steady: first && last && last.done > first.done ? { cpuMs: last.cpuMs - first.cpuMs, wallMs: last.t - first.t, done: last.done - first.done } : undefined,
   })}\n`,
   () => process.exit(0),
 );

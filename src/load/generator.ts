@@ -97,6 +97,8 @@ export interface GeneratorResult {
 export const LATE_MS = 5;
 const MAX_HEAD = 64 * 1024;
 const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
+/** Bytes read per socket read: a whole response of the usual fault fits. */
+const READ_BUFFER = 64 * 1024;
 
 interface InFlight {
   readonly entry: number;
@@ -130,6 +132,10 @@ export function runGenerator(opts: GeneratorOptions): Promise<GeneratorResult> {
     let interrupted = false;
     let lastAnswer = 0;
     let stoppedAt = 0;
+    // One read buffer for every connection (net's `onread`): a read is parsed before the next can
+    // happen, so nothing is allocated per read and no stream machinery runs; what must outlive a
+    // read (a partial head) is copied out of it.
+    const readBuffer = Buffer.allocUnsafe(READ_BUFFER);
     const idle: Conn[] = [];
     const all = new Set<Conn>();
     const start = performance.now();
@@ -181,14 +187,13 @@ export function runGenerator(opts: GeneratorOptions): Promise<GeneratorResult> {
 
       private open(): void {
         opened++;
-        const s = connect({ host: opts.host, port: opts.port });
+        const s = connect({ host: opts.host, port: opts.port, onread: { buffer: readBuffer, callback: (n: number, buf: Uint8Array) => (this.onData((buf as Buffer).subarray(0, n)), true) } });
         s.setNoDelay(true);
         this.socket = s;
         let reset = false;
         let errCode: string | undefined;
         let connected = false;
         s.on('connect', () => (connected = true));
-        s.on('data', (d: Buffer) => this.onData(d));
         s.on('error', (err: NodeJS.ErrnoException) => {
           errCode = err.code;
           if (err.code === 'ECONNRESET' || err.code === 'EPIPE') reset = true;
@@ -217,7 +222,7 @@ export function runGenerator(opts: GeneratorOptions): Promise<GeneratorResult> {
           }
           if (at === -1) {
             if (buf.length - off > MAX_HEAD) return this.drop('protocol-error');
-            this.head = off === 0 ? buf : buf.subarray(off);
+            this.head = Buffer.from(buf.subarray(off)); // a copy: `buf` may be the shared read buffer
             return;
           }
           if (this.status === 0) return this.drop('protocol-error');
