@@ -107,6 +107,16 @@ function processTree(pid) {
   return pids;
 }
 
+/** System CPU time (ms) of our reaped children (wrk, once it has exited), from /proc/self/stat. */
+function childrenSysMs() {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    return (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[14]) * 1000) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
 const cpuOf = (pids) => pids.reduce((sum, p) => sum + (cpuTimeMs(p) ?? NaN), 0);
 
 async function main() {
@@ -156,7 +166,8 @@ async function main() {
       const loadavg1 = machineLoad().loadavg1;
       const before = cpuSnapshot();
       const nginx0 = cpuOf(nginxPids);
-      let rps, requests, errors, toolCpuMs, toolWallMs, perReq, extra;
+      const sys0 = childrenSysMs();
+      let rps, requests, errors, toolCpuMs, toolSysMs, toolWallMs, perReq, extra;
       if (tool === 'wrk') {
         const r = await wrkRun(o.durationS);
         const after = cpuSnapshot();
@@ -164,6 +175,7 @@ async function main() {
         requests = r.requests;
         errors = r.errors;
         toolCpuMs = after.childrenMs - before.childrenMs;
+        toolSysMs = childrenSysMs() - sys0;
         toolWallMs = Number.isFinite(r.elapsedMs) ? r.elapsedMs : after.at - before.at;
         perReq = r.requests;
         extra = { after };
@@ -179,6 +191,7 @@ async function main() {
         // included, from the reaped-children figure) are kept for the record.
         const steady = r.steady ?? { cpuMs: r.cpuMs, wallMs: r.wallMs, done: r.sent };
         toolCpuMs = steady.cpuMs;
+        toolSysMs = steady.sysMs ?? NaN;
         toolWallMs = steady.wallMs;
         perReq = steady.done;
         extra = { after, generationCpuMs: r.cpuMs, generationWallMs: r.wallMs, processCpuMs: after.childrenMs - before.childrenMs, byStatus: r.byStatus, noResponse: r.noResponse, connectionsOpened: r.connectionsOpened };
@@ -200,6 +213,8 @@ async function main() {
         errors,
         cpuPct: (100 * toolCpuMs) / toolWallMs,
         cpuUsPerReq: (1000 * toolCpuMs) / perReq,
+        // The kernel's share: on loopback a write(2) also carries the receiver's TCP processing.
+        sysShare: toolSysMs / toolCpuMs,
         nginxCpuPct: (100 * nginxMs) / wallMs,
         upstreamCpuPct: (100 * upstreamMs) / wallMs,
         otherPct,
@@ -223,7 +238,7 @@ async function main() {
     for (const tool of tools) {
       const mine = runs.filter((r) => r.tool === tool);
       const m = (k) => median(mine.map((r) => r[k]));
-      summary[tool] = { rps: m('rps'), minRps: Math.min(...mine.map((r) => r.rps)), maxRps: Math.max(...mine.map((r) => r.rps)), cpuPct: m('cpuPct'), cpuUsPerReq: m('cpuUsPerReq'), nginxCpuPct: m('nginxCpuPct'), upstreamCpuPct: m('upstreamCpuPct'), otherPct: m('otherPct'), errors: mine.reduce((s, r) => s + r.errors, 0) };
+      summary[tool] = { rps: m('rps'), minRps: Math.min(...mine.map((r) => r.rps)), maxRps: Math.max(...mine.map((r) => r.rps)), cpuPct: m('cpuPct'), cpuUsPerReq: m('cpuUsPerReq'), sysShare: m('sysShare'), nginxCpuPct: m('nginxCpuPct'), upstreamCpuPct: m('upstreamCpuPct'), otherPct: m('otherPct'), errors: mine.reduce((s, r) => s + r.errors, 0) };
     }
     const ratio = summary.load.rps / summary.wrk.rps;
     const perRound = [];
@@ -238,10 +253,10 @@ async function main() {
     console.log('');
     console.log(
       table(
-        ['', 'req/s (median)', 'min', 'max', 'CPU % of a core', 'CPU µs/req', 'nginx CPU %', 'upstream CPU %', 'errors'],
+        ['', 'req/s (median)', 'min', 'max', 'CPU % of a core', 'CPU µs/req', 'kernel %', 'nginx CPU %', 'upstream CPU %', 'errors'],
         tools.map((t) => {
           const s = summary[t];
-          return [{ load: 'badgateway load', wrk: 'wrk -t1', baseline: 'load (baseline)' }[t], fmt.int(s.rps), fmt.int(s.minRps), fmt.int(s.maxRps), s.cpuPct.toFixed(0), s.cpuUsPerReq.toFixed(1), s.nginxCpuPct.toFixed(0), s.upstreamCpuPct.toFixed(0), fmt.int(s.errors)];
+          return [{ load: 'badgateway load', wrk: 'wrk -t1', baseline: 'load (baseline)' }[t], fmt.int(s.rps), fmt.int(s.minRps), fmt.int(s.maxRps), s.cpuPct.toFixed(0), s.cpuUsPerReq.toFixed(1), (100 * s.sysShare).toFixed(0), s.nginxCpuPct.toFixed(0), s.upstreamCpuPct.toFixed(0), fmt.int(s.errors)];
         }),
       ),
     );

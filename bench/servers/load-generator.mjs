@@ -14,15 +14,17 @@
 import { readFileSync } from 'node:fs';
 
 const USER_HZ = 100;
-function cpuMs() {
+/** This process's CPU time (all threads), ms: [user + system, system]. */
+function cpuTimes() {
   try {
     const stat = readFileSync('/proc/self/stat', 'utf8');
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(f[11]) + Number(f[12])) * 1000) / USER_HZ;
+    return [((Number(f[11]) + Number(f[12])) * 1000) / USER_HZ, (Number(f[12]) * 1000) / USER_HZ];
   } catch {
-    return NaN;
+    return [NaN, NaN];
   }
 }
+const cpuMs = () => cpuTimes()[0];
 
 let generateInWorker, requestBytes;
 try {
@@ -46,7 +48,8 @@ const t0 = performance.now();
 // last one, so start-up is not charged per request; the whole run is reported too.
 let first, last;
 const onProgress = (p) => {
-  const at = { cpuMs: cpuMs(), t: performance.now(), done: p.done };
+  const [cpu, sys] = cpuTimes();
+  const at = { cpuMs: cpu, sysMs: sys, t: performance.now(), done: p.done };
   if (!first) first = at;
   else last = at;
 };
@@ -73,7 +76,7 @@ process.stdout.write(
     connectionsOpened: g.connectionsOpened,
     cpuMs: cpu,
     wallMs,
-    steady: first && last && last.done > first.done ? { cpuMs: last.cpuMs - first.cpuMs, wallMs: last.t - first.t, done: last.done - first.done } : undefined,
+    steady: first && last && last.done > first.done ? { cpuMs: last.cpuMs - first.cpuMs, sysMs: last.sysMs - first.sysMs, wallMs: last.t - first.t, done: last.done - first.done } : undefined,
   })}\n`,
   () => process.exit(0),
 );
