@@ -9,7 +9,7 @@
  * the CPU each used (from /proc), nginx's and the upstream's CPU, and the load average, and
  * writes bench/results/load-vs-wrk.json.
  *
- *   node bench/load-vs-wrk.mjs [--rounds 5] [--duration 5s] [--connections 50] [--warmup 2s]
+ *   node bench/load-vs-wrk.mjs [--rounds 5] [--duration 5s] [--connections 64] [--warmup 2s]
  *        [--rate 200000] [--profile] [--wrk wrk] [--json FILE]
  *
  * Exits 0 whatever the numbers say; exits 1 only when it could not measure (wrk or nginx
@@ -51,7 +51,7 @@ const generatorScript = join(here, 'servers', 'load-generator.mjs');
 const USAGE = `usage: node bench/${NAME}.mjs [options]
   --rounds <5>          measured runs of each, alternating load / wrk (the first of a round alternates too)
   --duration <5s>       length of each measured run (whole seconds)
-  --connections <50>    connections for both (wrk -c, load --connections)
+  --connections <64>    connections for both (wrk -c, load --connections; 64 is load's default)
   --warmup <2s>         one unrecorded run of each first, so nginx, the upstream and the JIT are warm (0 to skip)
   --rate <200000>       load's target rate (req/s): far above what the machine serves, so the achieved rate is the ceiling
   --profile             run the generator under --cpu-prof and print where its CPU goes
@@ -65,7 +65,7 @@ function options() {
     {
       rounds: { type: 'string', default: '5' },
       duration: { type: 'string', default: '5s' },
-      connections: { type: 'string', default: '50' },
+      connections: { type: 'string', default: '64' },
       warmup: { type: 'string', default: '2s' },
       rate: { type: 'string', default: '200000' },
       profile: { type: 'boolean', default: false },
