@@ -117,6 +117,18 @@ function childrenSysMs() {
   }
 }
 
+/** Lines in nginx's access log so far: one per request it answered, a count neither tool made. */
+function accessLines(file) {
+  try {
+    const b = readFileSync(file);
+    let n = 0;
+    for (let i = b.indexOf(10); i !== -1; i = b.indexOf(10, i + 1)) n++;
+    return n;
+  } catch {
+    return NaN;
+  }
+}
+
 const cpuOf = (pids) => pids.reduce((sum, p) => sum + (cpuTimeMs(p) ?? NaN), 0);
 
 async function main() {
@@ -144,6 +156,7 @@ async function main() {
     const baselineScript = o.baseline === undefined ? undefined : join(o.baseline, 'bench', 'servers', 'load-generator.mjs');
     if (baselineScript && !existsSync(baselineScript)) throw new SetupError(`--baseline ${o.baseline}: no bench/servers/load-generator.mjs there`);
     const tools = baselineScript ? ['load', 'wrk', 'baseline'] : ['load', 'wrk'];
+    const accessLog = join(gw.prefix, 'logs', 'access.log');
     const nginxPids = gw.pid ? processTree(gw.pid) : [];
     const profileDir = join(resultsDir, 'profiles', `${NAME}-${Date.now()}`);
     console.log(`${NAME}: nginx ${gw.version ?? '?'} (${gw.source}, process runtime) → chaos upstream (healthy), ${url}`);
@@ -167,6 +180,7 @@ async function main() {
       const before = cpuSnapshot();
       const nginx0 = cpuOf(nginxPids);
       const sys0 = childrenSysMs();
+      const served0 = accessLines(accessLog);
       let rps, requests, errors, toolCpuMs, toolSysMs, toolWallMs, perReq, extra;
       if (tool === 'wrk') {
         const r = await wrkRun(o.durationS);
@@ -198,6 +212,9 @@ async function main() {
       }
       const { after } = extra;
       delete extra.after;
+      // A cross-check of the tool's own count: nginx's log has every answer (wrk's count leaves out
+      // the up to -c requests in flight when it stops; the generator waits for them).
+      const served = accessLines(accessLog) - served0;
       const wallMs = after.at - before.at;
       const nginxMs = cpuOf(nginxPids) - nginx0;
       // The bench's own process is the chaos upstream (its main thread) plus a little bookkeeping.
@@ -210,13 +227,15 @@ async function main() {
         round,
         rps,
         requests,
+        servedByNginx: served,
         errors,
         cpuPct: (100 * toolCpuMs) / toolWallMs,
         cpuUsPerReq: (1000 * toolCpuMs) / perReq,
         // The kernel's share: on loopback a write(2) also carries the receiver's TCP processing.
         sysShare: toolSysMs / toolCpuMs,
-        nginxCpuPct: (100 * nginxMs) / wallMs,
-        upstreamCpuPct: (100 * upstreamMs) / wallMs,
+        // Per request, not per second: a generator run's wall time includes its process's start-up.
+        nginxCpuUsPerReq: (1000 * nginxMs) / requests,
+        upstreamCpuUsPerReq: (1000 * upstreamMs) / requests,
         otherPct,
         loadavg1,
         ...extra,
@@ -229,7 +248,7 @@ async function main() {
       for (const tool of order) {
         const r = await measure(tool, round);
         runs.push(r);
-        process.stdout.write(`  round ${round} ${tool.padEnd(4)} ${fmt.int(r.rps).padStart(7)} req/s  ${tool} CPU ${r.cpuPct.toFixed(0)}%  nginx ${r.nginxCpuPct.toFixed(0)}%  upstream ${r.upstreamCpuPct.toFixed(0)}%  others ${r.otherPct.toFixed(0)}%  load avg ${r.loadavg1}\n`);
+        process.stdout.write(`  round ${round} ${tool.padEnd(4)} ${fmt.int(r.rps).padStart(7)} req/s  ${tool} CPU ${r.cpuPct.toFixed(0)}%  (${r.cpuUsPerReq.toFixed(1)} µs/req)  nginx ${r.nginxCpuUsPerReq.toFixed(1)} µs/req  upstream ${r.upstreamCpuUsPerReq.toFixed(1)} µs/req  others ${r.otherPct.toFixed(0)}%  load avg ${r.loadavg1}\n`);
       }
     }
     const endLoad = machineLoad();
@@ -238,7 +257,7 @@ async function main() {
     for (const tool of tools) {
       const mine = runs.filter((r) => r.tool === tool);
       const m = (k) => median(mine.map((r) => r[k]));
-      summary[tool] = { rps: m('rps'), minRps: Math.min(...mine.map((r) => r.rps)), maxRps: Math.max(...mine.map((r) => r.rps)), cpuPct: m('cpuPct'), cpuUsPerReq: m('cpuUsPerReq'), sysShare: m('sysShare'), nginxCpuPct: m('nginxCpuPct'), upstreamCpuPct: m('upstreamCpuPct'), otherPct: m('otherPct'), errors: mine.reduce((s, r) => s + r.errors, 0) };
+      summary[tool] = { rps: m('rps'), minRps: Math.min(...mine.map((r) => r.rps)), maxRps: Math.max(...mine.map((r) => r.rps)), cpuPct: m('cpuPct'), cpuUsPerReq: m('cpuUsPerReq'), sysShare: m('sysShare'), nginxCpuUsPerReq: m('nginxCpuUsPerReq'), upstreamCpuUsPerReq: m('upstreamCpuUsPerReq'), otherPct: m('otherPct'), errors: mine.reduce((s, r) => s + r.errors, 0) };
     }
     const ratio = summary.load.rps / summary.wrk.rps;
     const perRound = [];
@@ -248,21 +267,24 @@ async function main() {
       perRound.push(l.rps / w.rps);
     }
     const met = ratio >= TARGET_RATIO;
+    const miscounted = runs.filter((r) => Number.isFinite(r.servedByNginx) && Math.abs(r.servedByNginx - r.requests) > o.connections + 0.01 * r.requests);
     const loadavgMedian = median(runs.map((r) => r.loadavg1));
 
     console.log('');
     console.log(
       table(
-        ['', 'req/s (median)', 'min', 'max', 'CPU % of a core', 'CPU µs/req', 'kernel %', 'nginx CPU %', 'upstream CPU %', 'errors'],
+        ['', 'req/s (median)', 'min', 'max', 'CPU % of a core', 'CPU µs/req', 'kernel %', 'nginx µs/req', 'upstream µs/req', 'errors'],
         tools.map((t) => {
           const s = summary[t];
-          return [{ load: 'badgateway load', wrk: 'wrk -t1', baseline: 'load (baseline)' }[t], fmt.int(s.rps), fmt.int(s.minRps), fmt.int(s.maxRps), s.cpuPct.toFixed(0), s.cpuUsPerReq.toFixed(1), (100 * s.sysShare).toFixed(0), s.nginxCpuPct.toFixed(0), s.upstreamCpuPct.toFixed(0), fmt.int(s.errors)];
+          return [{ load: 'badgateway load', wrk: 'wrk -t1', baseline: 'load (baseline)' }[t], fmt.int(s.rps), fmt.int(s.minRps), fmt.int(s.maxRps), s.cpuPct.toFixed(0), s.cpuUsPerReq.toFixed(1), (100 * s.sysShare).toFixed(0), s.nginxCpuUsPerReq.toFixed(1), s.upstreamCpuUsPerReq.toFixed(1), fmt.int(s.errors)];
         }),
       ),
     );
     console.log('');
     console.log(`  load / wrk: ${fmt.ratio(ratio)} (target ≥ ${fmt.ratio(TARGET_RATIO)}): ${met ? 'MET' : 'NOT MET'}; per round ${perRound.map(fmt.ratio).join(' ')}`);
     if (baselineScript) console.log(`  load / baseline: ${fmt.ratio(summary.load.rps / summary.baseline.rps)} in req/s, ${fmt.ratio(summary.load.cpuUsPerReq / summary.baseline.cpuUsPerReq)} in CPU per request (baseline: ${o.baseline})`);
+    if (miscounted.length) console.log(`  WARNING: ${miscounted.length} run(s) where nginx's access log and the tool disagree on the count by more than -c + 1 %: ${miscounted.map((r) => `round ${r.round} ${r.tool} ${r.requests} vs ${r.servedByNginx}`).join(', ')}`);
+    else console.log(`  every run's count matches nginx's access log (within -c + 1 %)`);
     console.log(`  load average (1 min): ${startLoad.loadavg1} at start, ${loadavgMedian} median over runs, ${endLoad.loadavg1} at end; ${nCpus} CPUs`);
 
     let profile;
