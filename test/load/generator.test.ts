@@ -74,3 +74,25 @@ test('an abort stops at once: what is in flight is unfinished, and still counted
   expect(g.sent).toBe(4);
   expect(g.unsent).toBeGreaterThan(20);
 });
+
+test('a head split across reads survives another connection reading in between (reads share one buffer)', async () => {
+  // Request 0 (connection A) gets the start of a 201's head and waits; request 1 (connection B,
+  // opened because A is busy) gets a whole 200, read into the same buffer A's partial head came
+  // in; then A's head is finished. A kept view of the shared buffer would read A as B's 200.
+  let first: Socket | undefined;
+  const port = await serve((s, n) => {
+    s.setNoDelay(true);
+    if (n === 0) {
+      first = s;
+      s.write('HTTP/1.1 201 Created\r\nContent-Le');
+    } else {
+      s.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+      setTimeout(() => first!.write('ngth: 3\r\n\r\nabc'), 50);
+    }
+  });
+  const g = await runGenerator({ host: '127.0.0.1', port, rate: 4, durationMs: 500, connections: 2, requests: [GET], pick: () => 0, timeoutMs: 2000 });
+  expect(g.sent).toBe(2);
+  expect(g.connectionsOpened).toBe(2);
+  expect(g.byStatus).toEqual({ 200: 1, 201: 1 });
+  expect(g.byBody).toEqual({ complete: 2, truncated: 0, none: 0 });
+});
