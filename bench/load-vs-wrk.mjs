@@ -268,7 +268,7 @@ async function main() {
     }
     const met = ratio >= TARGET_RATIO;
     const miscounted = runs.filter((r) => Number.isFinite(r.servedByNginx) && Math.abs(r.servedByNginx - r.requests) > o.connections + 0.01 * r.requests);
-    const loadavgMedian = median(runs.map((r) => r.loadavg1));
+    const loadavgMedian = Number(median(runs.map((r) => r.loadavg1)).toFixed(2));
 
     console.log('');
     console.log(
