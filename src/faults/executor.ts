@@ -216,6 +216,9 @@ function runStep(conn: Conn, step: Step): StepResult | Promise<StepResult> {
 
 async function keepAlive(conn: Conn, idleMs: number, ignoresFin: boolean): Promise<StepResult> {
   await conn.flush();
+  // The idle wait is for the next request: the rest of this one's body (a POST's, unread by
+  // `respond`) is not it, and would otherwise end the wait at once and never close the connection.
+  await conn.readBody();
   if (await conn.waitForBytes(idleMs, ignoresFin)) return;
   conn.close();
   return 'closed';

@@ -150,6 +150,23 @@ describe.concurrent('keep-alive faults on one connection', () => {
     }
   });
 
+  test('keepalive-idle-close: a POST is answered and its connection still closes after idleMs (its body is not the next request)', async () => {
+    const s = openSession({ port: up.http.port });
+    try {
+      await s.connected;
+      const sentAt = s.now();
+      s.write(`POST /keepalive-idle-close?idleMs=200 HTTP/1.1\r\nHost: test\r\nContent-Length: 128\r\n\r\n${'x'.repeat(128)}`);
+      await s.waitFor((b) => b.length >= OK.length, 2000);
+      const end = await s.waitEnd(2000);
+      if (end === 'timeout') throw new Error('no FIN within 2 s of a POST with idleMs=200');
+      expect(end.end).toBe('fin');
+      expect(s.bytes().toString('latin1')).toBe(OK);
+      expect(end.atMs - sentAt).toBeGreaterThanOrEqual(198);
+    } finally {
+      s.destroy();
+    }
+  });
+
   test('keepalive-stale: the first request is answered, the next one on the connection gets a FIN and no bytes', async () => {
     const s = openSession({ port: up.http.port });
     try {
