@@ -1,0 +1,47 @@
+/**
+ * The keep-alive race study (scenarios/keepalive-race-get.yaml and -post.yaml, the table in
+ * docs/field-guide.md): the scenarios load with a load: block whose sweep validates against
+ * their mix, and each gateway accepts the config that the table says makes the race zero.
+ * Nothing here depends on timing; the measured counts are in the field guide.
+ */
+import { readFile } from 'node:fs/promises';
+import { describe, expect, test } from 'vitest';
+import { Catalogue } from '../../src/faults/registry.js';
+import { GATEWAYS, gatewayById } from '../../src/gateways/index.js';
+import { parseSweep, sweptMix } from '../../src/load/sweep.js';
+import { builtinScenarioDir, loadSuite } from '../../src/scenarios/load.js';
+
+const catalogue = new Catalogue();
+const scenarios = await loadSuite(builtinScenarioDir(), catalogue, GATEWAYS.map((g) => g.id));
+
+describe('the keep-alive race study', () => {
+  test.each([
+    ['keepalive-race-get', 'GET'],
+    ['keepalive-race-post', 'POST'],
+  ] as const)('%s: pooled, a load block at 100/s for 10 s, %s, sweeping the backend idle timeout across the 10 ms between requests', (id, method) => {
+    const s = scenarios.find((x) => x.id === id);
+    expect(s, `${id} is a built-in scenario`).toBeDefined();
+    expect(s!.keepalive).toBe(true);
+    const load = s!.load!;
+    expect(load).toMatchObject({ rate: 100, durationMs: 10_000, connections: 16, method, sweep: 'idleMs=5,10,20' });
+    // Without a mix the scenario's own fault is the whole mix: every connection closes after idleMs.
+    expect(load.mix).toEqual([{ fault: 'keepalive-idle-close', weight: 1, params: { idleMs: 10 } }]);
+    const sweep = parseSweep(load.sweep!, load.mix, catalogue);
+    expect(sweep.values).toEqual([5, 10, 20]);
+    expect(sweptMix(load.mix, sweep, 20)).toEqual([{ fault: 'keepalive-idle-close', weight: 1, params: { idleMs: 20 } }]);
+  });
+
+  test.each([
+    ['nginx', 'nginx-keepalive-timeout.conf', 'nginx.conf', /upstream app \{\n\s+server 127\.0\.0\.1:9000;\n\s+keepalive 8;\n\s+keepalive_timeout 4ms;/],
+    ['haproxy', 'haproxy-retry-on.cfg', 'haproxy.cfg', /http-reuse always\n\s+retry-on conn-failure empty-response\n\s+server s 127\.0\.0\.1:9000/],
+    ['caddy', 'Caddyfile-keepalive', 'Caddyfile', /reverse_proxy 127\.0\.0\.1:9000 \{[^}]*keepalive 4ms/],
+    ['apache', 'apache-disablereuse.conf', 'apache.conf', /ProxyPass "\/s\/load\/" "http:\/\/127\.0\.0\.1:9000\/s\/load\/" .*disablereuse=On/],
+  ] as const)('%s takes the fixed config (%s) with its placeholders filled', async (gateway, file, main, directive) => {
+    const path = `test/fixtures/keepalive-race/${file}`;
+    const text = await readFile(path, 'utf8');
+    const rendered = gatewayById(gateway).fromUserConfig(text, path, { listen: { host: '127.0.0.1', port: 8000 }, prefix: '/tmp/p', upstream: { host: '127.0.0.1', port: 9000 }, healthy: { host: '127.0.0.1', port: 9001 }, logSink: { host: '127.0.0.1', port: 5140 } });
+    expect(rendered.main).toBe(main);
+    expect(rendered.files[main]).toMatch(directive);
+    expect(rendered.files[main]).not.toContain('{{');
+  });
+});
