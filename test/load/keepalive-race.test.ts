@@ -33,10 +33,11 @@ describe('the keep-alive race study', () => {
 
   test.each([
     ['nginx', 'nginx-keepalive-timeout.conf', 'nginx.conf', /upstream app \{\n\s+server 127\.0\.0\.1:9000;\n\s+keepalive 8;\n\s+keepalive_timeout 4ms;/],
+    ['nginx', 'nginx-non-idempotent.conf', 'nginx.conf', /proxy_next_upstream error timeout non_idempotent;/],
     ['haproxy', 'haproxy-retry-on.cfg', 'haproxy.cfg', /http-reuse always\n\s+retry-on conn-failure empty-response\n\s+server s 127\.0\.0\.1:9000/],
     ['caddy', 'Caddyfile-keepalive', 'Caddyfile', /reverse_proxy 127\.0\.0\.1:9000 \{[^}]*keepalive 4ms/],
     ['apache', 'apache-disablereuse.conf', 'apache.conf', /ProxyPass "\/s\/load\/" "http:\/\/127\.0\.0\.1:9000\/s\/load\/" .*disablereuse=On/],
-  ] as const)('%s takes the fixed config (%s) with its placeholders filled', async (gateway, file, main, directive) => {
+  ] as const)('%s takes the fixed config %s with its placeholders filled', async (gateway, file, main, directive) => {
     const path = `test/fixtures/keepalive-race/${file}`;
     const text = await readFile(path, 'utf8');
     const rendered = gatewayById(gateway).fromUserConfig(text, path, { listen: { host: '127.0.0.1', port: 8000 }, prefix: '/tmp/p', upstream: { host: '127.0.0.1', port: 9000 }, healthy: { host: '127.0.0.1', port: 9001 }, logSink: { host: '127.0.0.1', port: 5140 } });
