@@ -7,9 +7,8 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { runSuite, startGateway, type SuiteResult } from '../../src/index.js';
 import { NOT_CRASHED } from '../../src/harness/evaluate.js';
 import { RUN_LABEL } from '../../src/runtimes/container.js';
@@ -17,28 +16,17 @@ import { findBinary } from '../../src/runtimes/process.js';
 import { satisfies } from '../../src/scenarios/scenario.js';
 import { crashCause } from '../../src/harness/crash.js';
 import { dockerImagePresent, containersLabelled } from '../helpers/docker.js';
-import { leftIn, processesNaming } from '../helpers/interrupt.js';
+import { leftIn, processesNaming, usePrivateTmpdir } from '../helpers/interrupt.js';
 
 const binary = await findBinary('haproxy');
 const IMAGE = 'badgateway/haproxy:bookworm';
 
-let tmp: string;
-let savedTmp: string | undefined;
-beforeEach(async () => {
-  // A private TMPDIR: the gateway's prefix and the run dir land here, so its processes are found by it.
-  tmp = await mkdtemp(join(tmpdir(), 'badgateway-test-crash-'));
-  savedTmp = process.env.TMPDIR;
-  process.env.TMPDIR = tmp;
-});
-afterEach(async () => {
-  if (savedTmp === undefined) delete process.env.TMPDIR;
-  else process.env.TMPDIR = savedTmp;
-  await rm(tmp, { recursive: true, force: true });
-});
+// The gateway's prefix and the run dir land here, so its processes are found by it.
+const tmp = usePrivateTmpdir('badgateway-test-crash-');
 
 /** A suite folder of scenario files (name → YAML), in a folder of its own outside TMPDIR's count. */
 async function suiteOf(files: Record<string, string>): Promise<string> {
-  const dir = await mkdtemp(join(savedTmp ?? '/tmp', 'badgateway-test-crash-suite-'));
+  const dir = await mkdtemp(join(tmp.outer, 'badgateway-test-crash-suite-'));
   for (const [name, text] of Object.entries(files)) await writeFile(join(dir, name), text);
   return dir;
 }
@@ -50,7 +38,7 @@ const slow = (expect: string) => `description: a slow answer the gateway dies un
 /** The gateway's own process (the haproxy the runtime started under our TMPDIR): its pid. */
 function gatewayPid(): number | undefined {
   try {
-    const out = execFileSync('pgrep', ['-P', String(process.pid), '-f', tmp], { encoding: 'utf8' }).trim().split('\n');
+    const out = execFileSync('pgrep', ['-P', String(process.pid), '-f', tmp.dir], { encoding: 'utf8' }).trim().split('\n');
     return out.length === 1 ? Number(out[0]) : undefined;
   } catch {
     return undefined;
@@ -113,8 +101,8 @@ describe('a gateway that crashes mid-run', () => {
       expect(r.passed).toBe(3);
       expect(r.failed).toBe(1);
       // Nothing left: neither the restarted gateway nor the dead one's files.
-      expect(processesNaming(tmp)).toBe('');
-      expect(await leftIn(tmp)).toEqual([]);
+      expect(processesNaming(tmp.dir)).toBe('');
+      expect(await leftIn(tmp.dir)).toEqual([]);
     } finally {
       await rm(suite, { recursive: true, force: true });
     }
@@ -156,8 +144,8 @@ describe('a gateway that crashes mid-run', () => {
       // Each slow scenario ran again alone (3 s each, one after the other) on the restarted gateway:
       // together they would have taken 3 s.
       expect(performance.now() - started).toBeGreaterThan(2 * 3000);
-      expect(processesNaming(tmp)).toBe('');
-      expect(await leftIn(tmp)).toEqual([]);
+      expect(processesNaming(tmp.dir)).toBe('');
+      expect(await leftIn(tmp.dir)).toEqual([]);
     } finally {
       await rm(suite, { recursive: true, force: true });
     }
@@ -182,8 +170,8 @@ describe('a gateway that crashes mid-run', () => {
       } finally {
         await gw.close();
       }
-      expect(processesNaming(tmp)).toBe('');
-      expect(await leftIn(tmp)).toEqual([]);
+      expect(processesNaming(tmp.dir)).toBe('');
+      expect(await leftIn(tmp.dir)).toEqual([]);
     } finally {
       await rm(suite, { recursive: true, force: true });
     }
@@ -208,8 +196,8 @@ describe('a gateway that crashes mid-run', () => {
       expect(caseOf(r, id).verdict?.pass, id).toBe(true);
     }
     expect(r.failed).toBe(0);
-    expect(processesNaming(tmp)).toBe('');
-    expect(await leftIn(tmp)).toEqual([]);
+    expect(processesNaming(tmp.dir)).toBe('');
+    expect(await leftIn(tmp.dir)).toEqual([]);
   });
 
   const why = dockerImagePresent(IMAGE);
@@ -246,7 +234,7 @@ describe('a gateway that crashes mid-run', () => {
       expect(caseOf(r, 'a-healthy').verdict?.pass).toBe(true);
       expect(caseOf(r, 'c-healthy').verdict?.pass).toBe(true);
       expect(containersLabelled(label)).toEqual([]);
-      expect(await leftIn(tmp)).toEqual([]);
+      expect(await leftIn(tmp.dir)).toEqual([]);
     } finally {
       await rm(suite, { recursive: true, force: true });
     }

@@ -5,16 +5,14 @@
  * The failing gateway is `node` checking a config that takes a while and then
  * fails, so the test needs nothing but nginx.
  */
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { readdir } from 'node:fs/promises';
+import { describe, expect, test } from 'vitest';
 import { BadgatewayError } from '../../src/errors.js';
 import type { GatewayAdapter } from '../../src/gateways/gateway.js';
 import { gatewayById } from '../../src/gateways/index.js';
 import { runSuite } from '../../src/harness/run.js';
 import { findBinary } from '../../src/runtimes/process.js';
-import { processesNaming } from '../helpers/interrupt.js';
+import { processesNaming, usePrivateTmpdir } from '../helpers/interrupt.js';
 import { builtinScenarios } from '../helpers/suite.js';
 
 /** A gateway whose config test fails after `delayMs`: by then the others have started. */
@@ -42,19 +40,8 @@ function failsLate(delayMs: number): GatewayAdapter {
 const nginx = await findBinary('nginx');
 
 describe('one gateway of several fails to start', () => {
-  let tmp: string;
-  let saved: string | undefined;
-  beforeEach(async () => {
-    // A private TMPDIR: every prefix and run directory of this run lands here.
-    tmp = await mkdtemp(join(tmpdir(), 'badgateway-test-flop-'));
-    saved = process.env.TMPDIR;
-    process.env.TMPDIR = tmp;
-  });
-  afterEach(async () => {
-    if (saved === undefined) delete process.env.TMPDIR;
-    else process.env.TMPDIR = saved;
-    await rm(tmp, { recursive: true, force: true });
-  });
+  // Every prefix and run directory of this run lands here.
+  const tmp = usePrivateTmpdir('badgateway-test-flop-');
 
   test.skipIf(nginx === undefined && !process.env.CI)('the run fails with its error after the other gateway is stopped and everything is removed', { timeout: 30_000 }, async () => {
     const { catalogue, scenarios } = await builtinScenarios(['healthy', 'never-respond', 'slow-body']);
@@ -77,7 +64,7 @@ describe('one gateway of several fails to start', () => {
     expect(ready).toEqual(['nginx']);
     expect(probed).toEqual([]);
     // By the time the error arrives, nginx is gone and nothing is left in TMPDIR.
-    expect(processesNaming(tmp)).toBe('');
-    expect(await readdir(tmp)).toEqual([]);
+    expect(processesNaming(tmp.dir)).toBe('');
+    expect(await readdir(tmp.dir)).toEqual([]);
   });
 });

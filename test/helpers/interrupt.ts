@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect } from 'vitest';
+import { afterEach, beforeEach, expect } from 'vitest';
 import { RUN_LABEL } from '../../src/runtimes/container.js';
 import { startCli, waitForOutput } from './cli.js';
 import { containersLabelled } from './docker.js';
@@ -18,6 +18,36 @@ export function processesNaming(dir: string): string {
   } catch {
     return ''; // pgrep exits 1 when nothing matches
   }
+}
+
+/**
+ * A private TMPDIR for each test of the calling file: every prefix, run directory and socket file a
+ * run makes lands there, so the test can count what is left and which processes name it. `dir` is
+ * the current test's, `outer` the TMPDIR it stands in for (for files the count must not see).
+ */
+export function usePrivateTmpdir(prefix: string): { readonly dir: string; readonly outer: string } {
+  let dir = '';
+  let outer = '';
+  let saved: string | undefined;
+  beforeEach(async () => {
+    saved = process.env.TMPDIR;
+    outer = tmpdir();
+    dir = await mkdtemp(join(outer, prefix));
+    process.env.TMPDIR = dir;
+  });
+  afterEach(async () => {
+    if (saved === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = saved;
+    await rm(dir, { recursive: true, force: true });
+  });
+  return {
+    get dir() {
+      return dir;
+    },
+    get outer() {
+      return outer;
+    },
+  };
 }
 
 /** What is left in a private TMPDIR, without testcontainers' per-user lock file (shared by every session, reused). */

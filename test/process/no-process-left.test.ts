@@ -5,17 +5,14 @@
  * Every backend carries the run directory on its command line, so `pgrep -f <tmp>` finds any
  * that survived.
  */
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { gatewayById } from '../../src/gateways/index.js';
 import { startSession } from '../../src/harness/execute.js';
 import { planRun } from '../../src/harness/plan.js';
 import { runSuite } from '../../src/harness/run.js';
 import { findBinary } from '../../src/runtimes/process.js';
-import { leftIn, processesNaming } from '../helpers/interrupt.js';
+import { leftIn, processesNaming, usePrivateTmpdir } from '../helpers/interrupt.js';
 import { builtinScenarios } from '../helpers/suite.js';
 
 const nginx = await findBinary('nginx');
@@ -33,19 +30,8 @@ async function noneNaming(dir: string, ms = 3000): Promise<string> {
 }
 
 describe('no supervised backend outlives its run', () => {
-  let tmp: string;
-  let saved: string | undefined;
-  beforeEach(async () => {
-    // A private TMPDIR: every prefix and run directory (named on every backend's command line) lands here.
-    tmp = await mkdtemp(join(tmpdir(), 'badgateway-test-proc-'));
-    saved = process.env.TMPDIR;
-    process.env.TMPDIR = tmp;
-  });
-  afterEach(async () => {
-    if (saved === undefined) delete process.env.TMPDIR;
-    else process.env.TMPDIR = saved;
-    await rm(tmp, { recursive: true, force: true });
-  });
+  // Every prefix and run directory (named on every backend's command line) lands here.
+  const tmp = usePrivateTmpdir('badgateway-test-proc-');
 
   test.skipIf(nginx === undefined && !process.env.CI)('an aborted run kills every backend, frozen or restarting, and removes its files', { timeout: 60_000 }, async () => {
     const { catalogue, scenarios } = await builtinScenarios(IN_FLIGHT);
@@ -60,7 +46,7 @@ describe('no supervised backend outlives its run', () => {
       progress: {
         onProbed: ({ scenario }) => {
           if (scenario.id !== 'healthy') return;
-          midRun = processesNaming(tmp);
+          midRun = processesNaming(tmp.dir);
           ac.abort();
         },
       },
@@ -69,8 +55,8 @@ describe('no supervised backend outlives its run', () => {
     // The backends were there mid-run (two per process scenario: the one listening and its standby)...
     expect(midRun.match(/badgateway-backend:/g)?.length ?? 0).toBeGreaterThanOrEqual(3);
     // ...and nothing is left now.
-    expect(await noneNaming(tmp)).toBe('');
-    expect(await leftIn(tmp)).toEqual([]);
+    expect(await noneNaming(tmp.dir)).toBe('');
+    expect(await leftIn(tmp.dir)).toEqual([]);
   });
 
   test.skipIf(nginx === undefined && !process.env.CI)('abandon() kills every backend and the gateway synchronously, and removes the run directory', { timeout: 60_000 }, async () => {
@@ -79,10 +65,10 @@ describe('no supervised backend outlives its run', () => {
     // A frozen backend in the middle of its request, the way an exiting CLI would find it.
     const frozen = session.probe(scenarios.find((s) => s.id === 'process-freeze-long')!);
     await sleep(300);
-    expect(processesNaming(tmp)).toMatch(/badgateway-backend:/);
+    expect(processesNaming(tmp.dir)).toMatch(/badgateway-backend:/);
     session.abandon();
-    expect(await noneNaming(tmp)).toBe('');
+    expect(await noneNaming(tmp.dir)).toBe('');
     await frozen;
-    expect(await leftIn(tmp)).toEqual([]);
+    expect(await leftIn(tmp.dir)).toEqual([]);
   });
 });
