@@ -29,13 +29,13 @@ const MODULES: ReadonlyArray<readonly [string, string]> = [
   ['proxy_fcgi_module', 'mod_proxy_fcgi.so'],
 ];
 
-/** What a balancer:// pool needs on top (loaded only when a route has a pool): shared memory for the members' state, the balancer, its default lbmethod. */
 /** mod_ssl, for routes to a TLS upstream (SSLProxyEngine). */
 const SSL_MODULES: ReadonlyArray<readonly [string, string]> = [
   ['socache_shmcb_module', 'mod_socache_shmcb.so'],
   ['ssl_module', 'mod_ssl.so'],
 ];
 
+/** What a balancer:// pool needs on top (loaded only when a route has a pool): shared memory for the members' state, the balancer, its default lbmethod. */
 const BALANCER_MODULES: ReadonlyArray<readonly [string, string]> = [
   ['slotmem_shm_module', 'mod_slotmem_shm.so'],
   ['proxy_balancer_module', 'mod_proxy_balancer.so'],

@@ -88,7 +88,7 @@ function poolServers(route: GatewayRoute): string[] {
   });
 }
 
-function backend(route: GatewayRoute): string {
+function backend(route: GatewayRoute, to: RenderInput['timeouts']): string {
   const lines = [`backend ${backendName(route)}`];
   if (route.protocol === 'fastcgi') {
     // Without option keep-conn the FastCGI mux does not ask for FCGI_KEEP_CONN: one connection per request.
@@ -98,8 +98,9 @@ function backend(route: GatewayRoute): string {
   // keepalive: share idle server connections across client sessions (nginx: an upstream
   // keepalive pool). Otherwise one server connection per request, like nginx's default.
   lines.push(route.keepalive ? '  http-reuse always' : '  option http-server-close');
-  // The server-side handshake follows the TCP connect and runs under timeout server as well.
-  if (route.tls) lines.push(`  timeout connect ${TLS_CONNECT_TIMEOUT_S}s`, `  timeout server ${TLS_CONNECT_TIMEOUT_S}s`);
+  // The server-side handshake follows the TCP connect and runs under timeout server as well:
+  // both get at least TLS_CONNECT_TIMEOUT_S, and never less than the run's own.
+  if (route.tls) lines.push(`  timeout connect ${ms(Math.max(to.connectMs, TLS_CONNECT_TIMEOUT_S * 1000))}`, `  timeout server ${ms(Math.max(to.readMs, TLS_CONNECT_TIMEOUT_S * 1000))}`);
   // WebSocket upgrades pass through in HTTP mode without any directive; after the 101
   // the session is a tunnel governed by `timeout tunnel`.
   if (route.pool) lines.push(...poolServers(route));
@@ -150,7 +151,7 @@ ${input.h2Listen ? `  bind ${hostPort(input.h2Listen.host, input.h2Listen.port)}
 ` : ''}  http-request return status 200 content-type text/plain string "ready" if { path ${READY_PATH} }
 ${input.routes.map((r) => `  use_backend ${backendName(r)} if { path_beg ${routePath(r.id)} }`).join('\n')}
 
-${input.routes.map(backend).join('\n\n')}
+${input.routes.map((r) => backend(r, to)).join('\n\n')}
 `;
   return { files: { 'haproxy.cfg': conf }, main: 'haproxy.cfg' };
 }

@@ -55,15 +55,15 @@ function fastcgiLines(route: GatewayRoute): string[] {
   return [`fastcgi_pass ${pass};`, ...FASTCGI_PARAMS.map(([k, v]) => `fastcgi_param ${k} ${value(k, v)};`)];
 }
 
-function locationFor(route: GatewayRoute, i: number): string {
+function locationFor(route: GatewayRoute, i: number, connectMs: number): string {
   const lines: string[] = [];
   const t = route.target;
   const scheme = route.tls ? 'https' : 'http';
   if (route.protocol === 'fastcgi') {
     lines.push(...fastcgiLines(route));
   } else if (route.protocol === 'grpc') {
-    // nginx's only HTTP/2 upstream client: grpc_pass speaks h2c (grpc://) to the upstream.
-    lines.push(`grpc_pass grpc://${t.kind === 'tcp' ? hostPort(t.host, t.port) : t.kind === 'unix' ? `unix:${t.path}` : `${t.name}:${t.port}`};`);
+    // nginx's only HTTP/2 upstream client: grpc_pass speaks h2c (grpc://), or h2 over TLS (grpcs://).
+    lines.push(`grpc_pass ${route.tls ? 'grpcs' : 'grpc'}://${t.kind === 'tcp' ? hostPort(t.host, t.port) : t.kind === 'unix' ? `unix:${t.path}` : `${t.name}:${t.port}`};`);
   } else if (route.keepalive) {
     lines.push(`proxy_pass ${scheme}://${upstreamName(i)};`, 'proxy_http_version 1.1;', 'proxy_set_header Connection "";');
   } else if (route.pool) {
@@ -76,7 +76,7 @@ function locationFor(route: GatewayRoute, i: number): string {
     // A variable in proxy_pass makes nginx resolve the name per request through `resolver`.
     lines.push(`set $badgateway_target "${t.name}:${t.port}";`, `proxy_pass ${scheme}://$badgateway_target;`);
   }
-  if (route.tls) lines.push(...nginxTlsLines(route.tls));
+  if (route.tls) lines.push(...nginxTlsLines(route.tls, { connectMs, module: route.protocol === 'grpc' ? 'grpc' : 'proxy' }));
   if (route.websocket) {
     lines.push('proxy_http_version 1.1;', 'proxy_set_header Upgrade $http_upgrade;', 'proxy_set_header Connection $badgateway_connection_upgrade;');
   }
@@ -168,7 +168,7 @@ ${h2Listen(input)}    server_name badgateway;
       return 200 "ready\\n";
     }
 
-${input.routes.map(locationFor).join('\n\n')}
+${input.routes.map((r, i) => locationFor(r, i, to.connectMs)).join('\n\n')}
   }
 }
 `;

@@ -31,6 +31,9 @@ function route(id: string, t: RouteTls, extra: Partial<GatewayRoute> = {}): Gate
   return { id, target: { kind: 'tcp', host: '127.0.0.1', port: 9443 }, tls: t, ...extra };
 }
 
+/** A gRPC route to an HTTP/2 TLS upstream (nginx: grpc_pass grpcs://). */
+const GRPC_TLS: GatewayRoute = route('grpc-tls', tls('on'), { protocol: 'grpc' });
+
 /** One route per variant, and one with a client certificate. */
 const VARIANTS: readonly GatewayRoute[] = [route('tls-default', tls('default')), route('tls-on', tls('on')), route('tls-off', tls('off')), route('tls-mtls', tls('on', true))];
 
@@ -82,6 +85,19 @@ describe('nginx', () => {
   test('a plain route is left alone', () => {
     expect(render(nginx, [{ id: 'p', target: { kind: 'tcp', host: '127.0.0.1', port: 9000 } }])).not.toMatch(/https:|proxy_ssl/);
   });
+  test('a gRPC route over TLS: grpc_pass grpcs:// with the grpc_ssl_* directives (proxy_ssl_* do not reach grpc_pass)', () => {
+    const b = block(render(nginx, [GRPC_TLS]), 'location /s/grpc-tls/', '}');
+    expect(b).toContain('grpc_pass grpcs://127.0.0.1:9443;');
+    expect(b).toContain('grpc_connect_timeout 3s;');
+    expect(b).toContain('grpc_ssl_verify on;');
+    expect(b).toContain(`grpc_ssl_name ${NAME};`);
+    expect(b).not.toMatch(/proxy_/);
+  });
+  test('the TLS connect timeout is 3 s at least, the run\'s own when longer', () => {
+    const input = { ...renderInput({ drop: ['a', 'b', 'c', 'd', 'e'], resolver: false, logSink: { host: '127.0.0.1', port: 5514 } }), prefix: '/tmp/p', routes: [route('tls-on', tls('on'))] };
+    const out = nginx.render({ ...input, timeouts: { ...input.timeouts, connectMs: 7000 } });
+    expect(out.files[out.main]).toContain('proxy_connect_timeout 7s;');
+  });
 });
 
 describe('HAProxy', () => {
@@ -91,6 +107,14 @@ describe('HAProxy', () => {
     const s = conf.split('\n').filter((l) => l.includes('server s 127.0.0.1:9443'));
     expect(s[0]).toMatch(/ ssl ca-file \S+tls-ca.pem$/);
     expect(block(conf, '\nbackend be_tls-default\n', '\n\n')).toContain('timeout connect 3s');
+  });
+  test('timeout connect and timeout server of a TLS backend are 3 s at least, the run\'s own when longer', () => {
+    const input = { ...renderInput({ drop: ['a', 'b', 'c', 'd', 'e'], resolver: false, logSink: { host: '127.0.0.1', port: 5514 } }), prefix: '/tmp/p', routes: [route('tls-on', tls('on'))] };
+    const out = haproxy.render({ ...input, timeouts: { ...input.timeouts, connectMs: 5000, readMs: 8000 } });
+    const conf = out.files[out.main]!;
+    const b = conf.slice(conf.indexOf('\nbackend be_tls-on\n'));
+    expect(b).toContain('timeout connect 5s');
+    expect(b).toContain('timeout server 8s');
   });
   test('on, off and mTLS: verify required ca-file + sni + verifyhost; verify none + sni; crt', () => {
     const s = conf.split('\n').filter((l) => l.includes('server s 127.0.0.1:9443'));
@@ -148,12 +172,12 @@ describe('each gateway accepts the rendered TLS config', () => {
   beforeAll(async () => {
     await createRunPki(dir);
   }, 60_000);
-  const check = (g: GatewayAdapter, bin: string) =>
+  const check = (g: GatewayAdapter, bin: string, routes: readonly GatewayRoute[] = VARIANTS) =>
     // CI installs every gateway (.ci/run): there a missing binary fails rather than skips.
     test.skipIf(!installed(bin) && !process.env.CI)(`${g.id}: ${bin} checks the rendered config (its testArgs)`, () => {
       const prefix = mkdtempSync(join(dir, `${g.id}-`));
       for (const d of ['logs', 'tmp', 'data']) mkdirSync(join(prefix, d), { recursive: true });
-      const out = g.render({ ...renderInput({ drop: ['a', 'b', 'c', 'd', 'e'], resolver: false, logSink: { host: '127.0.0.1', port: 5514 } }), prefix, routes: VARIANTS });
+      const out = g.render({ ...renderInput({ drop: ['a', 'b', 'c', 'd', 'e'], resolver: false, logSink: { host: '127.0.0.1', port: 5514 } }), prefix, routes });
       for (const [file, text] of Object.entries(out.files)) {
         mkdirSync(dirname(join(prefix, file)), { recursive: true });
         writeFileSync(join(prefix, file), text);
@@ -161,7 +185,7 @@ describe('each gateway accepts the rendered TLS config', () => {
       const r = spawnSync(bin, g.testArgs(prefix, join(prefix, out.main)), { encoding: 'utf8', env: { ...process.env, ...g.env?.(prefix) }, timeout: 30_000 });
       expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
     });
-  check(nginx, nginx.binary);
+  check(nginx, nginx.binary, [...VARIANTS, GRPC_TLS]);
   check(haproxy, haproxy.binary);
   check(caddy, caddy.binary);
   check(apache, apache.binary);

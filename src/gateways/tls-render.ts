@@ -20,14 +20,19 @@ import type { RouteTls } from './gateway.js';
  */
 export const TLS_CONNECT_TIMEOUT_S = 3;
 
-/** nginx: the location's proxy_ssl_* lines (proxy_pass takes https:// in the adapter). */
-export function nginxTlsLines(tls: RouteTls): string[] {
-  const lines: string[] = [`proxy_connect_timeout ${TLS_CONNECT_TIMEOUT_S}s;`];
+/**
+ * nginx: the location's proxy_ssl_* lines (proxy_pass takes https:// in the adapter), or for a
+ * gRPC route the grpc_ssl_* ones (grpc_pass grpcs://): the same directives in ngx_http_grpc_module.
+ * The connect timeout, which the handshake counts against, is at least TLS_CONNECT_TIMEOUT_S.
+ */
+export function nginxTlsLines(tls: RouteTls, opts: { readonly connectMs: number; readonly module?: 'proxy' | 'grpc' }): string[] {
+  const m = opts.module ?? 'proxy';
+  const lines: string[] = [`${m}_connect_timeout ${Math.ceil(Math.max(opts.connectMs, TLS_CONNECT_TIMEOUT_S * 1000) / 1000)}s;`];
   // nginx sends no SNI unless told (proxy_ssl_server_name off), and proxy_ssl_name defaults to the proxy_pass host.
-  const sni = ['proxy_ssl_server_name on;', `proxy_ssl_name ${tls.serverName};`];
-  if (tls.verify === 'on') lines.push('proxy_ssl_verify on;', `proxy_ssl_trusted_certificate ${tls.caFile};`, ...sni);
-  else if (tls.verify === 'off') lines.push('proxy_ssl_verify off;', ...sni);
-  if (tls.clientCert) lines.push(`proxy_ssl_certificate ${tls.clientCert.certFile};`, `proxy_ssl_certificate_key ${tls.clientCert.keyFile};`);
+  const sni = [`${m}_ssl_server_name on;`, `${m}_ssl_name ${tls.serverName};`];
+  if (tls.verify === 'on') lines.push(`${m}_ssl_verify on;`, `${m}_ssl_trusted_certificate ${tls.caFile};`, ...sni);
+  else if (tls.verify === 'off') lines.push(`${m}_ssl_verify off;`, ...sni);
+  if (tls.clientCert) lines.push(`${m}_ssl_certificate ${tls.clientCert.certFile};`, `${m}_ssl_certificate_key ${tls.clientCert.keyFile};`);
   return lines;
 }
 
@@ -83,14 +88,3 @@ export function apacheTlsLines(tls: RouteTls): string[] {
   if (tls.clientCert) lines.push(`SSLProxyMachineCertificateFile "${tls.clientCert.certFile}"`);
   return lines;
 }
-
-/**
- * The directives that decide what a gateway does with an upstream certificate, for the field
- * guide's TLS reasons.
- */
-export const TLS_DIRECTIVES = {
-  nginx: ['proxy_pass https://', 'proxy_ssl_verify', 'proxy_ssl_trusted_certificate', 'proxy_ssl_server_name', 'proxy_ssl_name', 'proxy_ssl_protocols', 'proxy_ssl_certificate / proxy_ssl_certificate_key'],
-  haproxy: ['server ... ssl', 'verify required | none', 'ca-file', 'sni str(<name>)', 'verifyhost', 'ssl-min-ver / ssl-max-ver', 'crt', 'global ssl-server-verify'],
-  caddy: ['transport http { tls }', 'tls_trusted_ca_certs', 'tls_server_name', 'tls_insecure_skip_verify', 'tls_client_auth'],
-  apache: ['SSLProxyEngine', 'SSLProxyVerify', 'SSLProxyCACertificateFile', 'SSLProxyCheckPeerName / SSLProxyCheckPeerCN / SSLProxyCheckPeerExpire', 'SSLProxyProtocol', 'SSLProxyMachineCertificateFile'],
-} as const;

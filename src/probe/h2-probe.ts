@@ -7,18 +7,8 @@
 import { connect, constants, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
 import { escapeBytes } from '../wire/escape.js';
 import { hostPort } from '../wire/host-port.js';
+import { errorCodeName } from '../h2/frames.js';
 import type { GrpcOutcome, Outcome, ProbeRequest } from './http-probe.js';
-
-/** The RST_STREAM / GOAWAY error codes by number (RFC 9113 §7), for `Outcome.errorCode`. */
-const H2_ERRORS: Readonly<Record<number, string>> = Object.fromEntries(
-  Object.entries(constants)
-    .filter(([k]) => k.startsWith('NGHTTP2_') && /^NGHTTP2_(NO_ERROR|PROTOCOL_ERROR|INTERNAL_ERROR|FLOW_CONTROL_ERROR|SETTINGS_TIMEOUT|STREAM_CLOSED|FRAME_SIZE_ERROR|REFUSED_STREAM|CANCEL|COMPRESSION_ERROR|CONNECT_ERROR|ENHANCE_YOUR_CALM|INADEQUATE_SECURITY|HTTP_1_1_REQUIRED)$/.test(k))
-    .map(([k, v]) => [v as number, k.slice('NGHTTP2_'.length)]),
-);
-
-export function h2ErrorName(code: number): string {
-  return H2_ERRORS[code] ?? `0x${code.toString(16)}`;
-}
 
 /**
  * A gRPC request body: one length-prefixed message (not compressed) holding `payload`; an empty
@@ -89,7 +79,7 @@ export function h2Probe(req: ProbeRequest): Promise<Outcome> {
     session.on('error', (err: NodeJS.ErrnoException) => finish(err.code === 'ECONNRESET' ? 'reset' : 'error', err.code));
     // A GOAWAY whose last stream id is below ours: the stream will never be answered; Node then errors the stream (REFUSED_STREAM).
     session.on('goaway', (code: number) => {
-      if (code !== constants.NGHTTP2_NO_ERROR && headers === undefined) finish('reset', `GOAWAY ${h2ErrorName(code)}`);
+      if (code !== constants.NGHTTP2_NO_ERROR && headers === undefined) finish('reset', `GOAWAY ${errorCodeName(code)}`);
     });
     // The connection went away with the stream still open (a FIN without GOAWAY, or after one).
     session.on('close', () => finish('fin'));
@@ -128,7 +118,7 @@ export function h2Probe(req: ProbeRequest): Promise<Outcome> {
         if (code === undefined || code === constants.NGHTTP2_NO_ERROR) {
           // Closed cleanly: END_STREAM from the peer, unless the connection went away under it.
           finish(stream!.readableEnded ? 'complete' : 'fin');
-        } else finish('reset', `RST_STREAM ${h2ErrorName(code)}`);
+        } else finish('reset', `RST_STREAM ${errorCodeName(code)}`);
       });
     stream.on('error', streamEnded);
     stream.on('close', streamEnded);
