@@ -238,12 +238,23 @@ export class Conn {
 
   /** Read (and drop) the rest of the current request body; resolves the number of bytes read. */
   async readBody(): Promise<number> {
+    let total = this.takeBufferedBody();
+    while (!this.bodyRead) {
+      await this.waitMore();
+      total += this.takeBufferedBody();
+    }
+    return total;
+  }
+
+  /** True once the current request's body has been read whole (or it had none). */
+  get bodyRead(): boolean {
+    return !(this.bodyLeft > 0 || this.chunked);
+  }
+
+  /** Read what of the current request's body has arrived, without waiting; the bytes taken. */
+  takeBufferedBody(): number {
     let total = 0;
-    while (this.bodyLeft > 0 || this.chunked) {
-      if (this.buf.length === 0) {
-        await this.waitMore();
-        continue;
-      }
+    while (!this.bodyRead && this.buf.length > 0) {
       if (this.chunked) {
         const used = this.chunked.push(this.buf);
         if (this.chunked.error) throw new BadRequestError(this.chunked.error);

@@ -218,8 +218,15 @@ async function keepAlive(conn: Conn, idleMs: number, ignoresFin: boolean): Promi
   await conn.flush();
   // The idle wait is for the next request: the rest of this one's body (a POST's, unread by
   // `respond`) is not it, and would otherwise end the wait at once and never close the connection.
-  await conn.readBody();
+  // Each wait for more of it is bounded by idleMs too, so a body that stalls still ends in the close.
+  for (conn.takeBufferedBody(); !conn.bodyRead; conn.takeBufferedBody()) {
+    if (!(await conn.waitForBytes(idleMs, ignoresFin))) return closeIdle(conn);
+  }
   if (await conn.waitForBytes(idleMs, ignoresFin)) return;
+  return closeIdle(conn);
+}
+
+function closeIdle(conn: Conn): StepResult {
   conn.close();
   return 'closed';
 }

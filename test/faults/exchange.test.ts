@@ -167,6 +167,21 @@ describe.concurrent('keep-alive faults on one connection', () => {
     }
   });
 
+  test('keepalive-idle-close: a POST whose body stalls half-way still gets its close after idleMs', async () => {
+    const s = openSession({ port: up.http.port });
+    try {
+      await s.connected;
+      s.write(`POST /keepalive-idle-close?idleMs=200 HTTP/1.1\r\nHost: test\r\nContent-Length: 128\r\n\r\n${'x'.repeat(64)}`);
+      await s.waitFor((b) => b.length >= OK.length, 2000);
+      const end = await s.waitEnd(2000);
+      if (end === 'timeout') throw new Error('no FIN within 2 s of a stalled POST body with idleMs=200');
+      expect(end.end).toBe('fin');
+      expect(s.bytes().toString('latin1')).toBe(OK);
+    } finally {
+      s.destroy();
+    }
+  });
+
   test('keepalive-stale: the first request is answered, the next one on the connection gets a FIN and no bytes', async () => {
     const s = openSession({ port: up.http.port });
     try {
