@@ -115,6 +115,9 @@ export function checkExternalOptions(ext: ExternalOptions): URL {
       'the external runtime needs the chaos upstream your gateway routes to, one way: --upstream-listen HOST:PORT (this run starts it there) or --upstream-control URL (one you deployed with badgateway serve --suite DIR).',
     );
   }
+  if (ext.healthPath !== undefined && !ext.healthPath.startsWith('/')) {
+    throw new InputError('BG_BAD_FLAG', `--health-path ${JSON.stringify(ext.healthPath)}: give a path starting with /, e.g. --health-path /healthz.`);
+  }
   if (ext.gatewayLog !== undefined && ext.gatewayLogCmd !== undefined) {
     throw new InputError('BG_BAD_FLAG', '--gateway-log and --gateway-log-cmd were both given; give the log one way: a file this machine can read, or a command that prints it.');
   }
@@ -170,8 +173,12 @@ async function reachable(url: URL, signal?: AbortSignal): Promise<void> {
     sock.once('connect', () => (sock.destroy(), resolve(undefined)));
     sock.once('timeout', () => (sock.destroy(), resolve(new Error('no answer within 5 s'))));
     sock.once('error', (e) => resolve(e));
-    signal?.addEventListener('abort', () => sock.destroy(), { once: true });
+    // destroy() with an error: without one the socket only closes, and nothing above would settle.
+    const abort = () => sock.destroy(new Error('interrupted'));
+    signal?.addEventListener('abort', abort, { once: true });
+    sock.once('close', () => signal?.removeEventListener('abort', abort));
   });
+  signal?.throwIfAborted();
   if (err) throw new StartError('BG_EXTERNAL_UNREACHABLE', `nothing answers at --url ${url.href} (${(err as NodeJS.ErrnoException).code ?? err.message}). Start the gateway first, with a route from /s/ to the chaos upstream; the external runtime starts nothing on the gateway's side.`);
 }
 
@@ -188,7 +195,14 @@ async function fetchSuite(control: string, token: string | undefined): Promise<S
   if (res.status === 401) throw new StartError('BG_UPSTREAM_SUITE_MISMATCH', `${at} refused the ${token ? 'token given' : 'request without a token'} (401). Give the token the upstream was started with: BADGATEWAY_CONTROL_TOKEN or --control-token-file FILE.`);
   if (res.status === 404) throw new StartError('BG_UPSTREAM_SUITE_MISMATCH', `${at} serves no suite: that upstream was started without --suite. Start it with badgateway serve --suite DIR (the same suite as this run's).`);
   if (!res.ok) throw new StartError('BG_UPSTREAM_SUITE_MISMATCH', `${at} answered ${res.status}: ${body.slice(0, 200)}`);
-  return (JSON.parse(body) as { suite: ServedSuite }).suite;
+  let suite: ServedSuite | undefined;
+  try {
+    suite = (JSON.parse(body) as { suite?: ServedSuite }).suite;
+  } catch {
+    /* not JSON: said below */
+  }
+  if (!suite || !Array.isArray(suite.scenarios)) throw new StartError('BG_UPSTREAM_SUITE_MISMATCH', `${at} answered GET /api/suite with something other than a served suite (${JSON.stringify(body.slice(0, 120))}): is that the control API of badgateway serve --suite, and not another service on that port?`);
+  return suite;
 }
 
 /** The differences between what this run needs and what the deployed upstream serves, one phrase each. */

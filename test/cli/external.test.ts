@@ -8,6 +8,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { freePort } from '../../src/upstream/listen.js';
@@ -172,6 +174,7 @@ describe('--runtime external with --upstream-listen', () => {
       [[...base, '--url', url, '--upstream-listen', `0.0.0.0:${upstreamPort}`], /beyond loopback.*BADGATEWAY_CONTROL_TOKEN/],
       [[...base, '--url', 'https://127.0.0.1:1', '--upstream-listen', `127.0.0.1:${upstreamPort}`], /http:\/\/ listener/],
       [['run', '--gateway', 'nginx', '--url', url, '--only', 'healthy'], /add --runtime external/],
+      [[...base, '--url', url, '--upstream-listen', `127.0.0.1:${upstreamPort}`, '--health-path', 'healthz'], /--health-path "healthz": give a path starting with \//],
     ];
     for (const [args, re] of cases) {
       const r = await runCli(args);
@@ -226,6 +229,20 @@ describe('--runtime external with serve --suite and --upstream-control', () => {
     } finally {
       serve.child.kill('SIGTERM');
       await serve.done;
+    }
+  }, 60_000);
+
+  test('a control URL where something else answers 200 is refused in one paragraph, not a stack trace', async () => {
+    const other = createServer((_req, res) => res.end('<html>not badgateway</html>'));
+    await new Promise<void>((r) => other.listen({ host: '127.0.0.1', port: 0 }, r));
+    try {
+      const port = (other.address() as AddressInfo).port;
+      const r = await runCli(['run', '--gateway', 'nginx', '--runtime', 'external', '--url', url, '--upstream-control', `http://127.0.0.1:${port}`, '--only', 'healthy']);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/answered GET \/api\/suite with something other than a served suite .*not another service on that port/);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    } finally {
+      await new Promise<void>((r) => other.close(() => r()));
     }
   }, 60_000);
 

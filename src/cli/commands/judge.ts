@@ -1,10 +1,10 @@
-import { readFile } from 'node:fs/promises';
 import type { Argv } from 'yargs';
-import { InputError } from '../../errors.js';
 import { loadSuite } from '../../api/suite.js';
 import { readLogFiles } from '../../harness/gateway-log.js';
 import { rejudge } from '../../harness/rejudge.js';
 import { readReport } from '../../report/merge.js';
+import { exitStatus } from '../../report/model.js';
+import { readInputText } from '../../yaml-source.js';
 import { useColor } from '../../report/terminal.js';
 import { checkReportTargets, parseReporters, reporterHelp, writeReports } from '../reporters.js';
 
@@ -25,19 +25,14 @@ export function judgeCommand(y: Argv) {
       const reports = parseReporters(argv.reporter);
       await checkReportTargets(reports);
       const file = argv.report as string;
-      let text: string;
-      try {
-        text = await readFile(file, 'utf8');
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        throw new InputError('BG_FILE_UNREADABLE', `judge: ${file} ${code === 'ENOENT' ? 'does not exist' : code === 'EISDIR' ? 'is a folder' : `cannot be read (${code})`}. Name the JSON report the run wrote (badgateway run --reporter json:FILE).`);
-      }
-      const { result } = readReport(file, text);
+      // Read as any input is: a size bound, and one paragraph when it cannot be read.
+      const { result } = readReport(file, await readInputText(file));
       const { scenarios } = await loadSuite({ suite: argv.suite, faultsFiles: argv['faults-file'] });
       const logs = argv['gateway-log'] as string[];
       const judged = rejudge(result, new Map(scenarios.map((s) => [s.id, s])), await readLogFiles(logs), logs.join(', '));
       await writeReports(judged, reports, { stdout: process.stdout, stderr: process.stderr, color: useColor(process.stdout) });
-      process.exitCode = judged.failed > 0 ? 1 : 0;
+      // As `run` and `merge-reports` exit: 1 for a failure, 3 for a security finding.
+      process.exitCode = exitStatus(judged);
     },
   );
 }
