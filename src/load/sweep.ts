@@ -34,6 +34,9 @@ function declared(mix: readonly LoadMixEntry[], catalogue: Catalogue): Map<strin
   return out;
 }
 
+/** Values a sweep may have: each is a load run of its own, kept whole for the report. */
+export const MAX_SWEEP_VALUES = 50;
+
 export function parseSweep(text: string, mix: readonly LoadMixEntry[], catalogue: Catalogue): Sweep {
   const eq = text.indexOf('=');
   const param = eq === -1 ? '' : text.slice(0, eq).trim();
@@ -44,6 +47,7 @@ export function parseSweep(text: string, mix: readonly LoadMixEntry[], catalogue
     const known = [...params].map(([n, faults]) => `${n} (${faults.join(', ')})`).join(', ');
     throw new InputError('BG_BAD_FLAG', `--sweep ${param}: no fault of the mix has a parameter "${param}"; ${known ? `the mix's faults take ${known}` : 'the faults of this mix take no parameters'}. \`badgateway faults\` lists each fault's parameters.`);
   }
+  if (values.length > MAX_SWEEP_VALUES) throw new InputError('BG_BAD_FLAG', `--sweep ${param}= names ${values.length} values; give at most ${MAX_SWEEP_VALUES} (each is a whole load run of --duration).`);
   if (new Set(values).size !== values.length) throw new InputError('BG_BAD_FLAG', `--sweep ${text} names a value twice; give each once (one run per value).`);
   const typed = values.map((v) => (Number.isFinite(Number(v)) ? Number(v) : v));
   for (const v of typed) {

@@ -96,6 +96,7 @@ describe('mix parameters and --sweep', () => {
     expect(() => parseSweep('keepAliveIdleMs=1,2', mix, catalogue)).toThrow(/no fault of the mix has a parameter "keepAliveIdleMs"; the mix's faults take idleMs \(keepalive-idle-close\)/);
     expect(() => parseSweep('idleMs', mix, catalogue)).toThrow(InputError);
     expect(() => parseSweep('idleMs=1,1', mix, catalogue)).toThrow(/names a value twice/);
+    expect(() => parseSweep(`idleMs=${Array.from({ length: 51 }, (_, i) => i + 1).join(',')}`, mix, catalogue)).toThrow(/names 51 values; give at most 50/);
   });
 });
 
