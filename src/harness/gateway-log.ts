@@ -21,8 +21,12 @@ export interface GatewayLog {
   abandon(): void;
 }
 
-/** Most log bytes a command's output is kept for: a run's lines fit many times over. */
-const MAX_CMD_BYTES = 64 * 1024 * 1024;
+/**
+ * Most log bytes kept of a command's output or read of a file's growth: a run's lines fit many
+ * times over. What goes past it is the oldest: `kubectl logs -f` starts with history, and the
+ * run's own lines come last.
+ */
+export const MAX_LOG_BYTES = 64 * 1024 * 1024;
 /** A log command that fails at once (not found, no cluster access) fails the run before any probe. */
 const CMD_SETTLE_MS = 300;
 
@@ -47,7 +51,7 @@ export async function tailFile(file: string): Promise<GatewayLog> {
       const fh = await open(file, 'r');
       try {
         const size = (await fh.stat()).size;
-        const from = size < start ? 0 : start;
+        const from = Math.max(size < start ? 0 : start, size - MAX_LOG_BYTES);
         const buf = Buffer.alloc(size - from);
         await fh.read(buf, 0, buf.length, from);
         return buf.toString('latin1');
@@ -66,9 +70,10 @@ export async function logCommand(cmd: string): Promise<GatewayLog> {
   const chunks: Buffer[] = [];
   let bytes = 0;
   const keep = (b: Buffer) => {
-    if (bytes + b.length > MAX_CMD_BYTES) return;
-    chunks.push(b);
-    bytes += b.length;
+    const piece = b.length > MAX_LOG_BYTES ? b.subarray(b.length - MAX_LOG_BYTES) : b;
+    chunks.push(piece);
+    bytes += piece.length;
+    while (bytes > MAX_LOG_BYTES) bytes -= chunks.shift()!.length;
   };
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
