@@ -27,6 +27,7 @@ import type { ProbeRun } from './judge.js';
 import { isFastcgi, planRun, probeRequest, skipReason, type RunPlan } from './plan.js';
 import { mapLimit } from './pool.js';
 import { newRunId, requestId, runTag, traceRoot } from './request-id.js';
+import { tail } from '../runtimes/files.js';
 import { probe } from '../probe/http-probe.js';
 import type { Scenario } from '../scenarios/scenario.js';
 import type { RouteSpec } from '../upstream/upstream.js';
@@ -301,7 +302,7 @@ export async function startExternalSession(plan: RunPlan, opts: ExternalSessionO
       port: Number(url.port || 80),
       prefix: '',
       readLogs: async () => (log ? await log.read() : ''),
-      logTail: async (lines = 20) => (log ? (await log.read()).split('\n').slice(-lines - 1).join('\n') : ''),
+      logTail: async (lines = 20) => (log ? tail(await log.read(), lines) : ''),
       close,
       // An external gateway's life is not ours to watch: it never "exits" here.
       exited: new Promise<GatewayExit>(() => {}),

@@ -60,20 +60,26 @@ export async function groupListensOn(pgid: number, port: number): Promise<boolea
   // No member readable (another user's processes) means /proc cannot tell; no member at all, that none holds it.
   let readAny = members.length === 0;
   for (const pid of members) {
-    let fds: string[];
-    try {
-      fds = await readdir(`/proc/${pid}/fd`);
-      readAny = true;
-    } catch {
-      continue;
-    }
-    for (const fd of fds) {
-      const target = await readlink(`/proc/${pid}/fd/${fd}`).catch(() => '');
-      const m = /^socket:\[(\d+)\]$/.exec(target);
-      if (m && inodes.has(m[1]!)) return true;
-    }
+    const holds = await holdsSocket(pid, inodes);
+    if (holds) return true;
+    if (holds === false) readAny = true;
   }
   return readAny ? false : undefined;
+}
+
+/** Whether process pid has one of the sockets open, or undefined when its descriptors cannot be read. */
+async function holdsSocket(pid: number, inodes: ReadonlySet<string>): Promise<boolean | undefined> {
+  let fds: string[];
+  try {
+    fds = await readdir(`/proc/${pid}/fd`);
+  } catch {
+    return undefined;
+  }
+  for (const fd of fds) {
+    const m = /^socket:\[(\d+)\]$/.exec(await readlink(`/proc/${pid}/fd/${fd}`).catch(() => ''));
+    if (m && inodes.has(m[1]!)) return true;
+  }
+  return false;
 }
 
 /** The pid and command name of a process holding a socket listening on the port, for an error message (best effort). */
@@ -81,14 +87,9 @@ export async function listenerOf(port: number): Promise<string | undefined> {
   const inodes = await listeningInodes(port).catch(() => undefined);
   if (!inodes?.size) return undefined;
   for (const d of await readdir('/proc').catch(() => [] as string[])) {
-    if (!/^\d+$/.test(d)) continue;
-    const fds = await readdir(`/proc/${d}/fd`).catch(() => [] as string[]);
-    for (const fd of fds) {
-      const m = /^socket:\[(\d+)\]$/.exec(await readlink(`/proc/${d}/fd/${fd}`).catch(() => ''));
-      if (m && inodes.has(m[1]!)) {
-        const comm = (await readFile(`/proc/${d}/comm`, 'latin1').catch(() => '?')).trim();
-        return `pid ${d} (${comm})`;
-      }
+    if (/^\d+$/.test(d) && (await holdsSocket(Number(d), inodes))) {
+      const comm = (await readFile(`/proc/${d}/comm`, 'latin1').catch(() => '?')).trim();
+      return `pid ${d} (${comm})`;
     }
   }
   return undefined;
