@@ -70,7 +70,8 @@ export function caddyTransportTls(tls: RouteTls): Record<string, unknown> {
  * there since 2.4.30), so each route has its own. SSLProxyVerify defaults to none, while
  * SSLProxyCheckPeerName and SSLProxyCheckPeerExpire default to on. mod_proxy checks the peer name
  * against the host of the URL (127.0.0.1: the run's certificates carry it, src/tls/pki.ts) and sends
- * no SNI for an IP address; it has no directive to name the server otherwise.
+ * no SNI for an IP address. ProxyPreserveHost On makes it the client's Host instead (mod_proxy's
+ * source); no directive names a fixed server name.
  */
 export function apacheTlsSection(url: string, tls: RouteTls): string {
   return `<Proxy "${url}">\n${apacheTlsLines(tls).map((l) => `  ${l}`).join('\n')}\n</Proxy>`;

@@ -19,7 +19,8 @@ export const SERVER_NAME = 'upstream.badgateway.test';
 /**
  * The addresses the upstream certificates are issued for besides SERVER_NAME (all but the
  * wrong-name one): Apache's mod_proxy checks the peer name against the host of the backend URL,
- * which is an address (https://127.0.0.1:PORT), and has no directive to name the server otherwise;
+ * which is an address (https://127.0.0.1:PORT); the only other name it takes is the client's Host
+ * (ProxyPreserveHost On, mod_proxy_http.c), which the suite's probes set to the gateway's address;
  * mod_ssl 2.4 compares that name with the dNSName SANs and the CN only (ssl_util_ssl.c, getIDs()),
  * never with iPAddress SANs, so each address is in the certificate as both.
  */
