@@ -129,10 +129,9 @@ export function serverTls(raw: Socket, hello: Buffer, options: SecureContextOpti
 }
 
 /** The peer's certificate was issued and signed by this CA, and is valid now. */
-function issuedBy(tls: TLSSocket, caPem: string): boolean {
+function issuedBy(tls: TLSSocket, ca: X509Certificate): boolean {
   const peer = tls.getPeerX509Certificate();
   if (!peer) return false;
-  const ca = new X509Certificate(caPem);
   const now = Date.now();
   return peer.checkIssued(ca) && peer.verify(ca.publicKey) && Date.parse(peer.validFrom) <= now && now <= Date.parse(peer.validTo);
 }
@@ -180,6 +179,8 @@ export async function startTlsListener(o: TlsListenerOptions): Promise<TlsListen
   const options = contextOptions(o.pki, spec);
   // Made once: a bad cipher list or version fails here, at start, not at the first client.
   createSecureContext(options);
+  // The CA a client certificate must come from, parsed once for every handshake.
+  const clientCa = options.requestCert ? new X509Certificate(options.ca as string) : undefined;
   const sockets = new Set<Socket>();
   const server: Server = createServer({ allowHalfOpen: true, noDelay: true }, (raw) => {
     raw.on('error', () => {});
@@ -224,7 +225,7 @@ export async function startTlsListener(o: TlsListenerOptions): Promise<TlsListen
         // alert an OpenSSL server sends, and the check is ours. A missing one fails inside the
         // handshake (rejectUnauthorized sets FAIL_IF_NO_PEER_CERT). A refused one: the connection
         // ends before the request is read, with close_notify and a FIN.
-        if (options.requestCert && !issuedBy(conn.tls, options.ca as string)) {
+        if (clientCa && !issuedBy(conn.tls, clientCa)) {
           conn.tls.end();
           return;
         }
