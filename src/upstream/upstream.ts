@@ -621,23 +621,20 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<Started
   const h2Ports: number[] = [];
 
   try {
-  if (!Number.isInteger(extra) || extra < 0 || extra > 1024) throw new InputError('BG_BAD_OPTION', `extraListeners must be a whole number from 0 to 1024, not ${extra}: the HTTP (and FastCGI) ports to listen on besides the first.`);
-    const main = createServer({ allowHalfOpen: true, noDelay: true }, onConnection('http'));
-    servers.push(main);
-    await listen(main, { host, port: opts.port ?? 0 }, 'the chaos upstream');
-    keepListening(main);
-    const port = (main.address() as { port: number }).port;
-    listeners.push({ name: 'http', kind: 'tcp', host, port, url: `http://${fmtHost(host)}:${port}` });
-    httpPorts.push(port);
-    for (let i = 0; i < extra; i++) {
-      const more = createServer({ allowHalfOpen: true, noDelay: true }, onConnection('http'));
-      servers.push(more);
-      await listen(more, { host, port: 0 }, 'the chaos upstream');
-      keepListening(more);
-      const p = (more.address() as { port: number }).port;
-      listeners.push({ name: 'http', kind: 'tcp', host, port: p, url: `http://${fmtHost(host)}:${p}` });
-      httpPorts.push(p);
-    }
+  if (!Number.isInteger(extra) || extra < 0 || extra > 1024) throw new InputError('BG_BAD_OPTION', `extraListeners must be a whole number from 0 to 1024, not ${extra}: the HTTP (and FastCGI and HTTP/2) ports to listen on besides the first.`);
+    // A TCP listener on firstPort and `extra` more on free ports, all with the same routing.
+    const tcpListeners = async (name: 'http' | 'fastcgi' | 'h2', firstPort: number, scheme: string, what: string, ports: number[]) => {
+      for (let i = 0; i <= extra; i++) {
+        const server = createServer({ allowHalfOpen: true, noDelay: true }, name === 'http' ? onConnection('http') : onConnection(name, name));
+        servers.push(server);
+        await listen(server, { host, port: i === 0 ? firstPort : 0 }, what);
+        keepListening(server);
+        const p = (server.address() as { port: number }).port;
+        listeners.push({ name, ...(name === 'http' ? {} : { protocol: name }), kind: 'tcp', host, port: p, url: `${scheme}://${fmtHost(host)}:${p}` });
+        ports.push(p);
+      }
+    };
+    await tcpListeners('http', opts.port ?? 0, 'http', 'the chaos upstream', httpPorts);
     if (opts.unixPath !== undefined) {
       const unix = createServer({ allowHalfOpen: true }, onConnection('unix'));
       servers.push(unix);
@@ -645,25 +642,8 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<Started
       keepListening(unix);
       listeners.push({ name: 'unix', kind: 'unix', path: opts.unixPath });
     }
-    if (opts.fastcgiPort !== undefined) {
-      const fcgi = createServer({ allowHalfOpen: true, noDelay: true }, onConnection('fastcgi', 'fastcgi'));
-      servers.push(fcgi);
-      await listen(fcgi, { host, port: opts.fastcgiPort }, 'the chaos upstream (FastCGI)');
-      keepListening(fcgi);
-      const fport = (fcgi.address() as { port: number }).port;
-      // fcgi:// as Apache's mod_proxy_fcgi spells a FastCGI backend.
-      listeners.push({ name: 'fastcgi', protocol: 'fastcgi', kind: 'tcp', host, port: fport, url: `fcgi://${fmtHost(host)}:${fport}` });
-      fastcgiPorts.push(fport);
-      for (let i = 0; i < extra; i++) {
-        const more = createServer({ allowHalfOpen: true, noDelay: true }, onConnection('fastcgi', 'fastcgi'));
-        servers.push(more);
-        await listen(more, { host, port: 0 }, 'the chaos upstream (FastCGI)');
-        keepListening(more);
-        const p = (more.address() as { port: number }).port;
-        listeners.push({ name: 'fastcgi', protocol: 'fastcgi', kind: 'tcp', host, port: p, url: `fcgi://${fmtHost(host)}:${p}` });
-        fastcgiPorts.push(p);
-      }
-    }
+    // fcgi:// as Apache's mod_proxy_fcgi spells a FastCGI backend.
+    if (opts.fastcgiPort !== undefined) await tcpListeners('fastcgi', opts.fastcgiPort, 'fcgi', 'the chaos upstream (FastCGI)', fastcgiPorts);
     if (opts.fastcgiUnixPath !== undefined) {
       const fcgiUnix = createServer({ allowHalfOpen: true }, onConnection('fastcgi-unix', 'fastcgi'));
       servers.push(fcgiUnix);
@@ -678,18 +658,8 @@ export async function startUpstream(opts: UpstreamOptions = {}): Promise<Started
       listenerFaults.push(h);
       listeners.push({ name: 'tls', kind: 'tcp', tls: true, host, port: h.port, url: `https://${fmtHost(host)}:${h.port}` });
     }
-    if (opts.h2Port !== undefined) {
-      for (let i = 0; i <= extra; i++) {
-        const h2 = createServer({ allowHalfOpen: true, noDelay: true }, onConnection('h2', 'h2'));
-        servers.push(h2);
-        await listen(h2, { host, port: i === 0 ? opts.h2Port : 0 }, 'the chaos upstream (HTTP/2)');
-        keepListening(h2);
-        const hport = (h2.address() as { port: number }).port;
-        // h2c:// as Apache's mod_proxy_http2 spells a cleartext HTTP/2 backend.
-        listeners.push({ name: 'h2', protocol: 'h2', kind: 'tcp', host, port: hport, url: `h2c://${fmtHost(host)}:${hport}` });
-        h2Ports.push(hport);
-      }
-    }
+    // h2c:// as Apache's mod_proxy_http2 spells a cleartext HTTP/2 backend.
+    if (opts.h2Port !== undefined) await tcpListeners('h2', opts.h2Port, 'h2c', 'the chaos upstream (HTTP/2)', h2Ports);
     if (opts.h2TlsPort !== undefined) {
       if (opts.tls === undefined) throw new InputError('BG_BAD_OPTION', 'h2TlsPort needs tls: { pki } (src/tls/pki.ts createRunPki): the certificates the HTTP/2 TLS listener presents.');
       const serveH2Tls = onConnection('h2-tls', 'h2');
