@@ -166,9 +166,13 @@ export function parseListenerUrls(specs: readonly string[] | undefined, catalogu
   return out;
 }
 
+/** The host (an IPv6 address without its brackets) and port an http:// URL connects to. */
+function addressOf(url: URL): { host: string; port: number } {
+  return { host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port || 80) };
+}
+
 async function reachable(url: URL, signal?: AbortSignal): Promise<void> {
-  const port = Number(url.port || 80);
-  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const { host, port } = addressOf(url);
   const err = await new Promise<Error | undefined>((resolve) => {
     const sock = connect({ host, port, timeout: 5000 });
     sock.once('connect', () => (sock.destroy(), resolve(undefined)));
@@ -298,8 +302,7 @@ export async function startExternalSession(plan: RunPlan, opts: ExternalSessionO
         return ext.gatewayVersion ?? seenVersion;
       },
       source: url.href,
-      host: url.hostname.replace(/^\[|\]$/g, ''),
-      port: Number(url.port || 80),
+      ...addressOf(url),
       prefix: '',
       readLogs: async () => (log ? await log.read() : ''),
       logTail: async (lines = 20) => (log ? tail(await log.read(), lines) : ''),
@@ -313,7 +316,7 @@ export async function startExternalSession(plan: RunPlan, opts: ExternalSessionO
     const requestFor = (s: Scenario, n: number) => {
       const mapped = ext.listenerUrls?.get(s.fault);
       const at = mapped ? new URL(mapped) : url;
-      const req = probeRequest(s, n, { host: at.hostname.replace(/^\[|\]$/g, ''), port: Number(at.port || 80) });
+      const req = probeRequest(s, n, addressOf(at));
       // Mapped: the user's URL stands for the scenario's route; the request's own path and tags follow it.
       const target = mapped ? `${at.pathname.replace(/\/+$/, '')}${req.target.slice(routePath(s.id).length - 1)}` : `${base}${req.target}`;
       const headers: Array<readonly [string, string]> = [...(req.headers ?? []), ['X-Request-Id', requestId(runId, n)]];
