@@ -242,8 +242,11 @@ export function serveCommand(y: Argv) {
         throw err;
       });
       if (argv.events) chaos.upstream.events.subscribe((e) => process.stderr.write(JSON.stringify(e) + '\n'));
+      // Listening for SIGINT/SIGTERM before the listing goes out: a script that stops serve as soon
+      // as it reads the listing would otherwise meet Node's default action, death by the signal.
+      const stopped = untilSignal();
       printListeners(chaos, argv.json, suite, tls?.pki);
-      await untilSignal();
+      await stopped;
       await chaos.close();
       await tls?.cleanup();
     },
